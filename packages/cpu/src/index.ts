@@ -1,0 +1,3 @@
+// @sam/cpu: the CPU backend.
+export { cpu } from "./backend.js";
+export { gemm, type MatrixView } from "./kernels/gemm.js";

@@ -1,0 +1,25 @@
+// CPU storage: typed arrays over SharedArrayBuffer, so worker threads can share them later.
+import { SamError, typedArrayFor, type BackendTensor, type DataHandle, type DType, type TypedArray } from "@sam/tensor";
+
+/** The CPU's handle to a buffer: the typed array itself. */
+export interface CpuHandle {
+  readonly data: TypedArray;
+}
+
+/** Allocates zero-filled shared storage. */
+export function allocShared(dtype: DType, size: number): CpuHandle {
+  const bytes = dtype === "float64" ? 8 : dtype === "bool" ? 1 : 4;
+  return { data: typedArrayFor(dtype, size, new SharedArrayBuffer(size * bytes)) };
+}
+
+/** The typed array behind a handle, checking that it is a CPU handle. */
+export function handleData(handle: DataHandle): TypedArray {
+  const data = (handle as Partial<CpuHandle>).data;
+  if (data === undefined) throw new SamError("cpu", "a tensor from another backend was passed to the CPU backend");
+  return data;
+}
+
+/** The typed array behind a kernel's input or output. */
+export function dataOf(t: BackendTensor): TypedArray {
+  return handleData(t.handle);
+}

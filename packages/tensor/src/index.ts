@@ -1,0 +1,20 @@
+// @sam/tensor: tensors, the primitive ops, the Backend interface, scopes and a seeded RNG.
+export { type DType, type TypedArray, DTYPES, bytesPerElement, isFloating, isDType, typedArrayFor } from "./dtype.js";
+export { SamError, check, fmt } from "./errors.js";
+export {
+  type Shape, sizeOf, stridesOf, broadcastShapes, broadcastStrides, normalizeAxis, normalizeAxes, checkShape, sameShape,
+} from "./shape.js";
+export {
+  type OpName, type OpParams, type Meta, type ShapeRule, type UnaryOp, type BinaryOp, type CompareOp, type ReduceOp,
+  type ArgReduceOp, type Conv2dParams, type Pool2dParams, shapeRules, windowOutSize, UNARY_OPS, BINARY_OPS, COMPARE_OPS,
+} from "./primitives.js";
+export { type Backend, type BackendTensor, type DataHandle, type Kernel, type KernelTable } from "./backend.js";
+export { type MemoryInfo, memory, Storage } from "./storage.js";
+export { type TensorContainer, tidy, keep, dispose } from "./scope.js";
+export { type DispatchObserver, setBackend, getBackend, observeDispatch, dispatch } from "./engine.js";
+export { Tensor, type NestedArray } from "./tensor.js";
+export {
+  type TensorData, type CreateOptions, tensor, full, zeros, ones, zerosLike, onesLike, arange, eye, fromValues,
+} from "./creation.js";
+export { Generator, defaultGenerator, manualSeed, rand, randn, randint, type RandomOptions } from "./random.js";
+export * from "./ops.js";

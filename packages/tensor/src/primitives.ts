@@ -1,0 +1,360 @@
+// The closed set of primitive ops: each one's name, typed parameters and shape rule, in one place.
+// Everything else in the framework is composed from these.
+import { isFloating, type DType } from "./dtype.js";
+import { check, fmt } from "./errors.js";
+import { broadcastShapes, sameShape, sizeOf, type Shape } from "./shape.js";
+
+/** Elementwise ops of one input. */
+export type UnaryOp = "neg" | "abs" | "sign" | "exp" | "log" | "sqrt" | "sin" | "cos" | "tanh" | "sigmoid" | "relu";
+/** Elementwise arithmetic of two broadcast inputs. */
+export type BinaryOp = "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum";
+/** Elementwise comparisons of two broadcast inputs; the result is `bool`. */
+export type CompareOp = "eq" | "ne" | "lt" | "le" | "gt" | "ge";
+/** Reductions over a set of axes. */
+export type ReduceOp = "sum" | "max" | "min";
+/** Index-of-extreme reductions over one axis; the result is `int32`. */
+export type ArgReduceOp = "argmax" | "argmin";
+
+/** Every unary op name, in a fixed order. */
+export const UNARY_OPS: readonly UnaryOp[] = ["neg", "abs", "sign", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu"];
+/** Every binary op name, in a fixed order. */
+export const BINARY_OPS: readonly BinaryOp[] = ["add", "sub", "mul", "div", "pow", "maximum", "minimum"];
+/** Every comparison op name, in a fixed order. */
+export const COMPARE_OPS: readonly CompareOp[] = ["eq", "ne", "lt", "le", "gt", "ge"];
+
+/** Geometry of a 2-D convolution, normalised to pairs (height, width). */
+export interface Conv2dParams {
+  stride: [number, number];
+  padding: [number, number];
+  dilation: [number, number];
+  groups: number;
+}
+
+/** Geometry of a 2-D pooling window, normalised to pairs (height, width). */
+export interface Pool2dParams {
+  kernel: [number, number];
+  stride: [number, number];
+  padding: [number, number];
+}
+
+/** Parameters of each primitive, keyed by its name. */
+export type OpParams = { [K in UnaryOp | BinaryOp | CompareOp]: Record<string, never> } & {
+  [K in ReduceOp]: { axes: number[]; keepDims: boolean };
+} & {
+  [K in ArgReduceOp]: { axis: number; keepDims: boolean };
+} & {
+  where: Record<string, never>;
+  cast: { dtype: DType };
+  reshape: { shape: number[] };
+  permute: { perm: number[] };
+  expand: { shape: number[] };
+  slice: { starts: number[]; ends: number[]; steps: number[] };
+  pad: { before: number[]; after: number[]; interior: number[]; value: number };
+  concat: { axis: number };
+  matmul: Record<string, never>;
+  conv2d: Conv2dParams;
+  conv2dBackwardInput: Conv2dParams & { inputShape: number[] };
+  conv2dBackwardWeight: Conv2dParams & { weightShape: number[] };
+  maxPool2d: Pool2dParams;
+  maxPool2dArgmax: Pool2dParams;
+  avgPool2d: Pool2dParams;
+  avgPool2dBackward: Pool2dParams & { inputShape: number[] };
+  gather: { axis: number };
+  scatterAdd: { axis: number };
+};
+
+/** The name of a primitive op. */
+export type OpName = keyof OpParams;
+
+/** What a shape rule sees of a tensor: its shape and dtype. */
+export interface Meta {
+  readonly shape: Shape;
+  readonly dtype: DType;
+}
+
+/** A shape rule: checks the inputs and parameters of one primitive and gives its output's meta. */
+export type ShapeRule<K extends OpName> = (inputs: readonly Meta[], params: OpParams[K]) => Meta;
+
+const FLOAT_ONLY_UNARY = new Set<UnaryOp>(["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid"]);
+
+function arity(op: string, inputs: readonly Meta[], n: number): void {
+  check(inputs.length === n, op, () => `expected ${n} input(s), got ${inputs.length}`);
+}
+
+function numeric(op: string, m: Meta, floatOnly: boolean): void {
+  const ok = floatOnly ? isFloating(m.dtype) : m.dtype !== "bool";
+  check(ok, op, () => `expected a ${floatOnly ? "floating (float32/float64)" : "numeric"} dtype, got ${m.dtype}`);
+}
+
+function sameDType(op: string, a: Meta, b: Meta): void {
+  check(a.dtype === b.dtype, op, () => `dtypes differ: ${a.dtype} and ${b.dtype} (cast one explicitly)`);
+}
+
+function unary(op: UnaryOp): ShapeRule<UnaryOp> {
+  return (inputs) => {
+    arity(op, inputs, 1);
+    numeric(op, inputs[0], FLOAT_ONLY_UNARY.has(op));
+    return { shape: inputs[0].shape, dtype: inputs[0].dtype };
+  };
+}
+
+function binary(op: BinaryOp): ShapeRule<BinaryOp> {
+  return (inputs) => {
+    arity(op, inputs, 2);
+    const [a, b] = inputs;
+    sameDType(op, a, b);
+    numeric(op, a, op === "div" || op === "pow");
+    return { shape: broadcastShapes(op, a.shape, b.shape), dtype: a.dtype };
+  };
+}
+
+function compare(op: CompareOp): ShapeRule<CompareOp> {
+  return (inputs) => {
+    arity(op, inputs, 2);
+    sameDType(op, inputs[0], inputs[1]);
+    return { shape: broadcastShapes(op, inputs[0].shape, inputs[1].shape), dtype: "bool" };
+  };
+}
+
+function checkAxes(op: string, axes: readonly number[], rank: number): void {
+  check(
+    axes.every((a, i) => Number.isInteger(a) && a >= 0 && a < rank && (i === 0 || a > axes[i - 1])),
+    op,
+    () => `axes ${fmt(axes)} must be sorted, distinct and within rank ${rank}`,
+  );
+}
+
+function reduced(shape: Shape, axes: readonly number[], keepDims: boolean): number[] {
+  const out: number[] = [];
+  shape.forEach((d, i) => {
+    if (!axes.includes(i)) out.push(d);
+    else if (keepDims) out.push(1);
+  });
+  return out;
+}
+
+function reduce(op: ReduceOp): ShapeRule<ReduceOp> {
+  return (inputs, { axes, keepDims }) => {
+    arity(op, inputs, 1);
+    const x = inputs[0];
+    numeric(op, x, false);
+    checkAxes(op, axes, x.shape.length);
+    if (op !== "sum") {
+      check(axes.every((a) => x.shape[a] > 0), op, () => `cannot reduce an empty axis of shape ${fmt(x.shape)}`);
+    }
+    return { shape: reduced(x.shape, axes, keepDims), dtype: x.dtype };
+  };
+}
+
+function argReduce(op: ArgReduceOp): ShapeRule<ArgReduceOp> {
+  return (inputs, { axis, keepDims }) => {
+    arity(op, inputs, 1);
+    const x = inputs[0];
+    numeric(op, x, false);
+    checkAxes(op, [axis], x.shape.length);
+    check(x.shape[axis] > 0, op, () => `cannot reduce an empty axis of shape ${fmt(x.shape)}`);
+    return { shape: reduced(x.shape, [axis], keepDims), dtype: "int32" };
+  };
+}
+
+function pair(op: string, name: string, p: readonly number[], min: number): void {
+  check(p.length === 2 && p.every((v) => Number.isInteger(v) && v >= min), op, () => `${name} must be two integers ≥ ${min}, got ${fmt(p)}`);
+}
+
+/** Output size of one spatial dimension of a convolution or pooling window. */
+export function windowOutSize(size: number, kernel: number, stride: number, padding: number, dilation = 1): number {
+  return Math.floor((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1;
+}
+
+function convGeometry(op: string, x: Shape, w: Shape, p: Conv2dParams): number[] {
+  check(x.length === 4, op, () => `input must be [N,C,H,W], got ${fmt(x)}`);
+  check(w.length === 4, op, () => `weight must be [O,C/groups,kH,kW], got ${fmt(w)}`);
+  pair(op, "stride", p.stride, 1);
+  pair(op, "padding", p.padding, 0);
+  pair(op, "dilation", p.dilation, 1);
+  const g = p.groups;
+  check(Number.isInteger(g) && g >= 1, op, () => `groups must be a positive integer, got ${g}`);
+  check(x[1] % g === 0 && w[0] % g === 0, op, () => `channels ${x[1]} in and ${w[0]} out must both divide by groups ${g}`);
+  check(w[1] * g === x[1], op, () => `weight ${fmt(w)} expects ${w[1] * g} input channels, input ${fmt(x)} has ${x[1]}`);
+  const ho = windowOutSize(x[2], w[2], p.stride[0], p.padding[0], p.dilation[0]);
+  const wo = windowOutSize(x[3], w[3], p.stride[1], p.padding[1], p.dilation[1]);
+  check(ho > 0 && wo > 0, op, () => `kernel ${fmt(w.slice(2))} does not fit input ${fmt(x.slice(2))} with padding ${fmt(p.padding)}`);
+  return [x[0], w[0], ho, wo];
+}
+
+function poolGeometry(op: string, x: Shape, p: Pool2dParams): number[] {
+  check(x.length === 4, op, () => `input must be [N,C,H,W], got ${fmt(x)}`);
+  pair(op, "kernel", p.kernel, 1);
+  pair(op, "stride", p.stride, 1);
+  pair(op, "padding", p.padding, 0);
+  check(
+    p.padding[0] * 2 <= p.kernel[0] && p.padding[1] * 2 <= p.kernel[1],
+    op,
+    () => `padding ${fmt(p.padding)} must be at most half of kernel ${fmt(p.kernel)}`,
+  );
+  const ho = windowOutSize(x[2], p.kernel[0], p.stride[0], p.padding[0]);
+  const wo = windowOutSize(x[3], p.kernel[1], p.stride[1], p.padding[1]);
+  check(ho > 0 && wo > 0, op, () => `window ${fmt(p.kernel)} does not fit input ${fmt(x.slice(2))}`);
+  return [x[0], x[1], ho, wo];
+}
+
+function checkGathered(op: string, x: Shape, index: Meta, axis: number): void {
+  check(index.dtype === "int32", op, () => `index must be int32, got ${index.dtype}`);
+  check(index.shape.length === x.length, op, () => `index ${fmt(index.shape)} must have the rank of input ${fmt(x)}`);
+  check(axis >= 0 && axis < x.length, op, () => `axis ${axis} is out of range for rank ${x.length}`);
+  check(
+    index.shape.every((d, i) => i === axis || d <= x[i]),
+    op,
+    () => `index ${fmt(index.shape)} is larger than input ${fmt(x)} outside axis ${axis}`,
+  );
+}
+
+/** The shape rule of every primitive; a primitive without one fails to compile. */
+export const shapeRules: { [K in OpName]: ShapeRule<K> } = {
+  neg: unary("neg"), abs: unary("abs"), sign: unary("sign"), exp: unary("exp"), log: unary("log"),
+  sqrt: unary("sqrt"), sin: unary("sin"), cos: unary("cos"), tanh: unary("tanh"),
+  sigmoid: unary("sigmoid"), relu: unary("relu"),
+  add: binary("add"), sub: binary("sub"), mul: binary("mul"), div: binary("div"), pow: binary("pow"),
+  maximum: binary("maximum"), minimum: binary("minimum"),
+  eq: compare("eq"), ne: compare("ne"), lt: compare("lt"), le: compare("le"), gt: compare("gt"), ge: compare("ge"),
+  sum: reduce("sum"), max: reduce("max"), min: reduce("min"),
+  argmax: argReduce("argmax"), argmin: argReduce("argmin"),
+
+  where(inputs) {
+    arity("where", inputs, 3);
+    const [c, a, b] = inputs;
+    check(c.dtype === "bool", "where", () => `condition must be bool, got ${c.dtype}`);
+    sameDType("where", a, b);
+    return { shape: broadcastShapes("where", c.shape, a.shape, b.shape), dtype: a.dtype };
+  },
+  cast(inputs, { dtype }) {
+    arity("cast", inputs, 1);
+    return { shape: inputs[0].shape, dtype };
+  },
+  reshape(inputs, { shape }) {
+    arity("reshape", inputs, 1);
+    check(sizeOf(shape) === sizeOf(inputs[0].shape), "reshape", () => `cannot reshape ${fmt(inputs[0].shape)} to ${fmt(shape)}`);
+    return { shape, dtype: inputs[0].dtype };
+  },
+  permute(inputs, { perm }) {
+    arity("permute", inputs, 1);
+    const x = inputs[0].shape;
+    const valid = perm.length === x.length && [...perm].sort((a, b) => a - b).every((p, i) => p === i);
+    check(valid, "permute", () => `${fmt(perm)} is not a permutation of the ${x.length} axes of ${fmt(x)}`);
+    return { shape: perm.map((p) => x[p]), dtype: inputs[0].dtype };
+  },
+  expand(inputs, { shape }) {
+    arity("expand", inputs, 1);
+    const x = inputs[0].shape;
+    const ok = shape.length >= x.length && x.every((d, i) => d === 1 || d === shape[shape.length - x.length + i]);
+    check(ok, "expand", () => `cannot expand ${fmt(x)} to ${fmt(shape)}`);
+    return { shape, dtype: inputs[0].dtype };
+  },
+  slice(inputs, { starts, ends, steps }) {
+    arity("slice", inputs, 1);
+    const x = inputs[0].shape;
+    check(starts.length === x.length && ends.length === x.length && steps.length === x.length, "slice",
+      () => `needs one start, end and step per axis of ${fmt(x)}`);
+    const shape = x.map((d, i) => {
+      check(steps[i] >= 1 && Number.isInteger(steps[i]), "slice", () => `step must be a positive integer, got ${steps[i]}`);
+      check(0 <= starts[i] && starts[i] <= ends[i] && ends[i] <= d, "slice",
+        () => `range ${starts[i]}:${ends[i]} is out of bounds for axis ${i} of ${fmt(x)}`);
+      return Math.ceil((ends[i] - starts[i]) / steps[i]);
+    });
+    return { shape, dtype: inputs[0].dtype };
+  },
+  pad(inputs, { before, after, interior }) {
+    arity("pad", inputs, 1);
+    const x = inputs[0].shape;
+    check(before.length === x.length && after.length === x.length && interior.length === x.length, "pad",
+      () => `needs one width per axis of ${fmt(x)}`);
+    check([...before, ...after, ...interior].every((w) => Number.isInteger(w) && w >= 0), "pad",
+      () => `widths must be non-negative integers`);
+    return { shape: x.map((d, i) => before[i] + d + Math.max(0, d - 1) * interior[i] + after[i]), dtype: inputs[0].dtype };
+  },
+  concat(inputs, { axis }) {
+    check(inputs.length >= 1, "concat", () => `needs at least one tensor`);
+    const first = inputs[0];
+    check(axis >= 0 && axis < first.shape.length, "concat", () => `axis ${axis} is out of range for rank ${first.shape.length}`);
+    let total = 0;
+    for (const m of inputs) {
+      sameDType("concat", first, m);
+      const ok = m.shape.length === first.shape.length && m.shape.every((d, i) => i === axis || d === first.shape[i]);
+      check(ok, "concat", () => `shapes ${fmt(first.shape)} and ${fmt(m.shape)} differ outside axis ${axis}`);
+      total += m.shape[axis];
+    }
+    return { shape: first.shape.map((d, i) => (i === axis ? total : d)), dtype: first.dtype };
+  },
+  matmul(inputs) {
+    arity("matmul", inputs, 2);
+    const [a, b] = inputs;
+    sameDType("matmul", a, b);
+    numeric("matmul", a, true);
+    check(a.shape.length >= 2 && b.shape.length >= 2, "matmul", () => `needs rank ≥ 2, got ${fmt(a.shape)} @ ${fmt(b.shape)}`);
+    const [m, k] = a.shape.slice(-2);
+    const [k2, n] = b.shape.slice(-2);
+    check(k === k2, "matmul", () => `inner dimensions differ: ${fmt(a.shape)} @ ${fmt(b.shape)}`);
+    const batch = broadcastShapes("matmul", a.shape.slice(0, -2), b.shape.slice(0, -2));
+    return { shape: [...batch, m, n], dtype: a.dtype };
+  },
+  conv2d(inputs, p) {
+    arity("conv2d", inputs, 2);
+    sameDType("conv2d", inputs[0], inputs[1]);
+    numeric("conv2d", inputs[0], true);
+    return { shape: convGeometry("conv2d", inputs[0].shape, inputs[1].shape, p), dtype: inputs[0].dtype };
+  },
+  conv2dBackwardInput(inputs, p) {
+    arity("conv2dBackwardInput", inputs, 2);
+    const [g, w] = inputs;
+    sameDType("conv2dBackwardInput", g, w);
+    numeric("conv2dBackwardInput", g, true);
+    const out = convGeometry("conv2dBackwardInput", p.inputShape, w.shape, p);
+    check(sameShape(out, g.shape), "conv2dBackwardInput", () => `gradient ${fmt(g.shape)} does not match output ${fmt(out)}`);
+    return { shape: p.inputShape, dtype: g.dtype };
+  },
+  conv2dBackwardWeight(inputs, p) {
+    arity("conv2dBackwardWeight", inputs, 2);
+    const [x, g] = inputs;
+    sameDType("conv2dBackwardWeight", x, g);
+    numeric("conv2dBackwardWeight", x, true);
+    const out = convGeometry("conv2dBackwardWeight", x.shape, p.weightShape, p);
+    check(sameShape(out, g.shape), "conv2dBackwardWeight", () => `gradient ${fmt(g.shape)} does not match output ${fmt(out)}`);
+    return { shape: p.weightShape, dtype: x.dtype };
+  },
+  maxPool2d(inputs, p) {
+    arity("maxPool2d", inputs, 1);
+    numeric("maxPool2d", inputs[0], false);
+    return { shape: poolGeometry("maxPool2d", inputs[0].shape, p), dtype: inputs[0].dtype };
+  },
+  maxPool2dArgmax(inputs, p) {
+    arity("maxPool2dArgmax", inputs, 1);
+    numeric("maxPool2dArgmax", inputs[0], false);
+    return { shape: poolGeometry("maxPool2dArgmax", inputs[0].shape, p), dtype: "int32" };
+  },
+  avgPool2d(inputs, p) {
+    arity("avgPool2d", inputs, 1);
+    numeric("avgPool2d", inputs[0], true);
+    return { shape: poolGeometry("avgPool2d", inputs[0].shape, p), dtype: inputs[0].dtype };
+  },
+  avgPool2dBackward(inputs, p) {
+    arity("avgPool2dBackward", inputs, 1);
+    numeric("avgPool2dBackward", inputs[0], true);
+    const out = poolGeometry("avgPool2dBackward", p.inputShape, p);
+    check(sameShape(out, inputs[0].shape), "avgPool2dBackward", () => `gradient ${fmt(inputs[0].shape)} does not match output ${fmt(out)}`);
+    return { shape: p.inputShape, dtype: inputs[0].dtype };
+  },
+  gather(inputs, { axis }) {
+    arity("gather", inputs, 2);
+    checkGathered("gather", inputs[0].shape, inputs[1], axis);
+    return { shape: inputs[1].shape, dtype: inputs[0].dtype };
+  },
+  scatterAdd(inputs, { axis }) {
+    arity("scatterAdd", inputs, 3);
+    const [target, index, src] = inputs;
+    checkGathered("scatterAdd", target.shape, index, axis);
+    sameDType("scatterAdd", target, src);
+    numeric("scatterAdd", target, false);
+    check(sameShape(index.shape, src.shape), "scatterAdd", () => `index ${fmt(index.shape)} and source ${fmt(src.shape)} differ`);
+    return { shape: target.shape, dtype: target.dtype };
+  },
+};
