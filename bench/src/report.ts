@@ -1,0 +1,48 @@
+// Benchmark results: timing by median, a printed table, and one JSON line per result.
+
+/** One measured figure. */
+export interface Result {
+  bench: string;
+  case: string;
+  system: string;
+  threads: number;
+  value: number;
+  unit: string;
+}
+
+/** The median of several timings of `fn` in seconds, after one warm-up run. */
+export function medianSeconds(fn: () => void, runs: number): number {
+  fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+/** Prints results as a table (cases down, systems across, with ratios to the anchor) then as JSON lines. */
+export function report(title: string, results: Result[], anchor?: string): void {
+  const systems = [...new Set(results.map((r) => `${r.system} ×${r.threads}`))];
+  const cases = [...new Set(results.map((r) => r.case))];
+  const unit = results[0]?.unit ?? "";
+  const cell = (c: string, s: string) => results.find((r) => r.case === c && `${r.system} ×${r.threads}` === s);
+  const header = ["case", ...systems.map((s) => `${s} (${unit})`)];
+  const rows = cases.map((c) => [c, ...systems.map((s) => {
+    const r = cell(c, s);
+    if (!r) return "—";
+    const base = anchor ? results.find((a) => a.case === c && a.system === anchor && a.threads === r.threads) : undefined;
+    const ratio = base && base !== r ? `  (${(r.value / base.value).toFixed(2)}× ${anchor})` : "";
+    return `${r.value.toFixed(2)}${ratio}`;
+  })]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ");
+  console.log(`\n${title}`);
+  console.log(line(header));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  rows.forEach((r) => console.log(line(r)));
+  console.log();
+  for (const r of results) console.log(JSON.stringify({ ...r, value: Number(r.value.toPrecision(4)) }));
+}
