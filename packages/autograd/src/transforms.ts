@@ -3,17 +3,36 @@ import { check, fmt, type Tensor } from "@sam/tensor";
 import { gradients } from "./backward.js";
 import { isGradEnabled } from "./tape.js";
 
-/**
- * A fresh input for differentiation: connected to `x` when an outer computation is being recorded
- * (so gradients of gradients flow back to `x`), otherwise a new leaf sharing `x`'s storage.
- */
-function enter(x: Tensor): Tensor {
-  return x.requiresGrad && isGradEnabled() ? x.reshape(x.shape) : x.detach().requiresGrad_(true);
+/** How many transformed functions are being evaluated around the current code. */
+let depth = 0;
+
+/** Whether an enclosing transformation is recording, so this one must record its backward pass. */
+function outerRecording(): boolean {
+  return depth > 0 && isGradEnabled();
 }
 
-/** Whether an outer computation needs this one's backward pass recorded. */
-function nested(xs: readonly Tensor[]): boolean {
-  return isGradEnabled() && xs.some((x) => x.requiresGrad);
+/** Evaluates a transformed function, marking that a transformation encloses it. */
+function traced<T>(fn: () => T): T {
+  depth++;
+  try {
+    return fn();
+  } finally {
+    depth--;
+  }
+}
+
+/**
+ * A fresh input for differentiation: connected to `x` when an enclosing transformation records
+ * (so gradients of gradients flow back to `x`), otherwise a new leaf sharing `x`'s storage.
+ */
+function enter(x: Tensor, record: boolean): Tensor {
+  return record && x.requiresGrad ? x.reshape(x.shape) : x.detach().requiresGrad_(true);
+}
+
+/** Options of the transformations. */
+export interface TransformOptions {
+  /** Record the backward pass even at top level, so that the result can be differentiated (default: only when nested). */
+  createGraph?: boolean;
 }
 
 function scalar(fn: string, y: Tensor): void {
@@ -25,25 +44,29 @@ function scalar(fn: string, y: Tensor): void {
  * @example
  * const [value, dx] = valueAndGrad((x) => x.square().sum())(tensor([1, 2]));
  */
-export function valueAndGrad<A extends Tensor[]>(f: (x: Tensor, ...rest: A) => Tensor): (x: Tensor, ...rest: A) => [Tensor, Tensor] {
+export function valueAndGrad<A extends Tensor[]>(
+  f: (x: Tensor, ...rest: A) => Tensor, opts: TransformOptions = {},
+): (x: Tensor, ...rest: A) => [Tensor, Tensor] {
   return (x, ...rest) => {
-    const xin = enter(x);
-    const y = f(xin, ...rest);
+    const record = (opts.createGraph ?? false) || outerRecording();
+    const xin = enter(x, record);
+    const y = traced(() => f(xin, ...rest));
     scalar("grad", y);
-    const [dx] = gradients([y], [xin], { createGraph: nested([x]) });
+    const [dx] = gradients([y], [xin], { createGraph: record });
     return [y, dx];
   };
 }
 
 /**
  * The gradient of scalar `f` with respect to its first argument, as a function (like `jax.grad`).
- * Composes: `grad(grad(f))` is the second derivative.
+ * Composes: `grad(grad(f))` is the second derivative. At top level the result is a plain tensor;
+ * pass `{ createGraph: true }` to keep it differentiable (for `backward` through a gradient).
  * @example
  * const d2 = grad((x) => grad((y) => y.pow(3).sum())(x).sum());
  * await d2(tensor([2])).data(); // [12]
  */
-export function grad<A extends Tensor[]>(f: (x: Tensor, ...rest: A) => Tensor): (x: Tensor, ...rest: A) => Tensor {
-  const vg = valueAndGrad(f);
+export function grad<A extends Tensor[]>(f: (x: Tensor, ...rest: A) => Tensor, opts: TransformOptions = {}): (x: Tensor, ...rest: A) => Tensor {
+  const vg = valueAndGrad(f, opts);
   return (x, ...rest) => vg(x, ...rest)[1];
 }
 
@@ -55,17 +78,18 @@ export interface VjpResult {
 
 /**
  * Evaluates `f` at `xs` and returns a function computing vᵀ·J for a cotangent v (like `jax.vjp`).
+ * The tape lives until the pullback is called, so call it before the enclosing tidy() ends.
  * @example
  * const { value, vjp: pullback } = vjp((a, b) => a.mul(b), x, y);
  * const [dx, dy] = pullback(onesLike(value));
  */
 export function vjp(f: (...xs: Tensor[]) => Tensor, ...xs: Tensor[]): VjpResult {
-  const ins = xs.map(enter);
-  const value = f(...ins);
-  const createGraph = nested(xs);
+  const record = outerRecording();
+  const ins = xs.map((x) => enter(x, record));
+  const value = traced(() => f(...ins));
   return {
     value,
-    vjp: (cotangent) => gradients([value], ins, { gradOutputs: [cotangent], createGraph: createGraph || nested([cotangent]) }),
+    vjp: (cotangent) => gradients([value], ins, { gradOutputs: [cotangent], createGraph: record || outerRecording() }),
   };
 }
 

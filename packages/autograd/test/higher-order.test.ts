@@ -36,6 +36,15 @@ describe("grad of grad", () => {
     await expectClose(second((x) => tensor(1, { dtype: "float64" }).div(x))(f64(pos)), pos.map((x) => 2 / x ** 3), 1e-9);
     await expectClose(second((x) => x.log())(f64(pos)), pos.map((x) => -1 / x ** 2));
   });
+  it("at top level gives plain tensors, even for a parameter; createGraph keeps them differentiable", async () => {
+    const w = f64([0.5, 2]).requiresGrad_();
+    const plain = grad((x: Tensor) => x.pow(3).sum())(w);
+    expect(plain.requiresGrad).toBe(false);
+    expect(hvp((x) => x.pow(3).sum(), w, f64([1, 1])).requiresGrad).toBe(false);
+    const traced = grad((x: Tensor) => x.pow(3).sum(), { createGraph: true })(w); // 3w²
+    backward(traced.sum()); // d(Σ3w²)/dw = 6w
+    await expectClose(w.grad!, [3, 12]);
+  });
   it("backward with createGraph leaves a differentiable .grad", async () => {
     const x = f64([0.5, 2]).requiresGrad_();
     backward(x.pow(3).sum(), { createGraph: true }); // x.grad = 3x²
