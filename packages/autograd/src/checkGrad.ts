@@ -20,8 +20,20 @@ export interface CheckGradResult {
   ok: boolean;
   /** The largest |analytic − numeric| over all elements. */
   maxAbsError: number;
-  /** Where that largest violation (or error) was. */
-  worst: { input: number; index: number; analytic: number; numeric: number } | null;
+  /** Where the largest violation of the tolerance was. */
+  worst: GradMismatch | null;
+}
+
+/** One element's two gradients. */
+export interface GradMismatch {
+  /** Which input. */
+  input: number;
+  /** The flat index within it. */
+  index: number;
+  /** The gradient from the tape. */
+  analytic: number;
+  /** The central finite difference. */
+  numeric: number;
 }
 
 /**

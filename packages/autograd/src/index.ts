@@ -3,4 +3,4 @@ export { type Node, nodeOf, isGradEnabled, noGrad, enableGrad } from "./tape.js"
 export { type Vjp, vjps } from "./rules.js";
 export { type BackwardOptions, gradients, backward } from "./backward.js";
 export { type VjpResult, type TransformOptions, valueAndGrad, grad, vjp, hvp } from "./transforms.js";
-export { type CheckGradOptions, type CheckGradResult, checkGrad } from "./checkGrad.js";
+export { type CheckGradOptions, type CheckGradResult, type GradMismatch, checkGrad } from "./checkGrad.js";

@@ -3,9 +3,13 @@ import { isFloating, observeDispatch, type OpName, type OpParams, type Tensor } 
 
 /** One recorded primitive: how `output` was computed from `inputs`. */
 export interface Node<K extends OpName = OpName> {
+  /** The primitive. */
   readonly op: K;
+  /** Its inputs, held until the tape is dropped. */
   readonly inputs: readonly Tensor[];
+  /** Its parameters. */
   readonly params: OpParams[K];
+  /** Its output. */
   readonly output: Tensor;
 }
 

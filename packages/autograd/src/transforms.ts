@@ -72,7 +72,9 @@ export function grad<A extends Tensor[]>(f: (x: Tensor, ...rest: A) => Tensor, o
 
 /** The result of {@link vjp}: the value and a function pulling a cotangent back to every input. */
 export interface VjpResult {
+  /** f at the inputs. */
   value: Tensor;
+  /** The pullback: a cotangent of `value`'s shape to one gradient per input. */
   vjp: (cotangent: Tensor) => Tensor[];
 }
 

@@ -8,8 +8,11 @@ export type DataHandle = object;
 
 /** What a kernel sees of a tensor: its storage handle, shape and dtype (always contiguous, row-major). */
 export interface BackendTensor {
+  /** The backend's storage. */
   readonly handle: DataHandle;
+  /** The shape, row-major. */
   readonly shape: Shape;
+  /** The element type. */
   readonly dtype: DType;
 }
 

@@ -311,9 +311,13 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 
 /** Geometry options of a convolution; numbers apply to both height and width. */
 export interface Conv2dOptions {
+  /** Step of the window (default 1). */
   stride?: number | readonly number[];
+  /** Zeros added on each side (default 0). */
   padding?: number | readonly number[];
+  /** Spacing between kernel taps (default 1). */
   dilation?: number | readonly number[];
+  /** Channel groups (default 1). */
   groups?: number;
 }
 
@@ -356,8 +360,11 @@ export function conv2dBackwardWeight(x: Tensor, g: Tensor, weightShape: readonly
 
 /** Geometry options of a pooling window; the stride defaults to the kernel size. */
 export interface Pool2dOptions {
+  /** Window size. */
   kernel: number | readonly number[];
+  /** Step of the window (default: the kernel size). */
   stride?: number | readonly number[];
+  /** Padding on each side (default 0). */
   padding?: number | readonly number[];
 }
 

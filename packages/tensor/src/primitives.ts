@@ -24,51 +24,146 @@ export const COMPARE_OPS: readonly CompareOp[] = ["eq", "ne", "lt", "le", "gt", 
 
 /** Geometry of a 2-D convolution, normalised to pairs (height, width). */
 export interface Conv2dParams {
+  /** Step of the window. */
   stride: [number, number];
+  /** Zeros added on each side. */
   padding: [number, number];
+  /** Spacing between kernel taps. */
   dilation: [number, number];
+  /** Channel groups: input and output channels split into this many independent convolutions. */
   groups: number;
 }
 
 /** Geometry of a 2-D pooling window, normalised to pairs (height, width). */
 export interface Pool2dParams {
+  /** Window size. */
   kernel: [number, number];
+  /** Step of the window. */
   stride: [number, number];
+  /** Padding on each side (−∞ for max pooling, zeros for average pooling). */
   padding: [number, number];
+}
+
+/** Parameters of a reduction over several axes. */
+export interface ReduceParams {
+  /** The reduced axes, sorted and distinct. */
+  axes: number[];
+  /** Keep reduced axes as size 1. */
+  keepDims: boolean;
+}
+
+/** Parameters of an index-of-extreme reduction. */
+export interface ArgReduceParams {
+  /** The reduced axis. */
+  axis: number;
+  /** Keep the reduced axis as size 1. */
+  keepDims: boolean;
+}
+
+/** Parameters of a strided slice. */
+export interface SliceParams {
+  /** First index per axis. */
+  starts: number[];
+  /** End (exclusive) per axis. */
+  ends: number[];
+  /** Positive step per axis. */
+  steps: number[];
+}
+
+/** Parameters of a constant pad. */
+export interface PadParams {
+  /** Values added before each axis. */
+  before: number[];
+  /** Values added after each axis. */
+  after: number[];
+  /** Values added between neighbours along each axis. */
+  interior: number[];
+  /** The padding value. */
+  value: number;
+}
+
+/** Parameters naming one axis. */
+export interface AxisParams {
+  /** The axis. */
+  axis: number;
+}
+
+/** Parameters naming a shape. */
+export interface ShapeParams {
+  /** The shape. */
+  shape: number[];
 }
 
 /** Parameters of each primitive, keyed by its name. */
 export type OpParams = { [K in UnaryOp | BinaryOp | CompareOp]: Record<string, never> } & {
-  [K in ReduceOp]: { axes: number[]; keepDims: boolean };
+  [K in ReduceOp]: ReduceParams;
 } & {
-  [K in ArgReduceOp]: { axis: number; keepDims: boolean };
-} & {
+  [K in ArgReduceOp]: ArgReduceParams;
+} & OtherOpParams;
+
+/** Parameters of the primitives that are not elementwise or reductions. */
+export interface OtherOpParams {
+  /** `where(cond, a, b)`: no parameters. */
   where: Record<string, never>;
-  cast: { dtype: DType };
-  reshape: { shape: number[] };
-  permute: { perm: number[] };
-  expand: { shape: number[] };
-  slice: { starts: number[]; ends: number[]; steps: number[] };
-  pad: { before: number[]; after: number[]; interior: number[]; value: number };
-  concat: { axis: number };
+  /** The target dtype. */
+  cast: {
+    /** The target dtype. */
+    dtype: DType;
+  };
+  /** The new shape (same element count). */
+  reshape: ShapeParams;
+  /** Output axis i is input axis `perm[i]`. */
+  permute: {
+    /** The permutation. */
+    perm: number[];
+  };
+  /** The broadcast target shape. */
+  expand: ShapeParams;
+  /** Per axis: first index, end (exclusive) and positive step. */
+  slice: SliceParams;
+  /** Per axis: values added before, after and between neighbours. */
+  pad: PadParams;
+  /** The axis along which the inputs are joined. */
+  concat: AxisParams;
+  /** Batched matrix product: no parameters. */
   matmul: Record<string, never>;
+  /** Convolution geometry. */
   conv2d: Conv2dParams;
-  conv2dBackwardInput: Conv2dParams & { inputShape: number[] };
-  conv2dBackwardWeight: Conv2dParams & { weightShape: number[] };
+  /** Convolution geometry and the shape of the convolution's input. */
+  conv2dBackwardInput: Conv2dParams & {
+    /** The convolution's input shape. */
+    inputShape: number[];
+  };
+  /** Convolution geometry and the shape of the convolution's weight. */
+  conv2dBackwardWeight: Conv2dParams & {
+    /** The convolution's weight shape. */
+    weightShape: number[];
+  };
+  /** Pooling geometry. */
   maxPool2d: Pool2dParams;
+  /** Pooling geometry. */
   maxPool2dArgmax: Pool2dParams;
+  /** Pooling geometry. */
   avgPool2d: Pool2dParams;
-  avgPool2dBackward: Pool2dParams & { inputShape: number[] };
-  gather: { axis: number };
-  scatterAdd: { axis: number };
-};
+  /** Pooling geometry and the shape of the pooling's input. */
+  avgPool2dBackward: Pool2dParams & {
+    /** The pooling's input shape. */
+    inputShape: number[];
+  };
+  /** The indexed axis. */
+  gather: AxisParams;
+  /** The indexed axis. */
+  scatterAdd: AxisParams;
+}
 
 /** The name of a primitive op. */
 export type OpName = keyof OpParams;
 
 /** What a shape rule sees of a tensor: its shape and dtype. */
 export interface Meta {
+  /** The tensor's shape. */
   readonly shape: Shape;
+  /** The tensor's dtype. */
   readonly dtype: DType;
 }
 

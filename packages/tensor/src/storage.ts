@@ -25,12 +25,17 @@ export function memory(): MemoryInfo {
 
 /** One backend buffer and the number of tensors that hold it. */
 export class Storage {
+  /** The backend that owns the buffer. */
   readonly backend: Backend;
+  /** The backend's handle to it. */
   readonly handle: DataHandle;
+  /** Its element type. */
   readonly dtype: DType;
+  /** Its length in elements. */
   readonly size: number;
   private refs = 1;
 
+  /** Allocates `size` elements of `dtype` on `backend`, held once. */
   constructor(backend: Backend, dtype: DType, size: number) {
     this.backend = backend;
     this.dtype = dtype;

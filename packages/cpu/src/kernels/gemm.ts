@@ -3,9 +3,13 @@
 
 /** A matrix read through strides: element (i, j) is `data[offset + i·rowStride + j·colStride]`. */
 export interface MatrixView {
+  /** The elements. */
   readonly data: ArrayLike<number>;
+  /** Where element (0, 0) is. */
   readonly offset: number;
+  /** Distance between rows. */
   readonly rowStride: number;
+  /** Distance between columns. */
   readonly colStride: number;
 }
 
