@@ -38,6 +38,16 @@ describe("tidy", () => {
   it("refuses an async function", () => {
     expect(() => tidy((async () => ones([1])) as never)).toThrow(SamError);
   });
+  it("assign swaps storage in place, keeping identity and the buffer count", async () => {
+    const w = ones([3]);
+    const start = memory().buffers;
+    const next = w.mul(2);
+    w.assign(next);
+    next.dispose();
+    expect(memory().buffers).toBe(start);
+    expect(Array.from(await w.data())).toEqual([2, 2, 2]);
+    expect(() => w.assign(ones([4]))).toThrow("assign: shape [4] differs from [3]");
+  });
   it("reshape and detach share storage; the last holder frees it", () => {
     const start = memory().buffers;
     const a = ones([6]);

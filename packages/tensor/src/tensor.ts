@@ -23,8 +23,11 @@ export type NestedArray = number | NestedArray[];
 export class Tensor {
   /** A unique number, handy in debugging output. */
   readonly id = nextId++;
-  /** The storage this tensor reads (shared with reshaped and detached views). */
-  readonly storage: Storage;
+  /** The storage this tensor reads (shared with reshaped and detached views); {@link Tensor.assign} swaps it. */
+  get storage(): Storage {
+    return this.held;
+  }
+  private held: Storage;
   /** The size of each dimension. */
   readonly shape: Shape;
   /** The element type. */
@@ -40,7 +43,7 @@ export class Tensor {
 
   /** Wraps storage; use the creation functions (`tensor`, `zeros`, …) rather than this. */
   constructor(storage: Storage, shape: Shape, dtype: DType) {
-    this.storage = storage;
+    this.held = storage;
     this.shape = Object.freeze([...shape]);
     this.dtype = dtype;
     track(this);
@@ -70,6 +73,25 @@ export class Tensor {
   detach(): Tensor {
     check(!this.disposed, "detach", () => `the tensor was already disposed`);
     return new Tensor(this.storage.retain(), this.shape, this.dtype);
+  }
+
+  /**
+   * Makes this tensor hold `value`'s storage (no copy), releasing its own: an in-place update that
+   * keeps the tensor's identity, as parameters and optimizer state need. Tensors recorded earlier
+   * that read this one see the new values.
+   * @example
+   * noGrad(() => w.assign(w.sub(w.grad!.mul(lr))));
+   */
+  assign(value: Tensor): this {
+    check(!this.disposed && !value.disposed, "assign", () => `a tensor was already disposed`);
+    check(value.shape.length === this.shape.length && value.shape.every((d, i) => d === this.shape[i]), "assign",
+      () => `shape [${value.shape}] differs from [${this.shape}]`);
+    check(value.dtype === this.dtype, "assign", () => `dtype ${value.dtype} differs from ${this.dtype}`);
+    check(value.backend === this.backend, "assign", () => `the value lives on another backend`);
+    const old = this.held;
+    this.held = value.storage.retain();
+    old.release();
+    return this;
   }
 
   /** Frees this tensor's hold on its storage (and its gradient's). Safe to call twice. */
