@@ -41,7 +41,7 @@ describe("tidy", () => {
   it("assign swaps storage in place, keeping identity and the buffer count", async () => {
     const w = ones([3]);
     const start = memory().buffers;
-    const next = w.mul(2);
+    const next = tidy(() => w.mul(2));
     w.assign(next);
     next.dispose();
     expect(memory().buffers).toBe(start);
