@@ -1,0 +1,39 @@
+// Writing files so that a crash never leaves a half-written one: a temporary file renamed into place.
+import { randomBytes } from "node:crypto";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import type { Tensor } from "@sam/tensor";
+import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
+
+/**
+ * Writes `data` to `path` atomically: into a temporary file beside it, then renamed over it.
+ * @example
+ * await writeFileAtomic("run/config.json", JSON.stringify(config));
+ */
+export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  const temporary = `${path}.${randomBytes(6).toString("hex")}.tmp`;
+  try {
+    await writeFile(temporary, data);
+    await rename(temporary, path);
+  } catch (e) {
+    await rm(temporary, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Saves named tensors as a `.safetensors` file, atomically.
+ * @example
+ * await saveSafetensors("model.safetensors", model.stateDict());
+ */
+export async function saveSafetensors(path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<void> {
+  await writeFileAtomic(path, await encodeSafetensors(tensors, metadata));
+}
+
+/**
+ * Loads a `.safetensors` file; a truncated or corrupt file is an error naming the file and offset.
+ * @example
+ * model.loadStateDict(await loadSafetensors("model.safetensors"));
+ */
+export async function loadSafetensors(path: string): Promise<Record<string, Tensor>> {
+  return decodeSafetensors(new Uint8Array(await readFile(path)), path);
+}

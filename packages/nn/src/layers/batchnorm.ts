@@ -1,0 +1,100 @@
+// Batch normalisation over the channel axis, with running statistics for evaluation.
+import { noGrad } from "@sam/autograd";
+import { check, fmt, full, ones, zeros, type Tensor } from "@sam/tensor";
+import { batchNorm } from "../functional.js";
+import { Module } from "../module.js";
+import { Parameter } from "../parameter.js";
+
+/** Options of the batch-norm layers. */
+export interface BatchNormOptions {
+  /** Added to the variance (default 1e-5). */
+  eps?: number;
+  /** Weight of the newest batch in the running statistics (default 0.1). */
+  momentum?: number;
+  /** Learnable scale and shift (default true). */
+  affine?: boolean;
+  /** float32 unless given. */
+  dtype?: "float32" | "float64";
+}
+
+/**
+ * Normalises each channel with batch statistics while training and running statistics in
+ * evaluation, as PyTorch does (biased variance to normalise, unbiased in the running variance).
+ * Set {@link BatchNorm.updateRunningStats} to false to normalise with batch statistics without
+ * touching the running ones (SAM's second pass does this).
+ */
+export abstract class BatchNorm extends Module {
+  /** Per-channel scale, or null. */
+  weight: Parameter | null;
+  /** Per-channel shift, or null. */
+  bias: Parameter | null;
+  /** Running mean of each channel. */
+  runningMean: Tensor;
+  /** Running (unbiased) variance of each channel. */
+  runningVar: Tensor;
+  /** How many training batches have updated the running statistics. */
+  numBatchesTracked: Tensor;
+  /** Whether a training forward pass updates the running statistics. */
+  updateRunningStats = true;
+  /** Added to the variance. */
+  readonly eps: number;
+  /** Weight of the newest batch in the running statistics. */
+  readonly momentum: number;
+
+  constructor(readonly numFeatures: number, opts: BatchNormOptions = {}) {
+    super();
+    const dtype = opts.dtype ?? "float32";
+    this.eps = opts.eps ?? 1e-5;
+    this.momentum = opts.momentum ?? 0.1;
+    const affine = opts.affine ?? true;
+    this.weight = affine ? new Parameter(ones([numFeatures], { dtype })) : null;
+    this.bias = affine ? new Parameter(zeros([numFeatures], { dtype })) : null;
+    this.runningMean = this.registerBuffer("running_mean", zeros([numFeatures], { dtype }), "runningMean");
+    this.runningVar = this.registerBuffer("running_var", ones([numFeatures], { dtype }), "runningVar");
+    this.numBatchesTracked = this.registerBuffer("num_batches_tracked", full([], 0, { dtype: "int32" }), "numBatchesTracked");
+  }
+
+  /** The ranks this layer accepts. */
+  protected abstract readonly ranks: readonly number[];
+
+  /** Normalises x [N, C, …]. */
+  forward(x: Tensor): Tensor {
+    check(this.ranks.includes(x.rank) && x.shape[1] === this.numFeatures, this.constructor.name,
+      () => `expected input of rank ${this.ranks.join(" or ")} with ${this.numFeatures} channels, got ${fmt(x.shape)}`);
+    if (!this.training) return batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, this.eps);
+    const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
+    const count = x.size / this.numFeatures;
+    check(count > 1, this.constructor.name, () => `needs more than one value per channel in training, got ${fmt(x.shape)}`);
+    const mean = x.mean(axes);
+    const biased = x.variance(axes, false, 0);
+    if (this.updateRunningStats) {
+      noGrad(() => {
+        const m = this.momentum;
+        this.runningMean.assign(this.runningMean.mul(1 - m).add(mean.mul(m)));
+        this.runningVar.assign(this.runningVar.mul(1 - m).add(biased.mul((m * count) / (count - 1))));
+        this.numBatchesTracked.assign(this.numBatchesTracked.add(1));
+      });
+    }
+    return batchNorm(x, mean, biased, this.weight, this.bias, this.eps);
+  }
+}
+
+/**
+ * Batch normalisation of [N, C] or [N, C, L].
+ * @example
+ * new BatchNorm1d(64).forward(randn([8, 64]));
+ */
+export class BatchNorm1d extends BatchNorm {
+  /** Accepts rank 2 or 3. */
+  protected readonly ranks = [2, 3];
+}
+
+/**
+ * Batch normalisation of [N, C, H, W].
+ * @example
+ * new BatchNorm2d(16).forward(randn([8, 16, 32, 32]));
+ */
+export class BatchNorm2d extends BatchNorm {
+  /** Accepts rank 4. */
+  protected readonly ranks = [4];
+}
