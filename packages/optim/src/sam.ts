@@ -1,0 +1,212 @@
+// Sharpness-Aware Minimization (Foret et al., ICLR 2021), with ASAM (Kwon et al., 2021),
+// m-sharpness and an exact-gradient option, wrapping any base optimizer.
+import { backward, gradients, noGrad } from "@sam/autograd";
+import { check, keep, tidy, where, zerosLike, type Tensor } from "@sam/tensor";
+import { Optimizer, type Hyper, type OptimizerStateDict, type ParamGroup, type ParamsInput } from "./optimizer.js";
+
+/** SAM's own hyperparameters, stored in every parameter group beside the base optimizer's. */
+export interface SAMHyper {
+  [key: string]: number | boolean;
+  /** Radius of the neighbourhood (default 0.05). */
+  rho: number;
+  /** ASAM: scale the perturbation by T = |w| + η (default false). */
+  adaptive: boolean;
+  /** η of ASAM's T (default 0.01). */
+  eta: number;
+}
+
+/** Options of {@link SAM} beyond the hyperparameters. */
+export interface SAMOptions {
+  /**
+   * m-sharpness: the batch is split into groups of `m` examples, each with its own perturbation
+   * and gradient, and the gradients are averaged. Omit (or give the batch size) for plain SAM.
+   */
+  m?: number;
+  /**
+   * Differentiate w ↦ L(w + ε(w)) fully, including the Jacobian of ε (through second-order
+   * autograd), instead of the paper's first-order approximation ∇L(w + ε).
+   */
+  exact?: boolean;
+  /**
+   * Wraps the second (perturbed) pass, so that it can run without side effects such as batch-norm
+   * running statistics: `(run) => withoutRunningStats(model, run)` from `@sam/nn`.
+   */
+  secondPass?: <T>(run: () => T) => T;
+}
+
+/** What a SAM step asks of the closure: the rows of the batch, and parameters to use instead. */
+export interface SAMContext {
+  /** Rows [start, end) of the batch to use (m-sharpness), or undefined for the whole batch. */
+  rows?: [number, number];
+  /** Tensors standing in for the parameters, in order (exact gradient), or undefined. */
+  weights?: readonly Tensor[];
+}
+
+/** Computes the loss of (part of) the batch; SAM calls backward itself. */
+export type SAMClosure = (ctx: SAMContext) => Tensor;
+
+/** A base optimizer class: how SAM builds the optimizer it wraps. */
+export type OptimizerClass<H extends Hyper> = new (params: ParamsInput<H>, opts: never) => Optimizer<H>;
+
+/**
+ * SAM around any base optimizer. For a batch with gradient g at w: ε = ρ·g/‖g‖ (ASAM:
+ * ρ·T²g/‖Tg‖ with T = |w| + η), the gradient is taken again at w + ε, w is restored exactly from
+ * a saved copy, and the base optimizer steps with that gradient. ρ = 0 reproduces the base
+ * optimizer; a zero gradient gives ε = 0, never NaN.
+ *
+ * Use `step(closure, batchSize)`, or `firstStep()`/`secondStep()` around your own backward passes.
+ * @example
+ * const sam = new SAM(model.parameters(), SGD, { rho: 0.05, lr: 0.1, momentum: 0.9 },
+ *   { secondPass: (run) => withoutRunningStats(model, run) });
+ * const loss = sam.step(({ rows }) => crossEntropy(model.forward(x), y));
+ */
+export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
+  /** The wrapped optimizer; it shares this optimizer's parameter groups. */
+  readonly base: Optimizer<H>;
+  private readonly options: SAMOptions;
+  private saved = new Map<Tensor, Tensor>();
+
+  /**
+   * Wraps a new `Base` optimizer over `params`; `opts` holds SAM's hyperparameters (rho, adaptive,
+   * eta) and the base optimizer's (lr, momentum, …), all stored per group.
+   */
+  constructor(params: ParamsInput<H & SAMHyper>, Base: OptimizerClass<H>, opts: Partial<SAMHyper> & Partial<H>, options: SAMOptions = {}) {
+    const sam: SAMHyper = { rho: opts.rho ?? 0.05, adaptive: opts.adaptive ?? false, eta: opts.eta ?? 0.01 };
+    check(sam.rho >= 0, "SAM", () => `rho must be ≥ 0, got ${sam.rho}`);
+    check(sam.eta >= 0, "SAM", () => `eta must be ≥ 0, got ${sam.eta}`);
+    check(options.m === undefined || (Number.isInteger(options.m) && options.m > 0), "SAM", () => `m must be a positive integer, got ${options.m}`);
+    const base = new Base(params as ParamsInput<H>, opts as never);
+    super(base.paramGroups as unknown as ParamsInput<H & SAMHyper>, { ...base.defaults, ...sam });
+    base.paramGroups = this.paramGroups as unknown as ParamGroup<H>[];
+    this.base = base;
+    this.state = base.state;
+    this.options = options;
+  }
+
+  /** T·v for ASAM (T = |w| + η), or v itself. */
+  private scaled(p: Tensor, v: Tensor, group: ParamGroup<SAMHyper>): Tensor {
+    return group.adaptive ? v.mul(p.abs().add(group.eta)) : v;
+  }
+
+  /** ε for every parameter from gradients `grads`: ρ·T²g / (‖Tg‖ + 1e-12), the norm over all parameters. */
+  private perturbations(grads: Map<Tensor, Tensor>): Map<Tensor, Tensor> {
+    const groups = this.paramGroups as unknown as ParamGroup<SAMHyper>[];
+    const squares = groups.flatMap((g) => g.params.filter((p) => grads.has(p)).map((p) => this.scaled(p, grads.get(p)!, g).square().sum()));
+    const total = squares.reduce((a, b) => a.add(b));
+    // √ has an infinite derivative at 0; taking it only where the sum is positive keeps a zero
+    // gradient's ε (and, for the exact gradient, its derivative) at 0 instead of NaN
+    const positive = total.gt(0);
+    const norm = where(positive, where(positive, total, 1).sqrt(), 0);
+    const out = new Map<Tensor, Tensor>();
+    for (const g of groups) {
+      const scale = norm.add(1e-12).pow(-1).mul(g.rho);
+      for (const p of g.params) {
+        const grad = grads.get(p);
+        if (grad) out.set(p, this.scaled(p, this.scaled(p, grad, g), g).mul(scale));
+      }
+    }
+    return out;
+  }
+
+  /** w ← w + ε from the current gradients, saving w exactly. Call after a backward pass. */
+  firstStep(): void {
+    tidy(() => noGrad(() => {
+      const grads = new Map(this.params().filter((p) => p.grad !== null).map((p) => [p, p.grad!] as [Tensor, Tensor]));
+      check(grads.size > 0, "SAM.firstStep", () => `no parameter has a gradient; run backward first`);
+      for (const [p, e] of this.perturbations(grads)) {
+        this.saved.set(p, keep(p.detach()));
+        p.assign(p.add(e));
+      }
+    }));
+  }
+
+  /** Restores w exactly from the copy firstStep saved (never by subtracting ε). */
+  private restore(): void {
+    for (const [p, w] of this.saved) {
+      p.assign(w);
+      w.dispose();
+    }
+    this.saved.clear();
+  }
+
+  /** Restores w, then lets the base optimizer step with the gradient now in `.grad` (taken at w + ε). */
+  secondStep(): void {
+    check(this.saved.size > 0, "SAM.secondStep", () => `firstStep() has not run`);
+    this.restore();
+    this.base.step();
+  }
+
+  private second<T>(run: () => T): T {
+    return this.options.secondPass ? this.options.secondPass(run) : run();
+  }
+
+  /** SAM's gradient for one group of rows, first-order: ∇L(w + ε) with ε from ∇L(w). */
+  private firstOrder(closure: SAMClosure, rows?: [number, number]): { loss: Tensor; grads: Tensor[] } {
+    this.zeroGrad();
+    const loss = tidy(() => {
+      const l = closure({ rows });
+      backward(l);
+      return l.detach();
+    });
+    this.firstStep();
+    this.zeroGrad();
+    tidy(() => this.second(() => backward(closure({ rows }))));
+    this.restore();
+    const grads = this.params().map((p) => p.grad ?? keep(zerosLike(p)));
+    for (const p of this.params()) p.grad = null;
+    return { loss, grads };
+  }
+
+  /** SAM's gradient for one group of rows, exact: the total derivative of w ↦ L(w + ε(w)). */
+  private exactGradient(closure: SAMClosure, rows?: [number, number]): { loss: Tensor; grads: Tensor[] } {
+    this.zeroGrad();
+    const params = this.params();
+    return tidy(() => {
+      const loss = closure({ rows });
+      const g = gradients([loss], params, { createGraph: true });
+      const eps = this.perturbations(new Map(params.map((p, i) => [p, g[i]])));
+      const weights = params.map((p) => p.add(eps.get(p)!));
+      const perturbed = this.second(() => closure({ rows, weights }));
+      const grads = gradients([perturbed], params).map((t) => keep(t));
+      return { loss: loss.detach(), grads };
+    });
+  }
+
+  /**
+   * One SAM step: runs the closure (which returns the loss of the rows it is given) for the first
+   * and second passes, then steps the base optimizer. With m-sharpness, `batchSize` is the number
+   * of rows and must be a multiple of m. Returns the loss at w (mean over groups).
+   */
+  step(closure?: SAMClosure, batchSize?: number): Tensor {
+    check(closure !== undefined, "SAM.step", () => `needs a closure that computes the loss; or call firstStep() and secondStep()`);
+    const m = this.options.m;
+    const n = batchSize ?? m;
+    check(m === undefined || (n !== undefined && n % m === 0), "SAM.step", () => `m = ${m} must divide the batch size ${n}`);
+    const groups = m === undefined || n === m ? [undefined] : Array.from({ length: n! / m }, (_, i) => [i * m, (i + 1) * m] as [number, number]);
+    const one = (rows?: [number, number]) => (this.options.exact ? this.exactGradient(closure, rows) : this.firstOrder(closure, rows));
+    const parts = groups.map(one);
+    const params = this.params();
+    tidy(() => noGrad(() => {
+      params.forEach((p, i) => {
+        const sum = parts.slice(1).reduce((acc, part) => acc.add(part.grads[i]), parts[0].grads[i]);
+        p.grad = keep(parts.length === 1 ? sum : sum.div(parts.length));
+      });
+    }));
+    for (const part of parts) for (const g of part.grads) if (!params.some((p) => p.grad === g)) g.dispose();
+    this.base.step();
+    const loss = tidy(() => parts.slice(1).reduce((a, b) => a.add(b.loss), parts[0].loss).div(parts.length));
+    parts.forEach((p) => p.loss.dispose());
+    return loss;
+  }
+
+  /** The base optimizer's snapshot (SAM's hyperparameters are in its groups). */
+  override stateDict(): OptimizerStateDict {
+    return this.base.stateDict();
+  }
+
+  /** Restores a snapshot from {@link SAM.stateDict}. */
+  override loadStateDict(dict: OptimizerStateDict): void {
+    this.base.loadStateDict(dict);
+    this.state = this.base.state;
+  }
+}
