@@ -1,9 +1,12 @@
-// `pnpm bench [name]`: runs one benchmark by name, or all of them.
+// `pnpm bench [name …] [--profile]`: runs the named benchmarks, or all of them.
 import { matmulBench } from "./matmul.js";
+import { trainBench } from "./train.js";
 
-const benches: Record<string, () => void> = { matmul: matmulBench };
+const args = process.argv.slice(2);
+const profile = args.includes("--profile");
+const benches: Record<string, () => void> = { matmul: matmulBench, train: () => trainBench(profile) };
 
-const wanted = process.argv.slice(2);
+const wanted = args.filter((a) => !a.startsWith("--"));
 const unknown = wanted.filter((w) => !(w in benches));
 if (unknown.length > 0) {
   console.error(`bench: unknown benchmark ${unknown.join(", ")}; available: ${Object.keys(benches).join(", ")}`);

@@ -12,12 +12,20 @@ export interface InitOptions {
   dtype?: "float32" | "float64";
 }
 
+/** How many inputs and outputs feed each weight. */
+export interface Fans {
+  /** Inputs per output unit: in·kH·kW. */
+  fanIn: number;
+  /** Outputs per input unit: out·kH·kW. */
+  fanOut: number;
+}
+
 /**
  * Fan-in and fan-out of a weight shape: [out, in] for linear, [out, in/groups, kH, kW] for conv.
  * @example
  * fans([64, 16, 3, 3]); // { fanIn: 144, fanOut: 576 }
  */
-export function fans(shape: readonly number[]): { fanIn: number; fanOut: number } {
+export function fans(shape: readonly number[]): Fans {
   check(shape.length >= 2, "fans", () => `needs a weight of rank ≥ 2, got ${fmt(shape)}`);
   const receptive = shape.slice(2).reduce((p, d) => p * d, 1);
   return { fanIn: shape[1] * receptive, fanOut: shape[0] * receptive };

@@ -3,8 +3,7 @@ import { check, type Tensor } from "@sam/tensor";
 import { Optimizer, type ParamGroup, type ParamState, type ParamsInput } from "./optimizer.js";
 
 /** Adam's hyperparameters. */
-export interface AdamOptions {
-  [key: string]: number | boolean;
+export type AdamOptions = {
   /** Learning rate (default 1e-3). */
   lr: number;
   /** Decay of the first moment (default 0.9). */
@@ -15,7 +14,7 @@ export interface AdamOptions {
   eps: number;
   /** Weight decay: an L2 term in Adam, decoupled in AdamW (default 0 for Adam, 0.01 for AdamW). */
   weightDecay: number;
-}
+};
 
 function checked(name: string, o: AdamOptions): AdamOptions {
   check(o.lr >= 0, name, () => `lr must be ≥ 0, got ${o.lr}`);

@@ -2,14 +2,26 @@
 import { noGrad } from "@sam/autograd";
 import { check, keep, tidy, type Tensor } from "@sam/tensor";
 
-/** Hyperparameters: numbers and flags, per parameter group. */
-export type Hyper = Record<string, number | boolean>;
+/** Hyperparameters (numbers and flags) by name, per parameter group. */
+export type Hyper = Record<string, unknown>;
+
+/** The tensors of a parameter group. */
+export type GroupParams = {
+  /** The group's parameters. */
+  params: Tensor[];
+};
 
 /** A parameter group: its tensors and its own values of the hyperparameters. */
-export type ParamGroup<H extends Hyper> = H & { params: Tensor[] };
+export type ParamGroup<H extends Hyper> = H & GroupParams;
+
+/** A group as given to a constructor: tensors and the hyperparameters it overrides. */
+export type GroupSpec = {
+  /** The group's parameters. */
+  params: readonly Tensor[];
+};
 
 /** Parameters to optimise: a flat list (one group), or groups with some hyperparameters overridden. */
-export type ParamsInput<H extends Hyper> = readonly Tensor[] | readonly (Partial<H> & { params: readonly Tensor[] })[];
+export type ParamsInput<H extends Hyper> = readonly Tensor[] | readonly (Partial<H> & GroupSpec)[];
 
 /** Per-parameter optimizer state: tensors (moments) and numbers (step counts). */
 export type ParamState = Record<string, Tensor | number>;
@@ -19,8 +31,14 @@ export interface OptimizerStateDict {
   /** State of each parameter that has any, by its index over all groups. */
   state: Record<number, ParamState>;
   /** Each group's hyperparameters and the indices of its parameters. */
-  paramGroups: (Hyper & { params: number[] })[];
+  paramGroups: (Hyper & GroupIndices)[];
 }
+
+/** A serialised group's parameters, as indices over all groups. */
+export type GroupIndices = {
+  /** Indices of the group's parameters. */
+  params: number[];
+};
 
 /**
  * The base of every optimizer: `paramGroups` with per-group hyperparameters, per-parameter
@@ -34,7 +52,11 @@ export abstract class Optimizer<H extends Hyper = Hyper> {
   state = new Map<Tensor, ParamState>();
 
   /** Builds the groups from `params`, each taking `defaults` for what it does not set. */
-  constructor(params: ParamsInput<H>, readonly defaults: H) {
+  constructor(
+    params: ParamsInput<H>,
+    /** The hyperparameters a group gets unless it sets its own. */
+    readonly defaults: H,
+  ) {
     const list = params as readonly (Tensor | { params: readonly Tensor[] })[];
     check(list.length > 0, this.constructor.name, () => `got an empty parameter list`);
     const groups = "params" in list[0] ? (list as { params: readonly Tensor[] }[]) : [{ params: list as Tensor[] }];
@@ -97,7 +119,7 @@ export abstract class Optimizer<H extends Hyper = Hyper> {
     const index = new Map(this.params().map((p, i) => [p, i]));
     const state: Record<number, ParamState> = {};
     for (const [p, s] of this.state) state[index.get(p)!] = { ...s };
-    const paramGroups = this.paramGroups.map(({ params, ...hyper }) => ({ ...(hyper as Hyper), params: params.map((p) => index.get(p)!) }) as Hyper & { params: number[] });
+    const paramGroups = this.paramGroups.map(({ params, ...hyper }) => ({ ...(hyper as Hyper), params: params.map((p) => index.get(p)!) }) as Hyper & GroupIndices);
     return { state, paramGroups };
   }
 

@@ -5,15 +5,14 @@ import { check, keep, tidy, where, zerosLike, type Tensor } from "@sam/tensor";
 import { Optimizer, type Hyper, type OptimizerStateDict, type ParamGroup, type ParamsInput } from "./optimizer.js";
 
 /** SAM's own hyperparameters, stored in every parameter group beside the base optimizer's. */
-export interface SAMHyper {
-  [key: string]: number | boolean;
+export type SAMHyper = {
   /** Radius of the neighbourhood (default 0.05). */
   rho: number;
   /** ASAM: scale the perturbation by T = |w| + η (default false). */
   adaptive: boolean;
   /** η of ASAM's T (default 0.01). */
   eta: number;
-}
+};
 
 /** Options of {@link SAM} beyond the hyperparameters. */
 export interface SAMOptions {

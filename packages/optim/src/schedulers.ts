@@ -4,7 +4,13 @@ import { check } from "@sam/tensor";
 /** What a scheduler changes: anything with parameter groups holding `lr` (every Optimizer, SAM included). */
 export interface HasParamGroups {
   /** Groups whose `lr` the schedule sets. */
-  paramGroups: { lr?: number | boolean }[];
+  paramGroups: HasLr[];
+}
+
+/** A group with a learning rate. */
+export interface HasLr {
+  /** The learning rate. */
+  lr?: unknown;
 }
 
 /** A scheduler's snapshot. */
@@ -31,7 +37,11 @@ export class LRScheduler {
   lastEpoch = 0;
 
   /** Records the groups' current learning rates as the base ones and applies step 0. */
-  constructor(readonly optimizer: HasParamGroups, private readonly schedule: Schedule) {
+  constructor(
+    /** The optimizer whose groups the schedule sets. */
+    readonly optimizer: HasParamGroups,
+    private readonly schedule: Schedule,
+  ) {
     this.baseLrs = optimizer.paramGroups.map((g, i) => {
       check(typeof g.lr === "number", this.constructor.name, () => `group ${i} has no numeric lr`);
       return g.lr as number;

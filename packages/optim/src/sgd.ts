@@ -3,8 +3,7 @@ import { check, type Tensor } from "@sam/tensor";
 import { Optimizer, type ParamGroup, type ParamState, type ParamsInput } from "./optimizer.js";
 
 /** SGD's hyperparameters. */
-export interface SGDOptions {
-  [key: string]: number | boolean;
+export type SGDOptions = {
   /** Learning rate. */
   lr: number;
   /** Momentum factor (default 0). */
@@ -15,7 +14,7 @@ export interface SGDOptions {
   weightDecay: number;
   /** Nesterov momentum (default false). */
   nesterov: boolean;
-}
+};
 
 /**
  * SGD with PyTorch's update: d = g + λw; b = μb + (1−τ)d (b = d on the first step);

@@ -41,7 +41,11 @@ export abstract class BatchNorm extends Module {
   /** Weight of the newest batch in the running statistics. */
   readonly momentum: number;
 
-  constructor(readonly numFeatures: number, opts: BatchNormOptions = {}) {
+  constructor(
+    /** Channels. */
+    readonly numFeatures: number,
+    opts: BatchNormOptions = {},
+  ) {
     super();
     const dtype = opts.dtype ?? "float32";
     this.eps = opts.eps ?? 1e-5;

@@ -35,7 +35,12 @@ export class Conv2d extends Module {
   bias: Parameter | null;
   private readonly opts: Conv2dLayerOptions;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | [number, number], opts: Conv2dLayerOptions = {}) {
+  constructor(
+    /** Input channels. */ readonly inChannels: number,
+    /** Output channels. */ readonly outChannels: number,
+    kernelSize: number | [number, number],
+    opts: Conv2dLayerOptions = {},
+  ) {
     super();
     const groups = opts.groups ?? 1;
     check(inChannels % groups === 0 && outChannels % groups === 0, "Conv2d", () => `channels ${inChannels} and ${outChannels} must divide by groups ${groups}`);

@@ -27,7 +27,11 @@ export class Linear extends Module {
   /** [outFeatures], or null. */
   bias: Parameter | null;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
+  constructor(
+    /** Size of each input row. */ readonly inFeatures: number,
+    /** Size of each output row. */ readonly outFeatures: number,
+    opts: LinearOptions = {},
+  ) {
     super();
     const init = { generator: opts.generator, dtype: opts.dtype };
     this.weight = new Parameter(kaimingUniform([outFeatures, inFeatures], { ...init, nonlinearity: "leakyRelu", a: Math.sqrt(5) }));

@@ -33,7 +33,10 @@ export class Identity extends Module {
  * new MaxPool2d({ kernel: 2 }).forward(x);
  */
 export class MaxPool2d extends Module {
-  constructor(readonly opts: Pool2dOptions) {
+  constructor(
+    /** Window geometry. */
+    readonly opts: Pool2dOptions,
+  ) {
     super();
   }
   /** Pools x [N, C, H, W]. */
@@ -48,7 +51,10 @@ export class MaxPool2d extends Module {
  * new AvgPool2d({ kernel: 8 }).forward(x);
  */
 export class AvgPool2d extends Module {
-  constructor(readonly opts: Pool2dOptions) {
+  constructor(
+    /** Window geometry. */
+    readonly opts: Pool2dOptions,
+  ) {
     super();
   }
   /** Pools x [N, C, H, W]. */
@@ -86,7 +92,12 @@ export class AdaptiveAvgPool2d extends Module {
  * new Flatten().forward(randn([8, 64, 1, 1])); // [8, 64]
  */
 export class Flatten extends Module {
-  constructor(readonly start = 1, readonly end = -1) {
+  constructor(
+    /** First flattened axis. */
+    readonly start = 1,
+    /** Last flattened axis. */
+    readonly end = -1,
+  ) {
     super();
   }
   /** Flattens x. */
@@ -101,7 +112,12 @@ export class Flatten extends Module {
  * new Dropout(0.3, new Generator(1));
  */
 export class Dropout extends Module {
-  constructor(readonly p: number, readonly generator: Generator = defaultGenerator) {
+  constructor(
+    /** Drop probability. */
+    readonly p: number,
+    /** Stream of the masks. */
+    readonly generator: Generator = defaultGenerator,
+  ) {
     super();
     check(p >= 0 && p < 1, "Dropout", () => `p must be in [0, 1), got ${p}`);
   }
