@@ -1,6 +1,6 @@
 // 2-D convolution and its two gradient primitives, by im2col onto the blocked GEMM.
-import type { Conv2dParams, Kernel } from "@sam/tensor";
-import { gemm } from "./gemm.js";
+import type { Conv2dParams, DType, Kernel } from "@sam/tensor";
+import { gemmFor } from "./gemmFor.js";
 import { dataOf } from "./storage.js";
 
 /** Sizes of one convolution, named as in the formulas. */
@@ -18,14 +18,22 @@ function geometry(x: readonly number[], w: readonly number[], y: readonly number
   return { n, c, h, w: wd, o, kh, kw, ho: y[2], wo: y[3], cg, og: o / groups, rows: cg * kh * kw };
 }
 
-let scratch = new Float64Array(0);
-function columns(size: number): Float64Array {
-  if (scratch.length < size) scratch = new Float64Array(size);
-  return scratch;
+type Columns = Float32Array | Float64Array;
+let scratch32 = new Float32Array(0);
+let scratch64 = new Float64Array(0);
+
+/** The im2col buffer, reused across calls, in the precision of the convolution. */
+function columns(size: number, dtype: DType): Columns {
+  if (dtype === "float32") {
+    if (scratch32.length < size) scratch32 = new Float32Array(size);
+    return scratch32;
+  }
+  if (scratch64.length < size) scratch64 = new Float64Array(size);
+  return scratch64;
 }
 
 /** cols[(c·kh + i)·kw + j, oy·wo + ox] = x[n, g·cg + c, oy·sh − ph + i·dh, ox·sw − pw + j·dw] (0 outside). */
-function im2col(x: ArrayLike<number>, g: Geometry, p: Conv2dParams, n: number, group: number, cols: Float64Array): void {
+function im2col(x: ArrayLike<number>, g: Geometry, p: Conv2dParams, n: number, group: number, cols: Columns): void {
   const plane = g.ho * g.wo;
   for (let c = 0; c < g.cg; c++) {
     const src = (n * g.c + group * g.cg + c) * g.h * g.w;
@@ -50,7 +58,7 @@ function im2col(x: ArrayLike<number>, g: Geometry, p: Conv2dParams, n: number, g
 }
 
 /** The adjoint of im2col: dx[n, g·cg + c, iy, ix] += cols[…] for every window position. */
-function col2im(cols: Float64Array, g: Geometry, p: Conv2dParams, n: number, group: number, dx: { [i: number]: number }): void {
+function col2im(cols: Columns, g: Geometry, p: Conv2dParams, n: number, group: number, dx: { [i: number]: number }): void {
   const plane = g.ho * g.wo;
   for (let c = 0; c < g.cg; c++) {
     const dst = (n * g.c + group * g.cg + c) * g.h * g.w;
@@ -78,7 +86,8 @@ function forEachImageAndGroup(g: Geometry, groups: number, fn: (n: number, group
 export const conv2d: Kernel<"conv2d"> = ([x, w], out, p) => {
   const g = geometry(x.shape, w.shape, out.shape, p.groups);
   const plane = g.ho * g.wo;
-  const cols = columns(g.rows * plane);
+  const cols = columns(g.rows * plane, out.dtype);
+  const gemm = gemmFor(out.dtype);
   const [xs, ws, ys] = [dataOf(x), dataOf(w), dataOf(out)];
   forEachImageAndGroup(g, p.groups, (n, group) => {
     im2col(xs, g, p, n, group, cols);
@@ -93,7 +102,8 @@ export const conv2d: Kernel<"conv2d"> = ([x, w], out, p) => {
 export const conv2dBackwardInput: Kernel<"conv2dBackwardInput"> = ([dy, w], out, p) => {
   const g = geometry(out.shape, w.shape, dy.shape, p.groups);
   const plane = g.ho * g.wo;
-  const cols = columns(g.rows * plane);
+  const cols = columns(g.rows * plane, out.dtype);
+  const gemm = gemmFor(out.dtype);
   const [dys, ws, dx] = [dataOf(dy), dataOf(w), dataOf(out)];
   forEachImageAndGroup(g, p.groups, (n, group) => {
     gemm(g.rows, plane, g.og,
@@ -108,7 +118,8 @@ export const conv2dBackwardInput: Kernel<"conv2dBackwardInput"> = ([dy, w], out,
 export const conv2dBackwardWeight: Kernel<"conv2dBackwardWeight"> = ([x, dy], out, p) => {
   const g = geometry(x.shape, out.shape, dy.shape, p.groups);
   const plane = g.ho * g.wo;
-  const cols = columns(g.rows * plane);
+  const cols = columns(g.rows * plane, out.dtype);
+  const gemm = gemmFor(out.dtype);
   const [xs, dys, dw] = [dataOf(x), dataOf(dy), dataOf(out)];
   forEachImageAndGroup(g, p.groups, (n, group) => {
     im2col(xs, g, p, n, group, cols);

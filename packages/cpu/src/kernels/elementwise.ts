@@ -1,6 +1,6 @@
 // Elementwise kernels: unary, binary with broadcasting, comparisons, where and cast.
-import { broadcastStrides, type BinaryOp, type CompareOp, type Kernel, type UnaryOp } from "@sam/tensor";
-import { offsets } from "./strided.js";
+import { broadcastStrides, type BinaryOp, type CompareOp, type Kernel, type TypedArray, type UnaryOp } from "@sam/tensor";
+import { broadcastRuns, offsets } from "./strided.js";
 import { dataOf } from "./storage.js";
 
 type Fn1 = (x: number) => number;
@@ -38,27 +38,48 @@ export const binaryFns: Record<BinaryOp | CompareOp, Fn2> = {
   ge: (a, b) => +(a >= b),
 };
 
-/** A kernel applying `f` to every element. */
-export function unaryKernel(f: Fn1): Kernel<UnaryOp> {
-  return ([x], out) => {
-    const a = dataOf(x);
-    const o = dataOf(out);
-    for (let i = 0; i < o.length; i++) o[i] = f(a[i]);
+// The hottest unary ops get a loop each, so the arithmetic compiles inline.
+const unaryLoops: Partial<Record<UnaryOp, (o: TypedArray, a: TypedArray) => void>> = {
+  neg: (o, a) => { for (let i = 0; i < o.length; i++) o[i] = -a[i]; },
+  relu: (o, a) => { for (let i = 0; i < o.length; i++) { const v = a[i]; o[i] = v > 0 || v !== v ? v : 0; } },
+};
+
+/** A kernel applying unary op `op` to every element. */
+export function unaryKernel(op: UnaryOp): Kernel<UnaryOp> {
+  const f = unaryFns[op];
+  const loop = unaryLoops[op] ?? ((o: TypedArray, a: TypedArray) => { for (let i = 0; i < o.length; i++) o[i] = f(a[i]); });
+  return ([x], out) => loop(dataOf(out), dataOf(x));
+}
+
+/** One run of a binary op: o[at + j] = a[ia + j·sa] ∘ b[ib + j·sb], with sa and sb each 0 or 1. */
+type Run = (o: TypedArray, at: number, a: TypedArray, ia: number, sa: number, b: TypedArray, ib: number, sb: number, n: number) => void;
+
+// The hottest ops get a loop each, so the engine compiles the arithmetic inline instead of calling
+// through a shared function value.
+const runs: Partial<Record<BinaryOp | CompareOp, Run>> = {
+  add: (o, at, a, ia, sa, b, ib, sb, n) => { for (let j = 0; j < n; j++) o[at + j] = a[ia + j * sa] + b[ib + j * sb]; },
+  sub: (o, at, a, ia, sa, b, ib, sb, n) => { for (let j = 0; j < n; j++) o[at + j] = a[ia + j * sa] - b[ib + j * sb]; },
+  mul: (o, at, a, ia, sa, b, ib, sb, n) => { for (let j = 0; j < n; j++) o[at + j] = a[ia + j * sa] * b[ib + j * sb]; },
+  div: (o, at, a, ia, sa, b, ib, sb, n) => { for (let j = 0; j < n; j++) o[at + j] = a[ia + j * sa] / b[ib + j * sb]; },
+};
+
+/** The run of a general op, through its scalar function. */
+function runOf(f: Fn2): Run {
+  return (o, at, a, ia, sa, b, ib, sb, n) => {
+    for (let j = 0; j < n; j++) o[at + j] = f(a[ia + j * sa], b[ib + j * sb]);
   };
 }
 
-/** A kernel applying `f` to every pair of broadcast elements. */
-export function binaryKernel(f: Fn2): Kernel<BinaryOp | CompareOp> {
+/** A kernel applying binary op `op` to every pair of broadcast elements, run by run. */
+export function binaryKernel(op: BinaryOp | CompareOp): Kernel<BinaryOp | CompareOp> {
+  const run = runs[op] ?? runOf(binaryFns[op]);
   return ([x, y], out) => {
-    const a = dataOf(x);
-    const b = dataOf(y);
     const o = dataOf(out);
-    const oa = offsets(out.shape, broadcastStrides(x.shape, out.shape));
-    const ob = offsets(out.shape, broadcastStrides(y.shape, out.shape));
-    if (oa === null && ob === null) for (let i = 0; i < o.length; i++) o[i] = f(a[i], b[i]);
-    else if (oa === null) for (let i = 0; i < o.length; i++) o[i] = f(a[i], b[ob![i]]);
-    else if (ob === null) for (let i = 0; i < o.length; i++) o[i] = f(a[oa[i]], b[i]);
-    else for (let i = 0; i < o.length; i++) o[i] = f(a[oa[i]], b[ob[i]]);
+    if (o.length === 0) return;
+    const { outer, inner, starts, steps } = broadcastRuns(out.shape, [x, y].map((t) => broadcastStrides(t.shape, out.shape)));
+    const [sa, sb] = starts;
+    const [a, b] = [dataOf(x), dataOf(y)];
+    for (let r = 0; r < outer; r++) run(o, r * inner, a, sa ? sa[r] : r, steps[0], b, sb ? sb[r] : r, steps[1], inner);
   };
 }
 

@@ -1,6 +1,6 @@
 // Batched matrix product with broadcast batch axes, one GEMM per batch entry.
 import { broadcastStrides, type Kernel } from "@sam/tensor";
-import { gemm } from "./gemm.js";
+import { gemmFor } from "./gemmFor.js";
 import { offsets } from "./strided.js";
 import { dataOf } from "./storage.js";
 
@@ -17,6 +17,7 @@ export const matmul: Kernel<"matmul"> = ([x, y], out) => {
   const b = dataOf(y);
   const o = dataOf(out);
   const count = batch.reduce((p, d) => p * d, 1);
+  const gemm = gemmFor(out.dtype);
   for (let i = 0; i < count; i++) {
     gemm(m, n, k,
       { data: a, offset: ax ? ax[i] : i * m * k, rowStride: k, colStride: 1 },

@@ -1,6 +1,6 @@
 // Reductions: sum, max and min over any set of axes; argmax and argmin over one axis.
 import { stridesOf, type ArgReduceOp, type Kernel, type ReduceOp } from "@sam/tensor";
-import { offsets } from "./strided.js";
+import { broadcastRuns } from "./strided.js";
 import { dataOf } from "./storage.js";
 
 /** Output strides seen from the input: reduced axes step nowhere. */
@@ -10,20 +10,37 @@ function targetStrides(shape: readonly number[], axes: readonly number[]): numbe
   return s.map((v, i) => (axes.includes(i) ? 0 : v));
 }
 
-/** A reduction that folds every input element into its output slot with `combine`. */
+/**
+ * A reduction folding every input element into its output slot, run by run: along a run the
+ * slot either stays (a reduced axis, folded in a local) or advances with the input.
+ */
 export function reduceKernel(op: ReduceOp): Kernel<ReduceOp> {
   const init = op === "sum" ? 0 : op === "max" ? -Infinity : Infinity;
+  // NaN wins, as in PyTorch
+  const fold = op === "sum" ? (acc: number, v: number) => acc + v
+    : op === "max" ? (acc: number, v: number) => (v > acc || v !== v ? v : acc)
+    : (acc: number, v: number) => (v < acc || v !== v ? v : acc);
   return ([x], out, { axes }) => {
     const a = dataOf(x);
     // accumulate in float64 so a float32 sum loses no more than its final rounding
     const acc = new Float64Array(dataOf(out).length).fill(init);
-    const target = offsets(x.shape, targetStrides(x.shape, axes));
-    for (let i = 0; i < a.length; i++) {
-      const t = target ? target[i] : i;
-      const v = a[i];
-      if (op === "sum") acc[t] += v;
-      else if (op === "max") acc[t] = v > acc[t] || v !== v ? v : acc[t];
-      else acc[t] = v < acc[t] || v !== v ? v : acc[t];
+    if (a.length > 0) {
+      const { outer, inner, starts, steps } = broadcastRuns(x.shape, [targetStrides(x.shape, axes)]);
+      const [slots] = starts;
+      for (let r = 0; r < outer; r++) {
+        const t = slots ? slots[r] : r;
+        const at = r * inner;
+        if (steps[0] === 0) {
+          let s = acc[t];
+          if (op === "sum") for (let j = 0; j < inner; j++) s += a[at + j];
+          else for (let j = 0; j < inner; j++) s = fold(s, a[at + j]);
+          acc[t] = s;
+        } else if (op === "sum") {
+          for (let j = 0; j < inner; j++) acc[t + j] += a[at + j];
+        } else {
+          for (let j = 0; j < inner; j++) acc[t + j] = fold(acc[t + j], a[at + j]);
+        }
+      }
     }
     dataOf(out).set(acc);
   };

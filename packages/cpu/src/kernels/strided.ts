@@ -34,3 +34,34 @@ export function offsets(shape: readonly number[], strides: readonly number[], ba
   }
   return out;
 }
+
+/**
+ * An elementwise loop over broadcast operands, split into an outer part and an inner run: along
+ * the run every operand either advances with the output or stays on one element, so the hot loop
+ * needs no index table. `starts[k][o]` is operand k's offset at outer position o (null: o
+ * itself); `steps[k]` is 1 (advances) or 0 (stays).
+ */
+export interface Runs {
+  outer: number;
+  inner: number;
+  starts: (Int32Array | null)[];
+  steps: number[];
+}
+
+/** Splits an elementwise loop over `shape` with per-operand broadcast strides into runs. */
+export function broadcastRuns(shape: readonly number[], operandStrides: readonly (readonly number[])[]): Runs {
+  const rank = shape.length;
+  const steps = operandStrides.map((s) => (rank > 0 && s[rank - 1] === 0 && shape[rank - 1] !== 1 ? 0 : 1));
+  let inner = 1;
+  let d = rank - 1;
+  for (; d >= 0; d--) {
+    if (shape[d] === 1) continue;
+    const fits = operandStrides.every((s, k) => (steps[k] === 0 ? s[d] === 0 : s[d] === inner));
+    if (!fits) break;
+    inner *= shape[d];
+  }
+  const outerShape = shape.slice(0, d + 1);
+  const outer = outerShape.reduce((p, v) => p * v, 1);
+  const starts = operandStrides.map((s) => offsets(outerShape, s.slice(0, d + 1)));
+  return { outer, inner, starts, steps };
+}

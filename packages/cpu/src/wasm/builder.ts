@@ -1,0 +1,129 @@
+// A small WebAssembly module builder: the binary format's sections, function bodies and the
+// scalar and SIMD instructions our kernels use, so kernels are emitted by TypeScript at load time.
+
+/** Value types. */
+export const I32 = 0x7f;
+/** 128-bit vector type. */
+export const V128 = 0x7b;
+
+/** Unsigned LEB128. */
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+/** Signed LEB128 of a 32-bit integer. */
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+function name(s: string): number[] {
+  const bytes = Array.from(new TextEncoder().encode(s));
+  return [...uleb(bytes.length), ...bytes];
+}
+
+function vec(items: number[][]): number[] {
+  return [...uleb(items.length), ...items.flat()];
+}
+
+/** A function body under construction: locals and instructions, named as in the spec's text format. */
+export class Code {
+  readonly bytes: number[] = [];
+  private readonly locals: number[] = [];
+
+  /** `params` are the function's parameter types; locals are numbered after them. */
+  constructor(readonly params: number[]) {}
+
+  /** Declares a local of `type`; returns its index. */
+  local(type: number): number {
+    this.locals.push(type);
+    return this.params.length + this.locals.length - 1;
+  }
+
+  private emit(...b: number[]): this {
+    this.bytes.push(...b);
+    return this;
+  }
+  private simd(op: number, ...imm: number[]): this {
+    return this.emit(0xfd, ...uleb(op), ...imm);
+  }
+
+  get(i: number): this { return this.emit(0x20, ...uleb(i)); }
+  set(i: number): this { return this.emit(0x21, ...uleb(i)); }
+  tee(i: number): this { return this.emit(0x22, ...uleb(i)); }
+  i32(v: number): this { return this.emit(0x41, ...sleb(v)); }
+  add(): this { return this.emit(0x6a); }
+  mul(): this { return this.emit(0x6c); }
+  ltU(): this { return this.emit(0x49); }
+  /** v128.load with a constant byte offset (alignment hint 16). */
+  load(offset = 0): this { return this.simd(0x00, 4, ...uleb(offset)); }
+  /** v128.store with a constant byte offset. */
+  store(offset = 0): this { return this.simd(0x0b, 4, ...uleb(offset)); }
+  /** v128.load32_splat: one f32 from memory into all four lanes. */
+  loadSplat(offset = 0): this { return this.simd(0x09, 2, ...uleb(offset)); }
+  /** v128.const of all zeros. */
+  zero(): this { return this.simd(0x0c, ...new Array(16).fill(0)); }
+  f32x4Add(): this { return this.simd(0xe4); }
+  f32x4Mul(): this { return this.simd(0xe6); }
+
+  /**
+   * A do-while loop: runs `body`, then `counter += step` and repeats while counter < limit
+   * (unsigned). The body must run at least once.
+   */
+  loop(counter: number, step: number, limit: number, body: () => void): this {
+    this.emit(0x03, 0x40);
+    body();
+    this.get(counter).i32(step).add().tee(counter).get(limit).ltU();
+    return this.emit(0x0d, 0, 0x0b);
+  }
+
+  /** The encoded body: locals, then instructions and `end`. */
+  encode(): number[] {
+    const groups: number[][] = this.locals.map((t) => [1, t]);
+    const body = [...vec(groups), ...this.bytes, 0x0b];
+    return [...uleb(body.length), ...body];
+  }
+}
+
+/** One exported function of a module. */
+interface Func {
+  name: string;
+  code: Code;
+}
+
+/**
+ * Assembles a module that imports its memory as `env.memory` and exports functions taking i32
+ * parameters and returning nothing.
+ * @example
+ * const code = new Code([I32]);
+ * const bytes = buildModule([{ name: "f", code }]);
+ */
+export function buildModule(funcs: Func[]): Uint8Array<ArrayBuffer> {
+  const section = (id: number, payload: number[]) => [id, ...uleb(payload.length), ...payload];
+  const types = funcs.map((f) => [0x60, ...vec(f.code.params.map((p) => [p])), 0]);
+  const imports = vec([[...name("env"), ...name("memory"), 0x02, 0x00, 1]]);
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec(types)),
+    ...section(2, imports),
+    ...section(3, vec(funcs.map((_, i) => uleb(i)))),
+    ...section(7, vec(funcs.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),
+    ...section(10, vec(funcs.map((f) => f.code.encode()))),
+  ];
+  return new Uint8Array(bytes);
+}

@@ -1,0 +1,34 @@
+// The WebAssembly SIMD GEMM against the float64 reference, over random sizes (tile edges, 0, 1,
+// block edges), transposes and accumulation, within float32 rounding.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { gemm, gemmF32, simdAvailable } from "../src/index.js";
+
+describe("gemmF32 (WebAssembly SIMD)", () => {
+  it("compiles and runs on this machine", () => {
+    expect(simdAvailable()).toBe(true);
+  });
+
+  it("equals the reference within float32 rounding", () => {
+    const size = fc.oneof(fc.constantFrom(0, 1, 3, 4, 7, 8, 9, 127, 128, 129), fc.integer({ min: 0, max: 140 }));
+    const depth = fc.oneof(fc.constantFrom(0, 1, 255, 256, 257), fc.integer({ min: 0, max: 600 }));
+    fc.assert(
+      fc.property(size, fc.oneof(size, fc.constantFrom(511, 512, 513)), depth, fc.boolean(), fc.boolean(), fc.boolean(), (m, n, k, ta, tb, acc) => {
+        const a = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i + 1));
+        const b = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i * 0.7));
+        const av = ta ? { data: a, offset: 0, rowStride: 1, colStride: m } : { data: a, offset: 0, rowStride: k, colStride: 1 };
+        const bv = tb ? { data: b, offset: 0, rowStride: 1, colStride: k } : { data: b, offset: 0, rowStride: n, colStride: 1 };
+        const fast = new Float32Array(m * n).fill(acc ? 0.5 : 9);
+        const reference = new Float64Array(m * n).fill(0.5);
+        gemmF32(m, n, k, av, bv, fast, 0, n, acc);
+        gemm(m, n, k, av, bv, reference, 0, n, acc);
+        // float32 accumulation of k products of magnitude ≤ 1: error ≲ k·2⁻²⁴ (with room)
+        const tol = 4e-7 * (k + 2);
+        for (let i = 0; i < m * n; i++) {
+          if (Math.abs(fast[i] - reference[i]) > tol) expect.fail(`m=${m} n=${n} k=${k}: element ${i} is ${fast[i]}, reference ${reference[i]}`);
+        }
+      }),
+      { numRuns: 80 },
+    );
+  });
+});
