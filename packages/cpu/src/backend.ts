@@ -3,8 +3,11 @@ import { bytesPerElement, type Backend, type DataHandle, type DType, type TypedA
 import { kernels } from "./kernels/index.js";
 import { allocShared, handleData, type CpuHandle } from "./kernels/storage.js";
 
-/** Bytes of freed buffers kept for reuse: a training step frees and reallocates the same sizes. */
-const POOL_BYTES = 512 * 2 ** 20;
+/**
+ * Bytes of freed buffers kept for reuse, like a caching allocator: a training step frees and
+ * reallocates the same sizes, and a buffer left to the garbage collector is returned late.
+ */
+const POOL_BYTES = 2048 * 2 ** 20;
 
 /**
  * Creates the CPU backend. Reads are synchronous underneath, so `dataSync()` works on it.

@@ -19,34 +19,34 @@ const KC = 256; // depth of one packed block: a 4×KC panel of A and of B stay i
 const MC = 64; // rows of A packed at once (fits L2 together with the B block)
 const NC = 512; // columns of B packed at once
 
-const packA = new Float64Array(MC * KC);
-const packB = new Float64Array(NC * KC);
+const packedA = new Float64Array(MC * KC);
+const packedB = new Float64Array(NC * KC);
 
-/** Copies A[i0:i0+mc, p0:p0+kc] into row panels of MR, zero-padded. */
-function packPanelA(a: MatrixView, i0: number, mc: number, p0: number, kc: number): void {
+/** Copies A[i0:i0+rows, p0:p0+kc] into `dst` from `at` as panels of `width` rows, zero-padded. */
+export function packA(dst: { [i: number]: number }, at: number, a: MatrixView, i0: number, rows: number, p0: number, kc: number, width: number): void {
   const { data, offset, rowStride, colStride } = a;
-  let w = 0;
-  for (let ip = 0; ip < mc; ip += MR) {
+  let w = at;
+  for (let ip = 0; ip < rows; ip += width) {
     for (let p = 0; p < kc; p++) {
       const col = offset + (p0 + p) * colStride;
-      for (let r = 0; r < MR; r++) {
+      for (let r = 0; r < width; r++) {
         const i = ip + r;
-        packA[w++] = i < mc ? data[col + (i0 + i) * rowStride] : 0;
+        dst[w++] = i < rows ? data[col + (i0 + i) * rowStride] : 0;
       }
     }
   }
 }
 
-/** Copies B[p0:p0+kc, j0:j0+nc] into column panels of NR, zero-padded. */
-function packPanelB(b: MatrixView, p0: number, kc: number, j0: number, nc: number): void {
+/** Copies B[p0:p0+kc, j0:j0+cols] into `dst` from `at` as panels of `width` columns, zero-padded. */
+export function packB(dst: { [i: number]: number }, at: number, b: MatrixView, p0: number, kc: number, j0: number, cols: number, width: number): void {
   const { data, offset, rowStride, colStride } = b;
-  let w = 0;
-  for (let jp = 0; jp < nc; jp += NR) {
+  let w = at;
+  for (let jp = 0; jp < cols; jp += width) {
     for (let p = 0; p < kc; p++) {
       const row = offset + (p0 + p) * rowStride;
-      for (let c = 0; c < NR; c++) {
+      for (let c = 0; c < width; c++) {
         const j = jp + c;
-        packB[w++] = j < nc ? data[row + (j0 + j) * colStride] : 0;
+        dst[w++] = j < cols ? data[row + (j0 + j) * colStride] : 0;
       }
     }
   }
@@ -70,11 +70,11 @@ export function gemm(
     const nc = Math.min(NC, n - j0);
     for (let p0 = 0; p0 < k; p0 += KC) {
       const kc = Math.min(KC, k - p0);
-      packPanelB(b, p0, kc, j0, nc);
+      packB(packedB, 0, b, p0, kc, j0, nc, NR);
       const add = accumulate || p0 > 0;
       for (let i0 = 0; i0 < m; i0 += MC) {
         const mc = Math.min(MC, m - i0);
-        packPanelA(a, i0, mc, p0, kc);
+        packA(packedA, 0, a, i0, mc, p0, kc, MR);
         for (let ip = 0; ip < mc; ip += MR) {
           for (let jp = 0; jp < nc; jp += NR) {
             microKernel(kc, ip * kc, jp * kc, c, cOffset + (i0 + ip) * ldc + j0 + jp, ldc,
@@ -91,8 +91,8 @@ function microKernel(
   kc: number, pa: number, pb: number, c: { [i: number]: number }, at: number, ldc: number,
   rows: number, cols: number, add: boolean,
 ): void {
-  const A = packA;
-  const B = packB;
+  const A = packedA;
+  const B = packedB;
   let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
   let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
   for (let p = 0; p < kc; p++, pa += MR, pb += NR) {

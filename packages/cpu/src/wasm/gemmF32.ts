@@ -1,6 +1,6 @@
 // Float32 GEMM on the WebAssembly SIMD kernel: JavaScript packs strided operands into the
 // kernel's memory block by block; the kernel multiplies; JavaScript adds the tiles into C.
-import type { MatrixView } from "../kernels/gemm.js";
+import { packA, packB, type MatrixView } from "../kernels/gemm.js";
 import { compileGemmKernel, MR, NR, type GemmKernel } from "./gemmKernel.js";
 
 const KC = 256; // depth of a block: an A panel (4×KC) and a B panel (KC×8) stay in L1
@@ -55,12 +55,12 @@ export function gemmF32(
     const ncPad = roundUp(nc, NR);
     for (let p0 = 0; p0 < k; p0 += KC) {
       const kc = Math.min(KC, k - p0);
-      packB(mem, b, p0, kc, j0, nc, ncPad);
+      packB(mem, B_AT / 4, b, p0, kc, j0, nc, NR);
       const add = accumulate || p0 > 0;
       for (let i0 = 0; i0 < m; i0 += MC) {
         const mc = Math.min(MC, m - i0);
         const mcPad = roundUp(mc, MR);
-        packA(mem, a, i0, mc, mcPad, p0, kc);
+        packA(mem, A_AT / 4, a, i0, mc, p0, kc, MR);
         kern.block(A_AT, B_AT, C_AT, mcPad, ncPad, kc, ncPad * 4);
         const tile = C_AT / 4;
         for (let i = 0; i < mc; i++) {
@@ -69,36 +69,6 @@ export function gemmF32(
           if (add) for (let j = 0; j < nc; j++) c[dst + j] += mem[src + j];
           else for (let j = 0; j < nc; j++) c[dst + j] = mem[src + j];
         }
-      }
-    }
-  }
-}
-
-/** A[i0:i0+mc, p0:p0+kc] as panels of MR rows, zero-padded to mcPad rows. */
-function packA(mem: Float32Array, a: MatrixView, i0: number, mc: number, mcPad: number, p0: number, kc: number): void {
-  const { data, offset, rowStride, colStride } = a;
-  let w = A_AT / 4;
-  for (let ip = 0; ip < mcPad; ip += MR) {
-    for (let p = 0; p < kc; p++) {
-      const col = offset + (p0 + p) * colStride;
-      for (let r = 0; r < MR; r++) {
-        const i = ip + r;
-        mem[w++] = i < mc ? data[col + (i0 + i) * rowStride] : 0;
-      }
-    }
-  }
-}
-
-/** B[p0:p0+kc, j0:j0+nc] as panels of NR columns, zero-padded to ncPad columns. */
-function packB(mem: Float32Array, b: MatrixView, p0: number, kc: number, j0: number, nc: number, ncPad: number): void {
-  const { data, offset, rowStride, colStride } = b;
-  let w = B_AT / 4;
-  for (let jp = 0; jp < ncPad; jp += NR) {
-    for (let p = 0; p < kc; p++) {
-      const row = offset + (p0 + p) * rowStride;
-      for (let q = 0; q < NR; q++) {
-        const j = jp + q;
-        mem[w++] = j < nc ? data[row + (j0 + j) * colStride] : 0;
       }
     }
   }
