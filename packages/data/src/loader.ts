@@ -1,0 +1,104 @@
+// DataLoader: seeded shuffling, batching, augmentation, and a resumable position.
+import { check, fromValues, Generator, type Tensor } from "@sam/tensor";
+import type { ImageDataset } from "./dataset.js";
+import type { Transform } from "./transforms.js";
+
+/** Options of {@link DataLoader}. */
+export interface LoaderOptions {
+  /** Images per batch. */
+  batchSize: number;
+  /** Visit the images in a new random order every epoch (default true). */
+  shuffle?: boolean;
+  /** Seed of the order and the augmentation (default 0). */
+  seed?: number;
+  /** Drop the last batch when it is smaller than batchSize (default false). */
+  dropLast?: boolean;
+  /** Applied to each batch of [0, 1] pixels before it becomes a tensor. */
+  transform?: Transform;
+}
+
+/** One batch: images [B, C, H, W] as float32 and labels [B] as int32. */
+export interface Batch {
+  /** The images. */
+  x: Tensor;
+  /** The labels. */
+  y: Tensor;
+}
+
+/** Where a loader is: the epoch to run next. */
+export interface LoaderState {
+  /** Epochs completed. */
+  epoch: number;
+}
+
+/**
+ * Batches of a data set. The order and the augmentation of epoch e depend only on (seed, e), so a
+ * run resumed at an epoch boundary sees exactly the batches an uninterrupted run would.
+ * @example
+ * const loader = new DataLoader(train, { batchSize: 128, transform: compose(randomCrop(4), horizontalFlip()) });
+ * for (const { x, y } of loader.epochBatches()) { … }
+ */
+export class DataLoader {
+  /** Epochs completed. */
+  epoch = 0;
+  private readonly o: Required<Omit<LoaderOptions, "transform">> & { transform?: Transform };
+
+  constructor(
+    /** The images and labels. */
+    readonly dataset: ImageDataset,
+    opts: LoaderOptions,
+  ) {
+    check(Number.isInteger(opts.batchSize) && opts.batchSize > 0, "DataLoader", () => `batchSize must be a positive integer, got ${opts.batchSize}`);
+    this.o = { shuffle: true, seed: 0, dropLast: false, ...opts };
+  }
+
+  /** Batches per epoch. */
+  get length(): number {
+    const n = this.dataset.labels.length;
+    return this.o.dropLast ? Math.floor(n / this.o.batchSize) : Math.ceil(n / this.o.batchSize);
+  }
+
+  /** The order of epoch `e`: a seeded Fisher–Yates permutation, or the identity. */
+  order(e: number): Int32Array {
+    const n = this.dataset.labels.length;
+    const order = Int32Array.from({ length: n }, (_, i) => i);
+    if (!this.o.shuffle) return order;
+    const g = new Generator(this.o.seed * 7919 + e * 2 + 1);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(g.nextFloat64() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    return order;
+  }
+
+  /** The batches of the next epoch, in order; the epoch counts as done once all were taken. */
+  *epochBatches(): IterableIterator<Batch> {
+    const { images, labels, shape } = this.dataset;
+    const per = shape[0] * shape[1] * shape[2];
+    const order = this.order(this.epoch);
+    const augment = new Generator(this.o.seed * 7919 + this.epoch * 2 + 2);
+    for (let b = 0; b < this.length; b++) {
+      const idx = order.subarray(b * this.o.batchSize, Math.min(order.length, (b + 1) * this.o.batchSize));
+      const x = new Float32Array(idx.length * per);
+      const y = new Int32Array(idx.length);
+      idx.forEach((k, i) => {
+        for (let p = 0; p < per; p++) x[i * per + p] = images[k * per + p] / 255;
+        y[i] = labels[k];
+      });
+      this.o.transform?.(x, idx.length, shape, augment);
+      yield { x: fromValues(x, [idx.length, ...shape], "float32"), y: fromValues(y, [idx.length], "int32") };
+    }
+    this.epoch++;
+  }
+
+  /** The position, for a checkpoint. */
+  state(): LoaderState {
+    return { epoch: this.epoch };
+  }
+
+  /** Continues from a checkpointed position. */
+  loadState(s: LoaderState): void {
+    check(Number.isInteger(s.epoch) && s.epoch >= 0, "DataLoader.loadState", () => `epoch must be a non-negative integer, got ${s.epoch}`);
+    this.epoch = s.epoch;
+  }
+}

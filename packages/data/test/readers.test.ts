@@ -1,0 +1,111 @@
+// The readers on small files the tests build, on files the tests corrupt, and on the real data
+// sets where this machine has them.
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { beforeAll, describe, expect, it } from "vitest";
+import { setBackend } from "@sam/tensor";
+import { cpu } from "@sam/cpu";
+import { decodeIdx, FASHION_MNIST_CLASSES, loadCifar, loadIdxDataset, readTar } from "../src/index.js";
+import { cifarArchive, cifarRecords, idx, tar } from "./archives.js";
+
+beforeAll(() => setBackend(cpu()));
+
+const dir = () => mkdtempSync(join(tmpdir(), "sam-data-"));
+const write = (folder: string, name: string, bytes: Uint8Array) => {
+  const path = join(folder, name);
+  writeFileSync(path, bytes);
+  return path;
+};
+
+describe("CIFAR-10 binary", () => {
+  it("reads an archive's train and test splits with labels, pixels and class names", async () => {
+    const path = write(dir(), "cifar-10-binary.tar.gz", cifarArchive(7));
+    const train = await loadCifar({ source: path, split: "train" });
+    const test = await loadCifar({ source: path, split: "test" });
+    expect(train.labels.length).toBe(35);
+    expect(test.labels.length).toBe(7);
+    expect(test.classes[9]).toBe("truck");
+    expect(Array.from(test.labels)).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => (i + 10) % 10));
+    expect(test.images[3072 * 2 + 5]).toBe((2 * 31 + 5) % 256);
+    expect(train.shape).toEqual([3, 32, 32]);
+  });
+
+  it("reads the extracted folder too", async () => {
+    const folder = dir();
+    const inner = join(folder, "cifar-10-batches-bin");
+    const files = readTar((await import("node:zlib")).gunzipSync(cifarArchive(3)));
+    (await import("node:fs")).mkdirSync(inner);
+    for (const [name, body] of files) write(folder, name, body);
+    expect((await loadCifar({ source: folder, split: "test" })).labels.length).toBe(3);
+  });
+
+  it("names the file and the byte offset of a truncated record or a bad label", async () => {
+    const folder = dir();
+    const truncated = write(folder, "t.tar.gz", cifarArchive(4, (f) => {
+      f["cifar-10-batches-bin/test_batch.bin"] = f["cifar-10-batches-bin/test_batch.bin"].subarray(0, 3073 * 3 + 100);
+    }));
+    await expect(loadCifar({ source: truncated, split: "test" })).rejects.toThrow(
+      `loadCifar: ${truncated}: test_batch.bin is 9319 bytes, not a whole number of 3073-byte records; the last record is truncated (at byte 9219)`);
+    const badLabel = write(folder, "b.tar.gz", cifarArchive(4, (f) => {
+      f["cifar-10-batches-bin/data_batch_2.bin"] = cifarRecords([1, 2, 12, 3]);
+    }));
+    await expect(loadCifar({ source: badLabel, split: "train" })).rejects.toThrow(
+      `loadCifar: ${badLabel}: data_batch_2.bin: label 12 is out of range 0–9 in record 2 (at byte 6146)`);
+    const missing = write(folder, "m.tar.gz", cifarArchive(2, (f) => delete f["cifar-10-batches-bin/data_batch_4.bin"]));
+    await expect(loadCifar({ source: missing, split: "train" })).rejects.toThrow("cifar-10-batches-bin/data_batch_4.bin is not in the archive");
+  });
+
+  it("refuses a corrupt archive: a bad tar header, a cut tar, broken gzip", async () => {
+    const folder = dir();
+    const good = tar({ "a.bin": new Uint8Array(600) });
+    const badHeader = good.slice();
+    badHeader[10] ^= 0xff;
+    expect(() => readTar(badHeader, "x.tar")).toThrow(/^readTar: x\.tar: header checksum \d+ does not match \d+ \(at byte 0\)$/);
+    expect(() => readTar(good.subarray(0, 700), "x.tar")).toThrow("readTar: x.tar: a.bin needs 600 bytes but the archive ends after 188 (at byte 512; truncated?)");
+    const gz = new Uint8Array(gzipSync(good)).subarray(0, 40);
+    await expect(loadCifar({ source: write(folder, "cut.tar.gz", gz), split: "test" })).rejects.toThrow(/corrupt gzip data/);
+  });
+
+  it.runIf(existsSync("../../../shared/data/cifar-10-binary.tar.gz"))("reads the real archive: 10,000 test images, 1,000 per class", async () => {
+    const test = await loadCifar({ source: "../../../shared/data/cifar-10-binary.tar.gz", split: "test" });
+    expect(test.labels.length).toBe(10000);
+    const counts = new Array(10).fill(0);
+    test.labels.forEach((l) => counts[l]++);
+    expect(counts).toEqual(new Array(10).fill(1000));
+    expect(Array.from(test.labels.subarray(0, 4))).toEqual([3, 8, 8, 0]); // cat, ship, ship, airplane
+  });
+});
+
+describe("IDX", () => {
+  it("decodes dimensions and data, gzipped or not", async () => {
+    const folder = dir();
+    const images = idx([3, 2, 2], Uint8Array.from({ length: 12 }, (_, i) => i));
+    const labels = idx([3], Uint8Array.from([9, 0, 4]));
+    const d = await loadIdxDataset({
+      images: write(folder, "i.gz", new Uint8Array(gzipSync(images))), labels: write(folder, "l", labels), classes: FASHION_MNIST_CLASSES,
+    });
+    expect(d.shape).toEqual([1, 2, 2]);
+    expect(Array.from(d.labels)).toEqual([9, 0, 4]);
+    expect(d.images[11]).toBe(11);
+  });
+
+  it("names the file and offset of a wrong magic number, a truncation or a bad label", async () => {
+    expect(() => decodeIdx(Uint8Array.from([1, 0, 8, 1, 0, 0, 0, 0]), "f")).toThrow("decodeIdx: f: wrong magic number 01 00 08 01: not an IDX file (at byte 0)");
+    expect(() => decodeIdx(idx([5], new Uint8Array(5)).subarray(0, 11), "f")).toThrow("decodeIdx: f: dimensions [5] need 5 bytes of data, the file has 3 (truncated) (at byte 11)");
+    const folder = dir();
+    await expect(loadIdxDataset({
+      images: write(folder, "i", idx([2, 1, 1], new Uint8Array(2))), labels: write(folder, "l", idx([2], Uint8Array.from([3, 10]))), classes: FASHION_MNIST_CLASSES,
+    })).rejects.toThrow(/label 10 is out of range 0–9 in record 1 \(at byte 9\)$/);
+  });
+
+  const fashion = "/usr/share/datasets/fashion-mnist";
+  it.runIf(existsSync(`${fashion}/t10k-images-idx3-ubyte.gz`))("reads Debian's Fashion-MNIST test set: 10,000 images, 1,000 per class", async () => {
+    const d = await loadIdxDataset({ images: `${fashion}/t10k-images-idx3-ubyte.gz`, labels: `${fashion}/t10k-labels-idx1-ubyte.gz`, classes: FASHION_MNIST_CLASSES });
+    expect(d.shape).toEqual([1, 28, 28]);
+    const counts = new Array(10).fill(0);
+    d.labels.forEach((l) => counts[l]++);
+    expect(counts).toEqual(new Array(10).fill(1000));
+  });
+});
