@@ -1,10 +1,13 @@
-// 2-D convolution and its two gradient primitives, by im2col onto the blocked GEMM.
+// 2-D convolution and its two gradient primitives: float32 on the SIMD GEMM (wasm/convF32.ts),
+// otherwise by im2col onto the reference GEMM.
 import type { Conv2dParams, DType, Kernel } from "@sam/tensor";
-import { gemmFor } from "./gemmFor.js";
+import { gemm } from "./gemm.js";
+import { conv2dBackwardInputF32, conv2dBackwardWeightF32, conv2dF32 } from "../wasm/convF32.js";
+import { simdAvailable } from "../wasm/gemmF32.js";
 import { dataOf } from "./storage.js";
 
 /** Sizes of one convolution, named as in the formulas. */
-interface Geometry {
+export interface Geometry {
   n: number; c: number; h: number; w: number; // input
   o: number; kh: number; kw: number; // weight
   ho: number; wo: number; // output
@@ -18,18 +21,13 @@ function geometry(x: readonly number[], w: readonly number[], y: readonly number
   return { n, c, h, w: wd, o, kh, kw, ho: y[2], wo: y[3], cg, og: o / groups, rows: cg * kh * kw };
 }
 
-type Columns = Float32Array | Float64Array;
-let scratch32 = new Float32Array(0);
-let scratch64 = new Float64Array(0);
+type Columns = Float64Array;
+let scratch = new Float64Array(0);
 
-/** The im2col buffer, reused across calls, in the precision of the convolution. */
-function columns(size: number, dtype: DType): Columns {
-  if (dtype === "float32") {
-    if (scratch32.length < size) scratch32 = new Float32Array(size);
-    return scratch32;
-  }
-  if (scratch64.length < size) scratch64 = new Float64Array(size);
-  return scratch64;
+/** The reference path's im2col buffer, reused across calls. */
+function columns(size: number): Columns {
+  if (scratch.length < size) scratch = new Float64Array(size);
+  return scratch;
 }
 
 /** cols[(c·kh + i)·kw + j, oy·wo + ox] = x[n, g·cg + c, oy·sh − ph + i·dh, ox·sw − pw + j·dw] (0 outside). */
@@ -78,6 +76,11 @@ function col2im(cols: Columns, g: Geometry, p: Conv2dParams, n: number, group: n
   }
 }
 
+/** float32 convolutions run on the SIMD GEMM; float64 stays on the reference path. */
+function fast(dtype: DType): boolean {
+  return dtype === "float32" && simdAvailable();
+}
+
 function forEachImageAndGroup(g: Geometry, groups: number, fn: (n: number, group: number) => void): void {
   for (let n = 0; n < g.n; n++) for (let group = 0; group < groups; group++) fn(n, group);
 }
@@ -85,9 +88,9 @@ function forEachImageAndGroup(g: Geometry, groups: number, fn: (n: number, group
 /** y[n, o] = Σ w[o] ⋆ x[n]: per image and group, W_g · im2col(x). */
 export const conv2d: Kernel<"conv2d"> = ([x, w], out, p) => {
   const g = geometry(x.shape, w.shape, out.shape, p.groups);
+  if (fast(out.dtype)) return conv2dF32(dataOf(x), dataOf(w), dataOf(out), g, p);
   const plane = g.ho * g.wo;
-  const cols = columns(g.rows * plane, out.dtype);
-  const gemm = gemmFor(out.dtype);
+  const cols = columns(g.rows * plane);
   const [xs, ws, ys] = [dataOf(x), dataOf(w), dataOf(out)];
   forEachImageAndGroup(g, p.groups, (n, group) => {
     im2col(xs, g, p, n, group, cols);
@@ -101,9 +104,9 @@ export const conv2d: Kernel<"conv2d"> = ([x, w], out, p) => {
 /** dx = col2im(W_gᵀ · dy) per image and group. */
 export const conv2dBackwardInput: Kernel<"conv2dBackwardInput"> = ([dy, w], out, p) => {
   const g = geometry(out.shape, w.shape, dy.shape, p.groups);
+  if (fast(out.dtype)) return conv2dBackwardInputF32(dataOf(dy), dataOf(w), dataOf(out), g, p);
   const plane = g.ho * g.wo;
-  const cols = columns(g.rows * plane, out.dtype);
-  const gemm = gemmFor(out.dtype);
+  const cols = columns(g.rows * plane);
   const [dys, ws, dx] = [dataOf(dy), dataOf(w), dataOf(out)];
   forEachImageAndGroup(g, p.groups, (n, group) => {
     gemm(g.rows, plane, g.og,
@@ -117,9 +120,9 @@ export const conv2dBackwardInput: Kernel<"conv2dBackwardInput"> = ([dy, w], out,
 /** dW_g = Σₙ dy[n, g] · im2col(x[n])ᵀ. */
 export const conv2dBackwardWeight: Kernel<"conv2dBackwardWeight"> = ([x, dy], out, p) => {
   const g = geometry(x.shape, out.shape, dy.shape, p.groups);
+  if (fast(out.dtype)) return conv2dBackwardWeightF32(dataOf(x), dataOf(dy), dataOf(out), g, p);
   const plane = g.ho * g.wo;
-  const cols = columns(g.rows * plane, out.dtype);
-  const gemm = gemmFor(out.dtype);
+  const cols = columns(g.rows * plane);
   const [xs, dys, dw] = [dataOf(x), dataOf(dy), dataOf(out)];
   forEachImageAndGroup(g, p.groups, (n, group) => {
     im2col(xs, g, p, n, group, cols);

@@ -7,6 +7,9 @@ const KC = 256; // depth of a block: an A panel (4×KC) and a B panel (KC×8) st
 const MC = 128; // rows of A per block
 const NC = 512; // columns of B per block: the packed B block (KC×NC) stays in L2
 
+/** The most columns (or depth) one packing call covers: packers may size scratch by it. */
+export const BLOCK_COLUMNS = Math.max(NC, KC);
+
 const roundUp = (v: number, to: number) => Math.ceil(v / to) * to;
 
 let kernel: GemmKernel | null | undefined;
@@ -35,6 +38,39 @@ export function simdAvailable(): boolean {
   return ready() !== null;
 }
 
+/** Writes rows i0…i0+mc of A, columns p0…p0+kc, as MR-row panels (zero-padded) from `at`. */
+export type PackA = (mem: Float32Array, at: number, i0: number, mc: number, p0: number, kc: number) => void;
+/** Writes rows p0…p0+kc of B, columns j0…j0+nc, as NR-column panels (zero-padded) from `at`. */
+export type PackB = (mem: Float32Array, at: number, p0: number, kc: number, j0: number, nc: number) => void;
+/** Takes a computed tile (rows i0…, columns j0…, row stride ldt) into C, adding when `add`. */
+export type Store = (mem: Float32Array, at: number, ldt: number, i0: number, mc: number, j0: number, nc: number, add: boolean) => void;
+
+/**
+ * The blocked GEMM loop around the SIMD kernel, for any operand layout: the caller packs A and B
+ * and stores the tiles, so a convolution can pack straight from its input (im2col on the fly)
+ * and scatter straight into its output. `add` is false only for the first depth block.
+ */
+export function blockedGemm(m: number, n: number, k: number, packA: PackA, packB: PackB, store: Store): void {
+  const kern = ready()!;
+  if (m === 0 || n === 0 || k === 0) return;
+  const mem = new Float32Array(kern.memory.buffer);
+  for (let i0 = 0; i0 < m; i0 += MC) {
+    const mc = Math.min(MC, m - i0);
+    const mcPad = roundUp(mc, MR);
+    for (let p0 = 0; p0 < k; p0 += KC) {
+      const kc = Math.min(KC, k - p0);
+      packA(mem, A_AT / 4, i0, mc, p0, kc);
+      for (let j0 = 0; j0 < n; j0 += NC) {
+        const nc = Math.min(NC, n - j0);
+        const ncPad = roundUp(nc, NR);
+        packB(mem, B_AT / 4, p0, kc, j0, nc);
+        kern.block(A_AT, B_AT, C_AT, mcPad, ncPad, kc, ncPad * 4);
+        store(mem, C_AT / 4, ncPad, i0, mc, j0, nc, p0 > 0);
+      }
+    }
+  }
+}
+
 /**
  * C (+)= A·B in float32 on the SIMD kernel; the same contract as the reference `gemm`.
  * Products accumulate in float32, as every optimised BLAS does.
@@ -43,33 +79,19 @@ export function gemmF32(
   m: number, n: number, k: number, a: MatrixView, b: MatrixView,
   c: { [i: number]: number }, cOffset: number, ldc: number, accumulate: boolean,
 ): void {
-  const kern = ready()!;
-  if (m === 0 || n === 0) return;
   if (k === 0) {
     if (!accumulate) for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) c[cOffset + i * ldc + j] = 0;
     return;
   }
-  const mem = new Float32Array(kern.memory.buffer);
-  for (let j0 = 0; j0 < n; j0 += NC) {
-    const nc = Math.min(NC, n - j0);
-    const ncPad = roundUp(nc, NR);
-    for (let p0 = 0; p0 < k; p0 += KC) {
-      const kc = Math.min(KC, k - p0);
-      packB(mem, B_AT / 4, b, p0, kc, j0, nc, NR);
-      const add = accumulate || p0 > 0;
-      for (let i0 = 0; i0 < m; i0 += MC) {
-        const mc = Math.min(MC, m - i0);
-        const mcPad = roundUp(mc, MR);
-        packA(mem, A_AT / 4, a, i0, mc, p0, kc, MR);
-        kern.block(A_AT, B_AT, C_AT, mcPad, ncPad, kc, ncPad * 4);
-        const tile = C_AT / 4;
-        for (let i = 0; i < mc; i++) {
-          const src = tile + i * ncPad;
-          const dst = cOffset + (i0 + i) * ldc + j0;
-          if (add) for (let j = 0; j < nc; j++) c[dst + j] += mem[src + j];
-          else for (let j = 0; j < nc; j++) c[dst + j] = mem[src + j];
-        }
+  blockedGemm(m, n, k,
+    (mem, at, i0, mc, p0, kc) => packA(mem, at, a, i0, mc, p0, kc, MR),
+    (mem, at, p0, kc, j0, nc) => packB(mem, at, b, p0, kc, j0, nc, NR),
+    (mem, at, ldt, i0, mc, j0, nc, add) => {
+      for (let i = 0; i < mc; i++) {
+        const src = at + i * ldt;
+        const dst = cOffset + (i0 + i) * ldc + j0;
+        if (add || accumulate) for (let j = 0; j < nc; j++) c[dst + j] += mem[src + j];
+        else for (let j = 0; j < nc; j++) c[dst + j] = mem[src + j];
       }
-    }
-  }
+    });
 }

@@ -1,0 +1,230 @@
+// Float32 convolutions on the SIMD GEMM, one GEMM per group over the whole batch: the packers read
+// the input through the convolution's geometry (im2col on the fly), and the stores write the
+// output in place (col2im on the fly for the input gradient), so no column matrix is ever built.
+import type { Conv2dParams, TypedArray } from "@sam/tensor";
+import type { Geometry as ConvGeometry } from "../kernels/conv.js";
+import { MR, NR } from "./gemmKernel.js";
+import { blockedGemm, BLOCK_COLUMNS } from "./gemmF32.js";
+
+
+/**
+ * Where columns j0…j0+count (each an (image, output pixel) pair) read and write: the group's
+ * input plane offset, the window's top-left corner, and the output offset of channel 0.
+ */
+class Columns {
+  readonly base: Int32Array;
+  readonly top: Int32Array;
+  readonly left: Int32Array;
+  readonly out: Int32Array;
+
+  constructor(size: number) {
+    [this.base, this.top, this.left, this.out] = [0, 0, 0, 0].map(() => new Int32Array(size)) as [Int32Array, Int32Array, Int32Array, Int32Array];
+  }
+
+  /**
+   * The run of columns starting at q that share an image and an output row, up to `end`: along
+   * it the window moves by the column stride, so reads (and col2im's writes) are strided runs.
+   */
+  runLength(q: number, end: number, g: ConvGeometry): number {
+    let n = 1;
+    while (q + n < end && this.top[q + n] === this.top[q] && this.base[q + n] === this.base[q]) n++;
+    return n;
+  }
+
+  fill(g: ConvGeometry, p: Conv2dParams, group: number, j0: number, count: number): this {
+    const plane = g.ho * g.wo;
+    let image = Math.floor(j0 / plane);
+    let pixel = j0 - image * plane;
+    let oy = Math.floor(pixel / g.wo);
+    let ox = pixel - oy * g.wo;
+    for (let q = 0; q < count; q++) {
+      this.base[q] = (image * g.c + group * g.cg) * g.h * g.w;
+      this.top[q] = oy * p.stride[0] - p.padding[0];
+      this.left[q] = ox * p.stride[1] - p.padding[1];
+      this.out[q] = (image * g.o + group * g.og) * plane + pixel;
+      pixel++;
+      if (++ox === g.wo) {
+        ox = 0;
+        if (++oy === g.ho) [oy, pixel, image] = [0, 0, image + 1];
+      }
+    }
+    return this;
+  }
+}
+
+/** Kernel taps r0…r0+count, each r = (channel, ky, kx) as a channel offset and a window displacement. */
+class Taps {
+  readonly channel: Int32Array;
+  readonly dy: Int32Array;
+  readonly dx: Int32Array;
+
+  constructor(size: number) {
+    [this.channel, this.dy, this.dx] = [0, 0, 0].map(() => new Int32Array(size)) as [Int32Array, Int32Array, Int32Array];
+  }
+
+  fill(g: ConvGeometry, p: Conv2dParams, r0: number, count: number): this {
+    for (let i = 0; i < count; i++) {
+      const r = r0 + i;
+      const c = Math.floor(r / (g.kh * g.kw));
+      const t = r - c * g.kh * g.kw;
+      this.channel[i] = c * g.h * g.w;
+      this.dy[i] = Math.floor(t / g.kw) * p.dilation[0];
+      this.dx[i] = (t % g.kw) * p.dilation[1];
+    }
+    return this;
+  }
+}
+
+/** im2col(x)[r, column q]: the input under tap r of column q's window, 0 in the padding. */
+function sample(x: TypedArray, g: ConvGeometry, cols: Columns, q: number, channel: number, dy: number, dx: number): number {
+  const iy = cols.top[q] + dy;
+  const ix = cols.left[q] + dx;
+  return iy >= 0 && iy < g.h && ix >= 0 && ix < g.w ? x[cols.base[q] + channel + iy * g.w + ix] : 0;
+}
+
+/** Packs a row-major matrix (row stride `ld`, column stride `cs`, from `offset`) as MR-row panels. */
+function packRows(a: TypedArray, offset: number, ld: number, cs: number) {
+  return (mem: Float32Array, at: number, i0: number, mc: number, p0: number, kc: number) => {
+    let w = at;
+    for (let ip = 0; ip < mc; ip += MR) {
+      for (let k = p0; k < p0 + kc; k++) {
+        for (let r = 0; r < MR; r++) mem[w++] = ip + r < mc ? a[offset + (i0 + ip + r) * ld + k * cs] : 0;
+      }
+    }
+  };
+}
+
+/** y[n, o] = Σ w[o] ⋆ x[n]: W_g [og × rows] · im2col(x) [rows × n·plane] per group. */
+export function conv2dF32(x: TypedArray, w: TypedArray, y: TypedArray, g: ConvGeometry, p: Conv2dParams): void {
+  const plane = g.ho * g.wo;
+  const cols = new Columns(BLOCK_COLUMNS);
+  const taps = new Taps(BLOCK_COLUMNS);
+  for (let group = 0; group < p.groups; group++) {
+    blockedGemm(g.og, g.n * plane, g.rows,
+      packRows(w, group * g.og * g.rows, g.rows, 1),
+      (mem, at, r0, kr, j0, nc) => {
+        cols.fill(g, p, group, j0, nc);
+        taps.fill(g, p, r0, kr);
+        let k = at;
+        const sx = p.stride[1];
+        for (let jp = 0; jp < nc; jp += NR) {
+          const end = Math.min(jp + NR, nc);
+          const whole = cols.runLength(jp, end, g) === end - jp; // the panel lies in one output row
+          for (let t = 0; t < kr; t++) {
+            const [ch, dy, dx] = [taps.channel[t], taps.dy[t], taps.dx[t]];
+            const iy = cols.top[jp] + dy;
+            const ix = cols.left[jp] + dx;
+            if (whole && iy >= 0 && iy < g.h && ix >= 0 && ix + (end - jp - 1) * sx < g.w) {
+              const from = cols.base[jp] + ch + iy * g.w + ix;
+              for (let q = 0; q < end - jp; q++) mem[k++] = x[from + q * sx];
+            } else {
+              for (let q = jp; q < end; q++) mem[k++] = sample(x, g, cols, q, ch, dy, dx);
+            }
+            for (let q = end; q < jp + NR; q++) mem[k++] = 0;
+          }
+        }
+      },
+      (mem, at, ldt, i0, mc, j0, nc, add) => {
+        cols.fill(g, p, group, j0, nc);
+        for (let j = 0; j < nc; j++) {
+          const out = cols.out[j] + i0 * plane;
+          for (let i = 0; i < mc; i++) {
+            const v = mem[at + i * ldt + j];
+            y[out + i * plane] = add ? y[out + i * plane] + v : v;
+          }
+        }
+      });
+  }
+}
+
+/** dx = col2im(W_gᵀ [rows × og] · dy [og × n·plane]) per group, scattered as the tiles come. */
+export function conv2dBackwardInputF32(dy: TypedArray, w: TypedArray, dx: TypedArray, g: ConvGeometry, p: Conv2dParams): void {
+  const plane = g.ho * g.wo;
+  const cols = new Columns(BLOCK_COLUMNS);
+  const taps = new Taps(BLOCK_COLUMNS);
+  for (let group = 0; group < p.groups; group++) {
+    blockedGemm(g.rows, g.n * plane, g.og,
+      packRows(w, group * g.og * g.rows, 1, g.rows),
+      (mem, at, o0, ko, j0, nc) => {
+        cols.fill(g, p, group, j0, nc);
+        let k = at;
+        for (let jp = 0; jp < nc; jp += NR) {
+          for (let o = o0; o < o0 + ko; o++) {
+            for (let q = jp; q < jp + NR; q++) mem[k++] = q < nc ? dy[cols.out[q] + o * plane] : 0;
+          }
+        }
+      },
+      (mem, at, ldt, r0, mr, j0, nc) => {
+        cols.fill(g, p, group, j0, nc);
+        taps.fill(g, p, r0, mr);
+        const sx = p.stride[1];
+        for (let j = 0; j < nc;) {
+          const run = cols.runLength(j, nc, g);
+          for (let i = 0; i < mr; i++) {
+            const iy = cols.top[j] + taps.dy[i];
+            if (iy < 0 || iy >= g.h) continue;
+            // the columns of the run whose tap lands inside the row: ix = left + q·sx + dx ∈ [0, w)
+            const ix0 = cols.left[j] + taps.dx[i];
+            const first = ix0 >= 0 ? 0 : Math.ceil(-ix0 / sx);
+            const last = Math.min(run, Math.floor((g.w - 1 - ix0) / sx) + 1);
+            const to = cols.base[j] + taps.channel[i] + iy * g.w + ix0;
+            const from = at + i * ldt + j;
+            for (let q = first; q < last; q++) dx[to + q * sx] += mem[from + q];
+          }
+          j += run;
+        }
+      });
+  }
+}
+
+/** dW_g = dy_g [og × n·plane] · im2col(x)ᵀ [n·plane × rows]: the depth runs over every pixel of every image. */
+export function conv2dBackwardWeightF32(x: TypedArray, dy: TypedArray, dw: TypedArray, g: ConvGeometry, p: Conv2dParams): void {
+  const cols = new Columns(BLOCK_COLUMNS);
+  const taps = new Taps(BLOCK_COLUMNS);
+  const plane = g.ho * g.wo;
+  for (let group = 0; group < p.groups; group++) {
+    blockedGemm(g.og, g.rows, g.n * plane,
+      (mem, at, i0, mc, j0, kc) => {
+        cols.fill(g, p, group, j0, kc);
+        let k = at;
+        for (let ip = 0; ip < mc; ip += MR) {
+          for (let j = 0; j < kc; j++) {
+            for (let r = 0; r < MR; r++) mem[k++] = ip + r < mc ? dy[cols.out[j] + (i0 + ip + r) * plane] : 0;
+          }
+        }
+      },
+      (mem, at, j0, kc, r0, nr) => {
+        cols.fill(g, p, group, j0, kc);
+        taps.fill(g, p, r0, nr);
+        for (let rp = 0; rp < nr; rp += NR) {
+          const panel = at + (rp / NR) * kc * NR;
+          for (let t = 0; t < NR; t++) {
+            if (rp + t >= nr) {
+              for (let j = 0; j < kc; j++) mem[panel + j * NR + t] = 0;
+              continue;
+            }
+            const [ch, ddy, ddx] = [taps.channel[rp + t], taps.dy[rp + t], taps.dx[rp + t]];
+            for (let j = 0; j < kc;) {
+              const run = cols.runLength(j, kc, g);
+              const iy = cols.top[j] + ddy;
+              const ix0 = cols.left[j] + ddx;
+              const sx = p.stride[1];
+              const first = iy < 0 || iy >= g.h ? run : ix0 >= 0 ? 0 : Math.min(run, Math.ceil(-ix0 / sx));
+              const last = iy < 0 || iy >= g.h ? run : Math.max(first, Math.min(run, Math.floor((g.w - 1 - ix0) / sx) + 1));
+              const from = cols.base[j] + ch + iy * g.w + ix0;
+              for (let q = 0; q < first; q++) mem[panel + (j + q) * NR + t] = 0;
+              for (let q = first; q < last; q++) mem[panel + (j + q) * NR + t] = x[from + q * sx];
+              for (let q = last; q < run; q++) mem[panel + (j + q) * NR + t] = 0;
+              j += run;
+            }
+          }
+        }
+      },
+      (mem, at, ldt, i0, mc, r0, nr, add) => {
+        for (let i = 0; i < mc; i++) {
+          const dst = (group * g.og + i0 + i) * g.rows + r0;
+          for (let j = 0; j < nr; j++) dw[dst + j] = add ? dw[dst + j] + mem[at + i * ldt + j] : mem[at + i * ldt + j];
+        }
+      });
+  }
+}

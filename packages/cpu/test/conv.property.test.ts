@@ -1,0 +1,55 @@
+// The float32 SIMD convolutions against the float64 reference path, over random geometries
+// (stride, padding, dilation, groups, odd sizes, batches spanning packing blocks).
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, Generator, randn, setBackend, tidy, windowOutSize, type Tensor } from "@sam/tensor";
+import { cpu } from "../src/index.js";
+
+beforeAll(() => setBackend(cpu()));
+
+const geometry = fc.record({
+  n: fc.integer({ min: 1, max: 3 }), groups: fc.integer({ min: 1, max: 2 }), cg: fc.integer({ min: 1, max: 5 }),
+  og: fc.integer({ min: 1, max: 6 }), h: fc.integer({ min: 1, max: 23 }), w: fc.integer({ min: 1, max: 23 }),
+  kh: fc.integer({ min: 1, max: 3 }), kw: fc.integer({ min: 1, max: 3 }),
+  stride: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 3 })),
+  padding: fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 1 })),
+  dilation: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 3 })), seed: fc.nat(),
+}).filter((c) => windowOutSize(c.h, c.kh, c.stride[0], c.padding[0], c.dilation[0]) > 0 && windowOutSize(c.w, c.kw, c.stride[1], c.padding[1], c.dilation[1]) > 0);
+
+function close(fast: Tensor, reference: Tensor, scale: number): void {
+  const [a, b] = [fast.dataSync(), reference.dataSync()];
+  expect(a.length).toBe(b.length);
+  a.forEach((v, i) => {
+    if (Math.abs(v - b[i]) > 1e-5 * scale) expect.fail(`element ${i}: float32 ${v}, float64 reference ${b[i]}`);
+  });
+}
+
+describe("float32 convolutions (SIMD) against the float64 reference", () => {
+  it("forward, input gradient and weight gradient agree", () => {
+    fc.assert(fc.property(geometry, (c) => {
+      tidy(() => {
+        const g = new Generator(c.seed);
+        const opts = { stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups };
+        const x = randn([c.n, c.cg * c.groups, c.h, c.w], { generator: g });
+        const w = randn([c.og * c.groups, c.cg, c.kh, c.kw], { generator: g });
+        const y64 = conv2d(x.cast("float64"), w.cast("float64"), opts);
+        const dy = randn([...y64.shape], { generator: g });
+        const scale = Math.sqrt(c.cg * c.kh * c.kw) * 4;
+        close(conv2d(x, w, opts), y64, scale);
+        close(conv2dBackwardInput(dy, w, x.shape, opts), conv2dBackwardInput(dy.cast("float64"), w.cast("float64"), x.shape, opts), scale * 2);
+        close(conv2dBackwardWeight(x, dy, w.shape, opts), conv2dBackwardWeight(x.cast("float64"), dy.cast("float64"), w.shape, opts),
+          Math.sqrt(c.n * y64.shape[2] * y64.shape[3]) * 4);
+      });
+    }), { numRuns: 60 });
+  });
+
+  it("handles a batch wider than one packing block", () => {
+    tidy(() => {
+      const x = randn([3, 16, 20, 20], { generator: new Generator(1) });
+      const w = randn([20, 16, 3, 3], { generator: new Generator(2) });
+      close(conv2d(x, w, { padding: 1 }), conv2d(x.cast("float64"), w.cast("float64"), { padding: 1 }), 60);
+      const dy = randn([3, 20, 20, 20], { generator: new Generator(3) });
+      close(conv2dBackwardWeight(x, dy, w.shape, { padding: 1 }), conv2dBackwardWeight(x.cast("float64"), dy.cast("float64"), w.shape, { padding: 1 }), 200);
+    });
+  });
+});
