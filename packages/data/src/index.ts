@@ -8,3 +8,4 @@ export { type Transform, randomCrop, horizontalFlip, cutout, normalize, compose 
 export { channelStats, type ChannelStats } from "./statistics.js";
 export { withLabelNoise } from "./labelNoise.js";
 export { DataLoader, type LoaderOptions, type Batch, type LoaderState } from "./loader.js";
+export { type RemoteFile, type EnsureOptions, defaultCacheDir, md5, download, ensureFile, CIFAR10_ARCHIVE, CIFAR100_ARCHIVE } from "./download.js";
