@@ -7,7 +7,7 @@ export { SGD, type SGDOptions } from "./sgd.js";
 export { Adam, AdamW, type AdamOptions } from "./adam.js";
 export { SAM, type SAMHyper, type SAMOptions, type SAMContext, type SAMClosure, type OptimizerClass } from "./sam.js";
 export {
-  LRScheduler, StepLR, MultiStepLR, CosineAnnealingLR, LinearWarmup, type HasParamGroups, type HasLr, type SchedulerStateDict,
+  LRScheduler, StepLR, MultiStepLR, CosineAnnealingLR, LinearWarmup, type HasParamGroups, type SchedulerStateDict,
   type Schedule, type LinearWarmupOptions,
 } from "./schedulers.js";
 export { clipGradNorm } from "./clipGradNorm.js";

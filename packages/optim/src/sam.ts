@@ -35,6 +35,8 @@ export interface SAMOptions {
 
 /** What a SAM step asks of the closure: the rows of the batch, and parameters to use instead. */
 export interface SAMContext {
+  /** Whether this is the first pass (at w) of its group; the second runs at w + ε. */
+  first: boolean;
   /** Rows [start, end) of the batch to use (m-sharpness), or undefined for the whole batch. */
   rows?: [number, number];
   /** Tensors standing in for the parameters, in order (exact gradient), or undefined. */
@@ -143,13 +145,13 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
   private firstOrder(closure: SAMClosure, rows?: [number, number]): { loss: Tensor; grads: Tensor[] } {
     this.zeroGrad();
     const loss = tidy(() => {
-      const l = closure({ rows });
+      const l = closure({ first: true, rows });
       backward(l);
       return l.detach();
     });
     this.firstStep();
     this.zeroGrad();
-    tidy(() => this.second(() => backward(closure({ rows }))));
+    tidy(() => this.second(() => backward(closure({ first: false, rows }))));
     this.restore();
     const grads = this.params().map((p) => p.grad ?? keep(zerosLike(p)));
     for (const p of this.params()) p.grad = null;
@@ -161,11 +163,11 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
     this.zeroGrad();
     const params = this.params();
     return tidy(() => {
-      const loss = closure({ rows });
+      const loss = closure({ first: true, rows });
       const g = gradients([loss], params, { createGraph: true });
       const eps = this.perturbations(new Map(params.map((p, i) => [p, g[i]])));
       const weights = params.map((p) => p.add(eps.get(p)!));
-      const perturbed = this.second(() => closure({ rows, weights }));
+      const perturbed = this.second(() => closure({ first: false, rows, weights }));
       const grads = gradients([perturbed], params).map((t) => keep(t));
       return { loss: loss.detach(), grads };
     });

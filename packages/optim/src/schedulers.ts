@@ -4,13 +4,7 @@ import { check } from "@sam/tensor";
 /** What a scheduler changes: anything with parameter groups holding `lr` (every Optimizer, SAM included). */
 export interface HasParamGroups {
   /** Groups whose `lr` the schedule sets. */
-  paramGroups: HasLr[];
-}
-
-/** A group with a learning rate. */
-export interface HasLr {
-  /** The learning rate. */
-  lr?: unknown;
+  paramGroups: Record<string, unknown>[];
 }
 
 /** A scheduler's snapshot. */

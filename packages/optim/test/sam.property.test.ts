@@ -41,7 +41,7 @@ const problem = fc.record({
 });
 
 /** The loss of rows [a, b) with the parameters replaced by `weights` when given. */
-function lossOf(p: Problem, ctx: SAMContext = {}): Tensor {
+function lossOf(p: Problem, ctx: Partial<SAMContext> = {}): Tensor {
   const run = () => {
     const [a, b] = ctx.rows ?? [0, p.batch];
     return crossEntropy(p.net.forward(p.x.slice([[a, b]])), p.y.slice([[a, b]]));

@@ -1,0 +1,145 @@
+// The trainer's settings: every flag, its default, its check, and its line in --help.
+import { parseArgs } from "node:util";
+
+/** Everything a run depends on; written to config.json so a run can be resumed. */
+export interface Config {
+  dataset: "cifar10" | "cifar100" | "fashion-mnist";
+  data?: string;
+  model: "resnet20" | "resnet56" | "wrn16-8" | "wrn28-10" | "cnn";
+  optimizer: "sgd" | "adam" | "sam" | "asam";
+  rho: number;
+  m?: number;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  schedule: "cosine" | "step";
+  epochs: number;
+  batchSize: number;
+  labelSmoothing: number;
+  augment: "none" | "basic" | "cutout";
+  labelNoise: number;
+  trainSubset?: number;
+  testSubset?: number;
+  device: "cpu" | "webgpu";
+  threads: number;
+  seed: number;
+}
+
+/** A bad command line: the message says which flag and why; the process exits with status 2. */
+export class UsageError extends Error {}
+
+/** Flags, their help lines and defaults, in the order --help lists them. */
+export const FLAGS = {
+  dataset: { type: "string", default: "cifar10", help: "cifar10 | cifar100 | fashion-mnist" },
+  data: { type: "string", help: "a local archive or folder instead of the cached or downloaded one" },
+  model: { type: "string", default: "resnet20", help: "resnet20 | resnet56 | wrn16-8 | wrn28-10 | cnn" },
+  optimizer: { type: "string", default: "sgd", help: "sgd | adam | sam | asam (SAM and ASAM wrap SGD)" },
+  rho: { type: "string", default: "0.05", help: "SAM's neighbourhood radius (ASAM: try 0.5–2)" },
+  m: { type: "string", help: "m-sharpness group size; must divide --batch-size (default: the batch)" },
+  lr: { type: "string", default: "0.1", help: "peak learning rate (Adam: try 0.001)" },
+  momentum: { type: "string", default: "0.9", help: "SGD momentum" },
+  "weight-decay": { type: "string", default: "5e-4", help: "L2 weight decay" },
+  schedule: { type: "string", default: "cosine", help: "cosine | step (×0.2 at 30%, 60%, 80% of the epochs)" },
+  epochs: { type: "string", default: "10", help: "epochs in total (with --resume: the total to reach)" },
+  "batch-size": { type: "string", default: "128", help: "images per step" },
+  "label-smoothing": { type: "string", default: "0", help: "cross-entropy label smoothing in [0, 1)" },
+  augment: { type: "string", default: "basic", help: "none | basic (crop + flip) | cutout (basic + Cutout 16)" },
+  "label-noise": { type: "string", default: "0", help: "fraction of training labels replaced at random" },
+  "train-subset": { type: "string", help: "use only the first N training images" },
+  "test-subset": { type: "string", help: "use only the first N test images" },
+  device: { type: "string", default: "cpu", help: "cpu | webgpu" },
+  threads: { type: "string", default: "1", help: "CPU threads" },
+  seed: { type: "string", default: "0", help: "seed of initialisation, data order and augmentation" },
+  out: { type: "string", help: "output folder (default runs/<optimizer>-<time>)" },
+  resume: { type: "string", help: "continue the run saved in this folder up to --epochs" },
+  optimizers: { type: "string", default: "sgd,sam", help: "compare: the optimizers to train, comma-separated" },
+  help: { type: "boolean", short: "h", help: "show this help" },
+} as const;
+
+/** The --help text. */
+export function usage(): string {
+  const lines = Object.entries(FLAGS).map(([name, f]) => {
+    const left = `  --${name}${f.type === "string" ? " VALUE" : ""}`;
+    const def = "default" in f ? ` (default ${f.default})` : "";
+    return `${left.padEnd(30)}${f.help}${def}`;
+  });
+  return [
+    "usage: pnpm cifar [train|compare] [flags]",
+    "",
+    "  train     train one model with one optimizer",
+    "  compare   train the --optimizers on the same seed and data, and write one report",
+    "  (none)    the demonstration: compare SGD and SAM on a CIFAR-10 subset (about 15 minutes)",
+    "",
+    ...lines,
+  ].join("\n");
+}
+
+function choice<T extends string>(flag: string, value: string, options: readonly T[]): T {
+  if (!(options as readonly string[]).includes(value)) throw new UsageError(`--${flag}: unknown value "${value}"; expected ${options.join(", ")}`);
+  return value as T;
+}
+
+function number(flag: string, value: string | undefined, o: { min?: number; max?: number; integer?: boolean; above?: number } = {}): number {
+  const v = Number(value);
+  const bad = value === undefined || value.trim() === "" || !Number.isFinite(v) || (o.integer && !Number.isInteger(v))
+    || (o.min !== undefined && v < o.min) || (o.max !== undefined && v > o.max) || (o.above !== undefined && v <= o.above);
+  if (bad) {
+    const range = [o.integer ? "an integer" : "a number", o.min !== undefined ? `≥ ${o.min}` : "", o.above !== undefined ? `> ${o.above}` : "", o.max !== undefined ? `≤ ${o.max}` : ""].filter(Boolean).join(" ");
+    throw new UsageError(`--${flag}: expected ${range}, got "${value}"`);
+  }
+  return v;
+}
+
+/** The parsed command line: the command, the run's configuration and the output options. */
+export interface Command {
+  command: "train" | "compare" | "demo" | "help";
+  config: Config;
+  out?: string;
+  resume?: string;
+  optimizers: Config["optimizer"][];
+  /** Flags given explicitly (a resumed run takes the rest from its config.json). */
+  given: Set<string>;
+}
+
+/** Parses and checks the command line; throws UsageError before any work starts. */
+export function parseCommand(argv: string[]): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: FLAGS as never, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const v = parsed.values as Record<string, string | boolean | undefined>;
+  const positional = parsed.positionals;
+  if (positional.length > 1) throw new UsageError(`unexpected arguments: ${positional.slice(1).join(" ")}`);
+  const command = v.help ? "help" : positional.length === 0 ? "demo" : choice("command", positional[0], ["train", "compare"] as const);
+  const s = (k: string) => (v[k] as string | undefined) ?? ((FLAGS as Record<string, { default?: string }>)[k].default);
+  const config: Config = {
+    dataset: choice("dataset", s("dataset")!, ["cifar10", "cifar100", "fashion-mnist"] as const),
+    data: s("data"),
+    model: choice("model", s("model")!, ["resnet20", "resnet56", "wrn16-8", "wrn28-10", "cnn"] as const),
+    optimizer: choice("optimizer", s("optimizer")!, ["sgd", "adam", "sam", "asam"] as const),
+    rho: number("rho", s("rho"), { min: 0 }),
+    m: s("m") === undefined ? undefined : number("m", s("m"), { integer: true, min: 1 }),
+    lr: number("lr", s("lr"), { above: 0 }),
+    momentum: number("momentum", s("momentum"), { min: 0, max: 1 }),
+    weightDecay: number("weight-decay", s("weight-decay"), { min: 0 }),
+    schedule: choice("schedule", s("schedule")!, ["cosine", "step"] as const),
+    epochs: number("epochs", s("epochs"), { integer: true, min: 1 }),
+    batchSize: number("batch-size", s("batch-size"), { integer: true, min: 1 }),
+    labelSmoothing: number("label-smoothing", s("label-smoothing"), { min: 0, max: 0.999 }),
+    augment: choice("augment", s("augment")!, ["none", "basic", "cutout"] as const),
+    labelNoise: number("label-noise", s("label-noise"), { min: 0, max: 1 }),
+    trainSubset: s("train-subset") === undefined ? undefined : number("train-subset", s("train-subset"), { integer: true, min: 1 }),
+    testSubset: s("test-subset") === undefined ? undefined : number("test-subset", s("test-subset"), { integer: true, min: 1 }),
+    device: choice("device", s("device")!, ["cpu", "webgpu"] as const),
+    threads: number("threads", s("threads"), { integer: true, min: 1 }),
+    seed: number("seed", s("seed"), { integer: true, min: 0 }),
+  };
+  if (config.m !== undefined && config.batchSize % config.m !== 0) {
+    throw new UsageError(`--m: ${config.m} does not divide --batch-size ${config.batchSize}`);
+  }
+  const optimizers = s("optimizers")!.split(",").map((o) => choice("optimizers", o.trim(), ["sgd", "adam", "sam", "asam"] as const));
+  const given = new Set(Object.keys(v).filter((k) => v[k] !== undefined));
+  return { command, config, out: s("out"), resume: s("resume"), optimizers, given };
+}

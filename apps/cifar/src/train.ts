@@ -1,0 +1,163 @@
+// One training run: data, model, optimizer and schedule from a Config; an epoch loop that writes
+// metrics, a checkpoint and the report after every epoch, and resumes exactly from a checkpoint.
+import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { backward, noGrad } from "@sam/autograd";
+import { channelStats, compose, cutout, DataLoader, horizontalFlip, normalize, randomCrop, type ImageDataset, type Transform } from "@sam/data";
+import { crossEntropy, withoutRunningStats, writeFileAtomic, type Module } from "@sam/nn";
+import { Adam, CosineAnnealingLR, MultiStepLR, SAM, SGD, type LRScheduler, type Optimizer } from "@sam/optim";
+import { Generator, tidy, type Tensor } from "@sam/tensor";
+import type { Config } from "./config.js";
+import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
+import type { RunData } from "./datasets.js";
+import { makeModel } from "./models.js";
+import { formatTime, Progress } from "./progress.js";
+import { renderReport, type EpochMetrics } from "./report.js";
+
+/** Hooks for the caller: messages, and a flag that stops the run at the next batch. */
+export interface RunHooks {
+  log?: (line: string) => void;
+  shouldStop?: () => boolean;
+}
+
+/** How a run ended. */
+export interface RunResult {
+  metrics: EpochMetrics[];
+  interrupted: boolean;
+}
+
+function makeOptimizer(config: Config, model: Module): { optimizer: Optimizer; step: (x: Tensor, y: Tensor, onLogits: (z: Tensor) => void) => Tensor } {
+  const params = model.parameters();
+  const smoothing = { labelSmoothing: config.labelSmoothing };
+  if (config.optimizer === "sam" || config.optimizer === "asam") {
+    const sam = new SAM(params, SGD, {
+      rho: config.rho, adaptive: config.optimizer === "asam", lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay,
+    }, { m: config.m, secondPass: (run) => withoutRunningStats(model, run) });
+    return {
+      optimizer: sam,
+      step: (x, y, onLogits) => sam.step(({ rows, first }) => {
+        const [xb, yb] = rows ? [x.slice([rows]), y.slice([rows])] : [x, y];
+        const z = model.forward(xb);
+        if (first) onLogits(rows ? z : z);
+        return crossEntropy(z, yb, smoothing);
+      }, x.shape[0]),
+    };
+  }
+  const optimizer = config.optimizer === "adam"
+    ? new Adam(params, { lr: config.lr, weightDecay: config.weightDecay })
+    : new SGD(params, { lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay });
+  return {
+    optimizer,
+    step: (x, y, onLogits) => {
+      optimizer.zeroGrad();
+      const loss = tidy(() => {
+        const z = model.forward(x);
+        onLogits(z);
+        const l = crossEntropy(z, y, smoothing);
+        backward(l);
+        return l.detach();
+      });
+      optimizer.step();
+      return loss;
+    },
+  };
+}
+
+function makeSchedule(config: Config, optimizer: Optimizer): LRScheduler {
+  if (config.schedule === "cosine") return new CosineAnnealingLR(optimizer, config.epochs);
+  const at = [0.3, 0.6, 0.8].map((f) => Math.max(1, Math.round(f * config.epochs)));
+  return new MultiStepLR(optimizer, at.filter((m, i) => i === 0 || m > at[i - 1]), 0.2);
+}
+
+function augmentation(config: Config, train: ImageDataset): { train: Transform; test: Transform } {
+  const { mean, std } = channelStats(train);
+  const norm = normalize(mean, std);
+  const spatial = config.augment === "none" ? [] : [randomCrop(train.shape[1] >= 32 ? 4 : 2), horizontalFlip()];
+  const extra = config.augment === "cutout" ? [cutout(train.shape[1] >= 32 ? 16 : 8)] : [];
+  return { train: compose(...spatial, ...extra, norm), test: norm };
+}
+
+/** Loss and accuracy on a data set, in evaluation mode, without recording. */
+function evaluate(model: Module, data: ImageDataset, transform: Transform): { loss: number; acc: number } {
+  model.eval();
+  const loader = new DataLoader(data, { batchSize: 500, shuffle: false, transform });
+  let [loss, correct] = [0, 0];
+  for (const { x, y } of loader.epochBatches()) {
+    const [l, c] = tidy(() => noGrad(() => {
+      const z = model.forward(x);
+      return [crossEntropy(z, y, { reduction: "sum" }).dataSync()[0], z.argmax(1).eq(y).cast("int32").sum().dataSync()[0]];
+    }));
+    loss += l;
+    correct += c;
+    x.dispose();
+    y.dispose();
+  }
+  model.train();
+  return { loss: loss / data.labels.length, acc: correct / data.labels.length };
+}
+
+/**
+ * Trains `config` into `out` (created if needed). With `resume`, continues the run saved there
+ * up to `config.epochs`, appending to its outputs; on the CPU the result is the same as a run
+ * never interrupted.
+ */
+export async function runTraining(config: Config, data: RunData, out: string, resume: boolean, hooks: RunHooks = {}): Promise<RunResult> {
+  const log = hooks.log ?? ((line: string) => console.log(line));
+  await mkdir(out, { recursive: true });
+  const model = makeModel(config.model, data.train.classes.length, data.train.shape[0], new Generator(config.seed));
+  const { optimizer, step } = makeOptimizer(config, model);
+  const schedule = makeSchedule(config, optimizer);
+  const transforms = augmentation(config, data.train);
+  const loader = new DataLoader(data.train, { batchSize: config.batchSize, seed: config.seed, transform: transforms.train, dropLast: data.train.labels.length >= config.batchSize });
+  const metricsPath = join(out, "metrics.jsonl");
+  let metrics: EpochMetrics[] = [];
+  if (resume) {
+    const position = await loadCheckpoint(out, model, optimizer, schedule);
+    loader.loadState({ epoch: position.epoch });
+    metrics = (await readFile(metricsPath, "utf8")).trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as EpochMetrics).slice(0, position.epoch);
+    await writeFile(metricsPath, metrics.map((m) => JSON.stringify(m) + "\n").join(""));
+    log(`resuming ${out} after epoch ${position.epoch} of ${config.epochs}`);
+  } else {
+    await writeFile(metricsPath, "");
+  }
+  await writeFileAtomic(join(out, "config.json"), JSON.stringify(config, null, 2) + "\n");
+
+  for (let epoch = loader.epoch + 1; epoch <= config.epochs; epoch++) {
+    const start = performance.now();
+    const lr = optimizer.paramGroups[0].lr as number;
+    const progress = new Progress(`epoch ${epoch}/${config.epochs}`, loader.length);
+    let [lossSum, correct, seen, batches] = [0, 0, 0, 0];
+    for (const { x, y } of loader.epochBatches()) {
+      const loss = step(x, y, (z) => {
+        correct += tidy(() => noGrad(() => z.argmax(1).eq(y.slice([[0, z.shape[0]]])).cast("int32").sum())).dataSync()[0];
+      });
+      lossSum += loss.dataSync()[0] * y.size;
+      seen += y.size;
+      loss.dispose();
+      x.dispose();
+      y.dispose();
+      progress.update(++batches, seen);
+      await new Promise((resolve) => setImmediate(resolve)); // lets Ctrl-C through
+      if (hooks.shouldStop?.()) {
+        progress.done();
+        log(`interrupted during epoch ${epoch}: ${out} resumes after epoch ${epoch - 1} (--resume ${out})`);
+        return { metrics, interrupted: true };
+      }
+    }
+    progress.done();
+    const trainSeconds = (performance.now() - start) / 1000;
+    const test = evaluate(model, data.test, transforms.test);
+    const m: EpochMetrics = {
+      epoch, trainLoss: lossSum / seen, trainAcc: correct / seen, testLoss: test.loss, testAcc: test.acc, lr,
+      seconds: (performance.now() - start) / 1000, imagesPerSec: seen / trainSeconds,
+    };
+    metrics.push(m);
+    schedule.step();
+    await saveCheckpoint(out, model, optimizer, schedule, { epoch });
+    await appendFile(metricsPath, JSON.stringify(m) + "\n");
+    await writeFileAtomic(join(out, "report.html"), renderReport(`${config.optimizer.toUpperCase()} · ${config.model} · ${config.dataset}`, [{ name: config.optimizer, config, metrics }]));
+    log(`epoch ${epoch}/${config.epochs}  train loss ${m.trainLoss.toFixed(4)} acc ${(m.trainAcc * 100).toFixed(2)}%  `
+      + `test loss ${m.testLoss.toFixed(4)} acc ${(m.testAcc * 100).toFixed(2)}%  lr ${lr.toFixed(4)}  ${m.imagesPerSec.toFixed(1)} img/s  ${formatTime(m.seconds)}`);
+  }
+  return { metrics, interrupted: false };
+}

@@ -1,0 +1,110 @@
+// The trainer end to end: bad flags, a run on a small data set the test writes, exact resumption
+// after an interruption (Ctrl-C and SIGKILL), and a few steps on the real CIFAR-10 archive.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+
+/** A CIFAR-10 folder (extracted layout) with n training and n/2 test images of learnable classes. */
+function cifarFolder(n: number): string {
+  const dir = mkdtempSync(join(tmpdir(), "sam-cifar-"));
+  const inner = join(dir, "cifar-10-batches-bin");
+  mkdirSync(inner);
+  writeFileSync(join(inner, "batches.meta.txt"), "airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n");
+  const batch = (count: number, offset: number) => {
+    const b = new Uint8Array(count * 3073);
+    for (let i = 0; i < count; i++) {
+      const label = (i + offset) % 10;
+      b[i * 3073] = label;
+      for (let p = 0; p < 3072; p++) b[i * 3073 + 1 + p] = (label * 25 + ((p * 7 + i) % 40)) % 256;
+    }
+    return b;
+  };
+  for (let k = 1; k <= 5; k++) writeFileSync(join(inner, `data_batch_${k}.bin`), batch(n / 5, k));
+  writeFileSync(join(inner, "test_batch.bin"), batch(n / 2, 0));
+  return dir;
+}
+
+function run(args: string[]) {
+  return spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8", cwd: ROOT });
+}
+
+const small = (data: string, out: string, epochs: number) => [
+  "train", "--data", data, "--model", "cnn", "--optimizer", "sam", "--epochs", String(epochs), "--batch-size", "20", "--out", out, "--seed", "3",
+];
+
+describe("bad flags fail before any work, with a clear message", () => {
+  it.each([
+    [["train", "--model", "vgg"], '--model: unknown value "vgg"; expected resnet20, resnet56, wrn16-8, wrn28-10, cnn'],
+    [["train", "--m", "3"], "--m: 3 does not divide --batch-size 128"],
+    [["train", "--rho=-0.1"], '--rho: expected a number ≥ 0, got "-0.1"'],
+    [["train", "--epochs", "two"], '--epochs: expected an integer ≥ 1, got "two"'],
+    [["train", "--device", "webgpu"], "--device webgpu: the WebGPU backend is not part of this build yet"],
+    [["train", "--frobnicate"], "Unknown option '--frobnicate'"],
+  ])("%j", (args, message) => {
+    const r = run(args);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stdout).toBe("");
+  });
+  it("--help explains every flag", () => {
+    const r = run(["--help"]);
+    expect(r.status).toBe(0);
+    for (const flag of ["--dataset", "--rho", "--m", "--resume", "--label-noise", "--augment", "--optimizers"]) expect(r.stdout).toContain(flag);
+  });
+});
+
+describe("a run", () => {
+  it("writes metrics, config, checkpoint and report, and resumes to the same result", () => {
+    const data = cifarFolder(100);
+    const straight = mkdtempSync(join(tmpdir(), "sam-run-"));
+    expect(run(small(data, straight, 2)).status).toBe(0);
+    const lines = readFileSync(join(straight, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.epoch)).toEqual([1, 2]);
+    for (const key of ["trainLoss", "trainAcc", "testLoss", "testAcc", "lr", "seconds", "imagesPerSec"]) expect(Number.isFinite(lines[1][key])).toBe(true);
+    expect(JSON.parse(readFileSync(join(straight, "config.json"), "utf8")).optimizer).toBe("sam");
+    expect(readFileSync(join(straight, "report.html"), "utf8")).toContain("<svg");
+
+    const split = mkdtempSync(join(tmpdir(), "sam-run-"));
+    expect(run(small(data, split, 1)).status).toBe(0);
+    const resumed = run(["--resume", split, "--epochs", "2"]);
+    expect(resumed.status).toBe(0);
+    expect(resumed.stdout).toContain(`resuming ${split} after epoch 1 of 2`);
+    expect(readFileSync(join(split, "checkpoint", "model.safetensors"))).toEqual(readFileSync(join(straight, "checkpoint", "model.safetensors")));
+    const strip = (f: string) => readFileSync(f, "utf8").trim().split("\n").map((l) => { const m = JSON.parse(l); delete m.seconds; delete m.imagesPerSec; return m; });
+    expect(strip(join(split, "metrics.jsonl"))).toEqual(strip(join(straight, "metrics.jsonl")));
+  }, 120_000);
+
+  it("killed with SIGKILL, or stopped with Ctrl-C, it resumes from its last checkpoint", async () => {
+    const data = cifarFolder(100);
+    const straight = mkdtempSync(join(tmpdir(), "sam-run-"));
+    expect(run(small(data, straight, 3)).status).toBe(0);
+    for (const signal of ["SIGKILL", "SIGINT"] as const) {
+      const out = mkdtempSync(join(tmpdir(), "sam-run-"));
+      const child = spawn(process.execPath, [MAIN, ...small(data, out, 3)], { cwd: ROOT, stdio: "ignore" });
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+      while (!existsSync(join(out, "checkpoint"))) await new Promise((r) => setTimeout(r, 50));
+      child.kill(signal);
+      const code = await exited;
+      if (signal === "SIGINT") expect(code).toBe(130);
+      expect(run(["--resume", out, "--epochs", "3"]).status).toBe(0);
+      expect(readFileSync(join(out, "checkpoint", "model.safetensors"))).toEqual(readFileSync(join(straight, "checkpoint", "model.safetensors")));
+    }
+  }, 180_000);
+
+  it.runIf(existsSync(join(ROOT, "../shared/data/cifar-10-binary.tar.gz")))("trains a few steps on the real CIFAR-10 archive", () => {
+    const out = mkdtempSync(join(tmpdir(), "sam-real-"));
+    const r = run(["train", "--model", "cnn", "--epochs", "1", "--train-subset", "256", "--test-subset", "200", "--batch-size", "64", "--out", out]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain("is not the official cifar-10-binary.tar.gz's");
+    const [m] = readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(m.trainLoss).toBeGreaterThan(0.5);
+    expect(m.trainLoss).toBeLessThan(3);
+    expect(m.testAcc).toBeGreaterThanOrEqual(0);
+  }, 120_000);
+});
