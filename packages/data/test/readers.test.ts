@@ -32,6 +32,29 @@ describe("CIFAR-10 binary", () => {
     expect(train.shape).toEqual([3, 32, 32]);
   });
 
+  it("reads CIFAR-100's fine and coarse labels", async () => {
+    const record = (coarse: number, fine: number, v: number) => Uint8Array.from([coarse, fine, ...new Array(3072).fill(v)]);
+    const join2 = (...parts: Uint8Array[]) => Uint8Array.from(parts.flatMap((p) => Array.from(p)));
+    const names = (n: number) => new TextEncoder().encode(Array.from({ length: n }, (_, i) => `class${i}`).join("\n") + "\n");
+    const archive = new Uint8Array(gzipSync(tar({
+      "cifar-100-binary/train.bin": join2(record(3, 42, 7), record(19, 99, 8)),
+      "cifar-100-binary/test.bin": join2(record(0, 5, 1)),
+      "cifar-100-binary/fine_label_names.txt": names(100),
+      "cifar-100-binary/coarse_label_names.txt": names(20),
+    })));
+    const path = write(dir(), "cifar-100-binary.tar.gz", archive);
+    const fine = await loadCifar({ source: path, variant: 100, split: "train" });
+    const coarse = await loadCifar({ source: path, variant: 100, split: "train", labels: "coarse" });
+    expect(Array.from(fine.labels)).toEqual([42, 99]);
+    expect(Array.from(coarse.labels)).toEqual([3, 19]);
+    expect(fine.classes.length).toBe(100);
+    expect(fine.images[3072]).toBe(8);
+    const bad = write(dir(), "bad.tar.gz", new Uint8Array(gzipSync(tar({
+      "cifar-100-binary/test.bin": record(0, 100, 1), "cifar-100-binary/fine_label_names.txt": names(100),
+    }))));
+    await expect(loadCifar({ source: bad, variant: 100, split: "test" })).rejects.toThrow("test.bin: label 100 is out of range 0–99 in record 0 (at byte 1)");
+  });
+
   it("reads the extracted folder too", async () => {
     const folder = dir();
     const inner = join(folder, "cifar-10-batches-bin");
