@@ -140,6 +140,7 @@ export function parseCommand(argv: string[]): Command {
     throw new UsageError(`--m: ${config.m} does not divide --batch-size ${config.batchSize}`);
   }
   const optimizers = s("optimizers")!.split(",").map((o) => choice("optimizers", o.trim(), ["sgd", "adam", "sam", "asam"] as const));
-  const given = new Set(Object.keys(v).filter((k) => v[k] !== undefined));
+  // parseArgs fills in defaults, so what was given is read off the arguments themselves
+  const given = new Set(argv.filter((a) => a.startsWith("--")).map((a) => a.slice(2).split("=")[0]));
   return { command, config, out: s("out"), resume: s("resume"), optimizers, given };
 }

@@ -1,13 +1,23 @@
 // The CPU backend: shared typed-array storage and the reference kernel table.
 import { bytesPerElement, type Backend, type DataHandle, type DType, type TypedArray } from "@sam/tensor";
 import { kernels } from "./kernels/index.js";
-import { allocShared, handleData, type CpuHandle } from "./kernels/storage.js";
+import { handleData, viewOf } from "./kernels/storage.js";
 
 /**
- * Bytes of freed buffers kept for reuse, like a caching allocator: a training step frees and
- * reallocates the same sizes, and a buffer left to the garbage collector is returned late.
+ * Freed buffers are kept for reuse, like a caching allocator, and not left to the garbage
+ * collector: V8 reclaims a dropped SharedArrayBuffer late (a loop dropping 64 MiB buffers grows
+ * past 3 GiB), while a training step frees and reallocates the same sizes every time. Buffers are
+ * pooled by size class (steps of 1/8 of a power of two), so a class wastes at most 12.5%. Beyond
+ * this many pooled bytes, freed buffers are dropped.
  */
-const POOL_BYTES = 2048 * 2 ** 20;
+const POOL_BYTES = 16 * 2 ** 30;
+
+/** The size class of a buffer of `bytes` bytes. */
+function sizeClass(bytes: number): number {
+  if (bytes <= 256) return 256;
+  const step = 2 ** Math.floor(Math.log2(bytes)) / 8;
+  return Math.ceil(bytes / step) * step;
+}
 
 /**
  * Creates the CPU backend. Reads are synchronous underneath, so `dataSync()` works on it.
@@ -18,17 +28,18 @@ const POOL_BYTES = 2048 * 2 ** 20;
  * tensor([1, 2, 3]).dataSync(); // Float32Array [1, 2, 3]
  */
 export function cpu(): Backend {
-  // freed buffers by dtype and length; reused zero-filled instead of waiting for the collector
-  const pool = new Map<string, CpuHandle[]>();
+  const pool = new Map<number, SharedArrayBuffer[]>(); // free buffers by size class
   let pooled = 0;
   return {
     name: "cpu",
     alloc(dtype: DType, size: number) {
-      const reused = pool.get(`${dtype}:${size}`)?.pop();
-      if (!reused) return allocShared(dtype, size);
-      pooled -= size * bytesPerElement(dtype);
-      reused.data.fill(0);
-      return reused;
+      const bytes = sizeClass(size * bytesPerElement(dtype));
+      const reused = pool.get(bytes)?.pop();
+      if (!reused) return viewOf(dtype, size, new SharedArrayBuffer(bytes));
+      pooled -= bytes;
+      const handle = viewOf(dtype, size, reused);
+      handle.data.fill(0);
+      return handle;
     },
     write(handle: DataHandle, data: TypedArray) {
       handleData(handle).set(data);
@@ -36,14 +47,12 @@ export function cpu(): Backend {
     read: async (handle: DataHandle) => handleData(handle).slice(),
     readSync: (handle: DataHandle) => handleData(handle).slice(),
     free(handle: DataHandle) {
-      const data = handleData(handle);
-      if (data.length === 0 || pooled + data.byteLength > POOL_BYTES) return; // left to the collector
-      const dtype: DType = data instanceof Float32Array ? "float32" : data instanceof Float64Array ? "float64" : data instanceof Int32Array ? "int32" : "bool";
-      const key = `${dtype}:${data.length}`;
-      const list = pool.get(key) ?? [];
-      list.push(handle as CpuHandle);
-      pool.set(key, list);
-      pooled += data.byteLength;
+      const buffer = handleData(handle).buffer as SharedArrayBuffer;
+      if (pooled + buffer.byteLength > POOL_BYTES) return;
+      const list = pool.get(buffer.byteLength) ?? [];
+      list.push(buffer);
+      pool.set(buffer.byteLength, list);
+      pooled += buffer.byteLength;
     },
     run(op, inputs, out, params) {
       kernels[op](inputs, out, params);

@@ -6,10 +6,9 @@ export interface CpuHandle {
   readonly data: TypedArray;
 }
 
-/** Allocates zero-filled shared storage. */
-export function allocShared(dtype: DType, size: number): CpuHandle {
-  const bytes = dtype === "float64" ? 8 : dtype === "bool" ? 1 : 4;
-  return { data: typedArrayFor(dtype, size, new SharedArrayBuffer(size * bytes)) };
+/** A view of `size` elements of `dtype` over `buffer` (which may be larger). */
+export function viewOf(dtype: DType, size: number, buffer: SharedArrayBuffer): CpuHandle {
+  return { data: typedArrayFor(dtype, size, buffer) };
 }
 
 /** The typed array behind a handle, checking that it is a CPU handle. */
