@@ -26,7 +26,10 @@ export interface RunResult {
   interrupted: boolean;
 }
 
-function makeOptimizer(config: Config, model: Module): { optimizer: Optimizer; step: (x: Tensor, y: Tensor, onLogits: (z: Tensor) => void) => Tensor } {
+/** Sees the logits of each first forward pass with their labels (for the training accuracy). */
+type OnLogits = (logits: Tensor, labels: Tensor) => void;
+
+function makeOptimizer(config: Config, model: Module): { optimizer: Optimizer; step: (x: Tensor, y: Tensor, onLogits: OnLogits) => Tensor } {
   const params = model.parameters();
   const smoothing = { labelSmoothing: config.labelSmoothing };
   if (config.optimizer === "sam" || config.optimizer === "asam") {
@@ -38,7 +41,7 @@ function makeOptimizer(config: Config, model: Module): { optimizer: Optimizer; s
       step: (x, y, onLogits) => sam.step(({ rows, first }) => {
         const [xb, yb] = rows ? [x.slice([rows]), y.slice([rows])] : [x, y];
         const z = model.forward(xb);
-        if (first) onLogits(rows ? z : z);
+        if (first) onLogits(z, yb);
         return crossEntropy(z, yb, smoothing);
       }, x.shape[0]),
     };
@@ -52,7 +55,7 @@ function makeOptimizer(config: Config, model: Module): { optimizer: Optimizer; s
       optimizer.zeroGrad();
       const loss = tidy(() => {
         const z = model.forward(x);
-        onLogits(z);
+        onLogits(z, y);
         const l = crossEntropy(z, y, smoothing);
         backward(l);
         return l.detach();
@@ -128,8 +131,8 @@ export async function runTraining(config: Config, data: RunData, out: string, re
     const progress = new Progress(`epoch ${epoch}/${config.epochs}`, loader.length);
     let [lossSum, correct, seen, batches] = [0, 0, 0, 0];
     for (const { x, y } of loader.epochBatches()) {
-      const loss = step(x, y, (z) => {
-        correct += tidy(() => noGrad(() => z.argmax(1).eq(y.slice([[0, z.shape[0]]])).cast("int32").sum())).dataSync()[0];
+      const loss = step(x, y, (z, labels) => {
+        correct += tidy(() => noGrad(() => z.argmax(1).eq(labels).cast("int32").sum().dataSync()[0]));
       });
       lossSum += loss.dataSync()[0] * y.size;
       seen += y.size;
