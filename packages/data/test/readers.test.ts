@@ -98,7 +98,7 @@ describe("CIFAR-10 binary", () => {
     test.labels.forEach((l) => counts[l]++);
     expect(counts).toEqual(new Array(10).fill(1000));
     expect(Array.from(test.labels.subarray(0, 4))).toEqual([3, 8, 8, 0]); // cat, ship, ship, airplane
-  });
+  }, 60_000);
 });
 
 describe("IDX", () => {
