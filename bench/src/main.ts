@@ -1,10 +1,16 @@
-// `pnpm bench [name …] [--profile]`: runs the named benchmarks, or all of them.
+// `pnpm bench [name …] [--profile] [--threads=N]`: runs the named benchmarks, or all of them.
 import { matmulBench } from "./matmul.js";
 import { trainBench } from "./train.js";
 
 const args = process.argv.slice(2);
 const profile = args.includes("--profile");
-const benches: Record<string, () => void> = { matmul: matmulBench, train: () => trainBench(profile) };
+const threadsArg = args.find((a) => a.startsWith("--threads="));
+const threads = threadsArg ? Number(threadsArg.slice("--threads=".length)) : 1;
+if (!Number.isInteger(threads) || threads < 1) {
+  console.error(`bench: --threads must be a positive integer, got ${threadsArg}`);
+  process.exit(2);
+}
+const benches: Record<string, () => void> = { matmul: matmulBench, train: () => trainBench(profile, threads) };
 
 const wanted = args.filter((a) => !a.startsWith("--"));
 const unknown = wanted.filter((w) => !(w in benches));

@@ -27,7 +27,7 @@ function run(command: string, args: string[], env: Record<string, string> = {}):
 }
 
 /** Runs the training-step benchmark; `profile` adds a per-op breakdown of the @sam/cpu steps. */
-export function trainBench(profile = false): void {
+export function trainBench(profile = false, threads = 1): void {
   const worker = fileURLToPath(new URL("./trainWorker.js", import.meta.url));
   const anchor = fileURLToPath(new URL("../anchors/torch_train.py", import.meta.url));
   const results: Result[] = [];
@@ -43,12 +43,12 @@ export function trainBench(profile = false): void {
   if (!torchAvailable) console.log("anchor: PyTorch not available; install Debian's python3-torch to compare");
   for (const optimizer of ["sgd", "sam"]) {
     const add = (system: string, t: Timing) => {
-      results.push({ bench: "train", case: `resnet20-b${BATCH}-${optimizer}`, system, threads: 1, value: BATCH / median(t.seconds), unit: "img/s" });
+      results.push({ bench: "train", case: `resnet20-b${BATCH}-${optimizer}`, system, threads, value: BATCH / median(t.seconds), unit: "img/s" });
       memory.push(`${system} ${optimizer}: peak RSS ${(t.maxRssBytes / 2 ** 20).toFixed(0)} MiB`);
-      results.push({ bench: "train-memory", case: `resnet20-b${BATCH}-${optimizer}`, system, threads: 1, value: t.maxRssBytes / 2 ** 20, unit: "MiB" });
+      results.push({ bench: "train-memory", case: `resnet20-b${BATCH}-${optimizer}`, system, threads, value: t.maxRssBytes / 2 ** 20, unit: "MiB" });
     };
-    add("@sam/cpu", run(process.execPath, [worker, optimizer, String(STEPS), String(BATCH), profile ? "profile" : ""]));
-    if (torchAvailable) add("pytorch", run(PYTHON, [anchor, optimizer, String(STEPS), String(BATCH), "1"], { OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" }));
+    add("@sam/cpu", run(process.execPath, [worker, optimizer, String(STEPS), String(BATCH), String(threads), profile ? "profile" : ""]));
+    if (torchAvailable) add("pytorch", run(PYTHON, [anchor, optimizer, String(STEPS), String(BATCH), String(threads)], { OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: "1" }));
   }
   console.log(memory.join("\n"));
   report(`ResNet-20 training step, batch ${BATCH}, median of ${STEPS} steps after one warm-up`, results.filter((r) => r.unit === "img/s"),

@@ -7,11 +7,12 @@ import { SAM, SGD } from "@sam/optim";
 import { Generator, randint, randn, setBackend, tidy } from "@sam/tensor";
 import { printProfile, profiled, type Profile } from "./profile.js";
 
-const [optimizer, stepsArg, batchArg, profileFlag] = process.argv.slice(2);
+const [optimizer, stepsArg, batchArg, threadsArg, profileFlag] = process.argv.slice(2);
 const steps = Number(stepsArg);
 const batch = Number(batchArg);
 const profile: Profile = new Map();
-setBackend(profileFlag === "profile" ? profiled(cpu(), profile) : cpu());
+const backend = cpu({ threads: Number(threadsArg) });
+setBackend(profileFlag === "profile" ? profiled(backend, profile) : backend);
 
 const g = new Generator(0);
 const model = new ResNet(20, { generator: g });

@@ -1,4 +1,5 @@
 // The trainer's settings: every flag, its default, its check, and its line in --help.
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 
 /** Everything a run depends on; written to config.json so a run can be resumed. */
@@ -48,7 +49,7 @@ export const FLAGS = {
   "train-subset": { type: "string", help: "use only the first N training images" },
   "test-subset": { type: "string", help: "use only the first N test images" },
   device: { type: "string", default: "cpu", help: "cpu | webgpu" },
-  threads: { type: "string", default: "1", help: "CPU threads" },
+  threads: { type: "string", default: String(availableParallelism()), help: "CPU threads (the convolutions are split between them)" },
   seed: { type: "string", default: "0", help: "seed of initialisation, data order and augmentation" },
   out: { type: "string", help: "output folder (default runs/<optimizer>-<time>)" },
   resume: { type: "string", help: "continue the run saved in this folder up to --epochs" },

@@ -22,7 +22,6 @@ async function main(argv: string[]): Promise<number> {
   try {
     cmd = parseCommand(argv);
     if (cmd.config.device === "webgpu") throw new UsageError("--device webgpu: the WebGPU backend is not part of this build yet; use --device cpu");
-    if (cmd.config.threads !== 1) throw new UsageError(`--threads ${cmd.config.threads}: the CPU backend runs on one thread for now; use --threads 1`);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     console.error(`cifar: ${e.message}\n\n${usage()}`);
@@ -32,7 +31,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage());
     return 0;
   }
-  setBackend(cpu());
+  setBackend(cpu({ threads: cmd.config.threads }));
   let stop = false;
   process.on("SIGINT", () => {
     if (stop) process.exit(130);

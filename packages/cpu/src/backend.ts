@@ -1,5 +1,6 @@
 // The CPU backend: shared typed-array storage and the reference kernel table.
-import { bytesPerElement, type Backend, type DataHandle, type DType, type TypedArray } from "@sam/tensor";
+import { bytesPerElement, check, type Backend, type DataHandle, type DType, type TypedArray } from "@sam/tensor";
+import { useThreads } from "./threads/current.js";
 import { kernels } from "./kernels/index.js";
 import { handleData, viewOf } from "./kernels/storage.js";
 
@@ -19,6 +20,15 @@ function sizeClass(bytes: number): number {
   return Math.ceil(bytes / step) * step;
 }
 
+/** Options of the CPU backend. */
+export interface CpuOptions {
+  /**
+   * Threads for the heavy float32 kernels (the convolutions): the calling thread and threads − 1
+   * workers over the same shared storage. Results are the same for any count. Default 1.
+   */
+  threads?: number;
+}
+
 /**
  * Creates the CPU backend. Reads are synchronous underneath, so `dataSync()` works on it.
  * @example
@@ -27,7 +37,10 @@ function sizeClass(bytes: number): number {
  * setBackend(cpu());
  * tensor([1, 2, 3]).dataSync(); // Float32Array [1, 2, 3]
  */
-export function cpu(): Backend {
+export function cpu(opts: CpuOptions = {}): Backend {
+  const threads = opts.threads ?? 1;
+  check(Number.isInteger(threads) && threads >= 1, "cpu", () => `threads must be a positive integer, got ${threads}`);
+  useThreads(threads);
   const pool = new Map<number, SharedArrayBuffer[]>(); // free buffers by size class
   let pooled = 0;
   return {

@@ -1,4 +1,4 @@
 // @sam/cpu: the CPU backend.
-export { cpu } from "./backend.js";
+export { cpu, type CpuOptions } from "./backend.js";
 export { gemm, type MatrixView } from "./kernels/gemm.js";
 export { gemmF32, simdAvailable } from "./wasm/gemmF32.js";

@@ -43,6 +43,27 @@ describe("float32 convolutions (SIMD) against the float64 reference", () => {
     }), { numRuns: 60 });
   });
 
+  it("give bit-identical results on one thread and on two", () => {
+    const results = [1, 2].map((threads) => {
+      setBackend(cpu({ threads }));
+      return tidy(() => {
+        const g = new Generator(7);
+        const x = randn([5, 6, 17, 19], { generator: g });
+        const w = randn([8, 3, 3, 2], { generator: g });
+        const opts = { stride: [1, 2], padding: [1, 0], groups: 2 };
+        const y = conv2d(x, w, opts); // 850 columns: two column blocks
+        const dy = randn([...y.shape], { generator: g });
+        const wide = randn([2, 64, 6, 6], { generator: g }); // 576 taps: two blocks of dW's columns
+        const ww = randn([8, 64, 3, 3], { generator: g });
+        const dyy = randn([2, 8, 6, 6], { generator: g });
+        return [y, conv2dBackwardInput(dy, w, x.shape, opts), conv2dBackwardWeight(x, dy, w.shape, opts),
+          conv2dBackwardWeight(wide, dyy, ww.shape, { padding: 1 })].map((t) => Array.from(t.dataSync()));
+      });
+    });
+    setBackend(cpu());
+    expect(results[1]).toEqual(results[0]);
+  });
+
   it("handles a batch wider than one packing block", () => {
     tidy(() => {
       const x = randn([3, 16, 20, 20], { generator: new Generator(1) });

@@ -1,9 +1,12 @@
 // 2-D convolution and its two gradient primitives: float32 on the SIMD GEMM (wasm/convF32.ts),
 // otherwise by im2col onto the reference GEMM.
-import type { Conv2dParams, DType, Kernel } from "@sam/tensor";
+import type { BackendTensor, Conv2dParams, DType, Kernel } from "@sam/tensor";
 import { gemm } from "./gemm.js";
-import { conv2dBackwardInputF32, conv2dBackwardWeightF32, conv2dF32 } from "../wasm/convF32.js";
-import { simdAvailable } from "../wasm/gemmF32.js";
+import { convColumns } from "../wasm/convF32.js";
+import { BLOCK_COLUMNS_ALIGN, simdAvailable } from "../wasm/gemmF32.js";
+import { currentPool } from "../threads/current.js";
+import { splitColumns } from "../threads/pool.js";
+import { runTask, share, type ConvTask } from "../threads/tasks.js";
 import { dataOf } from "./storage.js";
 
 /** Sizes of one convolution, named as in the formulas. */
@@ -76,6 +79,20 @@ function col2im(cols: Columns, g: Geometry, p: Conv2dParams, n: number, group: n
   }
 }
 
+/**
+ * Runs a float32 convolution over its GEMM's columns, split between the threads at column-block
+ * boundaries: every share sums in the order one thread would, so the result does not depend on
+ * the thread count.
+ */
+function threaded(op: ConvTask["op"], a: BackendTensor, b: BackendTensor, out: BackendTensor, g: Geometry, p: Conv2dParams, columns: number): void {
+  const pool = currentPool();
+  const ranges = splitColumns(columns, pool?.threads ?? 1, BLOCK_COLUMNS_ALIGN);
+  const [sa, sb, so] = [share(dataOf(a), a.dtype), share(dataOf(b), b.dtype), share(dataOf(out), out.dtype)];
+  const tasks = ranges.map(([from, to]): ConvTask => ({ op, a: sa, b: sb, out: so, geometry: g, params: p, from, to }));
+  if (pool && tasks.length > 1) pool.run(tasks);
+  else tasks.forEach(runTask);
+}
+
 /** float32 convolutions run on the SIMD GEMM; float64 stays on the reference path. */
 function fast(dtype: DType): boolean {
   return dtype === "float32" && simdAvailable();
@@ -88,7 +105,7 @@ function forEachImageAndGroup(g: Geometry, groups: number, fn: (n: number, group
 /** y[n, o] = Σ w[o] ⋆ x[n]: per image and group, W_g · im2col(x). */
 export const conv2d: Kernel<"conv2d"> = ([x, w], out, p) => {
   const g = geometry(x.shape, w.shape, out.shape, p.groups);
-  if (fast(out.dtype)) return conv2dF32(dataOf(x), dataOf(w), dataOf(out), g, p);
+  if (fast(out.dtype)) return threaded("conv2d", x, w, out, g, p, convColumns(g));
   const plane = g.ho * g.wo;
   const cols = columns(g.rows * plane);
   const [xs, ws, ys] = [dataOf(x), dataOf(w), dataOf(out)];
@@ -104,7 +121,7 @@ export const conv2d: Kernel<"conv2d"> = ([x, w], out, p) => {
 /** dx = col2im(W_gᵀ · dy) per image and group. */
 export const conv2dBackwardInput: Kernel<"conv2dBackwardInput"> = ([dy, w], out, p) => {
   const g = geometry(out.shape, w.shape, dy.shape, p.groups);
-  if (fast(out.dtype)) return conv2dBackwardInputF32(dataOf(dy), dataOf(w), dataOf(out), g, p);
+  if (fast(out.dtype)) return threaded("conv2dBackwardInput", dy, w, out, g, p, convColumns(g));
   const plane = g.ho * g.wo;
   const cols = columns(g.rows * plane);
   const [dys, ws, dx] = [dataOf(dy), dataOf(w), dataOf(out)];
@@ -120,7 +137,7 @@ export const conv2dBackwardInput: Kernel<"conv2dBackwardInput"> = ([dy, w], out,
 /** dW_g = Σₙ dy[n, g] · im2col(x[n])ᵀ. */
 export const conv2dBackwardWeight: Kernel<"conv2dBackwardWeight"> = ([x, dy], out, p) => {
   const g = geometry(x.shape, out.shape, dy.shape, p.groups);
-  if (fast(out.dtype)) return conv2dBackwardWeightF32(dataOf(x), dataOf(dy), dataOf(out), g, p);
+  if (fast(out.dtype)) return threaded("conv2dBackwardWeight", x, dy, out, g, p, g.rows);
   const plane = g.ho * g.wo;
   const cols = columns(g.rows * plane);
   const [xs, dys, dw] = [dataOf(x), dataOf(dy), dataOf(out)];

@@ -94,8 +94,13 @@ function packRows(a: TypedArray, offset: number, ld: number, cs: number) {
   };
 }
 
-/** y[n, o] = Σ w[o] ⋆ x[n]: W_g [og × rows] · im2col(x) [rows × n·plane] per group. */
-export function conv2dF32(x: TypedArray, w: TypedArray, y: TypedArray, g: ConvGeometry, p: Conv2dParams): void {
+/** Columns (image, output pixel) over the whole batch: what conv2dF32 and conv2dBackwardInputF32 split between threads. */
+export function convColumns(g: ConvGeometry): number {
+  return g.n * g.ho * g.wo;
+}
+
+/** y[n, o] = Σ w[o] ⋆ x[n]: W_g [og × rows] · im2col(x) [rows × n·plane] per group; columns `from`…`to`. */
+export function conv2dF32(x: TypedArray, w: TypedArray, y: TypedArray, g: ConvGeometry, p: Conv2dParams, from = 0, to = convColumns(g)): void {
   const plane = g.ho * g.wo;
   const cols = new Columns(BLOCK_COLUMNS);
   const taps = new Taps(BLOCK_COLUMNS);
@@ -133,12 +138,12 @@ export function conv2dF32(x: TypedArray, w: TypedArray, y: TypedArray, g: ConvGe
             y[out + i * plane] = add ? y[out + i * plane] + v : v;
           }
         }
-      });
+      }, from, to);
   }
 }
 
-/** dx = col2im(W_gᵀ [rows × og] · dy [og × n·plane]) per group, scattered as the tiles come. */
-export function conv2dBackwardInputF32(dy: TypedArray, w: TypedArray, dx: TypedArray, g: ConvGeometry, p: Conv2dParams): void {
+/** dx = col2im(W_gᵀ [rows × og] · dy [og × n·plane]) per group, scattered as the tiles come; columns `from`…`to`. */
+export function conv2dBackwardInputF32(dy: TypedArray, w: TypedArray, dx: TypedArray, g: ConvGeometry, p: Conv2dParams, from = 0, to = convColumns(g)): void {
   const plane = g.ho * g.wo;
   const cols = new Columns(BLOCK_COLUMNS);
   const taps = new Taps(BLOCK_COLUMNS);
@@ -173,12 +178,13 @@ export function conv2dBackwardInputF32(dy: TypedArray, w: TypedArray, dx: TypedA
           }
           j += run;
         }
-      });
+      }, from, to);
   }
 }
 
 /** dW_g = dy_g [og × n·plane] · im2col(x)ᵀ [n·plane × rows]: the depth runs over every pixel of every image. */
-export function conv2dBackwardWeightF32(x: TypedArray, dy: TypedArray, dw: TypedArray, g: ConvGeometry, p: Conv2dParams): void {
+/** Splits between threads over the kernel taps (columns of dW), `from`…`to` of g.rows. */
+export function conv2dBackwardWeightF32(x: TypedArray, dy: TypedArray, dw: TypedArray, g: ConvGeometry, p: Conv2dParams, from = 0, to = g.rows): void {
   const cols = new Columns(BLOCK_COLUMNS);
   const taps = new Taps(BLOCK_COLUMNS);
   const plane = g.ho * g.wo;
@@ -225,6 +231,6 @@ export function conv2dBackwardWeightF32(x: TypedArray, dy: TypedArray, dw: Typed
           const dst = (group * g.og + i0 + i) * g.rows + r0;
           for (let j = 0; j < nr; j++) dw[dst + j] = add ? dw[dst + j] + mem[at + i * ldt + j] : mem[at + i * ldt + j];
         }
-      });
+      }, from, to);
   }
 }

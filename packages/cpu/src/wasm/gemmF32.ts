@@ -10,6 +10,9 @@ const NC = 512; // columns of B per block: the packed B block (KC×NC) stays in 
 /** The most columns (or depth) one packing call covers: packers may size scratch by it. */
 export const BLOCK_COLUMNS = Math.max(NC, KC);
 
+/** Column ranges handed to threads start at multiples of this (the column block). */
+export const BLOCK_COLUMNS_ALIGN = NC;
+
 const roundUp = (v: number, to: number) => Math.ceil(v / to) * to;
 
 let kernel: GemmKernel | null | undefined;
@@ -49,10 +52,13 @@ export type Store = (mem: Float32Array, at: number, ldt: number, i0: number, mc:
  * The blocked GEMM loop around the SIMD kernel, for any operand layout: the caller packs A and B
  * and stores the tiles, so a convolution can pack straight from its input (im2col on the fly)
  * and scatter straight into its output. `add` is false only for the first depth block.
+ * Columns `from`…`to` alone are computed (a thread's share); `from` must be a multiple of
+ * {@link BLOCK_COLUMNS_ALIGN} so that every share sees the blocks a whole run would, and sums in
+ * the same order.
  */
-export function blockedGemm(m: number, n: number, k: number, packA: PackA, packB: PackB, store: Store): void {
+export function blockedGemm(m: number, n: number, k: number, packA: PackA, packB: PackB, store: Store, from = 0, to = n): void {
   const kern = ready()!;
-  if (m === 0 || n === 0 || k === 0) return;
+  if (m === 0 || to <= from || k === 0) return;
   const mem = new Float32Array(kern.memory.buffer);
   for (let i0 = 0; i0 < m; i0 += MC) {
     const mc = Math.min(MC, m - i0);
@@ -60,8 +66,8 @@ export function blockedGemm(m: number, n: number, k: number, packA: PackA, packB
     for (let p0 = 0; p0 < k; p0 += KC) {
       const kc = Math.min(KC, k - p0);
       packA(mem, A_AT / 4, i0, mc, p0, kc);
-      for (let j0 = 0; j0 < n; j0 += NC) {
-        const nc = Math.min(NC, n - j0);
+      for (let j0 = from; j0 < to; j0 += NC) {
+        const nc = Math.min(NC, to - j0);
         const ncPad = roundUp(nc, NR);
         packB(mem, B_AT / 4, p0, kc, j0, nc);
         kern.block(A_AT, B_AT, C_AT, mcPad, ncPad, kc, ncPad * 4);

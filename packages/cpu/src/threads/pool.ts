@@ -1,0 +1,58 @@
+// The CPU backend's threads: workers over the same shared storage, each running a share of a
+// kernel while the calling thread runs its own, then waiting for all (the only synchronisation).
+import { Worker } from "node:worker_threads";
+import { SamError } from "@sam/tensor";
+import { runTask, type ConvTask } from "./tasks.js";
+
+// The compiled worker; run from TypeScript sources (the tests), this module finds it in dist/.
+const WORKER = import.meta.url.endsWith(".ts")
+  ? new URL("../../dist/threads/worker.js", import.meta.url)
+  : new URL("./worker.js", import.meta.url);
+
+/**
+ * A fixed set of worker threads. `run` splits nothing itself: it takes one task per thread,
+ * runs the first here and the rest on the workers, and returns when all are done.
+ */
+export class ThreadPool {
+  private readonly workers: Worker[];
+  private readonly counter = new Int32Array(new SharedArrayBuffer(12)); // [finished, ready, failed]
+
+  constructor(readonly threads: number) {
+    this.workers = Array.from({ length: threads - 1 }, () => {
+      const w = new Worker(WORKER, { workerData: { signal: this.counter.buffer } });
+      w.unref(); // a pool never keeps the process alive
+      return w;
+    });
+  }
+
+  /** Runs tasks[0] here and the others on the workers; returns when every one has finished. */
+  run(tasks: ConvTask[]): void {
+    const others = tasks.slice(1);
+    if (others.length > this.workers.length) throw new Error(`ThreadPool.run: ${tasks.length} tasks for ${this.threads} threads`);
+    const deadline = Date.now() + 30_000;
+    while (Atomics.load(this.counter, 1) < this.workers.length) {
+      // this thread blocks here, so a worker that cannot start shows only as time running out
+      if (Date.now() > deadline) throw new SamError("cpu", `${this.workers.length} worker thread(s) did not start within 30 s (${WORKER.href})`);
+      Atomics.wait(this.counter, 1, Atomics.load(this.counter, 1), 100);
+    }
+    Atomics.store(this.counter, 0, 0);
+    others.forEach((t, i) => this.workers[i].postMessage(t));
+    if (tasks.length > 0) runTask(tasks[0]);
+    for (let done = Atomics.load(this.counter, 0); done < others.length; done = Atomics.load(this.counter, 0)) {
+      Atomics.wait(this.counter, 0, done, 1000);
+    }
+    if (Atomics.exchange(this.counter, 2, 0) !== 0) throw new SamError("cpu", `a worker thread failed while running ${tasks[0].op}`);
+  }
+}
+
+/**
+ * Splits columns 0…n into at most `parts` ranges whose starts are multiples of `align`, so that
+ * every thread sees the same column blocks a single thread would.
+ */
+export function splitColumns(n: number, parts: number, align: number): [number, number][] {
+  const blocks = Math.ceil(n / align);
+  const per = Math.ceil(blocks / parts);
+  const out: [number, number][] = [];
+  for (let b = 0; b < blocks; b += per) out.push([b * align, Math.min(n, (b + per) * align)]);
+  return out;
+}
