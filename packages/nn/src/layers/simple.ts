@@ -16,7 +16,7 @@ export class ReLU extends Module {
 }
 
 /**
- * Returns its input: a placeholder where a block has nothing to do.
+ * Returns its input unchanged, for a block that has nothing to do (an identity shortcut).
  * @example
  * const shortcut = stride === 1 ? new Identity() : projection;
  */
