@@ -10,7 +10,7 @@ if (!Number.isInteger(threads) || threads < 1) {
   console.error(`bench: --threads must be a positive integer, got ${threadsArg}`);
   process.exit(2);
 }
-const benches: Record<string, () => void> = { matmul: matmulBench, train: () => trainBench(profile, threads) };
+const benches: Record<string, () => void> = { matmul: () => matmulBench(threads), train: () => trainBench(profile, threads) };
 
 const wanted = args.filter((a) => !a.startsWith("--"));
 const unknown = wanted.filter((w) => !(w in benches));

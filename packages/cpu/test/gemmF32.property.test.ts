@@ -32,3 +32,19 @@ describe("gemmF32 (WebAssembly SIMD)", () => {
     );
   });
 });
+
+describe("matmul on threads", () => {
+  it("gives bit-identical results on one thread and on two", async () => {
+    const { Generator, matmul, randn, setBackend, tidy } = await import("@sam/tensor");
+    const { cpu } = await import("../src/index.js");
+    const results = [1, 2].map((threads) => {
+      setBackend(cpu({ threads }));
+      return tidy(() => {
+        const g = new Generator(4);
+        return Array.from(matmul(randn([3, 37, 300], { generator: g }), randn([300, 1100], { generator: g })).dataSync());
+      });
+    });
+    setBackend(cpu());
+    expect(results[1]).toEqual(results[0]);
+  });
+});

@@ -81,12 +81,16 @@ function col2im(cols: Columns, g: Geometry, p: Conv2dParams, n: number, group: n
 
 /**
  * Runs a float32 convolution over its GEMM's columns, split between the threads at column-block
- * boundaries: every share sums in the order one thread would, so the result does not depend on
- * the thread count.
+ * boundaries (at image boundaries for the input gradient, whose neighbouring columns add into the
+ * same pixels): every share sums in the order one thread would, and no two write one element, so
+ * the result does not depend on the thread count.
  */
-function threaded(op: ConvTask["op"], a: BackendTensor, b: BackendTensor, out: BackendTensor, g: Geometry, p: Conv2dParams, columns: number): void {
+function threaded(
+  op: ConvTask["op"], a: BackendTensor, b: BackendTensor, out: BackendTensor, g: Geometry, p: Conv2dParams, columns: number,
+  align = BLOCK_COLUMNS_ALIGN,
+): void {
   const pool = currentPool();
-  const ranges = splitColumns(columns, pool?.threads ?? 1, BLOCK_COLUMNS_ALIGN);
+  const ranges = splitColumns(columns, pool?.threads ?? 1, align);
   const [sa, sb, so] = [share(dataOf(a), a.dtype), share(dataOf(b), b.dtype), share(dataOf(out), out.dtype)];
   const tasks = ranges.map(([from, to]): ConvTask => ({ op, a: sa, b: sb, out: so, geometry: g, params: p, from, to }));
   if (pool && tasks.length > 1) pool.run(tasks);
@@ -121,7 +125,7 @@ export const conv2d: Kernel<"conv2d"> = ([x, w], out, p) => {
 /** dx = col2im(W_gᵀ · dy) per image and group. */
 export const conv2dBackwardInput: Kernel<"conv2dBackwardInput"> = ([dy, w], out, p) => {
   const g = geometry(out.shape, w.shape, dy.shape, p.groups);
-  if (fast(out.dtype)) return threaded("conv2dBackwardInput", dy, w, out, g, p, convColumns(g));
+  if (fast(out.dtype)) return threaded("conv2dBackwardInput", dy, w, out, g, p, convColumns(g), g.ho * g.wo);
   const plane = g.ho * g.wo;
   const cols = columns(g.rows * plane);
   const [dys, ws, dx] = [dataOf(dy), dataOf(w), dataOf(out)];

@@ -2,7 +2,7 @@
 // kernel while the calling thread runs its own, then waiting for all (the only synchronisation).
 import { Worker } from "node:worker_threads";
 import { SamError } from "@sam/tensor";
-import { runTask, type ConvTask } from "./tasks.js";
+import { runTask, type Task } from "./tasks.js";
 
 // The compiled worker; run from TypeScript sources (the tests), this module finds it in dist/.
 const WORKER = import.meta.url.endsWith(".ts")
@@ -26,7 +26,7 @@ export class ThreadPool {
   }
 
   /** Runs tasks[0] here and the others on the workers; returns when every one has finished. */
-  run(tasks: ConvTask[]): void {
+  run(tasks: Task[]): void {
     const others = tasks.slice(1);
     if (others.length > this.workers.length) throw new Error(`ThreadPool.run: ${tasks.length} tasks for ${this.threads} threads`);
     const deadline = Date.now() + 30_000;

@@ -1,11 +1,11 @@
 // A worker thread of the CPU backend: runs the shares of work it is posted, then signals.
 import { parentPort, workerData } from "node:worker_threads";
-import { runTask, type ConvTask } from "./tasks.js";
+import { runTask, type Task } from "./tasks.js";
 
 const { signal } = workerData as { signal: SharedArrayBuffer };
 const counter = new Int32Array(signal);
 
-parentPort!.on("message", (task: ConvTask) => {
+parentPort!.on("message", (task: Task) => {
   try {
     runTask(task);
   } catch (e) {

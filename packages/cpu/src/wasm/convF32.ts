@@ -142,43 +142,50 @@ export function conv2dF32(x: TypedArray, w: TypedArray, y: TypedArray, g: ConvGe
   }
 }
 
-/** dx = col2im(W_gᵀ [rows × og] · dy [og × n·plane]) per group, scattered as the tiles come; columns `from`…`to`. */
+/**
+ * dx = col2im(W_gᵀ [rows × og] · dy [og × plane]) per group and image, scattered as the tiles
+ * come; images `from / plane`… `to / plane`. One GEMM per image: neighbouring columns add into
+ * the same input pixels, so images are the unit that threads can share out without two writing
+ * one pixel, and the order of the sums stays the same for any split.
+ */
 export function conv2dBackwardInputF32(dy: TypedArray, w: TypedArray, dx: TypedArray, g: ConvGeometry, p: Conv2dParams, from = 0, to = convColumns(g)): void {
   const plane = g.ho * g.wo;
   const cols = new Columns(BLOCK_COLUMNS);
   const taps = new Taps(BLOCK_COLUMNS);
-  for (let group = 0; group < p.groups; group++) {
-    blockedGemm(g.rows, g.n * plane, g.og,
-      packRows(w, group * g.og * g.rows, 1, g.rows),
-      (mem, at, o0, ko, j0, nc) => {
-        cols.fill(g, p, group, j0, nc);
-        let k = at;
-        for (let jp = 0; jp < nc; jp += NR) {
-          for (let o = o0; o < o0 + ko; o++) {
-            for (let q = jp; q < jp + NR; q++) mem[k++] = q < nc ? dy[cols.out[q] + o * plane] : 0;
+  for (let image = Math.floor(from / plane); image * plane < to; image++) {
+    for (let group = 0; group < p.groups; group++) {
+      blockedGemm(g.rows, g.n * plane, g.og,
+        packRows(w, group * g.og * g.rows, 1, g.rows),
+        (mem, at, o0, ko, j0, nc) => {
+          cols.fill(g, p, group, j0, nc);
+          let k = at;
+          for (let jp = 0; jp < nc; jp += NR) {
+            for (let o = o0; o < o0 + ko; o++) {
+              for (let q = jp; q < jp + NR; q++) mem[k++] = q < nc ? dy[cols.out[q] + o * plane] : 0;
+            }
           }
-        }
-      },
-      (mem, at, ldt, r0, mr, j0, nc) => {
-        cols.fill(g, p, group, j0, nc);
-        taps.fill(g, p, r0, mr);
-        const sx = p.stride[1];
-        for (let j = 0; j < nc;) {
-          const run = cols.runLength(j, nc, g);
-          for (let i = 0; i < mr; i++) {
-            const iy = cols.top[j] + taps.dy[i];
-            if (iy < 0 || iy >= g.h) continue;
-            // the columns of the run whose tap lands inside the row: ix = left + q·sx + dx ∈ [0, w)
-            const ix0 = cols.left[j] + taps.dx[i];
-            const first = ix0 >= 0 ? 0 : Math.ceil(-ix0 / sx);
-            const last = Math.min(run, Math.floor((g.w - 1 - ix0) / sx) + 1);
-            const to = cols.base[j] + taps.channel[i] + iy * g.w + ix0;
-            const from = at + i * ldt + j;
-            for (let q = first; q < last; q++) dx[to + q * sx] += mem[from + q];
+        },
+        (mem, at, ldt, r0, mr, j0, nc) => {
+          cols.fill(g, p, group, j0, nc);
+          taps.fill(g, p, r0, mr);
+          const sx = p.stride[1];
+          for (let j = 0; j < nc;) {
+            const run = cols.runLength(j, nc, g);
+            for (let i = 0; i < mr; i++) {
+              const iy = cols.top[j] + taps.dy[i];
+              if (iy < 0 || iy >= g.h) continue;
+              // the columns of the run whose tap lands inside the row: ix = left + q·sx + dx ∈ [0, w)
+              const ix0 = cols.left[j] + taps.dx[i];
+              const first = ix0 >= 0 ? 0 : Math.ceil(-ix0 / sx);
+              const last = Math.min(run, Math.floor((g.w - 1 - ix0) / sx) + 1);
+              const to = cols.base[j] + taps.channel[i] + iy * g.w + ix0;
+              const from = at + i * ldt + j;
+              for (let q = first; q < last; q++) dx[to + q * sx] += mem[from + q];
+            }
+            j += run;
           }
-          j += run;
-        }
-      }, from, to);
+  }, image * plane, (image + 1) * plane);
+    }
   }
 }
 

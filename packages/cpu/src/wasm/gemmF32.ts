@@ -52,9 +52,9 @@ export type Store = (mem: Float32Array, at: number, ldt: number, i0: number, mc:
  * The blocked GEMM loop around the SIMD kernel, for any operand layout: the caller packs A and B
  * and stores the tiles, so a convolution can pack straight from its input (im2col on the fly)
  * and scatter straight into its output. `add` is false only for the first depth block.
- * Columns `from`…`to` alone are computed (a thread's share); `from` must be a multiple of
- * {@link BLOCK_COLUMNS_ALIGN} so that every share sees the blocks a whole run would, and sums in
- * the same order.
+ * Columns `from`…`to` alone are computed, in blocks starting at `from` (a thread's share); a
+ * caller splitting work between threads starts shares at multiples of {@link BLOCK_COLUMNS_ALIGN}
+ * (or always uses the same ranges) so that every share sums in the order one thread would.
  */
 export function blockedGemm(m: number, n: number, k: number, packA: PackA, packB: PackB, store: Store, from = 0, to = n): void {
   const kern = ready()!;
@@ -83,10 +83,10 @@ export function blockedGemm(m: number, n: number, k: number, packA: PackA, packB
  */
 export function gemmF32(
   m: number, n: number, k: number, a: MatrixView, b: MatrixView,
-  c: { [i: number]: number }, cOffset: number, ldc: number, accumulate: boolean,
+  c: { [i: number]: number }, cOffset: number, ldc: number, accumulate: boolean, from = 0, to = n,
 ): void {
   if (k === 0) {
-    if (!accumulate) for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) c[cOffset + i * ldc + j] = 0;
+    if (!accumulate) for (let i = 0; i < m; i++) for (let j = from; j < to; j++) c[cOffset + i * ldc + j] = 0;
     return;
   }
   blockedGemm(m, n, k,
@@ -99,5 +99,5 @@ export function gemmF32(
         if (add || accumulate) for (let j = 0; j < nc; j++) c[dst + j] += mem[src + j];
         else for (let j = 0; j < nc; j++) c[dst + j] = mem[src + j];
       }
-    });
+    }, from, to);
 }
