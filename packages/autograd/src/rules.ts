@@ -91,7 +91,7 @@ export const vjps: { [K in OpName]: Vjp<K> } = {
   // conv2dBackwardWeight(x, d) likewise: its adjoints are conv2dBackwardInput and conv2d
   conv2dBackwardWeight: (g, [x, d], _, p, i) => (i === 0 ? conv2dBackwardInput(d, g, x.shape, p) : conv2d(x, g, p)),
 
-  maxPool2d: (g, [x], y, p) => {
+  maxPool2d: (g, [x], _, p) => {
     // route each output's gradient to the input element it came from, through scatterAdd
     const [n, c, h, w] = x.shape;
     const from = maxPool2dArgmax(x, p).reshape([n, c, -1]);

@@ -25,7 +25,7 @@ class Columns {
    * The run of columns starting at q that share an image and an output row, up to `end`: along
    * it the window moves by the column stride, so reads (and col2im's writes) are strided runs.
    */
-  runLength(q: number, end: number, g: ConvGeometry): number {
+  runLength(q: number, end: number): number {
     let n = 1;
     while (q + n < end && this.top[q + n] === this.top[q] && this.base[q + n] === this.base[q]) n++;
     return n;
@@ -114,7 +114,7 @@ export function conv2dF32(x: TypedArray, w: TypedArray, y: TypedArray, g: ConvGe
         const sx = p.stride[1];
         for (let jp = 0; jp < nc; jp += NR) {
           const end = Math.min(jp + NR, nc);
-          const whole = cols.runLength(jp, end, g) === end - jp; // the panel lies in one output row
+          const whole = cols.runLength(jp, end) === end - jp; // the panel lies in one output row
           for (let t = 0; t < kr; t++) {
             const [ch, dy, dx] = [taps.channel[t], taps.dy[t], taps.dx[t]];
             const iy = cols.top[jp] + dy;
@@ -170,7 +170,7 @@ export function conv2dBackwardInputF32(dy: TypedArray, w: TypedArray, dx: TypedA
           taps.fill(g, p, r0, mr);
           const sx = p.stride[1];
           for (let j = 0; j < nc;) {
-            const run = cols.runLength(j, nc, g);
+            const run = cols.runLength(j, nc);
             for (let i = 0; i < mr; i++) {
               const iy = cols.top[j] + taps.dy[i];
               if (iy < 0 || iy >= g.h) continue;
@@ -218,7 +218,7 @@ export function conv2dBackwardWeightF32(x: TypedArray, dy: TypedArray, dw: Typed
             }
             const [ch, ddy, ddx] = [taps.channel[rp + t], taps.dy[rp + t], taps.dx[rp + t]];
             for (let j = 0; j < kc;) {
-              const run = cols.runLength(j, kc, g);
+              const run = cols.runLength(j, kc);
               const iy = cols.top[j] + ddy;
               const ix0 = cols.left[j] + ddx;
               const sx = p.stride[1];
