@@ -1,8 +1,8 @@
 // Finding and loading the data set a run asks for: --data, else the cache, else a download.
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
-  CIFAR10_ARCHIVE, CIFAR100_ARCHIVE, ensureFile, FASHION_MNIST_CLASSES, loadCifar, loadIdxDataset, subset, withLabelNoise,
+  CIFAR10_ARCHIVE, CIFAR100_ARCHIVE, defaultCacheDir, ensureFile, FASHION_MNIST_CLASSES, loadCifar, loadIdxDataset, subset, withLabelNoise,
   type EnsureOptions, type ImageDataset, type RemoteFile,
 } from "@sam/data";
 import type { Config } from "./config.js";
@@ -28,10 +28,9 @@ async function locate(remote: RemoteFile, data: string | undefined, o: EnsureOpt
     const inside = join(data, remote.file);
     return ensureFile(remote, { ...o, local: existsSync(inside) ? inside : data });
   }
+  const cached = join(o.cacheDir ?? defaultCacheDir(), remote.file);
   const copy = LOCAL_COPIES.map((dir) => join(dir, remote.file)).find((p) => existsSync(p));
-  const cached = join(o.cacheDir ?? "", remote.file);
-  if (copy && !(o.cacheDir && existsSync(cached))) return ensureFile(remote, { ...o, local: copy });
-  return ensureFile(remote, o);
+  return ensureFile(remote, copy && !existsSync(cached) ? { ...o, local: copy } : o);
 }
 
 /** Loads the splits of `config.dataset`, then applies label noise and the subsets. */
@@ -46,9 +45,9 @@ export async function loadRunData(config: Config, o: EnsureOptions = {}): Promis
     [train, test] = [await load("train"), await load("t10k")];
   } else {
     const remote = config.dataset === "cifar10" ? CIFAR10_ARCHIVE : CIFAR100_ARCHIVE;
-    const source = config.data !== undefined && !existsSync(join(config.data, remote.file)) && !config.data.endsWith(".gz") && !config.data.endsWith(".tar")
-      ? config.data // an extracted folder
-      : await locate(remote, config.data, o);
+    // a folder without the archive in it is the extracted archive: loadCifar reads it as it is
+    const extracted = config.data !== undefined && statSync(config.data, { throwIfNoEntry: false })?.isDirectory() && !existsSync(join(config.data, remote.file));
+    const source = extracted ? config.data! : await locate(remote, config.data, o);
     const variant = config.dataset === "cifar10" ? 10 : 100;
     [train, test] = [await loadCifar({ source, variant, split: "train" }), await loadCifar({ source, variant, split: "test" })];
   }

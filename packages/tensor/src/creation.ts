@@ -62,7 +62,8 @@ function defaultDType(data: TensorData): DType {
   return "float32";
 }
 
-function finish(t: Tensor, opts: CreateOptions | undefined): Tensor {
+/** Marks a freshly created tensor as requiring a gradient when the options ask for it. */
+export function finish(t: Tensor, opts: CreateOptions | undefined): Tensor {
   if (opts?.requiresGrad) t.requiresGrad_(true);
   return t;
 }

@@ -2,7 +2,7 @@
 // Integer arithmetic only, so a seed gives the same numbers on every machine and every run.
 import { check } from "./errors.js";
 import { checkShape, sizeOf } from "./shape.js";
-import { fromValues, type CreateOptions } from "./creation.js";
+import { finish, fromValues, type CreateOptions } from "./creation.js";
 import { isFloating } from "./dtype.js";
 import type { Tensor } from "./tensor.js";
 
@@ -99,10 +99,6 @@ function floatDType(fn: string, opts?: RandomOptions) {
   const dtype = opts?.dtype ?? "float32";
   check(isFloating(dtype), fn, () => `dtype must be float32 or float64, got ${dtype}`);
   return dtype;
-}
-
-function finish(t: Tensor, opts?: RandomOptions): Tensor {
-  return opts?.requiresGrad ? t.requiresGrad_(true) : t;
 }
 
 /**
