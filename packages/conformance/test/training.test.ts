@@ -1,0 +1,46 @@
+// Autograd, nn and SAM run unchanged on every backend: a SAM run in float32 follows the float64
+// CPU run step for step and lowers the loss.
+import { describe, expect, it } from "vitest";
+import { cpu } from "@sam/cpu";
+import { setBackend, type DType } from "@sam/tensor";
+import { backends } from "./backends.js";
+import { samTraining, type PlainState } from "./training.js";
+
+const STEPS = 6;
+
+async function plain(model: ReturnType<typeof samTraining>["model"]): Promise<PlainState> {
+  const state: PlainState = {};
+  for (const [k, v] of Object.entries(model.stateDict())) state[k] = { values: Array.from(await v.data()), shape: [...v.shape] };
+  return state;
+}
+
+async function run(dtype: DType, initial?: PlainState): Promise<{ losses: number[]; initial: PlainState; state: PlainState }> {
+  const { model, step } = samTraining(dtype, initial);
+  const start = await plain(model);
+  const losses: number[] = [];
+  for (let i = 0; i < STEPS; i++) {
+    const loss = step();
+    losses.push(await loss.item());
+    loss.dispose();
+  }
+  return { losses, initial: start, state: await plain(model) };
+}
+
+describe.each(backends)("SAM training on $name", ({ make }) => {
+  it("matches the float64 CPU run and lowers the loss", async () => {
+    setBackend(cpu());
+    const want = await run("float64");
+    setBackend(await make());
+    const got = await run("float32", want.initial);
+    expect(got.losses[STEPS - 1]).toBeLessThan(got.losses[0] * 0.7);
+    got.losses.forEach((l, i) => expect(Math.abs(l - want.losses[i])).toBeLessThan(1e-3 * want.losses[i]));
+    expect(Object.keys(got.state)).toEqual(Object.keys(want.state));
+    for (const [key, { values: w }] of Object.entries(want.state)) {
+      const scale = Math.max(1e-2, ...w.map(Math.abs));
+      w.forEach((v, i) => {
+        const g = got.state[key].values[i];
+        if (Math.abs(g - v) > 1e-3 * scale) expect.fail(`${key}[${i}]: got ${g}, float64 CPU ${v}`);
+      });
+    }
+  });
+});

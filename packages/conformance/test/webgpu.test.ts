@@ -1,0 +1,88 @@
+// What only the WebGPU backend has to get right: refusing float64, errors found on the device and
+// reported at the next read, writes ordered after pending kernels, batched submissions, and a
+// training loop whose live GPU buffers stay flat.
+import { describe, expect, it } from "vitest";
+import { dispose, fromValues, gather, memory, ones, setBackend, SamError, tensor, tidy, zeros } from "@sam/tensor";
+import type { WebGpuBackend } from "@sam/webgpu";
+import { backends } from "./backends.js";
+import { samTraining } from "./training.js";
+
+const gpus = backends.filter((b) => b.name.startsWith("webgpu"));
+
+describe.runIf(gpus.length > 0).each(gpus)("$name", ({ make }) => {
+  const use = async () => {
+    const gpu = (await make()) as WebGpuBackend;
+    setBackend(gpu);
+    return gpu;
+  };
+
+  it("refuses float64 when allocating, leaking nothing", async () => {
+    await use();
+    const before = memory();
+    expect(() => zeros([3], { dtype: "float64" })).toThrow(new SamError("webgpu", "float64 is not supported on WebGPU (WGSL has no 64-bit floats); use float32"));
+    expect(memory()).toEqual(before);
+  });
+
+  it("reports an out-of-range gather index at the next read, then carries on", async () => {
+    await use();
+    const x = tensor([[1, 2], [3, 4]]);
+    const bad = gather(x, 1, tensor([[0], [2]], { dtype: "int32" }));
+    await expect(bad.data()).rejects.toThrow(/^gather: an index was out of range/);
+    const good = gather(x, 1, tensor([[1], [0]], { dtype: "int32" }));
+    expect(Array.from(await good.data())).toEqual([2, 3]);
+    dispose([x, bad, good]);
+  });
+
+  it("orders a write after the kernels that still read the buffer's old contents", async () => {
+    const gpu = await use();
+    const a = tensor([1, 2, 3, 4]);
+    const b = a.mul(2); // recorded, not yet submitted
+    const bufferOf = (t: typeof a) => (t.storage.handle as { buffer: object }).buffer;
+    const buffer = bufferOf(a);
+    a.dispose(); // its buffer goes back to the pool while b's kernel still reads it
+    const c = tensor([10, 20, 30, 40]); // same size class: takes a's buffer
+    expect(bufferOf(c)).toBe(buffer);
+    expect(Array.from(await b.data())).toEqual([2, 4, 6, 8]);
+    expect(Array.from(await c.data())).toEqual([10, 20, 30, 40]);
+    dispose([b, c]);
+    // A reused buffer that nothing wrote reads as zeros.
+    const h = gpu.alloc("float32", 4);
+    gpu.write(h, new Float32Array([5, 6, 7, 8]));
+    gpu.free(h);
+    const again = gpu.alloc("float32", 4);
+    expect(Array.from(await gpu.read(again))).toEqual([0, 0, 0, 0]);
+    gpu.free(again);
+  });
+
+  it("records many kernels into one submission; reads are the only waits", async () => {
+    const gpu = await use();
+    const x = ones([64]);
+    await x.data();
+    const before = gpu.stats().submissions;
+    const y = tidy(() => {
+      let t = x;
+      for (let i = 0; i < 300; i++) t = t.mul(1.001).add(0.001);
+      return t;
+    });
+    expect(gpu.stats().submissions).toBe(before);
+    const values = await y.data();
+    expect(gpu.stats().submissions).toBe(before + 1);
+    expect(values[0]).toBeCloseTo(Array.from({ length: 300 }).reduce<number>((v) => v * 1.001 + 0.001, 1), 3);
+    dispose([x, y]);
+  });
+
+  it("keeps live GPU buffers flat over 200 SAM steps", async () => {
+    const gpu = await use();
+    const { step } = samTraining("float32");
+    const counts: { gpu: number; tensors: number }[] = [];
+    for (let i = 1; i <= 200; i++) {
+      const loss = step();
+      if (i % 50 === 0) {
+        await loss.item();
+        counts.push({ gpu: gpu.stats().buffers, tensors: memory().buffers });
+      }
+      loss.dispose();
+    }
+    expect(counts.every((c) => c.gpu === counts[0].gpu && c.tensors === counts[0].tensors)).toBe(true);
+  }, 120_000);
+});

@@ -1,0 +1,80 @@
+// The WebGPU backend over one device: storage in pooled GPU buffers, every primitive a WGSL kernel
+// recorded into a batched command stream.
+import { SamError, type Backend, type DataHandle, type DType, type TypedArray } from "@sam/tensor";
+import type { GpuHandle } from "./buffers.js";
+import { kernels } from "./kernels/index.js";
+import { CommandStream } from "./stream.js";
+
+/** Options of the WebGPU backend. */
+export interface WebGpuOptions {
+  /** Which adapter to ask for when a machine has several. */
+  powerPreference?: "high-performance" | "low-power";
+  /** Bytes of freed buffers kept for reuse before further ones are destroyed. Default 2 GiB. */
+  poolBytes?: number;
+}
+
+/** What is alive on the device. */
+export interface WebGpuStats {
+  /** GPU buffers created and not destroyed, the pooled ones included. */
+  buffers: number;
+  /** Distinct shaders compiled. */
+  pipelines: number;
+  /** Command buffers submitted since the backend was created. */
+  submissions: number;
+}
+
+/** The WebGPU backend, with the device-level controls a CPU backend does not need. */
+export interface WebGpuBackend extends Backend {
+  /** The adapter the device came from, in words (vendor, architecture, device, description). */
+  readonly adapter: string;
+  /** Submits the kernels recorded so far without waiting for them. */
+  flush(): void;
+  /** Waits until the GPU has finished all submitted work. */
+  sync(): Promise<void>;
+  /** Live buffers and compiled shaders. */
+  stats(): WebGpuStats;
+  /** Destroys the device; tensors on it can no longer be used. */
+  destroy(): void;
+}
+
+/** The adapter's description in words, e.g. "google swiftshader (Vulkan)". */
+export function describeAdapter(adapter: GPUAdapter): string {
+  const { vendor, architecture, device, description } = adapter.info;
+  const words = [vendor, architecture, device, description].filter((w) => w && w.length > 0);
+  return words.length > 0 ? words.join(" ") : "unnamed adapter";
+}
+
+/** Requests a device from `adapter` with its largest buffer limits, and wraps it as a backend. */
+export async function backendOn(adapter: GPUAdapter, opts: WebGpuOptions = {}): Promise<WebGpuBackend> {
+  const poolBytes = opts.poolBytes ?? 2 * 2 ** 30;
+  if (!(poolBytes >= 0)) throw new SamError("webgpu", `poolBytes must be a non-negative number, got ${poolBytes}`);
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({
+      requiredLimits: {
+        maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+        maxBufferSize: adapter.limits.maxBufferSize,
+      },
+    });
+  } catch (e) {
+    throw new SamError("webgpu", `the adapter refused to create a device: ${(e as Error).message}`);
+  }
+  const stream = new CommandStream(device, poolBytes);
+  const table = kernels(stream);
+  const handle = (h: DataHandle) => h as GpuHandle;
+  return {
+    name: "webgpu",
+    adapter: describeAdapter(adapter),
+    alloc: (dtype: DType, size: number) => stream.alloc(dtype, size),
+    write: (h: DataHandle, data: TypedArray) => stream.write(handle(h), data),
+    read: (h: DataHandle) => stream.read(handle(h)),
+    free: (h: DataHandle) => stream.free(handle(h)),
+    run(op, inputs, out, params) {
+      table[op](inputs, out, params);
+    },
+    flush: () => stream.flush(),
+    sync: () => stream.sync(),
+    stats: () => ({ buffers: stream.liveBuffers, pipelines: stream.pipelines.size, submissions: stream.submissions }),
+    destroy: () => device.destroy(),
+  };
+}

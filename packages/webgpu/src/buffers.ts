@@ -1,0 +1,67 @@
+// GPU storage: one buffer per tensor, 4 bytes per element, reused through a pool keyed by size.
+import { SamError, type DType } from "@sam/tensor";
+
+/** `GPUBufferUsage` values (fixed by the WebGPU spec; Node has no such global). */
+export const Usage = { MAP_READ: 1, COPY_SRC: 4, COPY_DST: 8, UNIFORM: 64, STORAGE: 128 } as const;
+
+/** The WGSL type that stores each dtype: `bool` is a `u32` of 0 or 1 (WGSL storage holds no bool). */
+export function wgslType(dtype: DType): "f32" | "i32" | "u32" {
+  if (dtype === "float32") return "f32";
+  if (dtype === "int32") return "i32";
+  if (dtype === "bool") return "u32";
+  throw new SamError("webgpu", `${dtype} is not supported on WebGPU (WGSL has no 64-bit floats); use float32`);
+}
+
+/** The backend's handle to one tensor's storage. */
+export interface GpuHandle {
+  /** The buffer (its size is the pool's size class, at least `4·size` bytes). */
+  readonly buffer: GPUBuffer;
+  /** The element type. */
+  readonly dtype: DType;
+  /** Elements. */
+  readonly size: number;
+  /** False while a reused buffer still holds an earlier tensor's bytes (cleared before first read). */
+  initialized: boolean;
+}
+
+/** The size class of a buffer of `bytes` bytes: steps of 1/8 of a power of two, at least 256. */
+function sizeClass(bytes: number): number {
+  if (bytes <= 256) return 256;
+  const step = 2 ** Math.floor(Math.log2(bytes)) / 8;
+  return Math.ceil(bytes / step) * step;
+}
+
+/**
+ * Freed buffers kept for reuse by size class, like a caching allocator: a training step frees and
+ * allocates the same sizes every time, and creating GPU buffers is slow. Beyond `capBytes` pooled
+ * bytes, freed buffers are destroyed.
+ */
+export class BufferPool {
+  private readonly free = new Map<number, GPUBuffer[]>();
+  private pooled = 0;
+
+  constructor(private readonly device: GPUDevice, private readonly capBytes: number) {}
+
+  /** A storage buffer of at least `bytes` bytes, and whether it is fresh (so zero-filled). */
+  take(bytes: number): { buffer: GPUBuffer; fresh: boolean } {
+    const size = sizeClass(bytes);
+    const reused = this.free.get(size)?.pop();
+    if (reused) {
+      this.pooled -= size;
+      return { buffer: reused, fresh: false };
+    }
+    const buffer = this.device.createBuffer({ size, usage: Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST });
+    return { buffer, fresh: true };
+  }
+
+  /** Keeps a freed buffer for reuse; false when the pool is full (the caller then destroys it). */
+  give(buffer: GPUBuffer): boolean {
+    if (this.pooled + buffer.size > this.capBytes) return false;
+    const list = this.free.get(buffer.size) ?? [];
+    list.push(buffer);
+    this.free.set(buffer.size, list);
+    this.pooled += buffer.size;
+    return true;
+  }
+
+}

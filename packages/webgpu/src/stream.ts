@@ -1,0 +1,262 @@
+// The device's command stream: kernels are recorded into one command encoder and submitted in
+// batches, so a training step costs a few submissions, not one per op. Reads are the only waits,
+// and the place where errors the GPU found asynchronously (device loss, out of memory, an index out
+// of range) are reported.
+import { SamError, type DType, type TypedArray } from "@sam/tensor";
+import { BufferPool, Usage, wgslType, type GpuHandle } from "./buffers.js";
+import { PipelineCache } from "./pipelines.js";
+
+/** One kernel launch. */
+export interface Launch {
+  /** The WGSL source; its bindings are `buffers` in order, then the meta words, then (if
+   * `checksIndices`) the index-error flag. */
+  code: string;
+  /** Inputs, then the output (which the kernel writes completely). */
+  buffers: readonly GpuHandle[];
+  /** Shapes, strides and parameters as 32-bit words, bound read-only after the buffers. */
+  meta: readonly number[];
+  /** Workgroups in x, y and z (each at most 65535). */
+  grid: readonly [number, number?, number?];
+  /** Whether the kernel reports out-of-range indices through the error flag. */
+  checksIndices?: boolean;
+}
+
+/** Launches recorded before a submission; bounded so the meta arena and driver queues stay small. */
+const MAX_LAUNCHES = 1024;
+/** Meta words per launch slot (the arena binds at offsets aligned to 256 bytes). */
+const SLOT_WORDS = 64;
+
+/** Which op set each index-error code. */
+const INDEX_ERRORS: Record<number, string> = { 1: "gather", 2: "scatterAdd" };
+
+/** The typed array a read returns for a dtype. */
+function typedArray(dtype: DType, words: ArrayBuffer, size: number): TypedArray {
+  if (dtype === "float32") return new Float32Array(words, 0, size).slice();
+  if (dtype === "int32") return new Int32Array(words, 0, size).slice();
+  return Uint8Array.from(new Uint32Array(words, 0, size));
+}
+
+/** Records kernels, writes and reads on one device. */
+export class CommandStream {
+  readonly pool: BufferPool;
+  readonly pipelines: PipelineCache;
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private launches = 0;
+  private batch = 1;
+  private readonly metaWords: Uint32Array;
+  private readonly metaBuffer: GPUBuffer;
+  private readonly metaAlign: number;
+  private readonly indexFlag: GPUBuffer;
+  private indexChecked = false;
+  private afterSubmit: GPUBuffer[] = [];
+  /** The batch that last used each buffer: the queue may write a buffer ahead of the encoder only
+   * when no pending command uses it. */
+  private readonly lastUse = new WeakMap<GPUBuffer, number>();
+  private lost: string | null = null;
+  private deferred: string | null = null;
+  /** Buffers created and not yet destroyed, pooled ones included. */
+  liveBuffers = 0;
+  /** Command buffers submitted so far. */
+  submissions = 0;
+
+  constructor(readonly device: GPUDevice, poolBytes: number) {
+    this.pool = new BufferPool(device, poolBytes);
+    this.pipelines = new PipelineCache(device);
+    this.metaAlign = Math.max(SLOT_WORDS * 4, device.limits.minStorageBufferOffsetAlignment) / 4;
+    this.metaWords = new Uint32Array(MAX_LAUNCHES * this.metaAlign);
+    this.metaBuffer = device.createBuffer({ size: this.metaWords.byteLength, usage: Usage.STORAGE | Usage.COPY_DST });
+    this.indexFlag = device.createBuffer({ size: 4, usage: Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST });
+    void device.lost.then((info) => {
+      this.lost = info.message || info.reason || "unknown reason";
+    });
+    device.onuncapturederror = (event: GPUUncapturedErrorEvent) => {
+      this.deferred ??= event.error.message;
+    };
+  }
+
+  /** Throws if the device was lost or reported an error since the last check. */
+  checkHealthy(fn: string): void {
+    if (this.lost !== null) throw new SamError(fn, `the GPU device was lost (${this.lost}); create a new backend with webgpu()`);
+    if (this.deferred !== null) {
+      const message = this.deferred;
+      this.deferred = null;
+      throw new SamError(fn, `the GPU reported an error: ${message}`);
+    }
+  }
+
+  /** Allocates storage for `size` elements (4 bytes each). */
+  alloc(dtype: DType, size: number): GpuHandle {
+    this.checkHealthy("webgpu.alloc");
+    wgslType(dtype); // refuses float64
+    const bytes = Math.max(4, size * 4);
+    const limit = this.device.limits.maxStorageBufferBindingSize;
+    if (bytes > limit) {
+      throw new SamError("webgpu.alloc", `${size} elements (${bytes} bytes) exceed this device's largest storage buffer (${limit} bytes)`);
+    }
+    this.device.pushErrorScope("out-of-memory");
+    const { buffer, fresh } = this.pool.take(bytes);
+    void this.device.popErrorScope().then((error) => {
+      if (error) this.deferred ??= `out of memory allocating ${bytes} bytes`;
+    });
+    if (fresh) this.liveBuffers++;
+    return { buffer, dtype, size, initialized: fresh };
+  }
+
+  /** Gives storage back to the pool (later commands may reuse it: they run after earlier ones). */
+  free(handle: GpuHandle): void {
+    if (this.pool.give(handle.buffer)) return;
+    this.liveBuffers--;
+    if (this.lastUse.get(handle.buffer) === this.batch) this.afterSubmit.push(handle.buffer);
+    else handle.buffer.destroy();
+  }
+
+  /** Copies `data` into the storage, ordered after every command already recorded. */
+  write(handle: GpuHandle, data: TypedArray): void {
+    this.checkHealthy("webgpu.write");
+    handle.initialized = true;
+    if (handle.size === 0) return;
+    const words = data instanceof Uint8Array ? Uint32Array.from(data) : data;
+    if (this.lastUse.get(handle.buffer) !== this.batch) {
+      // No pending command touches the buffer, so the queue may write it ahead of them.
+      this.device.queue.writeBuffer(handle.buffer, 0, words.buffer, words.byteOffset, words.byteLength);
+      return;
+    }
+    // A pending command reads the buffer's old contents: copy in order, through the encoder.
+    const staging = this.device.createBuffer({ size: words.byteLength, usage: Usage.COPY_SRC, mappedAtCreation: true });
+    new Uint8Array(staging.getMappedRange()).set(new Uint8Array(words.buffer, words.byteOffset, words.byteLength));
+    staging.unmap();
+    this.endPass();
+    this.commandEncoder().copyBufferToBuffer(staging, 0, handle.buffer, 0, words.byteLength);
+    this.afterSubmit.push(staging);
+  }
+
+  /** Records one kernel launch. */
+  run(launch: Launch): void {
+    this.checkHealthy("webgpu.run");
+    const output = launch.buffers[launch.buffers.length - 1];
+    for (const h of launch.buffers) if (h !== output) this.prepare(h);
+    this.lastUse.set(output.buffer, this.batch);
+    const slot = this.launches * this.metaAlign;
+    if (launch.meta.length > this.metaAlign) throw new SamError("webgpu.run", `a kernel's meta data exceeds ${this.metaAlign} words`);
+    this.metaWords.set(launch.meta, slot);
+    const pipeline = this.pipelines.get(launch.code);
+    const entries: GPUBindGroupEntry[] = launch.buffers.map((h, i) => ({ binding: i, resource: { buffer: h.buffer } }));
+    entries.push({
+      binding: launch.buffers.length,
+      resource: { buffer: this.metaBuffer, offset: slot * 4, size: Math.max(4, launch.meta.length * 4) },
+    });
+    if (launch.checksIndices) {
+      entries.push({ binding: launch.buffers.length + 1, resource: { buffer: this.indexFlag } });
+      this.indexChecked = true;
+    }
+    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const pass = this.computePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    const [x, y = 1, z = 1] = launch.grid;
+    pass.dispatchWorkgroups(x, y, z);
+    output.initialized = true;
+    if (++this.launches === MAX_LAUNCHES) this.flush();
+  }
+
+  /** Copies the storage out: submits everything recorded and waits for the GPU. */
+  async read(handle: GpuHandle): Promise<TypedArray> {
+    this.checkHealthy("webgpu.read");
+    const bytes = handle.size * 4;
+    let result: TypedArray;
+    let flag: GPUBuffer | null = null;
+    if (bytes === 0 || !handle.initialized) {
+      result = typedArray(handle.dtype, new ArrayBuffer(bytes), handle.size);
+      if (this.indexChecked) flag = this.copyOut(this.indexFlag, 4);
+      this.flush();
+    } else {
+      const staging = this.copyOut(handle.buffer, bytes);
+      if (this.indexChecked) flag = this.copyOut(this.indexFlag, 4);
+      this.flush();
+      result = typedArray(handle.dtype, await this.mapped(staging), handle.size);
+    }
+    if (flag) {
+      const code = new Uint32Array(await this.mapped(flag))[0];
+      if (code !== 0) {
+        const op = INDEX_ERRORS[code] ?? "an indexing op";
+        throw new SamError(op, `an index was out of range (found on the GPU, reported at this read; values computed from it are wrong)`);
+      }
+    }
+    this.checkHealthy("webgpu.read");
+    return result;
+  }
+
+  /** Submits everything recorded so far. */
+  flush(): void {
+    if (!this.encoder) return;
+    this.endPass();
+    if (this.launches > 0) this.device.queue.writeBuffer(this.metaBuffer, 0, this.metaWords.buffer, 0, this.launches * this.metaAlign * 4);
+    this.device.queue.submit([this.encoder.finish()]);
+    this.submissions++;
+    for (const b of this.afterSubmit) b.destroy();
+    this.afterSubmit = [];
+    this.encoder = null;
+    this.launches = 0;
+    this.batch++;
+  }
+
+  /** Waits until the GPU has finished everything submitted. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.checkHealthy("webgpu.sync");
+  }
+
+  /** Marks a buffer as used by this batch, zeroing a reused one that was never written. */
+  private prepare(handle: GpuHandle): void {
+    this.lastUse.set(handle.buffer, this.batch);
+    if (handle.initialized) return;
+    this.endPass();
+    this.commandEncoder().clearBuffer(handle.buffer);
+    handle.initialized = true;
+  }
+
+  /** Copies `bytes` of `source` into a new mappable buffer (the flag is cleared for the next checks). */
+  private copyOut(source: GPUBuffer, bytes: number): GPUBuffer {
+    this.endPass();
+    const size = Math.ceil(bytes / 4) * 4;
+    const staging = this.device.createBuffer({ size, usage: Usage.MAP_READ | Usage.COPY_DST });
+    this.lastUse.set(source, this.batch);
+    const encoder = this.commandEncoder();
+    encoder.copyBufferToBuffer(source, 0, staging, 0, size);
+    if (source === this.indexFlag) {
+      encoder.clearBuffer(this.indexFlag);
+      this.indexChecked = false;
+    }
+    return staging;
+  }
+
+  /** Maps a staging buffer, copies its bytes out and destroys it. */
+  private async mapped(staging: GPUBuffer): Promise<ArrayBuffer> {
+    try {
+      await staging.mapAsync(1 /* GPUMapMode.READ */);
+      return staging.getMappedRange().slice(0);
+    } catch (e) {
+      this.checkHealthy("webgpu.read");
+      throw new SamError("webgpu.read", `mapping a buffer for reading failed: ${(e as Error).message}`);
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  private commandEncoder(): GPUCommandEncoder {
+    this.encoder ??= this.device.createCommandEncoder();
+    return this.encoder;
+  }
+
+  private computePass(): GPUComputePassEncoder {
+    this.pass ??= this.commandEncoder().beginComputePass();
+    return this.pass;
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+}
