@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { cpu } from "@sam/cpu";
 import { setBackend } from "@sam/tensor";
+import { webgpu } from "@sam/webgpu";
 import { parseCommand, usage, UsageError, type Command, type Config } from "./config.js";
 import { loadRunData } from "./datasets.js";
 import { renderReport, type RunSummary } from "./report.js";
@@ -21,7 +22,6 @@ async function main(argv: string[]): Promise<number> {
   let cmd: Command;
   try {
     cmd = parseCommand(argv);
-    if (cmd.config.device === "webgpu") throw new UsageError("--device webgpu: the WebGPU backend is not part of this build yet; use --device cpu");
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     console.error(`cifar: ${e.message}\n\n${usage()}`);
@@ -31,7 +31,13 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage());
     return 0;
   }
-  setBackend(cpu({ threads: cmd.config.threads }));
+  if (cmd.config.device === "webgpu") {
+    const gpu = await webgpu();
+    console.log(`device: WebGPU on ${gpu.adapter}`);
+    setBackend(gpu);
+  } else {
+    setBackend(cpu({ threads: cmd.config.threads }));
+  }
   let stop = false;
   process.on("SIGINT", () => {
     if (stop) process.exit(130);

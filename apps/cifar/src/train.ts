@@ -6,7 +6,7 @@ import { backward, noGrad } from "@sam/autograd";
 import { channelStats, compose, cutout, DataLoader, horizontalFlip, normalize, randomCrop, type ImageDataset, type Transform } from "@sam/data";
 import { crossEntropy, withoutRunningStats, writeFileAtomic, type Module } from "@sam/nn";
 import { Adam, CosineAnnealingLR, MultiStepLR, SAM, SGD, type LRScheduler, type Optimizer } from "@sam/optim";
-import { Generator, tidy, type Tensor } from "@sam/tensor";
+import { Generator, keep, tidy, type Tensor } from "@sam/tensor";
 import type { Config } from "./config.js";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
 import type { RunData } from "./datasets.js";
@@ -80,18 +80,30 @@ function augmentation(config: Config, train: ImageDataset): { train: Transform; 
   return { train: compose(...spatial, ...extra, norm), test: norm };
 }
 
+/** How many rows of `logits` pick their label. */
+function countCorrect(logits: Tensor, labels: Tensor): Tensor {
+  return noGrad(() => logits.argmax(1).eq(labels).cast("int32").sum());
+}
+
+/** Reads a scalar tensor (waiting for the device) and frees it. */
+async function take(t: Tensor): Promise<number> {
+  const v = await t.item();
+  t.dispose();
+  return v;
+}
+
 /** Loss and accuracy on a data set, in evaluation mode, without recording. */
-function evaluate(model: Module, data: ImageDataset, transform: Transform): { loss: number; acc: number } {
+async function evaluate(model: Module, data: ImageDataset, transform: Transform): Promise<{ loss: number; acc: number }> {
   model.eval();
   const loader = new DataLoader(data, { batchSize: 500, shuffle: false, transform });
   let [loss, correct] = [0, 0];
   for (const { x, y } of loader.epochBatches()) {
     const [l, c] = tidy(() => noGrad(() => {
       const z = model.forward(x);
-      return [crossEntropy(z, y, { reduction: "sum" }).dataSync()[0], z.argmax(1).eq(y).cast("int32").sum().dataSync()[0]];
+      return [crossEntropy(z, y, { reduction: "sum" }), countCorrect(z, y)];
     }));
-    loss += l;
-    correct += c;
+    loss += await take(l);
+    correct += await take(c);
     x.dispose();
     y.dispose();
   }
@@ -131,12 +143,13 @@ export async function runTraining(config: Config, data: RunData, out: string, re
     const progress = new Progress(`epoch ${epoch}/${config.epochs}`, loader.length);
     let [lossSum, correct, seen, batches] = [0, 0, 0, 0];
     for (const { x, y } of loader.epochBatches()) {
+      let right: Tensor | null = null;
       const loss = step(x, y, (z, labels) => {
-        correct += tidy(() => noGrad(() => z.argmax(1).eq(labels).cast("int32").sum().dataSync()[0]));
+        right = keep(countCorrect(z, labels));
       });
-      lossSum += loss.dataSync()[0] * y.size;
+      lossSum += (await take(loss)) * y.size;
+      if (right) correct += await take(right);
       seen += y.size;
-      loss.dispose();
       x.dispose();
       y.dispose();
       progress.update(++batches, seen);
@@ -149,7 +162,7 @@ export async function runTraining(config: Config, data: RunData, out: string, re
     }
     progress.done();
     const trainSeconds = (performance.now() - start) / 1000;
-    const test = evaluate(model, data.test, transforms.test);
+    const test = await evaluate(model, data.test, transforms.test);
     const m: EpochMetrics = {
       epoch, trainLoss: lossSum / seen, trainAcc: correct / seen, testLoss: test.loss, testAcc: test.acc, lr,
       seconds: (performance.now() - start) / 1000, imagesPerSec: seen / trainSeconds,

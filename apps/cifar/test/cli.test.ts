@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { findAdapter } from "@sam/webgpu";
 
 const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
@@ -44,7 +45,6 @@ describe("bad flags fail before any work, with a clear message", () => {
     [["train", "--m", "3"], "--m: 3 does not divide --batch-size 128"],
     [["train", "--rho=-0.1"], '--rho: expected a number ≥ 0, got "-0.1"'],
     [["train", "--epochs", "two"], '--epochs: expected an integer ≥ 1, got "two"'],
-    [["train", "--device", "webgpu"], "--device webgpu: the WebGPU backend is not part of this build yet"],
     [["train", "--frobnicate"], "Unknown option '--frobnicate'"],
   ])("%j", (args, message) => {
     const r = run(args);
@@ -107,4 +107,25 @@ describe("a run", () => {
     expect(m.trainLoss).toBeLessThan(3);
     expect(m.testAcc).toBeGreaterThanOrEqual(0);
   }, 120_000);
+});
+
+const adapter = await findAdapter();
+if (!adapter && process.env.SAM_REQUIRE_WEBGPU === "1") throw new Error("SAM_REQUIRE_WEBGPU=1 but no WebGPU adapter was found");
+if (!adapter) console.warn("\n*** trainer on WebGPU SKIPPED: no WebGPU adapter found ***\n");
+
+describe.runIf(adapter !== null)("--device webgpu", () => {
+  it("trains on the GPU and follows the CPU run of the same seed", () => {
+    const data = cifarFolder(20); // SwiftShader runs about 0.4 GFLOP/s: a few steps are enough
+    const tiny = (out: string) => [...small(data, out, 1), "--batch-size", "10"];
+    const [onCpu, onGpu] = [mkdtempSync(join(tmpdir(), "sam-run-")), mkdtempSync(join(tmpdir(), "sam-run-"))];
+    expect(run(tiny(onCpu)).status).toBe(0);
+    const r = run([...tiny(onGpu), "--device", "webgpu"]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/device: WebGPU on /);
+    const metrics = (dir: string) => JSON.parse(readFileSync(join(dir, "metrics.jsonl"), "utf8").trim());
+    const [c, g] = [metrics(onCpu), metrics(onGpu)];
+    for (const key of ["trainLoss", "testLoss"]) expect(Math.abs(g[key] - c[key])).toBeLessThan(0.02 * c[key]);
+    expect(existsSync(join(onGpu, "checkpoint", "model.safetensors"))).toBe(true);
+  }, 300_000);
 });

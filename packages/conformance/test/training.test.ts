@@ -2,7 +2,7 @@
 // CPU run step for step and lowers the loss.
 import { describe, expect, it } from "vitest";
 import { cpu } from "@sam/cpu";
-import { setBackend, type DType } from "@sam/tensor";
+import { setBackend } from "@sam/tensor";
 import { backends } from "./backends.js";
 import { samTraining, type PlainState } from "./training.js";
 
@@ -14,7 +14,7 @@ async function plain(model: ReturnType<typeof samTraining>["model"]): Promise<Pl
   return state;
 }
 
-async function run(dtype: DType, initial?: PlainState): Promise<{ losses: number[]; initial: PlainState; state: PlainState }> {
+async function run(dtype: "float32" | "float64", initial?: PlainState): Promise<{ losses: number[]; initial: PlainState; state: PlainState }> {
   const { model, step } = samTraining(dtype, initial);
   const start = await plain(model);
   const losses: number[] = [];

@@ -1,6 +1,6 @@
 // A small training run used by the suite: a CNN with batch norm, trained with SAM around SGD with
 // momentum on a fixed batch, through autograd, nn and optim unchanged on whichever backend is set.
-import { fromValues, manualSeed, tidy, type DType, type Tensor } from "@sam/tensor";
+import { fromValues, manualSeed, tidy, type Tensor } from "@sam/tensor";
 import { BatchNorm2d, Conv2d, crossEntropy, Flatten, Linear, MaxPool2d, ReLU, Sequential, withoutRunningStats } from "@sam/nn";
 import { SAM, SGD } from "@sam/optim";
 
@@ -22,7 +22,7 @@ export type PlainState = Record<string, { values: number[]; shape: number[] }>;
  * A SAM training loop on the current backend, starting from `initial` when given (so runs on two
  * backends start from the same weights); `step()` runs one step and returns its loss tensor.
  */
-export function samTraining(dtype: DType, initial?: PlainState) {
+export function samTraining(dtype: "float32" | "float64", initial?: PlainState) {
   manualSeed(0);
   const opts = { dtype };
   const model = new Sequential(
