@@ -1,6 +1,5 @@
 // Writing files so that a crash never leaves a half-written one: a temporary file renamed into place.
-import { randomBytes } from "node:crypto";
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
+// The file system is imported when first used, so that @sam/nn also loads in a browser.
 import type { Tensor } from "@sam/tensor";
 import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
 
@@ -10,7 +9,9 @@ import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
  * await writeFileAtomic("run/config.json", JSON.stringify(config));
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const temporary = `${path}.${randomBytes(6).toString("hex")}.tmp`;
+  const { rename, rm, writeFile } = await import("node:fs/promises");
+  const suffix = Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, "0")).join("");
+  const temporary = `${path}.${suffix}.tmp`;
   try {
     await writeFile(temporary, data);
     await rename(temporary, path);
@@ -35,5 +36,6 @@ export async function saveSafetensors(path: string, tensors: Record<string, Tens
  * model.loadStateDict(await loadSafetensors("model.safetensors"));
  */
 export async function loadSafetensors(path: string): Promise<Record<string, Tensor>> {
+  const { readFile } = await import("node:fs/promises");
   return decodeSafetensors(new Uint8Array(await readFile(path)), path);
 }

@@ -1,0 +1,52 @@
+// The browser page end to end: headless Chromium opens it with WebGPU on SwiftShader (the CPU
+// Vulkan driver Chromium ships), the page trains with SAM and posts its losses back.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { AddressInfo } from "node:net";
+import { describe, expect, it } from "vitest";
+import { serve } from "../src/serve.js";
+
+const CHROMIUM = process.env.CHROMIUM ?? "chromium";
+const found = spawnSync(CHROMIUM, ["--version"], { encoding: "utf8" }).status === 0;
+if (!found && process.env.SAM_REQUIRE_WEBGPU === "1") throw new Error(`SAM_REQUIRE_WEBGPU=1 but ${CHROMIUM} was not found`);
+if (!found) console.warn(`\n*** browser page test SKIPPED: ${CHROMIUM} not found (apt-get install chromium) ***\n`);
+
+interface Report { adapter?: string; losses?: number[]; error?: string }
+
+/** Opens the page in headless Chromium and resolves with what it posts. */
+async function openPage(): Promise<Report> {
+  const profile = mkdtempSync(join(tmpdir(), "sam-chromium-"));
+  let resolveReport: (r: Report) => void = () => {};
+  const reported = new Promise<Report>((resolve) => (resolveReport = resolve));
+  const server = await serve(0, (body) => resolveReport(JSON.parse(body) as Report));
+  const { port } = server.address() as AddressInfo;
+  const chrome = spawn(CHROMIUM, [
+    "--headless=new", "--no-sandbox", "--disable-gpu-sandbox", `--user-data-dir=${profile}`,
+    "--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-vulkan=swiftshader", "--use-webgpu-adapter=swiftshader",
+    `http://127.0.0.1:${port}/?report=/report`,
+  ], { stdio: "ignore" });
+  const exit = new Promise<number | null>((resolve) => chrome.on("exit", resolve));
+  const early = exit.then((code): Report => ({ error: `chromium exited (${code}) before the page reported` }));
+  try {
+    return await Promise.race([reported, early]);
+  } finally {
+    chrome.kill();
+    await exit;
+    server.close();
+    rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+  }
+}
+
+describe.runIf(found)("the browser page", () => {
+  it("trains with SAM on WebGPU and the loss goes down", async () => {
+    const r = await openPage();
+    expect(r.error).toBeUndefined();
+    expect(r.adapter).toMatch(/\S/);
+    const losses = r.losses ?? [];
+    expect(losses).toHaveLength(12);
+    expect(losses.every(Number.isFinite)).toBe(true);
+    expect(losses[losses.length - 1]).toBeLessThan(losses[0] * 0.5);
+  }, 120_000);
+});
