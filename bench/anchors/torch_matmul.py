@@ -2,13 +2,13 @@
 
 Usage: /usr/bin/python3 torch_matmul.py THREADS RUNS SIZE [SIZE ...]
 """
-import glob
 import json
-import os
 import sys
 import time
 
 import torch
+
+from blas_info import blas_info
 
 threads, runs, sizes = int(sys.argv[1]), int(sys.argv[2]), [int(s) for s in sys.argv[3:]]
 torch.set_num_threads(threads)
@@ -22,6 +22,4 @@ for n in sizes:
         times.append(time.perf_counter() - t0)
     times.sort()
     print(json.dumps({"size": n, "seconds": times[len(times) // 2]}))
-# Debian's torch calls whichever BLAS the libblas.so.3 alternative points to
-blas = [os.path.realpath(p) for p in glob.glob("/etc/alternatives/libblas.so.3*")]
-print(json.dumps({"blas": blas[0] if blas else "unknown", "torch": torch.__version__}))
+print(json.dumps({"blas": blas_info(), "torch": torch.__version__}))

@@ -1,10 +1,12 @@
-// Matrix-multiply throughput in GFLOP/s at 256, 512 and 1024: @sam/cpu beside PyTorch when present.
+// Matrix-multiply throughput in GFLOP/s at 256, 512 and 1024: @sam/cpu (and @sam/webgpu) beside
+// PyTorch when present.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { cpu } from "@sam/cpu";
 import { Generator, rand, setBackend } from "@sam/tensor";
-import { medianSeconds, report, type Result } from "./report.js";
+import { benchGpu } from "./gpu.js";
+import { medianSeconds, medianSecondsAsync, report, type Result } from "./report.js";
 
 const SIZES = [256, 512, 1024];
 const RUNS = 5;
@@ -31,8 +33,9 @@ function torchResults(threads: number): Result[] | string {
   }
 }
 
-/** Runs the matmul benchmark on `threads` threads and prints its table and JSON lines. */
-export function matmulBench(threads = 1): void {
+/** Runs the matmul benchmark on `threads` threads and prints its table and JSON lines; `webgpu`
+ * forces WebGPU rows on a software adapter. */
+export async function matmulBench(threads = 1, webgpu = false): Promise<void> {
   setBackend(cpu({ threads }));
   const results: Result[] = [];
   const g = new Generator(0);
@@ -43,6 +46,21 @@ export function matmulBench(threads = 1): void {
     results.push({ bench: "matmul", case: String(n), system: "@sam/cpu", threads, value: gflops(n, seconds), unit: "GFLOP/s" });
     a.dispose();
     b.dispose();
+  }
+  const gpu = await benchGpu(webgpu);
+  if (gpu) {
+    setBackend(gpu.gpu);
+    for (const n of SIZES) {
+      const a = rand([n, n], { generator: g });
+      const b = rand([n, n], { generator: g });
+      const seconds = await medianSecondsAsync(async () => {
+        a.matmul(b).dispose();
+        await gpu.gpu.sync();
+      }, gpu.software ? 1 : RUNS);
+      results.push({ bench: "matmul", case: String(n), system: gpu.system, threads: 1, value: gflops(n, seconds), unit: "GFLOP/s" });
+      a.dispose();
+      b.dispose();
+    }
   }
   const anchor = torchResults(threads);
   if (typeof anchor === "string") console.log(`anchor: ${anchor}`);

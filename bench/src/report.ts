@@ -23,6 +23,19 @@ export function medianSeconds(fn: () => void, runs: number): number {
   return times[Math.floor(times.length / 2)];
 }
 
+/** The median of several timings of async `fn` in seconds, after one warm-up run. */
+export async function medianSecondsAsync(fn: () => Promise<void>, runs: number): Promise<number> {
+  await fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    await fn();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
 /** Prints results as a table (cases down, systems across, with ratios to the anchor) then as JSON lines. */
 export function report(title: string, results: Result[], anchor?: string): void {
   const systems = [...new Set(results.map((r) => `${r.system} ×${r.threads}`))];

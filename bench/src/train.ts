@@ -3,6 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { gpuRows } from "./gpu.js";
 import { report, type Result } from "./report.js";
 
 const BATCH = 128;
@@ -26,8 +27,11 @@ function run(command: string, args: string[], env: Record<string, string> = {}):
   return JSON.parse(lines[lines.length - 1]) as Timing;
 }
 
-/** Runs the training-step benchmark; `profile` adds a per-op breakdown of the @sam/cpu steps. */
-export function trainBench(profile = false, threads = 1): void {
+/**
+ * Runs the training-step benchmark; `profile` adds a per-op breakdown of the @sam/cpu steps, and
+ * `webgpu` forces WebGPU rows on a software adapter.
+ */
+export async function trainBench(profile = false, threads = 1, webgpu = false): Promise<void> {
   const worker = fileURLToPath(new URL("./trainWorker.js", import.meta.url));
   const anchor = fileURLToPath(new URL("../anchors/torch_train.py", import.meta.url));
   const results: Result[] = [];
@@ -41,13 +45,16 @@ export function trainBench(profile = false, threads = 1): void {
     }
   })();
   if (!torchAvailable) console.log("anchor: PyTorch not available; install Debian's python3-torch to compare");
+  const gpu = await gpuRows(webgpu);
   for (const optimizer of ["sgd", "sam"]) {
     const add = (system: string, t: Timing) => {
-      results.push({ bench: "train", case: `resnet20-b${BATCH}-${optimizer}`, system, threads, value: BATCH / median(t.seconds), unit: "img/s" });
+      const t1 = system.startsWith("@sam/webgpu") ? 1 : threads;
+      results.push({ bench: "train", case: `resnet20-b${BATCH}-${optimizer}`, system, threads: t1, value: BATCH / median(t.seconds), unit: "img/s" });
       memory.push(`${system} ${optimizer}: peak RSS ${(t.maxRssBytes / 2 ** 20).toFixed(0)} MiB`);
-      results.push({ bench: "train-memory", case: `resnet20-b${BATCH}-${optimizer}`, system, threads, value: t.maxRssBytes / 2 ** 20, unit: "MiB" });
+      results.push({ bench: "train-memory", case: `resnet20-b${BATCH}-${optimizer}`, system, threads: t1, value: t.maxRssBytes / 2 ** 20, unit: "MiB" });
     };
     add("@sam/cpu", run(process.execPath, [worker, optimizer, String(STEPS), String(BATCH), String(threads), profile ? "profile" : ""]));
+    if (gpu) add(gpu.system, run(process.execPath, [worker, optimizer, String(gpu.software ? 1 : STEPS), String(BATCH), "webgpu"]));
     if (torchAvailable) add("pytorch", run(PYTHON, [anchor, optimizer, String(STEPS), String(BATCH), String(threads)], { OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: "1" }));
   }
   console.log(memory.join("\n"));

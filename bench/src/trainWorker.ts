@@ -5,13 +5,16 @@ import { cpu } from "@sam/cpu";
 import { crossEntropy, ResNet, withoutRunningStats } from "@sam/nn";
 import { SAM, SGD } from "@sam/optim";
 import { Generator, randint, randn, setBackend, tidy } from "@sam/tensor";
+import { webgpu } from "@sam/webgpu";
 import { printProfile, profiled, type Profile } from "./profile.js";
 
-const [optimizer, stepsArg, batchArg, threadsArg, profileFlag] = process.argv.slice(2);
+// Arguments: sgd|sam STEPS BATCH THREADS|webgpu [profile]
+const [optimizer, stepsArg, batchArg, device, profileFlag] = process.argv.slice(2);
 const steps = Number(stepsArg);
 const batch = Number(batchArg);
 const profile: Profile = new Map();
-const backend = cpu({ threads: Number(threadsArg) });
+const gpu = device === "webgpu" ? await webgpu() : null;
+const backend = gpu ?? cpu({ threads: Number(device) });
 setBackend(profileFlag === "profile" ? profiled(backend, profile) : backend);
 
 const g = new Generator(0);
@@ -35,13 +38,18 @@ const step = optimizer === "sam"
     };
   })();
 
-step(); // warm-up: compiles the hot paths
-profile.clear();
-const seconds: number[] = [];
-for (let i = 0; i < steps; i++) {
+/** One step, finished: on a GPU, until the device is done with it. */
+async function timedStep(): Promise<number> {
   const t0 = process.hrtime.bigint();
   step();
-  seconds.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  await gpu?.sync();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
 }
+
+await timedStep(); // warm-up: compiles the hot paths (and the GPU's shaders)
+profile.clear();
+const seconds: number[] = [];
+for (let i = 0; i < steps; i++) seconds.push(await timedStep());
 if (profileFlag === "profile") printProfile(profile, steps);
 console.log(JSON.stringify({ seconds, maxRssBytes: process.resourceUsage().maxRSS * 1024 }));
+process.exit(0); // Dawn's instance would otherwise keep the process alive
