@@ -11,6 +11,22 @@ import { SamError, type Tensor } from "@sam/tensor";
 export interface RunPosition {
   /** Epochs completed. */
   epoch: number;
+  /** Batches of the next epoch already trained, when the run stopped in the middle of one. */
+  batch?: number;
+  /** That epoch's running sums so far, so its metrics come out as in an uninterrupted run. */
+  partial?: EpochSums;
+}
+
+/** Running sums of a training epoch. */
+export interface EpochSums {
+  /** Sum of per-image losses. */
+  lossSum: number;
+  /** Images classified correctly. */
+  correct: number;
+  /** Images seen. */
+  seen: number;
+  /** Seconds spent training. */
+  seconds: number;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -42,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
   process.on("SIGINT", () => {
     if (stop) process.exit(130);
     stop = true;
-    console.error("\nstopping after this batch (Ctrl-C again to quit at once)");
+    console.error("\nsaving after this batch (Ctrl-C again to quit at once)");
   });
   const hooks = { shouldStop: () => stop };
 

@@ -8,7 +8,7 @@ import { crossEntropy, withoutRunningStats, writeFileAtomic, type Module } from 
 import { Adam, CosineAnnealingLR, MultiStepLR, SAM, SGD, type LRScheduler, type Optimizer } from "@sam/optim";
 import { Generator, keep, tidy, type Tensor } from "@sam/tensor";
 import type { Config } from "./config.js";
-import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
+import { loadCheckpoint, saveCheckpoint, type EpochSums } from "./checkpoint.js";
 import type { RunData } from "./datasets.js";
 import { makeModel } from "./models.js";
 import { formatTime, Progress } from "./progress.js";
@@ -126,41 +126,49 @@ export async function runTraining(config: Config, data: RunData, out: string, re
   const loader = new DataLoader(data.train, { batchSize: config.batchSize, seed: config.seed, transform: transforms.train, dropLast: data.train.labels.length >= config.batchSize });
   const metricsPath = join(out, "metrics.jsonl");
   let metrics: EpochMetrics[] = [];
+  let partial: EpochSums | undefined;
   if (resume) {
     const position = await loadCheckpoint(out, model, optimizer, schedule);
-    loader.loadState({ epoch: position.epoch });
+    loader.loadState({ epoch: position.epoch, batch: position.batch ?? 0 });
+    partial = position.partial;
     metrics = (await readFile(metricsPath, "utf8")).trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as EpochMetrics).slice(0, position.epoch);
     await writeFile(metricsPath, metrics.map((m) => JSON.stringify(m) + "\n").join(""));
-    log(`resuming ${out} after epoch ${position.epoch} of ${config.epochs}`);
+    const where = position.batch ? `batch ${position.batch} of epoch ${position.epoch + 1}` : `epoch ${position.epoch}`;
+    log(`resuming ${out} after ${where} of ${config.epochs}`);
   } else {
     await writeFile(metricsPath, "");
   }
   await writeFileAtomic(join(out, "config.json"), JSON.stringify(config, null, 2) + "\n");
 
   for (let epoch = loader.epoch + 1; epoch <= config.epochs; epoch++) {
-    const start = performance.now();
+    const sums: EpochSums = partial ?? { lossSum: 0, correct: 0, seen: 0, seconds: 0 };
+    partial = undefined;
+    const start = performance.now() - sums.seconds * 1000;
     const lr = optimizer.paramGroups[0].lr as number;
     const progress = new Progress(`epoch ${epoch}/${config.epochs}`, loader.length);
-    let [lossSum, correct, seen, batches] = [0, 0, 0, 0];
+    let batches = loader.batch;
     for (const { x, y } of loader.epochBatches()) {
       let right: Tensor | null = null;
       const loss = step(x, y, (z, labels) => {
         right = keep(countCorrect(z, labels));
       });
-      lossSum += (await take(loss)) * y.size;
-      if (right) correct += await take(right);
-      seen += y.size;
+      sums.lossSum += (await take(loss)) * y.size;
+      if (right) sums.correct += await take(right);
+      sums.seen += y.size;
       x.dispose();
       y.dispose();
-      progress.update(++batches, seen);
+      progress.update(++batches, sums.seen);
       await new Promise((resolve) => setImmediate(resolve)); // lets Ctrl-C through
-      if (hooks.shouldStop?.()) {
+      if (hooks.shouldStop?.() && batches < loader.length) {
         progress.done();
-        log(`interrupted during epoch ${epoch}: ${out} resumes after epoch ${epoch - 1} (--resume ${out})`);
+        sums.seconds = (performance.now() - start) / 1000;
+        await saveCheckpoint(out, model, optimizer, schedule, { epoch: epoch - 1, batch: batches, partial: sums });
+        log(`interrupted: saved after batch ${batches} of epoch ${epoch}; continue with --resume ${out}`);
         return { metrics, interrupted: true };
       }
     }
     progress.done();
+    const { lossSum, correct, seen } = sums;
     const trainSeconds = (performance.now() - start) / 1000;
     const test = await evaluate(model, data.test, transforms.test);
     const m: EpochMetrics = {
@@ -174,6 +182,10 @@ export async function runTraining(config: Config, data: RunData, out: string, re
     await writeFileAtomic(join(out, "report.html"), renderReport(`${config.optimizer.toUpperCase()} · ${config.model} · ${config.dataset}`, [{ name: config.optimizer, config, metrics }]));
     log(`epoch ${epoch}/${config.epochs}  train loss ${m.trainLoss.toFixed(4)} acc ${(m.trainAcc * 100).toFixed(2)}%  `
       + `test loss ${m.testLoss.toFixed(4)} acc ${(m.testAcc * 100).toFixed(2)}%  lr ${lr.toFixed(4)}  ${m.imagesPerSec.toFixed(1)} img/s  ${formatTime(m.seconds)}`);
+    if (hooks.shouldStop?.() && epoch < config.epochs) {
+      log(`interrupted: stopped after epoch ${epoch}; continue with --resume ${out}`);
+      return { metrics, interrupted: true };
+    }
   }
   return { metrics, interrupted: false };
 }

@@ -80,22 +80,32 @@ describe("a run", () => {
     expect(strip(join(split, "metrics.jsonl"))).toEqual(strip(join(straight, "metrics.jsonl")));
   }, 120_000);
 
-  it("killed with SIGKILL, or stopped with Ctrl-C, it resumes from its last checkpoint", async () => {
-    const data = cifarFolder(100);
+  it("killed with SIGKILL it resumes from its last checkpoint; Ctrl-C saves mid-epoch and resumes from there", async () => {
+    const data = cifarFolder(150);
+    const args = (out: string) => [...small(data, out, 3), "--batch-size", "10"];
     const straight = mkdtempSync(join(tmpdir(), "sam-run-"));
-    expect(run(small(data, straight, 3)).status).toBe(0);
+    expect(run(args(straight)).status).toBe(0);
     for (const signal of ["SIGKILL", "SIGINT"] as const) {
       const out = mkdtempSync(join(tmpdir(), "sam-run-"));
-      const child = spawn(process.execPath, [MAIN, ...small(data, out, 3)], { cwd: ROOT, stdio: "ignore" });
+      const child = spawn(process.execPath, [MAIN, ...args(out)], { cwd: ROOT, stdio: "ignore" });
       const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
       while (!existsSync(join(out, "checkpoint"))) await new Promise((r) => setTimeout(r, 50));
-      child.kill(signal);
+      child.kill(signal); // during epoch 2, whose 15 batches have just begun
       const code = await exited;
-      if (signal === "SIGINT") expect(code).toBe(130);
-      expect(run(["--resume", out, "--epochs", "3"]).status).toBe(0);
+      if (signal === "SIGINT") {
+        expect(code).toBe(130);
+        const saved = JSON.parse(readFileSync(join(out, "checkpoint", "state.json"), "utf8"));
+        expect(saved.position.epoch).toBe(1);
+        expect(saved.position.batch).toBeGreaterThan(0);
+      }
+      const resumed = run(["--resume", out, "--epochs", "3"]);
+      expect(resumed.status).toBe(0);
+      if (signal === "SIGINT") expect(resumed.stdout).toMatch(/resuming .* after batch \d+ of epoch 2 of 3/);
       expect(readFileSync(join(out, "checkpoint", "model.safetensors"))).toEqual(readFileSync(join(straight, "checkpoint", "model.safetensors")));
+      const strip = (f: string) => readFileSync(f, "utf8").trim().split("\n").map((l) => { const m = JSON.parse(l); delete m.seconds; delete m.imagesPerSec; return m; });
+      expect(strip(join(out, "metrics.jsonl"))).toEqual(strip(join(straight, "metrics.jsonl")));
     }
-  }, 180_000);
+  }, 240_000);
 
   it.runIf(existsSync(join(ROOT, "../shared/data/cifar-10-binary.tar.gz")))("trains a few steps on the real CIFAR-10 archive", () => {
     const out = mkdtempSync(join(tmpdir(), "sam-real-"));

@@ -25,15 +25,18 @@ export interface Batch {
   y: Tensor;
 }
 
-/** Where a loader is: the epoch to run next. */
+/** Where a loader is: the epoch to run next, and how many of its batches were already taken. */
 export interface LoaderState {
   /** Epochs completed. */
   epoch: number;
+  /** Batches of the current epoch already taken (default 0). */
+  batch?: number;
 }
 
 /**
- * Batches of a data set. The order and the augmentation of epoch e depend only on (seed, e), so a
- * run resumed at an epoch boundary sees exactly the batches an uninterrupted run would.
+ * Batches of a data set. The order of epoch e depends only on (seed, e), and the augmentation of
+ * its batch b only on (seed, e, b), so a run resumed at any batch sees exactly the batches an
+ * uninterrupted run would.
  * @example
  * const loader = new DataLoader(train, { batchSize: 128, transform: compose(randomCrop(4), horizontalFlip()) });
  * for (const { x, y } of loader.epochBatches()) { … }
@@ -41,6 +44,8 @@ export interface LoaderState {
 export class DataLoader {
   /** Epochs completed. */
   epoch = 0;
+  /** Batches of the current epoch already taken. */
+  batch = 0;
   private readonly o: Required<Omit<LoaderOptions, "transform">> & { transform?: Transform };
 
   constructor(
@@ -71,13 +76,19 @@ export class DataLoader {
     return order;
   }
 
-  /** The batches of the next epoch, in order; the epoch counts as done once all were taken. */
+  /**
+   * The remaining batches of the current epoch, in order (all of them unless a state with a batch
+   * position was loaded); the epoch counts as done once all were taken.
+   */
   *epochBatches(): IterableIterator<Batch> {
     const { images, labels, shape } = this.dataset;
     const per = shape[0] * shape[1] * shape[2];
     const order = this.order(this.epoch);
-    const augment = new Generator(this.o.seed * 7919 + this.epoch * 2 + 2);
-    for (let b = 0; b < this.length; b++) {
+    // One seed per batch, drawn in order, so that batch b's augmentation needs no earlier batch.
+    const seeds = new Generator(this.o.seed * 7919 + this.epoch * 2 + 2);
+    for (let b = 0; b < this.batch; b++) seeds.nextUint32();
+    for (let b = this.batch; b < this.length; b++) {
+      const augment = new Generator(seeds.nextUint32());
       const idx = order.subarray(b * this.o.batchSize, Math.min(order.length, (b + 1) * this.o.batchSize));
       const x = new Float32Array(idx.length * per);
       const y = new Int32Array(idx.length);
@@ -86,19 +97,25 @@ export class DataLoader {
         y[i] = labels[k];
       });
       this.o.transform?.(x, idx.length, shape, augment);
+      this.batch = b + 1;
       yield { x: fromValues(x, [idx.length, ...shape], "float32"), y: fromValues(y, [idx.length], "int32") };
     }
     this.epoch++;
+    this.batch = 0;
   }
 
   /** The position, for a checkpoint. */
   state(): LoaderState {
-    return { epoch: this.epoch };
+    return { epoch: this.epoch, batch: this.batch };
   }
 
   /** Continues from a checkpointed position. */
   loadState(s: LoaderState): void {
     check(Number.isInteger(s.epoch) && s.epoch >= 0, "DataLoader.loadState", () => `epoch must be a non-negative integer, got ${s.epoch}`);
+    const batch = s.batch ?? 0;
+    check(Number.isInteger(batch) && batch >= 0 && batch < Math.max(1, this.length), "DataLoader.loadState",
+      () => `batch must be an integer in [0, ${this.length}), got ${batch}`);
     this.epoch = s.epoch;
+    this.batch = batch;
   }
 }

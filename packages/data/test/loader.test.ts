@@ -36,6 +36,22 @@ describe("DataLoader", () => {
     const values = (l: DataLoader) => [...l.epochBatches()].flatMap((x) => Array.from(x.x.dataSync()));
     expect(values(b)).toEqual(values(a));
   });
+  it("resumes in the middle of an epoch: the remaining batches are the same, augmentation included", () => {
+    const t = compose(randomCrop(1), horizontalFlip());
+    const make = () => new DataLoader(dataset(12), { batchSize: 3, seed: 5, transform: t });
+    const values = (batches: Iterable<{ x: { dataSync(): ArrayLike<number> } }>) => [...batches].map((x) => Array.from(x.x.dataSync()));
+    const whole = values(make().epochBatches());
+    const a = make();
+    const it = a.epochBatches();
+    it.next();
+    it.next();
+    expect(a.state()).toEqual({ epoch: 0, batch: 2 });
+    const b = make();
+    b.loadState(a.state());
+    expect(values(b.epochBatches())).toEqual(whole.slice(2));
+    expect(b.state()).toEqual({ epoch: 1, batch: 0 });
+    expect(() => b.loadState({ epoch: 0, batch: 4 })).toThrow("DataLoader.loadState: batch must be an integer in [0, 4), got 4");
+  });
 });
 
 describe("transforms", () => {
