@@ -70,6 +70,7 @@ export class Code {
   add(): this { return this.emit(0x6a); }
   mul(): this { return this.emit(0x6c); }
   ltU(): this { return this.emit(0x49); }
+  and(): this { return this.emit(0x71); }
   /** v128.load with a constant byte offset (alignment hint 16). */
   load(offset = 0): this { return this.simd(0x00, 4, ...uleb(offset)); }
   /** v128.store with a constant byte offset. */
@@ -90,6 +91,17 @@ export class Code {
     body();
     this.get(counter).i32(step).add().tee(counter).get(limit).ltU();
     return this.emit(0x0d, 0, 0x0b);
+  }
+
+  /** `if … else … end` on the i32 on the stack (non-zero runs `then`). */
+  ifElse(then: () => void, otherwise?: () => void): this {
+    this.emit(0x04, 0x40);
+    then();
+    if (otherwise) {
+      this.emit(0x05);
+      otherwise();
+    }
+    return this.emit(0x0b);
   }
 
   /** The encoded body: locals, then instructions and `end`. */

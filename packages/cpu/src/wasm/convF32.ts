@@ -129,14 +129,11 @@ export function conv2dF32(x: TypedArray, w: TypedArray, y: TypedArray, g: ConvGe
           }
         }
       },
-      (mem, at, ldt, i0, mc, j0, nc, add) => {
+      (mem, at, ldt, i0, mc, j0, nc) => {
         cols.fill(g, p, group, j0, nc);
         for (let j = 0; j < nc; j++) {
           const out = cols.out[j] + i0 * plane;
-          for (let i = 0; i < mc; i++) {
-            const v = mem[at + i * ldt + j];
-            y[out + i * plane] = add ? y[out + i * plane] + v : v;
-          }
+          for (let i = 0; i < mc; i++) y[out + i * plane] = mem[at + i * ldt + j];
         }
       }, from, to);
   }
@@ -233,10 +230,10 @@ export function conv2dBackwardWeightF32(x: TypedArray, dy: TypedArray, dw: Typed
           }
         }
       },
-      (mem, at, ldt, i0, mc, r0, nr, add) => {
+      (mem, at, ldt, i0, mc, r0, nr) => {
         for (let i = 0; i < mc; i++) {
           const dst = (group * g.og + i0 + i) * g.rows + r0;
-          for (let j = 0; j < nr; j++) dw[dst + j] = add ? dw[dst + j] + mem[at + i * ldt + j] : mem[at + i * ldt + j];
+          for (let j = 0; j < nr; j++) dw[dst + j] = mem[at + i * ldt + j];
         }
       }, from, to);
   }

@@ -1,11 +1,13 @@
 // Float32 GEMM on the WebAssembly SIMD kernel: JavaScript packs strided operands into the
-// kernel's memory block by block; the kernel multiplies; JavaScript adds the tiles into C.
-import { packA, packB, type MatrixView } from "../kernels/gemm.js";
+// kernel's memory block by block; the kernel multiplies and accumulates C in its own memory over
+// the whole depth; JavaScript then stores each finished block of C once.
+import type { MatrixView } from "../kernels/gemm.js";
 import { compileGemmKernel, MR, NR, type GemmKernel } from "./gemmKernel.js";
 
 const KC = 256; // depth of a block: an A panel (4×KC) and a B panel (KC×8) stay in L1
 const MC = 128; // rows of A per block
 const NC = 512; // columns of B per block: the packed B block (KC×NC) stays in L2
+const ROWS = 1024; // rows of C kept in the kernel's memory at once (ROWS×NC floats)
 
 /** The most columns (or depth) one packing call covers: packers may size scratch by it. */
 export const BLOCK_COLUMNS = Math.max(NC, KC);
@@ -19,7 +21,7 @@ let kernel: GemmKernel | null | undefined;
 const A_AT = 0;
 const B_AT = A_AT + MC * KC * 4;
 const C_AT = B_AT + NC * KC * 4;
-const BYTES = C_AT + MC * NC * 4;
+const BYTES = C_AT + ROWS * NC * 4;
 
 function ready(): GemmKernel | null {
   if (kernel === undefined) {
@@ -45,13 +47,15 @@ export function simdAvailable(): boolean {
 export type PackA = (mem: Float32Array, at: number, i0: number, mc: number, p0: number, kc: number) => void;
 /** Writes rows p0…p0+kc of B, columns j0…j0+nc, as NR-column panels (zero-padded) from `at`. */
 export type PackB = (mem: Float32Array, at: number, p0: number, kc: number, j0: number, nc: number) => void;
-/** Takes a computed tile (rows i0…, columns j0…, row stride ldt) into C, adding when `add`. */
-export type Store = (mem: Float32Array, at: number, ldt: number, i0: number, mc: number, j0: number, nc: number, add: boolean) => void;
+/** Takes a finished block of C (rows i0…i0+mc, columns j0…j0+nc, row stride ldt, from `at`). */
+export type Store = (mem: Float32Array, at: number, ldt: number, i0: number, mc: number, j0: number, nc: number) => void;
 
 /**
  * The blocked GEMM loop around the SIMD kernel, for any operand layout: the caller packs A and B
- * and stores the tiles, so a convolution can pack straight from its input (im2col on the fly)
- * and scatter straight into its output. `add` is false only for the first depth block.
+ * and stores the finished blocks of C, so a convolution can pack straight from its input (im2col
+ * on the fly) and scatter straight into its output. The loops run as in Goto's GEMM: a column
+ * block, then depth blocks (B packed once each), then row blocks of A; C accumulates in the
+ * kernel's memory until its column block is done.
  * Columns `from`…`to` alone are computed, in blocks starting at `from` (a thread's share); a
  * caller splitting work between threads starts shares at multiples of {@link BLOCK_COLUMNS_ALIGN}
  * (or always uses the same ranges) so that every share sums in the order one thread would.
@@ -60,18 +64,71 @@ export function blockedGemm(m: number, n: number, k: number, packA: PackA, packB
   const kern = ready()!;
   if (m === 0 || to <= from || k === 0) return;
   const mem = new Float32Array(kern.memory.buffer);
-  for (let i0 = 0; i0 < m; i0 += MC) {
-    const mc = Math.min(MC, m - i0);
-    const mcPad = roundUp(mc, MR);
-    for (let p0 = 0; p0 < k; p0 += KC) {
-      const kc = Math.min(KC, k - p0);
-      packA(mem, A_AT / 4, i0, mc, p0, kc);
-      for (let j0 = from; j0 < to; j0 += NC) {
-        const nc = Math.min(NC, to - j0);
-        const ncPad = roundUp(nc, NR);
+  for (let r0 = 0; r0 < m; r0 += ROWS) {
+    const rows = Math.min(ROWS, m - r0);
+    for (let j0 = from; j0 < to; j0 += NC) {
+      const nc = Math.min(NC, to - j0);
+      const ncPad = roundUp(nc, NR);
+      for (let p0 = 0; p0 < k; p0 += KC) {
+        const kc = Math.min(KC, k - p0);
         packB(mem, B_AT / 4, p0, kc, j0, nc);
-        kern.block(A_AT, B_AT, C_AT, mcPad, ncPad, kc, ncPad * 4);
-        store(mem, C_AT / 4, ncPad, i0, mc, j0, nc, p0 > 0);
+        for (let i0 = 0; i0 < rows; i0 += MC) {
+          const mc = Math.min(MC, rows - i0);
+          packA(mem, A_AT / 4, r0 + i0, mc, p0, kc);
+          kern.block(A_AT, B_AT, C_AT + i0 * ncPad * 4, roundUp(mc, MR), ncPad, kc, ncPad * 4, p0 > 0 ? 1 : 0);
+        }
+      }
+      store(mem, C_AT / 4, ncPad, r0, rows, j0, nc);
+    }
+  }
+}
+
+/**
+ * Packs A[i0:i0+mc, p0:p0+kc] as MR-row panels (zero-padded) from `at`; float32 only, so that
+ * the engine compiles one monomorphic copy loop (full panels without bounds checks).
+ */
+function packRowsF32(mem: Float32Array, at: number, a: Float32Array, offset: number, rs: number, cs: number, i0: number, mc: number, p0: number, kc: number): void {
+  let w = at;
+  for (let ip = 0; ip < mc; ip += MR) {
+    const base = offset + (i0 + ip) * rs + p0 * cs;
+    if (ip + MR <= mc) {
+      for (let p = 0; p < kc; p++) {
+        const col = base + p * cs;
+        mem[w] = a[col];
+        mem[w + 1] = a[col + rs];
+        mem[w + 2] = a[col + 2 * rs];
+        mem[w + 3] = a[col + 3 * rs];
+        w += MR;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        for (let r = 0; r < MR; r++) mem[w++] = ip + r < mc ? a[base + p * cs + r * rs] : 0;
+      }
+    }
+  }
+}
+
+/** Packs B[p0:p0+kc, j0:j0+nc] as NR-column panels (zero-padded) from `at`; float32 only. */
+function packColumnsF32(mem: Float32Array, at: number, b: Float32Array, offset: number, rs: number, cs: number, p0: number, kc: number, j0: number, nc: number): void {
+  let w = at;
+  for (let jp = 0; jp < nc; jp += NR) {
+    const base = offset + p0 * rs + (j0 + jp) * cs;
+    if (jp + NR <= nc && cs === 1) {
+      for (let p = 0; p < kc; p++) {
+        const row = base + p * rs;
+        mem[w] = b[row];
+        mem[w + 1] = b[row + 1];
+        mem[w + 2] = b[row + 2];
+        mem[w + 3] = b[row + 3];
+        mem[w + 4] = b[row + 4];
+        mem[w + 5] = b[row + 5];
+        mem[w + 6] = b[row + 6];
+        mem[w + 7] = b[row + 7];
+        w += NR;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        for (let c = 0; c < NR; c++) mem[w++] = jp + c < nc ? b[base + p * rs + c * cs] : 0;
       }
     }
   }
@@ -90,13 +147,13 @@ export function gemmF32(
     return;
   }
   blockedGemm(m, n, k,
-    (mem, at, i0, mc, p0, kc) => packA(mem, at, a, i0, mc, p0, kc, MR),
-    (mem, at, p0, kc, j0, nc) => packB(mem, at, b, p0, kc, j0, nc, NR),
-    (mem, at, ldt, i0, mc, j0, nc, add) => {
+    (mem, at, i0, mc, p0, kc) => packRowsF32(mem, at, a.data as Float32Array, a.offset, a.rowStride, a.colStride, i0, mc, p0, kc),
+    (mem, at, p0, kc, j0, nc) => packColumnsF32(mem, at, b.data as Float32Array, b.offset, b.rowStride, b.colStride, p0, kc, j0, nc),
+    (mem, at, ldt, i0, mc, j0, nc) => {
       for (let i = 0; i < mc; i++) {
         const src = at + i * ldt;
         const dst = cOffset + (i0 + i) * ldc + j0;
-        if (add || accumulate) for (let j = 0; j < nc; j++) c[dst + j] += mem[src + j];
+        if (accumulate) for (let j = 0; j < nc; j++) c[dst + j] += mem[src + j];
         else for (let j = 0; j < nc; j++) c[dst + j] = mem[src + j];
       }
     }, from, to);

@@ -8,38 +8,52 @@ export const MR = 4;
 export const NR = 8;
 
 /**
- * Emits `block(a, b, c, mc, nc, kc, ldc)` (byte addresses; mc and nc multiples of MR and NR, all
- * positive): for every 4×8 tile, Σₚ A[i, p]·B[p, j] over kc with A packed as kc-long panels of 4
- * rows and B as kc-long panels of 8 columns; each tile is stored into C with row stride ldc bytes.
+ * Emits `block(a, b, c, mc, nc, kc, ldc, accumulate)` (byte addresses; mc and nc multiples of MR
+ * and NR, all positive): for every 4×8 tile, Σₚ A[i, p]·B[p, j] over kc with A packed as kc-long
+ * panels of 4 rows and B as kc-long panels of 8 columns; each tile is stored into C with row
+ * stride ldc bytes, added to what C holds when `accumulate` is non-zero (so C can stay in the
+ * kernel's memory across depth blocks). The depth loop is unrolled by two.
  */
 function blockKernel(): Code {
-  const c = new Code([I32, I32, I32, I32, I32, I32, I32]);
-  const [A, B, C, MC, NC, KC, LDC] = [0, 1, 2, 3, 4, 5, 6];
-  const [i, j, p, pa, pb, out] = [I32, I32, I32, I32, I32, I32].map((t) => c.local(t));
-  const acc = Array.from({ length: 8 }, () => c.local(V128));
+  const c = new Code([I32, I32, I32, I32, I32, I32, I32, I32]);
+  const [A, B, C, MC, NC, KC, LDC, ACCUMULATE] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [i, j, p, pa, pb, out, pairs] = [I32, I32, I32, I32, I32, I32, I32].map((t) => c.local(t));
+  const acc = Array.from({ length: 2 * MR }, () => c.local(V128));
   const [b0, b1, a] = [c.local(V128), c.local(V128), c.local(V128)];
+  /** One step of the depth: the A column at `pa + aAt`, the B row at `pb + bAt` (bytes). */
+  const step = (aAt: number, bAt: number) => {
+    c.get(pb).load(bAt).set(b0);
+    c.get(pb).load(bAt + 16).set(b1);
+    for (let r = 0; r < MR; r++) {
+      c.get(pa).loadSplat(aAt + 4 * r).set(a);
+      c.get(acc[2 * r]).get(a).get(b0).f32x4Mul().f32x4Add().set(acc[2 * r]);
+      c.get(acc[2 * r + 1]).get(a).get(b1).f32x4Mul().f32x4Add().set(acc[2 * r + 1]);
+    }
+  };
+  c.get(KC).i32(-2).and().set(pairs);
   c.i32(0).set(i);
   c.loop(i, MR, MC, () => {
     c.i32(0).set(j);
     c.loop(j, NR, NC, () => {
-      for (const r of acc) c.zero().set(r);
+      // out = C + i·ldc + j·4
+      c.get(C).get(i).get(LDC).mul().add().get(j).i32(4).mul().add().set(out);
+      c.get(ACCUMULATE).ifElse(() => {
+        for (let r = 0; r < MR; r++) {
+          c.get(out).get(LDC).i32(r).mul().add().load(0).set(acc[2 * r]);
+          c.get(out).get(LDC).i32(r).mul().add().load(16).set(acc[2 * r + 1]);
+        }
+      }, () => {
+        for (const r of acc) c.zero().set(r);
+      });
       // pa = A + i·kc·4 bytes; pb = B + j·kc·4 bytes (panels are MR and NR wide)
       c.get(A).get(i).get(KC).mul().i32(4).mul().add().set(pa);
       c.get(B).get(j).get(KC).mul().i32(4).mul().add().set(pb);
       c.i32(0).set(p);
       c.loop(p, 1, KC, () => {
-        c.get(pb).load(0).set(b0);
-        c.get(pb).load(16).set(b1);
-        for (let r = 0; r < MR; r++) {
-          c.get(pa).loadSplat(4 * r).set(a);
-          c.get(acc[2 * r]).get(a).get(b0).f32x4Mul().f32x4Add().set(acc[2 * r]);
-          c.get(acc[2 * r + 1]).get(a).get(b1).f32x4Mul().f32x4Add().set(acc[2 * r + 1]);
-        }
+        step(0, 0);
         c.get(pa).i32(4 * MR).add().set(pa);
         c.get(pb).i32(4 * NR).add().set(pb);
       });
-      // out = C + i·ldc + j·4
-      c.get(C).get(i).get(LDC).mul().add().get(j).i32(4).mul().add().set(out);
       for (let r = 0; r < MR; r++) {
         c.get(out).get(acc[2 * r]).store(0);
         c.get(out).get(acc[2 * r + 1]).store(16);
@@ -53,7 +67,7 @@ function blockKernel(): Code {
 /** The compiled kernel and the memory it works in. */
 export interface GemmKernel {
   memory: WebAssembly.Memory;
-  block: (a: number, b: number, c: number, mc: number, nc: number, kc: number, ldc: number) => void;
+  block: (a: number, b: number, c: number, mc: number, nc: number, kc: number, ldc: number, accumulate: number) => void;
 }
 
 /**
