@@ -114,16 +114,33 @@ export function conv2dF32(x: TypedArray, w: TypedArray, y: TypedArray, g: ConvGe
         const sx = p.stride[1];
         for (let jp = 0; jp < nc; jp += NR) {
           const end = Math.min(jp + NR, nc);
-          const whole = cols.runLength(jp, end) === end - jp; // the panel lies in one output row
+          const count = end - jp;
+          const whole = cols.runLength(jp, end) === count; // the panel lies in one output row
+          const top = cols.top[jp];
+          const left = cols.left[jp];
+          const base = cols.base[jp];
           for (let t = 0; t < kr; t++) {
-            const [ch, dy, dx] = [taps.channel[t], taps.dy[t], taps.dx[t]];
-            const iy = cols.top[jp] + dy;
-            const ix = cols.left[jp] + dx;
-            if (whole && iy >= 0 && iy < g.h && ix >= 0 && ix + (end - jp - 1) * sx < g.w) {
-              const from = cols.base[jp] + ch + iy * g.w + ix;
-              for (let q = 0; q < end - jp; q++) mem[k++] = x[from + q * sx];
+            const iy = top + taps.dy[t];
+            const ix = left + taps.dx[t];
+            if (whole && count === NR && sx === 1 && iy >= 0 && iy < g.h && ix >= 0 && ix + NR - 1 < g.w) {
+              // the common case: eight neighbouring pixels of one input row
+              const from = base + taps.channel[t] + iy * g.w + ix;
+              mem[k] = x[from];
+              mem[k + 1] = x[from + 1];
+              mem[k + 2] = x[from + 2];
+              mem[k + 3] = x[from + 3];
+              mem[k + 4] = x[from + 4];
+              mem[k + 5] = x[from + 5];
+              mem[k + 6] = x[from + 6];
+              mem[k + 7] = x[from + 7];
+              k += NR;
+              continue;
+            }
+            if (whole && iy >= 0 && iy < g.h && ix >= 0 && ix + (count - 1) * sx < g.w) {
+              const from = base + taps.channel[t] + iy * g.w + ix;
+              for (let q = 0; q < count; q++) mem[k++] = x[from + q * sx];
             } else {
-              for (let q = jp; q < end; q++) mem[k++] = sample(x, g, cols, q, ch, dy, dx);
+              for (let q = jp; q < end; q++) mem[k++] = sample(x, g, cols, q, taps.channel[t], taps.dy[t], taps.dx[t]);
             }
             for (let q = end; q < jp + NR; q++) mem[k++] = 0;
           }
@@ -157,8 +174,17 @@ export function conv2dBackwardInputF32(dy: TypedArray, w: TypedArray, dx: TypedA
           cols.fill(g, p, group, j0, nc);
           let k = at;
           for (let jp = 0; jp < nc; jp += NR) {
+            // a full panel of neighbouring output pixels reads eight neighbouring gradients per channel
+            const contiguous = jp + NR <= nc && cols.out[jp + NR - 1] === cols.out[jp] + NR - 1;
+            const first = cols.out[jp];
             for (let o = o0; o < o0 + ko; o++) {
-              for (let q = jp; q < jp + NR; q++) mem[k++] = q < nc ? dy[cols.out[q] + o * plane] : 0;
+              if (contiguous) {
+                const from = first + o * plane;
+                for (let q = 0; q < NR; q++) mem[k + q] = dy[from + q];
+                k += NR;
+              } else {
+                for (let q = jp; q < jp + NR; q++) mem[k++] = q < nc ? dy[cols.out[q] + o * plane] : 0;
+              }
             }
           }
         },
@@ -190,6 +216,7 @@ export function conv2dBackwardInputF32(dy: TypedArray, w: TypedArray, dx: TypedA
 /** Splits between threads over the kernel taps (columns of dW), `from`…`to` of g.rows. */
 export function conv2dBackwardWeightF32(x: TypedArray, dy: TypedArray, dw: TypedArray, g: ConvGeometry, p: Conv2dParams, from = 0, to = g.rows): void {
   const cols = new Columns(BLOCK_COLUMNS);
+  const [reads, firsts, lasts] = [new Int32Array(NR), new Int32Array(NR), new Int32Array(NR)];
   const taps = new Taps(BLOCK_COLUMNS);
   const plane = g.ho * g.wo;
   for (let group = 0; group < p.groups; group++) {
@@ -206,27 +233,52 @@ export function conv2dBackwardWeightF32(x: TypedArray, dy: TypedArray, dw: Typed
       (mem, at, j0, kc, r0, nr) => {
         cols.fill(g, p, group, j0, kc);
         taps.fill(g, p, r0, nr);
+        const sx = p.stride[1];
         for (let rp = 0; rp < nr; rp += NR) {
           const panel = at + (rp / NR) * kc * NR;
-          for (let t = 0; t < NR; t++) {
-            if (rp + t >= nr) {
-              for (let j = 0; j < kc; j++) mem[panel + j * NR + t] = 0;
-              continue;
+          const width = Math.min(NR, nr - rp);
+          for (let j = 0; j < kc;) {
+            const run = cols.runLength(j, kc);
+            // per tap of the panel: where the run reads, and which of its columns land inside
+            let lo = 0;
+            let hi = run;
+            for (let t = 0; t < NR; t++) {
+              if (t >= width) {
+                reads[t] = 0;
+                firsts[t] = run;
+                lasts[t] = run;
+                continue;
+              }
+              const iy = cols.top[j] + taps.dy[rp + t];
+              const ix0 = cols.left[j] + taps.dx[rp + t];
+              const inside = iy >= 0 && iy < g.h;
+              const first = inside ? (ix0 >= 0 ? 0 : Math.min(run, Math.ceil(-ix0 / sx))) : run;
+              firsts[t] = first;
+              lasts[t] = inside ? Math.max(first, Math.min(run, Math.floor((g.w - 1 - ix0) / sx) + 1)) : run;
+              reads[t] = cols.base[j] + taps.channel[rp + t] + iy * g.w + ix0;
+              lo = Math.max(lo, firsts[t]);
+              hi = Math.min(hi, lasts[t]);
             }
-            const [ch, ddy, ddx] = [taps.channel[rp + t], taps.dy[rp + t], taps.dx[rp + t]];
-            for (let j = 0; j < kc;) {
-              const run = cols.runLength(j, kc);
-              const iy = cols.top[j] + ddy;
-              const ix0 = cols.left[j] + ddx;
-              const sx = p.stride[1];
-              const first = iy < 0 || iy >= g.h ? run : ix0 >= 0 ? 0 : Math.min(run, Math.ceil(-ix0 / sx));
-              const last = iy < 0 || iy >= g.h ? run : Math.max(first, Math.min(run, Math.floor((g.w - 1 - ix0) / sx) + 1));
-              const from = cols.base[j] + ch + iy * g.w + ix0;
-              for (let q = 0; q < first; q++) mem[panel + (j + q) * NR + t] = 0;
-              for (let q = first; q < last; q++) mem[panel + (j + q) * NR + t] = x[from + q * sx];
-              for (let q = last; q < run; q++) mem[panel + (j + q) * NR + t] = 0;
-              j += run;
+            // columns written whole, eight taps at a time; the edges tap by tap
+            const f0 = reads[0], f1 = reads[1], f2 = reads[2], f3 = reads[3];
+            const f4 = reads[4], f5 = reads[5], f6 = reads[6], f7 = reads[7];
+            for (let q = 0; q < run; q++) {
+              const o = panel + (j + q) * NR;
+              const d = q * sx;
+              if (q >= lo && q < hi) {
+                mem[o] = x[f0 + d];
+                mem[o + 1] = x[f1 + d];
+                mem[o + 2] = x[f2 + d];
+                mem[o + 3] = x[f3 + d];
+                mem[o + 4] = x[f4 + d];
+                mem[o + 5] = x[f5 + d];
+                mem[o + 6] = x[f6 + d];
+                mem[o + 7] = x[f7 + d];
+              } else {
+                for (let t = 0; t < NR; t++) mem[o + t] = q >= firsts[t] && q < lasts[t] ? x[reads[t] + d] : 0;
+              }
             }
+            j += run;
           }
         }
       },
