@@ -1,6 +1,6 @@
 // A 3×3 convolution (padding 1) at batch 128 on 32×32 inputs, 3→64 and 64→64 channels, forward
 // and forward+backward (input and weight gradients): milliseconds per call of @sam/cpu (and
-// @sam/webgpu) beside PyTorch, whose time is the ratio's base.
+// @sam/webgpu) beside TensorFlow.js (in its NHWC layout) and PyTorch, whose time is the ratio's base.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -8,6 +8,7 @@ import { cpu } from "@sam/cpu";
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, Generator, randn, setBackend, tidy, type Tensor } from "@sam/tensor";
 import { benchGpu } from "./gpu.js";
 import { medianSeconds, medianSecondsAsync, report, type Result } from "./report.js";
+import { tfjsResults } from "./tfjs.js";
 
 const BATCH = 128;
 const SIZE = 32;
@@ -75,9 +76,10 @@ export async function convBench(threads = 1, webgpu = false): Promise<void> {
       c.free();
     }
   }
+  results.push(...tfjsResults("conv", RUNS, [String(BATCH), String(SIZE), ...CHANNELS.map(([a, b]) => `${a}:${b}`)], (_c, seconds) => seconds * 1e3, "ms"));
   const anchor = torchResults(threads);
   if (typeof anchor === "string") console.log(`anchor: ${anchor}`);
   else results.push(...anchor);
-  report(`conv2d 3×3, batch ${BATCH}, ${SIZE}×${SIZE}, float32, median of ${RUNS} runs (ms; ratio is time over PyTorch's)`, results,
+  report(`conv2d 3×3, batch ${BATCH}, ${SIZE}×${SIZE}, float32, median of ${RUNS} runs (tfjs-cpu: one) in ms; ratio is time over PyTorch's`, results,
     typeof anchor === "string" ? undefined : "pytorch");
 }

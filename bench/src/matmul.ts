@@ -1,5 +1,5 @@
 // Matrix-multiply throughput in GFLOP/s at 256, 512 and 1024: @sam/cpu (and @sam/webgpu) beside
-// PyTorch when present.
+// TensorFlow.js's CPU and WebAssembly backends, and PyTorch when present.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -7,6 +7,7 @@ import { cpu } from "@sam/cpu";
 import { Generator, rand, setBackend } from "@sam/tensor";
 import { benchGpu } from "./gpu.js";
 import { medianSeconds, medianSecondsAsync, report, type Result } from "./report.js";
+import { tfjsResults } from "./tfjs.js";
 
 const SIZES = [256, 512, 1024];
 const RUNS = 5;
@@ -62,6 +63,7 @@ export async function matmulBench(threads = 1, webgpu = false): Promise<void> {
       b.dispose();
     }
   }
+  results.push(...tfjsResults("matmul", RUNS, SIZES.map(String), (c, seconds) => gflops(Number(c), seconds), "GFLOP/s"));
   const anchor = torchResults(threads);
   if (typeof anchor === "string") console.log(`anchor: ${anchor}`);
   else results.push(...anchor);
