@@ -1,4 +1,5 @@
 // The CPU backend: shared typed-array storage and the reference kernel table.
+import { availableParallelism } from "node:os";
 import { bytesPerElement, check, type Backend, type DataHandle, type DType, type TypedArray } from "@sam/tensor";
 import { useThreads } from "./threads/current.js";
 import { kernels } from "./kernels/index.js";
@@ -23,8 +24,9 @@ function sizeClass(bytes: number): number {
 /** Options of the CPU backend. */
 export interface CpuOptions {
   /**
-   * Threads for the heavy float32 kernels (the convolutions): the calling thread and threads − 1
-   * workers over the same shared storage. Results are the same for any count. Default 1.
+   * Threads for the heavy float32 kernels (matmul and the convolutions): the calling thread and
+   * threads − 1 workers over the same shared storage. Results are the same for any count.
+   * Default: the number of cores.
    */
   threads?: number;
 }
@@ -38,7 +40,7 @@ export interface CpuOptions {
  * tensor([1, 2, 3]).dataSync(); // Float32Array [1, 2, 3]
  */
 export function cpu(opts: CpuOptions = {}): Backend {
-  const threads = opts.threads ?? 1;
+  const threads = opts.threads ?? availableParallelism();
   check(Number.isInteger(threads) && threads >= 1, "cpu", () => `threads must be a positive integer, got ${threads}`);
   useThreads(threads);
   const pool = new Map<number, SharedArrayBuffer[]>(); // free buffers by size class

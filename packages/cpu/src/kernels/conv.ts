@@ -4,7 +4,7 @@ import type { BackendTensor, Conv2dParams, DType, Kernel } from "@sam/tensor";
 import { gemm } from "./gemm.js";
 import { convColumns } from "../wasm/convF32.js";
 import { BLOCK_COLUMNS_ALIGN, simdAvailable } from "../wasm/gemmF32.js";
-import { currentPool } from "../threads/current.js";
+import { currentPool, poolFor } from "../threads/current.js";
 import { splitColumns } from "../threads/pool.js";
 import { runTask, share, type ConvTask } from "../threads/tasks.js";
 import { dataOf } from "./storage.js";
@@ -89,8 +89,8 @@ function threaded(
   op: ConvTask["op"], a: BackendTensor, b: BackendTensor, out: BackendTensor, g: Geometry, p: Conv2dParams, columns: number,
   align = BLOCK_COLUMNS_ALIGN,
 ): void {
-  const pool = currentPool();
-  const ranges = splitColumns(columns, pool?.threads ?? 1, align);
+  const pool = poolFor(2 * g.n * g.ho * g.wo * g.o * g.rows); // the same for all three primitives
+  const ranges = splitColumns(columns, currentPool()?.threads ?? 1, align);
   const [sa, sb, so] = [share(dataOf(a), a.dtype), share(dataOf(b), b.dtype), share(dataOf(out), out.dtype)];
   const tasks = ranges.map(([from, to]): ConvTask => ({ op, a: sa, b: sb, out: so, geometry: g, params: p, from, to }));
   if (pool && tasks.length > 1) pool.run(tasks);

@@ -1,7 +1,7 @@
 // Batched matrix product with broadcast batch axes: float32 on the SIMD GEMM, split between the
 // threads at column-block boundaries; otherwise one reference GEMM per batch entry.
 import { broadcastStrides, type Kernel } from "@sam/tensor";
-import { currentPool } from "../threads/current.js";
+import { currentPool, poolFor } from "../threads/current.js";
 import { splitColumns } from "../threads/pool.js";
 import { runTask, share, type MatmulTask } from "../threads/tasks.js";
 import { BLOCK_COLUMNS_ALIGN, simdAvailable } from "../wasm/gemmF32.js";
@@ -22,9 +22,9 @@ export const matmul: Kernel<"matmul"> = ([x, y], out) => {
   const aOffsets = Array.from({ length: count }, (_, i) => (ax ? ax[i] : i * m * k));
   const bOffsets = Array.from({ length: count }, (_, i) => (by ? by[i] : i * k * n));
   if (out.dtype === "float32" && simdAvailable()) {
-    const pool = currentPool();
+    const pool = poolFor(2 * count * m * n * k);
     const [a, b, c] = [share(dataOf(x), x.dtype), share(dataOf(y), y.dtype), share(dataOf(out), out.dtype)];
-    const threads = pool?.threads ?? 1;
+    const threads = currentPool()?.threads ?? 1;
     const columns = splitColumns(n, threads, BLOCK_COLUMNS_ALIGN);
     // too few column blocks to share: split the rows instead (each row's sums are unchanged either way)
     const rows = columns.length < threads && m >= 8 ? splitColumns(m, threads, 4) : [[0, m] as [number, number]];
