@@ -1,6 +1,8 @@
-// The page: trains a small CNN with SAM on WebGPU, plots the loss after every step and, when the
-// address asks for it (`?report=/path`), posts the losses back to the server that served it.
-import { setBackend } from "@sam/tensor";
+// The page: trains a small CNN with SAM on WebGPU (or on the CPU backend with `?device=cpu`), plots
+// the loss after every step and, when the address asks for it (`?report=/path`), posts the losses
+// back to the server that served it.
+import { cpu } from "@sam/cpu";
+import { setBackend, type Backend } from "@sam/tensor";
 import { webgpu } from "@sam/webgpu";
 import { trainSteps } from "./training.js";
 
@@ -20,18 +22,25 @@ async function report(body: unknown): Promise<void> {
   if (to) await fetch(to, { method: "POST", body: JSON.stringify(body) });
 }
 
-async function main(): Promise<void> {
+/** The backend the address asks for, and what to call it. */
+async function backend(): Promise<{ backend: Backend; on: string }> {
+  if (new URLSearchParams(location.search).get("device") === "cpu") return { backend: cpu(), on: "the CPU (WebAssembly)" };
   const gpu = await webgpu();
-  setBackend(gpu);
-  status.textContent = `training on ${gpu.adapter}`;
+  return { backend: gpu, on: gpu.adapter };
+}
+
+async function main(): Promise<void> {
+  const { backend: chosen, on } = await backend();
+  setBackend(chosen);
+  status.textContent = `training on ${on}`;
   const losses: number[] = [];
   for await (const loss of trainSteps(STEPS)) {
     losses.push(loss);
     log.textContent += `step ${losses.length}: loss ${loss.toFixed(4)}\n`;
     draw(losses);
   }
-  status.textContent = `done: loss ${losses[0].toFixed(3)} → ${losses[losses.length - 1].toFixed(3)} on ${gpu.adapter}`;
-  await report({ adapter: gpu.adapter, losses });
+  status.textContent = `done: loss ${losses[0].toFixed(3)} → ${losses[losses.length - 1].toFixed(3)} on ${on}`;
+  await report({ device: on, losses });
 }
 
 main().catch(async (e: unknown) => {

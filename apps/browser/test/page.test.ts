@@ -13,10 +13,10 @@ const found = spawnSync(CHROMIUM, ["--version"], { encoding: "utf8" }).status ==
 if (!found && process.env.SAM_REQUIRE_WEBGPU === "1") throw new Error(`SAM_REQUIRE_WEBGPU=1 but ${CHROMIUM} was not found`);
 if (!found) console.warn(`\n*** browser page test SKIPPED: ${CHROMIUM} not found (apt-get install chromium) ***\n`);
 
-interface Report { adapter?: string; losses?: number[]; error?: string }
+interface Report { device?: string; losses?: number[]; error?: string }
 
 /** Opens the page in headless Chromium and resolves with what it posts. */
-async function openPage(): Promise<Report> {
+async function openPage(query = ""): Promise<Report> {
   const profile = mkdtempSync(join(tmpdir(), "sam-chromium-"));
   let resolveReport: (r: Report) => void = () => {};
   const reported = new Promise<Report>((resolve) => (resolveReport = resolve));
@@ -25,7 +25,7 @@ async function openPage(): Promise<Report> {
   const chrome = spawn(CHROMIUM, [
     "--headless=new", "--no-sandbox", "--disable-gpu-sandbox", `--user-data-dir=${profile}`,
     "--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-vulkan=swiftshader", "--use-webgpu-adapter=swiftshader",
-    `http://127.0.0.1:${port}/?report=/report`,
+    `http://127.0.0.1:${port}/?report=/report${query}`,
   ], { stdio: "ignore" });
   const exit = new Promise<number | null>((resolve) => chrome.on("exit", resolve));
   const early = exit.then((code): Report => ({ error: `chromium exited (${code}) before the page reported` }));
@@ -39,11 +39,14 @@ async function openPage(): Promise<Report> {
   }
 }
 
-describe.runIf(found)("the browser page", () => {
-  it("trains with SAM on WebGPU and the loss goes down", async () => {
-    const r = await openPage();
+describe.runIf(found).each([
+  ["WebGPU", "", /swiftshader/i],
+  ["the CPU backend's WebAssembly kernels", "&device=cpu", /CPU/],
+])("the browser page on %s", (_name, query, device) => {
+  it("trains with SAM and the loss goes down", async () => {
+    const r = await openPage(query);
     expect(r.error).toBeUndefined();
-    expect(r.adapter).toMatch(/\S/);
+    expect(r.device).toMatch(device);
     const losses = r.losses ?? [];
     expect(losses).toHaveLength(12);
     expect(losses.every(Number.isFinite)).toBe(true);

@@ -1,7 +1,6 @@
 // The CPU backend: shared typed-array storage and the reference kernel table.
-import { availableParallelism } from "node:os";
 import { bytesPerElement, check, type Backend, type DataHandle, type DType, type TypedArray } from "@sam/tensor";
-import { useThreads } from "./threads/current.js";
+import { currentPool, setPool, type Pool } from "./threads/current.js";
 import { kernels } from "./kernels/index.js";
 import { handleData, viewOf } from "./kernels/storage.js";
 
@@ -21,6 +20,9 @@ function sizeClass(bytes: number): number {
   return Math.ceil(bytes / step) * step;
 }
 
+/** Storage that threads can share where the environment allows it (a browser page must be cross-origin isolated). */
+const Buffer: new (bytes: number) => ArrayBufferLike = typeof SharedArrayBuffer === "function" ? SharedArrayBuffer : ArrayBuffer;
+
 /** Options of the CPU backend. */
 export interface CpuOptions {
   /**
@@ -32,25 +34,21 @@ export interface CpuOptions {
 }
 
 /**
- * Creates the CPU backend. Reads are synchronous underneath, so `dataSync()` works on it.
- * @example
- * import { setBackend, tensor } from "@sam/tensor";
- * import { cpu } from "@sam/cpu";
- * setBackend(cpu());
- * tensor([1, 2, 3]).dataSync(); // Float32Array [1, 2, 3]
+ * Creates the CPU backend on `threads` threads; `startPool` starts the workers (null where the
+ * environment has none, and then only one thread is allowed).
  */
-export function cpu(opts: CpuOptions = {}): Backend {
-  const threads = opts.threads ?? availableParallelism();
+export function createCpu(threads: number, startPool: ((threads: number) => Pool) | null): Backend {
   check(Number.isInteger(threads) && threads >= 1, "cpu", () => `threads must be a positive integer, got ${threads}`);
-  useThreads(threads);
-  const pool = new Map<number, SharedArrayBuffer[]>(); // free buffers by size class
+  check(threads === 1 || startPool !== null, "cpu", () => `${threads} threads need worker threads, which this environment does not offer; use threads: 1`);
+  if ((currentPool()?.threads ?? 1) !== threads) setPool(threads > 1 ? startPool!(threads) : null);
+  const pool = new Map<number, ArrayBufferLike[]>(); // free buffers by size class
   let pooled = 0;
   return {
     name: "cpu",
     alloc(dtype: DType, size: number) {
       const bytes = sizeClass(size * bytesPerElement(dtype));
       const reused = pool.get(bytes)?.pop();
-      if (!reused) return viewOf(dtype, size, new SharedArrayBuffer(bytes));
+      if (!reused) return viewOf(dtype, size, new Buffer(bytes));
       pooled -= bytes;
       const handle = viewOf(dtype, size, reused);
       handle.data.fill(0);
@@ -62,7 +60,7 @@ export function cpu(opts: CpuOptions = {}): Backend {
     read: async (handle: DataHandle) => handleData(handle).slice(),
     readSync: (handle: DataHandle) => handleData(handle).slice(),
     free(handle: DataHandle) {
-      const buffer = handleData(handle).buffer as SharedArrayBuffer;
+      const buffer = handleData(handle).buffer;
       if (pooled + buffer.byteLength > POOL_BYTES) return;
       const list = pool.get(buffer.byteLength) ?? [];
       list.push(buffer);

@@ -1,4 +1,5 @@
-// @sam/cpu: the CPU backend.
-export { cpu, type CpuOptions } from "./backend.js";
+// @sam/cpu in Node: the CPU backend (browsers get browser.ts through the "browser" export condition).
+export { type CpuOptions } from "./backend.js";
+export { cpu } from "./node.js";
 export { gemm, type MatrixView } from "./kernels/gemm.js";
 export { gemmF32, simdAvailable } from "./wasm/gemmF32.js";

@@ -5,7 +5,7 @@ import { gemm } from "./gemm.js";
 import { convColumns } from "../wasm/convF32.js";
 import { BLOCK_COLUMNS_ALIGN, simdAvailable } from "../wasm/gemmF32.js";
 import { currentPool, poolFor } from "../threads/current.js";
-import { splitColumns } from "../threads/pool.js";
+import { splitColumns } from "../threads/split.js";
 import { runTask, share, type ConvTask } from "../threads/tasks.js";
 import { dataOf } from "./storage.js";
 

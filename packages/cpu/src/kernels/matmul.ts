@@ -2,7 +2,7 @@
 // threads at column-block boundaries; otherwise one reference GEMM per batch entry.
 import { broadcastStrides, type Kernel } from "@sam/tensor";
 import { currentPool, poolFor } from "../threads/current.js";
-import { splitColumns } from "../threads/pool.js";
+import { splitColumns } from "../threads/split.js";
 import { runTask, share, type MatmulTask } from "../threads/tasks.js";
 import { BLOCK_COLUMNS_ALIGN, simdAvailable } from "../wasm/gemmF32.js";
 import { gemm } from "./gemm.js";

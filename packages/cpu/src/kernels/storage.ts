@@ -1,4 +1,4 @@
-// CPU storage: typed arrays over SharedArrayBuffer, so worker threads can share them later.
+// CPU storage: typed arrays over SharedArrayBuffer (where the environment has it), so worker threads share them.
 import { SamError, typedArrayFor, type BackendTensor, type DataHandle, type DType, type TypedArray } from "@sam/tensor";
 
 /** The CPU's handle to a buffer: the typed array itself. */
@@ -7,7 +7,7 @@ export interface CpuHandle {
 }
 
 /** A view of `size` elements of `dtype` over `buffer` (which may be larger). */
-export function viewOf(dtype: DType, size: number, buffer: SharedArrayBuffer): CpuHandle {
+export function viewOf(dtype: DType, size: number, buffer: ArrayBufferLike): CpuHandle {
   return { data: typedArrayFor(dtype, size, buffer) };
 }
 

@@ -1,12 +1,20 @@
-// The thread pool the CPU kernels share; set by cpu({ threads }).
-import { ThreadPool } from "./pool.js";
+// The thread pool the CPU kernels share; set when a CPU backend is created. This module imports no
+// worker implementation, so the kernels load anywhere (Node's worker_threads live in pool.ts).
+import type { Task } from "./tasks.js";
 
-let pool: ThreadPool | null = null;
+/** Threads that run one task each, the first on the calling thread, and return when all are done. */
+export interface Pool {
+  /** The calling thread and the workers. */
+  readonly threads: number;
+  /** Runs tasks[0] here and the others on the workers. */
+  run(tasks: Task[]): void;
+}
 
-/** Uses `threads` threads from now on (1: no workers). */
-export function useThreads(threads: number): void {
-  if ((pool?.threads ?? 1) === threads) return;
-  pool = threads > 1 ? new ThreadPool(threads) : null;
+let pool: Pool | null = null;
+
+/** Uses `next` from now on (null: the calling thread alone). */
+export function setPool(next: Pool | null): void {
+  pool = next;
 }
 
 /**
@@ -17,11 +25,11 @@ export function useThreads(threads: number): void {
 const MIN_SHARED_FLOPS = 2 ** 21;
 
 /** The pool for a kernel of `flops` operations, or null to run it here. */
-export function poolFor(flops: number): ThreadPool | null {
+export function poolFor(flops: number): Pool | null {
   return flops >= MIN_SHARED_FLOPS ? pool : null;
 }
 
 /** The pool, or null when running on one thread. */
-export function currentPool(): ThreadPool | null {
+export function currentPool(): Pool | null {
   return pool;
 }

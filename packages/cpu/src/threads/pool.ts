@@ -2,6 +2,7 @@
 // kernel while the calling thread runs its own, then waiting for all (the only synchronisation).
 import { Worker } from "node:worker_threads";
 import { SamError } from "@sam/tensor";
+import type { Pool } from "./current.js";
 import { runTask, type Task } from "./tasks.js";
 
 // The compiled worker; run from TypeScript sources (the tests), this module finds it in dist/.
@@ -13,7 +14,7 @@ const WORKER = import.meta.url.endsWith(".ts")
  * A fixed set of worker threads. `run` splits nothing itself: it takes one task per thread,
  * runs the first here and the rest on the workers, and returns when all are done.
  */
-export class ThreadPool {
+export class ThreadPool implements Pool {
   private readonly workers: Worker[];
   private readonly counter = new Int32Array(new SharedArrayBuffer(12)); // [finished, ready, failed]
 
@@ -43,16 +44,4 @@ export class ThreadPool {
     }
     if (Atomics.exchange(this.counter, 2, 0) !== 0) throw new SamError("cpu", `a worker thread failed while running ${tasks[0].op}`);
   }
-}
-
-/**
- * Splits columns 0…n into at most `parts` ranges whose starts are multiples of `align`, so that
- * every thread sees the same column blocks a single thread would.
- */
-export function splitColumns(n: number, parts: number, align: number): [number, number][] {
-  const blocks = Math.ceil(n / align);
-  const per = Math.ceil(blocks / parts);
-  const out: [number, number][] = [];
-  for (let b = 0; b < blocks; b += per) out.push([b * align, Math.min(n, (b + per) * align)]);
-  return out;
 }
