@@ -3,7 +3,7 @@
 // training loop whose live GPU buffers stay flat.
 import { describe, expect, it } from "vitest";
 import { dispose, fromValues, gather, memory, ones, setBackend, SamError, tensor, tidy, zeros } from "@sam/tensor";
-import type { WebGpuBackend } from "@sam/webgpu";
+import { webgpu, type WebGpuBackend } from "@sam/webgpu";
 import { backends } from "./backends.js";
 import { samTraining } from "./training.js";
 
@@ -69,6 +69,25 @@ describe.runIf(gpus.length > 0).each(gpus)("$name", ({ make }) => {
     expect(gpu.stats().submissions).toBe(before + 1);
     expect(values[0]).toBeCloseTo(Array.from({ length: 300 }).reduce<number>((v) => v * 1.001 + 0.001, 1), 3);
     dispose([x, y]);
+  });
+
+  it("refuses an allocation larger than the device's largest buffer, at once", async () => {
+    await use();
+    const row = ones([1, 2 ** 15]);
+    const before = memory();
+    expect(() => row.expand([2 ** 15, 2 ** 15])).toThrow(/^webgpu\.alloc: 1073741824 elements \(4294967296 bytes\) exceed this device's largest storage buffer/);
+    expect(memory()).toEqual(before);
+    row.dispose();
+  });
+
+  it("turns a lost device into a clear error on the next op", async () => {
+    const gpu = await webgpu(); // a device of its own, destroyed here
+    setBackend(gpu);
+    const x = tensor([1, 2]);
+    gpu.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the loss is reported asynchronously
+    expect(() => x.add(1)).toThrow(/^webgpu\.alloc: the GPU device was lost \(.*\); create a new backend with webgpu\(\)$/);
+    await expect(x.data()).rejects.toThrow(/^webgpu\.read: the GPU device was lost/);
   });
 
   it("keeps live GPU buffers flat over 200 SAM steps", async () => {
