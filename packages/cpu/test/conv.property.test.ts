@@ -16,6 +16,17 @@ const geometry = fc.record({
   dilation: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 3 })), seed: fc.nat(),
 }).filter((c) => windowOutSize(c.h, c.kh, c.stride[0], c.padding[0], c.dilation[0]) > 0 && windowOutSize(c.w, c.kw, c.stride[1], c.padding[1], c.dilation[1]) > 0);
 
+// Output rows of whole 8-pixel panels read with stride 1 along x: the in-place (implicit GEMM)
+// forward path, over blocks that end mid-row, hold several images, or split an image.
+const panelled = fc.record({
+  n: fc.integer({ min: 1, max: 9 }), groups: fc.integer({ min: 1, max: 2 }), cg: fc.integer({ min: 1, max: 5 }),
+  og: fc.integer({ min: 1, max: 6 }), h: fc.integer({ min: 1, max: 30 }), wo: fc.constantFrom(8, 16, 24, 40),
+  kh: fc.integer({ min: 1, max: 3 }), kw: fc.integer({ min: 1, max: 3 }), sy: fc.integer({ min: 1, max: 2 }),
+  padding: fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 1 })),
+  dilation: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })), seed: fc.nat(),
+}).map((c) => ({ ...c, w: c.wo - 2 * c.padding[1] + c.dilation[1] * (c.kw - 1), stride: [c.sy, 1] as [number, number] }))
+  .filter((c) => c.w >= 1 && windowOutSize(c.h, c.kh, c.sy, c.padding[0], c.dilation[0]) > 0);
+
 function close(fast: Tensor, reference: Tensor, scale: number): void {
   const [a, b] = [fast.dataSync(), reference.dataSync()];
   expect(a.length).toBe(b.length);
@@ -43,20 +54,36 @@ describe("float32 convolutions (SIMD) against the float64 reference", () => {
     }), { numRuns: 60 });
   });
 
+  it("the in-place forward path agrees too", () => {
+    fc.assert(fc.property(panelled, (c) => {
+      tidy(() => {
+        const g = new Generator(c.seed);
+        const opts = { stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups };
+        const x = randn([c.n, c.cg * c.groups, c.h, c.w], { generator: g });
+        const w = randn([c.og * c.groups, c.cg, c.kh, c.kw], { generator: g });
+        const y = conv2d(x, w, opts);
+        expect(y.shape[3] % 8).toBe(0);
+        close(y, conv2d(x.cast("float64"), w.cast("float64"), opts), Math.sqrt(c.cg * c.kh * c.kw) * 4);
+      });
+    }), { numRuns: 60 });
+  });
+
   it("give bit-identical results on one thread and on two", () => {
     const results = [1, 2].map((threads) => {
       setBackend(cpu({ threads }));
       return tidy(() => {
         const g = new Generator(7);
-        const x = randn([5, 6, 17, 19], { generator: g });
-        const w = randn([8, 3, 3, 2], { generator: g });
+        // each case is above the size under which work stays on the calling thread
+        const x = randn([5, 32, 17, 19], { generator: g });
+        const w = randn([32, 16, 3, 2], { generator: g });
         const opts = { stride: [1, 2], padding: [1, 0], groups: 2 };
         const y = conv2d(x, w, opts); // 850 columns: two column blocks
         const dy = randn([...y.shape], { generator: g });
         const wide = randn([2, 64, 6, 6], { generator: g }); // 576 taps: two blocks of dW's columns
-        const ww = randn([8, 64, 3, 3], { generator: g });
-        const dyy = randn([2, 8, 6, 6], { generator: g });
-        return [y, conv2dBackwardInput(dy, w, x.shape, opts), conv2dBackwardWeight(x, dy, w.shape, opts),
+        const ww = randn([32, 64, 3, 3], { generator: g });
+        const dyy = randn([2, 32, 6, 6], { generator: g });
+        const panels = conv2d(randn([3, 16, 20, 24], { generator: g }), randn([32, 16, 3, 3], { generator: g }), { padding: 1 }); // in place
+        return [y, panels, conv2dBackwardInput(dy, w, x.shape, opts), conv2dBackwardWeight(x, dy, w.shape, opts),
           conv2dBackwardWeight(wide, dyy, ww.shape, { padding: 1 })].map((t) => Array.from(t.dataSync()));
       });
     });

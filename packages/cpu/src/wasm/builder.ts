@@ -71,6 +71,9 @@ export class Code {
   mul(): this { return this.emit(0x6c); }
   ltU(): this { return this.emit(0x49); }
   and(): this { return this.emit(0x71); }
+  shrU(): this { return this.emit(0x76); }
+  /** i32.load (alignment hint 4). */
+  loadI32(offset = 0): this { return this.emit(0x28, 2, ...uleb(offset)); }
   /** v128.load with a constant byte offset (alignment hint 16). */
   load(offset = 0): this { return this.simd(0x00, 4, ...uleb(offset)); }
   /** v128.store with a constant byte offset. */

@@ -4,7 +4,7 @@
 import type { Conv2dParams, TypedArray } from "@sam/tensor";
 import type { Geometry as ConvGeometry } from "../kernels/conv.js";
 import { MR, NR } from "./gemmKernel.js";
-import { blockedGemm, BLOCK_COLUMNS } from "./gemmF32.js";
+import { blockedGemm, BLOCK_COLUMNS, directGemm, type DirectB } from "./gemmF32.js";
 
 
 /**
@@ -99,9 +99,97 @@ export function convColumns(g: ConvGeometry): number {
   return g.n * g.ho * g.wo;
 }
 
+/**
+ * The input of one group read in place by the GEMM kernel, for a convolution whose output rows are
+ * whole panels (stride 1 along x, output width a multiple of NR): each column block copies the
+ * input rows its output rows need, zero-padded on every side, so that a panel of NR output pixels
+ * under kernel tap r is NR consecutive floats at its base plus the tap's offset. Copying those rows
+ * moves far less than im2col would (every input value once per block instead of once per tap).
+ */
+function paddedInput(x: TypedArray, g: ConvGeometry, p: Conv2dParams, group: number): DirectB {
+  const [sy, ph, pw] = [p.stride[0], p.padding[0], p.padding[1]];
+  const [dh, dw] = p.dilation;
+  const plane = g.ho * g.wo;
+  const wp = g.w + 2 * pw;
+  const outRows = Math.min(g.ho, Math.floor((BLOCK_COLUMNS - 1) / g.wo) + 2); // output rows a block can touch
+  const rows = (outRows - 1) * sy + (g.kh - 1) * dh + 1; // input rows those need
+  const channelStride = rows * wp;
+  const segmentStride = g.cg * channelStride; // one image's part of a block
+  const segments = Math.min(g.n, Math.floor((BLOCK_COLUMNS - 1) / plane) + 2);
+  return {
+    sourceBytes: segments * segmentStride * 4,
+    taps(taps) {
+      for (let r = 0; r < g.rows; r++) {
+        const c = Math.floor(r / (g.kh * g.kw));
+        const t = r - c * g.kh * g.kw;
+        taps[r] = (c * channelStride + Math.floor(t / g.kw) * dh * wp + (t % g.kw) * dw) * 4;
+      }
+    },
+    prepare(mem, sourceAt, bases, j0, nc) {
+      let segment = sourceAt;
+      for (let q = j0; q < j0 + nc;) {
+        const image = Math.floor(q / plane);
+        const end = Math.min(j0 + nc, (image + 1) * plane);
+        const oy0 = Math.floor((q - image * plane) / g.wo);
+        const oy1 = Math.floor((end - 1 - image * plane) / g.wo);
+        const iy0 = oy0 * sy - ph;
+        const needed = (oy1 - oy0) * sy + (g.kh - 1) * dh + 1;
+        for (let c = 0; c < g.cg; c++) {
+          const src = (image * g.c + group * g.cg + c) * g.h * g.w;
+          for (let r = 0; r < needed; r++) {
+            const iy = iy0 + r;
+            let d = segment + c * channelStride + r * wp;
+            if (iy < 0 || iy >= g.h) {
+              mem.fill(0, d, d + wp);
+              continue;
+            }
+            for (let e = 0; e < pw; e++) mem[d++] = 0;
+            const row = src + iy * g.w;
+            for (let e = 0; e < g.w; e++) mem[d++] = x[row + e];
+            for (let e = 0; e < pw; e++) mem[d++] = 0;
+          }
+        }
+        for (let panel = q; panel < end; panel += NR) {
+          const pixel = panel - image * plane;
+          const oy = Math.floor(pixel / g.wo);
+          bases[(panel - j0) / NR] = (segment + (oy - oy0) * sy * wp + (pixel - oy * g.wo)) * 4;
+        }
+        segment += segmentStride;
+        q = end;
+      }
+    },
+  };
+}
+
+/** Whether paddedInput applies: output rows made of whole panels, read along x with stride 1. */
+function direct(g: ConvGeometry, p: Conv2dParams): boolean {
+  return p.stride[1] === 1 && g.wo % NR === 0;
+}
+
 /** y[n, o] = Σ w[o] ⋆ x[n]: W_g [og × rows] · im2col(x) [rows × n·plane] per group; columns `from`…`to`. */
 export function conv2dF32(x: TypedArray, w: TypedArray, y: TypedArray, g: ConvGeometry, p: Conv2dParams, from = 0, to = convColumns(g)): void {
   const plane = g.ho * g.wo;
+  if (direct(g, p)) {
+    const cols = new Columns(BLOCK_COLUMNS);
+    for (let group = 0; group < p.groups; group++) {
+      directGemm(g.og, g.n * plane, g.rows, packRows(w, group * g.og * g.rows, g.rows, 1), paddedInput(x, g, p, group),
+        (mem, at, ldt, i0, mc, j0, nc) => {
+          // a block's columns are consecutive pixels, a run per image: rows of C go out in runs
+          cols.fill(g, p, group, j0, nc);
+          for (let j = 0; j < nc;) {
+            let run = 1;
+            while (j + run < nc && cols.out[j + run] === cols.out[j] + run) run++;
+            for (let i = 0; i < mc; i++) {
+              const dst = cols.out[j] + (i0 + i) * plane;
+              const src = at + i * ldt + j;
+              for (let e = 0; e < run; e++) y[dst + e] = mem[src + e];
+            }
+            j += run;
+          }
+        }, from, to);
+    }
+    return;
+  }
   const cols = new Columns(BLOCK_COLUMNS);
   const taps = new Taps(BLOCK_COLUMNS);
   for (let group = 0; group < p.groups; group++) {

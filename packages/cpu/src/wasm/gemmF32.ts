@@ -23,13 +23,16 @@ const B_AT = A_AT + MC * KC * 4;
 const C_AT = B_AT + NC * KC * 4;
 const BYTES = C_AT + ROWS * NC * 4;
 
+/** Grows the kernel's memory to at least `bytes`. */
+function reserve(kern: GemmKernel, bytes: number): void {
+  const pages = Math.ceil(bytes / 65536) - kern.memory.buffer.byteLength / 65536;
+  if (pages > 0) kern.memory.grow(pages);
+}
+
 function ready(): GemmKernel | null {
   if (kernel === undefined) {
     kernel = compileGemmKernel();
-    if (kernel) {
-      const pages = Math.ceil(BYTES / 65536) - kernel.memory.buffer.byteLength / 65536;
-      if (pages > 0) kernel.memory.grow(pages);
-    }
+    if (kernel) reserve(kernel, BYTES);
   }
   return kernel;
 }
@@ -79,6 +82,55 @@ export function blockedGemm(m: number, n: number, k: number, packA: PackA, packB
         }
       }
       store(mem, C_AT / 4, ncPad, r0, rows, j0, nc);
+    }
+  }
+}
+
+/**
+ * B read in place by the kernel (an implicit GEMM): element (p, j) of B is the float at byte
+ * address `bases[j / NR] + taps[p] + 4·(j mod NR)`, from a source region the provider fills.
+ */
+export interface DirectB {
+  /** Bytes of source region one column block needs. */
+  sourceBytes: number;
+  /** Writes taps[p] (bytes, relative to a panel's base) for p in 0…k. */
+  taps(taps: Int32Array): void;
+  /**
+   * Fills the source region (from float index `sourceAt` of `mem`) for columns j0…j0+nc (nc a
+   * multiple of NR) and each panel's base byte address into `bases`.
+   */
+  prepare(mem: Float32Array, sourceAt: number, bases: Int32Array, j0: number, nc: number): void;
+}
+
+/**
+ * The blocked GEMM of {@link blockedGemm} with B read in place through `b` instead of packed;
+ * `from` and `to` must be multiples of NR.
+ */
+export function directGemm(m: number, n: number, k: number, packA: PackA, b: DirectB, store: Store, from = 0, to = n): void {
+  const kern = ready()!;
+  if (m === 0 || to <= from || k === 0) return;
+  const tapsAt = BYTES;
+  const basesAt = tapsAt + roundUp(k, 4) * 4;
+  const sourceAt = basesAt + (NC / NR) * 4;
+  reserve(kern, sourceAt + b.sourceBytes);
+  const buffer = kern.memory.buffer;
+  const mem = new Float32Array(buffer);
+  b.taps(new Int32Array(buffer, tapsAt, k));
+  const bases = new Int32Array(buffer, basesAt, NC / NR);
+  for (let r0 = 0; r0 < m; r0 += ROWS) {
+    const rows = Math.min(ROWS, m - r0);
+    for (let j0 = from; j0 < to; j0 += NC) {
+      const nc = Math.min(NC, to - j0);
+      b.prepare(mem, sourceAt / 4, bases, j0, nc);
+      for (let p0 = 0; p0 < k; p0 += KC) {
+        const kc = Math.min(KC, k - p0);
+        for (let i0 = 0; i0 < rows; i0 += MC) {
+          const mc = Math.min(MC, rows - i0);
+          packA(mem, A_AT / 4, r0 + i0, mc, p0, kc);
+          kern.direct(A_AT, tapsAt + p0 * 4, basesAt, C_AT + i0 * nc * 4, roundUp(mc, MR), nc, kc, nc * 4, p0 > 0 ? 1 : 0);
+        }
+      }
+      store(mem, C_AT / 4, nc, r0, rows, j0, nc);
     }
   }
 }

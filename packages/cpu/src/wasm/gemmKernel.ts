@@ -8,29 +8,24 @@ export const MR = 4;
 export const NR = 8;
 
 /**
- * Emits `block(a, b, c, mc, nc, kc, ldc, accumulate)` (byte addresses; mc and nc multiples of MR
- * and NR, all positive): for every 4×8 tile, Σₚ A[i, p]·B[p, j] over kc with A packed as kc-long
- * panels of 4 rows and B as kc-long panels of 8 columns; each tile is stored into C with row
- * stride ldc bytes, added to what C holds when `accumulate` is non-zero (so C can stay in the
- * kernel's memory across depth blocks). The depth loop is unrolled by two.
+ * Emits the block kernel over 4×8 register tiles of C (byte addresses; mc and nc multiples of MR
+ * and NR, all positive): Σₚ A[i, p]·B[p, j] over kc, with A packed as kc-long panels of 4 rows.
+ * Each tile is stored into C with row stride ldc bytes, added to what C holds when `accumulate`
+ * is non-zero (so C can stay in the kernel's memory across depth blocks).
+ *
+ * - `block(a, b, c, mc, nc, kc, ldc, accumulate)`: B packed as kc-long panels of 8 columns.
+ * - `direct(a, taps, bases, c, mc, nc, kc, ldc, accumulate)`: B read in place (an implicit GEMM):
+ *   row p of panel j is the eight floats at `bases[j] + taps[p]`, two i32 tables of byte
+ *   addresses — for a convolution, where a panel of eight output pixels starts in a padded copy
+ *   of the input, and where kernel tap p sits relative to it.
  */
-function blockKernel(): Code {
-  const c = new Code([I32, I32, I32, I32, I32, I32, I32, I32]);
-  const [A, B, C, MC, NC, KC, LDC, ACCUMULATE] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const [i, j, p, pa, pb, out, pairs] = [I32, I32, I32, I32, I32, I32, I32].map((t) => c.local(t));
+function blockKernel(direct: boolean): Code {
+  const c = new Code(direct ? [I32, I32, I32, I32, I32, I32, I32, I32, I32] : [I32, I32, I32, I32, I32, I32, I32, I32]);
+  const [A, B, TAPS, BASES] = direct ? [0, -1, 1, 2] : [0, 1, -1, -1];
+  const [C, MC, NC, KC, LDC, ACCUMULATE] = direct ? [3, 4, 5, 6, 7, 8] : [2, 3, 4, 5, 6, 7];
+  const [i, j, p, pa, pb, out, tap, at] = [I32, I32, I32, I32, I32, I32, I32, I32].map((t) => c.local(t));
   const acc = Array.from({ length: 2 * MR }, () => c.local(V128));
   const [b0, b1, a] = [c.local(V128), c.local(V128), c.local(V128)];
-  /** One step of the depth: the A column at `pa + aAt`, the B row at `pb + bAt` (bytes). */
-  const step = (aAt: number, bAt: number) => {
-    c.get(pb).load(bAt).set(b0);
-    c.get(pb).load(bAt + 16).set(b1);
-    for (let r = 0; r < MR; r++) {
-      c.get(pa).loadSplat(aAt + 4 * r).set(a);
-      c.get(acc[2 * r]).get(a).get(b0).f32x4Mul().f32x4Add().set(acc[2 * r]);
-      c.get(acc[2 * r + 1]).get(a).get(b1).f32x4Mul().f32x4Add().set(acc[2 * r + 1]);
-    }
-  };
-  c.get(KC).i32(-2).and().set(pairs);
   c.i32(0).set(i);
   c.loop(i, MR, MC, () => {
     c.i32(0).set(j);
@@ -45,14 +40,33 @@ function blockKernel(): Code {
       }, () => {
         for (const r of acc) c.zero().set(r);
       });
-      // pa = A + i·kc·4 bytes; pb = B + j·kc·4 bytes (panels are MR and NR wide)
+      // pa = A + i·kc·4 bytes (panels are MR wide)
       c.get(A).get(i).get(KC).mul().i32(4).mul().add().set(pa);
-      c.get(B).get(j).get(KC).mul().i32(4).mul().add().set(pb);
+      if (direct) {
+        // pb = bases[j / NR] (NR = 8: the entry's byte offset is j / 2); tap = taps
+        c.get(BASES).get(j).i32(1).shrU().add().loadI32().set(pb);
+        c.get(TAPS).set(tap);
+      } else {
+        // pb = B + j·kc·4 bytes (panels are NR wide)
+        c.get(B).get(j).get(KC).mul().i32(4).mul().add().set(pb);
+      }
       c.i32(0).set(p);
       c.loop(p, 1, KC, () => {
-        step(0, 0);
+        if (direct) {
+          c.get(pb).get(tap).loadI32().add().tee(at).load(0).set(b0);
+          c.get(at).load(16).set(b1);
+          c.get(tap).i32(4).add().set(tap);
+        } else {
+          c.get(pb).load(0).set(b0);
+          c.get(pb).load(16).set(b1);
+          c.get(pb).i32(4 * NR).add().set(pb);
+        }
+        for (let r = 0; r < MR; r++) {
+          c.get(pa).loadSplat(4 * r).set(a);
+          c.get(acc[2 * r]).get(a).get(b0).f32x4Mul().f32x4Add().set(acc[2 * r]);
+          c.get(acc[2 * r + 1]).get(a).get(b1).f32x4Mul().f32x4Add().set(acc[2 * r + 1]);
+        }
         c.get(pa).i32(4 * MR).add().set(pa);
-        c.get(pb).i32(4 * NR).add().set(pb);
       });
       for (let r = 0; r < MR; r++) {
         c.get(out).get(acc[2 * r]).store(0);
@@ -68,6 +82,7 @@ function blockKernel(): Code {
 export interface GemmKernel {
   memory: WebAssembly.Memory;
   block: (a: number, b: number, c: number, mc: number, nc: number, kc: number, ldc: number, accumulate: number) => void;
+  direct: (a: number, taps: number, bases: number, c: number, mc: number, nc: number, kc: number, ldc: number, accumulate: number) => void;
 }
 
 /**
@@ -76,9 +91,9 @@ export interface GemmKernel {
  * const kernel = compileGemmKernel();
  */
 export function compileGemmKernel(): GemmKernel | null {
-  const bytes = buildModule([{ name: "block", code: blockKernel() }]);
+  const bytes = buildModule([{ name: "block", code: blockKernel(false) }, { name: "direct", code: blockKernel(true) }]);
   if (typeof WebAssembly === "undefined" || !WebAssembly.validate(bytes)) return null;
   const memory = new WebAssembly.Memory({ initial: 1 });
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-  return { memory, block: instance.exports.block as GemmKernel["block"] };
+  return { memory, block: instance.exports.block as GemmKernel["block"], direct: instance.exports.direct as GemmKernel["direct"] };
 }
