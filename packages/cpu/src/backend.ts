@@ -2,7 +2,7 @@
 import { bytesPerElement, check, type Backend, type DataHandle, type DType, type TypedArray } from "@sam/tensor";
 import { currentPool, setPool, type Pool } from "./threads/current.js";
 import { kernels } from "./kernels/index.js";
-import { handleData, viewOf } from "./kernels/storage.js";
+import { handleData, ShareableBuffer, viewOf } from "./kernels/storage.js";
 
 /**
  * Freed buffers are kept for reuse, like a caching allocator, and not left to the garbage
@@ -19,9 +19,6 @@ function sizeClass(bytes: number): number {
   const step = 2 ** Math.floor(Math.log2(bytes)) / 8;
   return Math.ceil(bytes / step) * step;
 }
-
-/** Storage that threads can share where the environment allows it (a browser page must be cross-origin isolated). */
-const Buffer: new (bytes: number) => ArrayBufferLike = typeof SharedArrayBuffer === "function" ? SharedArrayBuffer : ArrayBuffer;
 
 /** Options of the CPU backend. */
 export interface CpuOptions {
@@ -48,7 +45,7 @@ export function createCpu(threads: number, startPool: ((threads: number) => Pool
     alloc(dtype: DType, size: number) {
       const bytes = sizeClass(size * bytesPerElement(dtype));
       const reused = pool.get(bytes)?.pop();
-      if (!reused) return viewOf(dtype, size, new Buffer(bytes));
+      if (!reused) return viewOf(dtype, size, new ShareableBuffer(bytes));
       pooled -= bytes;
       const handle = viewOf(dtype, size, reused);
       handle.data.fill(0);

@@ -68,6 +68,28 @@ describe("float32 convolutions (SIMD) against the float64 reference", () => {
     }), { numRuns: 60 });
   });
 
+  it("the input gradient as a forward convolution of flipped weights (stride 1) agrees too", () => {
+    const inputs = fc.record({
+      n: fc.integer({ min: 1, max: 4 }), groups: fc.integer({ min: 1, max: 2 }), cg: fc.integer({ min: 1, max: 4 }),
+      og: fc.integer({ min: 1, max: 5 }), h: fc.integer({ min: 1, max: 12 }), w: fc.constantFrom(8, 16, 24),
+      kh: fc.integer({ min: 1, max: 3 }), kw: fc.integer({ min: 1, max: 3 }),
+      padding: fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })),
+      dilation: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })), seed: fc.nat(),
+    }).filter((c) => windowOutSize(c.h, c.kh, 1, c.padding[0], c.dilation[0]) > 0 && windowOutSize(c.w, c.kw, 1, c.padding[1], c.dilation[1]) > 0);
+    fc.assert(fc.property(inputs, (c) => {
+      tidy(() => {
+        const g = new Generator(c.seed);
+        const opts = { padding: c.padding, dilation: c.dilation, groups: c.groups };
+        const shape = [c.n, c.cg * c.groups, c.h, c.w];
+        const w = randn([c.og * c.groups, c.cg, c.kh, c.kw], { generator: g });
+        const dy = randn([c.n, c.og * c.groups, windowOutSize(c.h, c.kh, 1, c.padding[0], c.dilation[0]),
+          windowOutSize(c.w, c.kw, 1, c.padding[1], c.dilation[1])], { generator: g });
+        close(conv2dBackwardInput(dy, w, shape, opts), conv2dBackwardInput(dy.cast("float64"), w.cast("float64"), shape, opts),
+          Math.sqrt(c.og * c.kh * c.kw) * 8);
+      });
+    }), { numRuns: 60 });
+  });
+
   it("give bit-identical results on one thread and on two", () => {
     const results = [1, 2].map((threads) => {
       setBackend(cpu({ threads }));
@@ -83,7 +105,8 @@ describe("float32 convolutions (SIMD) against the float64 reference", () => {
         const ww = randn([32, 64, 3, 3], { generator: g });
         const dyy = randn([2, 32, 6, 6], { generator: g });
         const panels = conv2d(randn([3, 16, 20, 24], { generator: g }), randn([32, 16, 3, 3], { generator: g }), { padding: 1 }); // in place
-        return [y, panels, conv2dBackwardInput(dy, w, x.shape, opts), conv2dBackwardWeight(x, dy, w.shape, opts),
+        const flipped = conv2dBackwardInput(randn([3, 32, 20, 24], { generator: g }), randn([32, 16, 3, 3], { generator: g }), [3, 16, 20, 24], { padding: 1 });
+        return [y, panels, flipped, conv2dBackwardInput(dy, w, x.shape, opts), conv2dBackwardWeight(x, dy, w.shape, opts),
           conv2dBackwardWeight(wide, dyy, ww.shape, { padding: 1 })].map((t) => Array.from(t.dataSync()));
       });
     });

@@ -7,7 +7,8 @@ import { BLOCK_COLUMNS_ALIGN, simdAvailable } from "../wasm/gemmF32.js";
 import { currentPool, poolFor } from "../threads/current.js";
 import { splitColumns } from "../threads/split.js";
 import { runTask, share, type ConvTask } from "../threads/tasks.js";
-import { dataOf } from "./storage.js";
+import { dataOf, ShareableBuffer } from "./storage.js";
+import { NR } from "../wasm/gemmKernel.js";
 
 /** Sizes of one convolution, named as in the formulas. */
 export interface Geometry {
@@ -123,9 +124,37 @@ export const conv2d: Kernel<"conv2d"> = ([x, w], out, p) => {
 };
 
 /** dx = col2im(W_gᵀ · dy) per image and group. */
+/**
+ * For stride 1, the input gradient is itself a convolution: of dy, padded by dilation·(k − 1) −
+ * padding, with the kernel flipped in space and its input and output channels swapped. Returned
+ * when that forward convolution reads its input in place (rows of whole panels); else null.
+ */
+function asForwardConv(w: BackendTensor, out: BackendTensor, p: Conv2dParams): { w: BackendTensor; p: Conv2dParams } | null {
+  const [o, cg, kh, kw] = w.shape;
+  const padding: [number, number] = [p.dilation[0] * (kh - 1) - p.padding[0], p.dilation[1] * (kw - 1) - p.padding[1]];
+  if (p.stride[0] !== 1 || p.stride[1] !== 1 || padding[0] < 0 || padding[1] < 0 || out.shape[3] % NR !== 0) return null;
+  const og = o / p.groups;
+  const src = dataOf(w);
+  const flipped = new Float32Array(new ShareableBuffer(src.length * 4));
+  for (let group = 0; group < p.groups; group++) {
+    for (let c = 0; c < cg; c++) {
+      for (let k = 0; k < og; k++) {
+        const from = ((group * og + k) * cg + c) * kh * kw;
+        const to = ((group * cg + c) * og + k) * kh * kw;
+        for (let t = 0; t < kh * kw; t++) flipped[to + t] = src[from + kh * kw - 1 - t];
+      }
+    }
+  }
+  return { w: { handle: { data: flipped }, shape: [cg * p.groups, og, kh, kw], dtype: "float32" }, p: { ...p, padding } };
+}
+
 export const conv2dBackwardInput: Kernel<"conv2dBackwardInput"> = ([dy, w], out, p) => {
   const g = geometry(out.shape, w.shape, dy.shape, p.groups);
-  if (fast(out.dtype)) return threaded("conv2dBackwardInput", dy, w, out, g, p, convColumns(g), g.ho * g.wo);
+  if (fast(out.dtype)) {
+    const forward = asForwardConv(w, out, p);
+    if (forward) return threaded("conv2d", dy, forward.w, out, geometry(dy.shape, forward.w.shape, out.shape, p.groups), forward.p, g.n * g.h * g.w);
+    return threaded("conv2dBackwardInput", dy, w, out, g, p, convColumns(g), g.ho * g.wo);
+  }
   const plane = g.ho * g.wo;
   const cols = columns(g.rows * plane);
   const [dys, ws, dx] = [dataOf(dy), dataOf(w), dataOf(out)];

@@ -1,6 +1,9 @@
 // CPU storage: typed arrays over SharedArrayBuffer (where the environment has it), so worker threads share them.
 import { SamError, typedArrayFor, type BackendTensor, type DataHandle, type DType, type TypedArray } from "@sam/tensor";
 
+/** Storage that threads can share where the environment allows it (a browser page must be cross-origin isolated). */
+export const ShareableBuffer: new (bytes: number) => ArrayBufferLike = typeof SharedArrayBuffer === "function" ? SharedArrayBuffer : ArrayBuffer;
+
 /** The CPU's handle to a buffer: the typed array itself. */
 export interface CpuHandle {
   readonly data: TypedArray;
