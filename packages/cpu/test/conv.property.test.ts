@@ -68,6 +68,30 @@ describe("float32 convolutions (SIMD) against the float64 reference", () => {
     }), { numRuns: 60 });
   });
 
+  it("the weight gradient read in place (eight or more output channels per group) agrees too", () => {
+    const wide = fc.record({
+      n: fc.integer({ min: 1, max: 3 }), groups: fc.integer({ min: 1, max: 2 }), cg: fc.integer({ min: 1, max: 4 }),
+      og: fc.integer({ min: 8, max: 19 }), h: fc.integer({ min: 1, max: 20 }), w: fc.integer({ min: 1, max: 20 }),
+      kh: fc.integer({ min: 1, max: 3 }), kw: fc.integer({ min: 1, max: 3 }),
+      stride: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 3 })),
+      padding: fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 1 })),
+      dilation: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })), seed: fc.nat(),
+    }).filter((c) => windowOutSize(c.h, c.kh, c.stride[0], c.padding[0], c.dilation[0]) > 0
+      && windowOutSize(c.w, c.kw, c.stride[1], c.padding[1], c.dilation[1]) > 0);
+    fc.assert(fc.property(wide, (c) => {
+      tidy(() => {
+        const g = new Generator(c.seed);
+        const opts = { stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups };
+        const x = randn([c.n, c.cg * c.groups, c.h, c.w], { generator: g });
+        const ws = [c.og * c.groups, c.cg, c.kh, c.kw];
+        const dy = randn([c.n, c.og * c.groups, windowOutSize(c.h, c.kh, c.stride[0], c.padding[0], c.dilation[0]),
+          windowOutSize(c.w, c.kw, c.stride[1], c.padding[1], c.dilation[1])], { generator: g });
+        close(conv2dBackwardWeight(x, dy, ws, opts), conv2dBackwardWeight(x.cast("float64"), dy.cast("float64"), ws, opts),
+          Math.sqrt(c.n * dy.shape[2] * dy.shape[3]) * 4);
+      });
+    }), { numRuns: 60 });
+  });
+
   it("the input gradient as a forward convolution of flipped weights (stride 1) agrees too", () => {
     const inputs = fc.record({
       n: fc.integer({ min: 1, max: 4 }), groups: fc.integer({ min: 1, max: 2 }), cg: fc.integer({ min: 1, max: 4 }),

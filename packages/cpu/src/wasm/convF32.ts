@@ -4,7 +4,7 @@
 import type { Conv2dParams, TypedArray } from "@sam/tensor";
 import type { Geometry as ConvGeometry } from "../kernels/conv.js";
 import { MR, NR } from "./gemmKernel.js";
-import { blockedGemm, BLOCK_COLUMNS, directGemm, type DirectB } from "./gemmF32.js";
+import { blockedGemm, BLOCK_COLUMNS, directGemm, gatheredGemm, type InPlace } from "./gemmF32.js";
 
 
 /**
@@ -100,14 +100,13 @@ export function convColumns(g: ConvGeometry): number {
 }
 
 /**
- * The input of one group read in place by the GEMM kernel, for a convolution whose output rows are
- * whole panels (stride 1 along x, output width a multiple of NR): each column block copies the
- * input rows its output rows need, zero-padded on every side, so that a panel of NR output pixels
- * under kernel tap r is NR consecutive floats at its base plus the tap's offset. Copying those rows
- * moves far less than im2col would (every input value once per block instead of once per tap).
+ * The input of one group read in place by the GEMM kernels: each block of output pixels copies
+ * the input rows those pixels' windows cover, zero-padded on every side, so that im2col's element
+ * (tap r, pixel q) is the float at q's offset plus r's. Copying those rows moves far less than
+ * im2col would (every input value once per block instead of once per tap).
  */
-function paddedInput(x: TypedArray, g: ConvGeometry, p: Conv2dParams, group: number): DirectB {
-  const [sy, ph, pw] = [p.stride[0], p.padding[0], p.padding[1]];
+function paddedInput(x: TypedArray, g: ConvGeometry, p: Conv2dParams, group: number): InPlace {
+  const [sy, sx, ph, pw] = [p.stride[0], p.stride[1], p.padding[0], p.padding[1]];
   const [dh, dw] = p.dilation;
   const plane = g.ho * g.wo;
   const wp = g.w + 2 * pw;
@@ -125,7 +124,7 @@ function paddedInput(x: TypedArray, g: ConvGeometry, p: Conv2dParams, group: num
         taps[r] = (c * channelStride + Math.floor(t / g.kw) * dh * wp + (t % g.kw) * dw) * 4;
       }
     },
-    prepare(mem, sourceAt, bases, j0, nc) {
+    prepare(mem, sourceAt, offsets, j0, nc) {
       let segment = sourceAt;
       for (let q = j0; q < j0 + nc;) {
         const image = Math.floor(q / plane);
@@ -149,10 +148,9 @@ function paddedInput(x: TypedArray, g: ConvGeometry, p: Conv2dParams, group: num
             for (let e = 0; e < pw; e++) mem[d++] = 0;
           }
         }
-        for (let panel = q; panel < end; panel += NR) {
-          const pixel = panel - image * plane;
-          const oy = Math.floor(pixel / g.wo);
-          bases[(panel - j0) / NR] = (segment + (oy - oy0) * sy * wp + (pixel - oy * g.wo)) * 4;
+        for (let pixel = q - image * plane, oy = Math.floor(pixel / g.wo), ox = pixel - oy * g.wo, at = q - j0; at < end - j0; at++) {
+          offsets[at] = (segment + (oy - oy0) * sy * wp + ox * sx) * 4;
+          if (++ox === g.wo) [ox, oy] = [0, oy + 1];
         }
         segment += segmentStride;
         q = end;
@@ -161,7 +159,7 @@ function paddedInput(x: TypedArray, g: ConvGeometry, p: Conv2dParams, group: num
   };
 }
 
-/** Whether paddedInput applies: output rows made of whole panels, read along x with stride 1. */
+/** Whether the forward convolution reads its input in place: output rows of whole panels, stride 1 along x. */
 function direct(g: ConvGeometry, p: Conv2dParams): boolean {
   return p.stride[1] === 1 && g.wo % NR === 0;
 }
@@ -300,9 +298,39 @@ export function conv2dBackwardInputF32(dy: TypedArray, w: TypedArray, dx: TypedA
   }
 }
 
+/**
+ * dW_gᵀ = im2col(x) [rows × n·plane] · dy_gᵀ [n·plane × og], with im2col read in place from
+ * padded input rows and dy transposed into the kernel's panels; taps `from`…`to` of g.rows.
+ */
+function conv2dBackwardWeightInPlace(x: TypedArray, dy: TypedArray, dw: TypedArray, g: ConvGeometry, p: Conv2dParams, from: number, to: number): void {
+  const plane = g.ho * g.wo;
+  for (let group = 0; group < p.groups; group++) {
+    gatheredGemm(g.rows, g.og, g.n * plane, paddedInput(x, g, p, group),
+      (mem, at, p0, kc, o0, no) => {
+        let k = at;
+        for (let op = 0; op < no; op += NR) {
+          let image = Math.floor(p0 / plane);
+          let pixel = p0 - image * plane;
+          for (let q = 0; q < kc; q++) {
+            const base = (image * g.o + group * g.og + o0 + op) * plane + pixel;
+            for (let t = 0; t < NR; t++) mem[k++] = op + t < no ? dy[base + t * plane] : 0;
+            if (++pixel === plane) [pixel, image] = [0, image + 1];
+          }
+        }
+      },
+      (mem, at, ldt, r0, mr, o0, no) => {
+        for (let o = 0; o < no; o++) {
+          const dst = (group * g.og + o0 + o) * g.rows + r0;
+          for (let r = 0; r < mr; r++) dw[dst + r] = mem[at + r * ldt + o];
+        }
+      }, from, to);
+  }
+}
+
 /** dW_g = dy_g [og × n·plane] · im2col(x)ᵀ [n·plane × rows]: the depth runs over every pixel of every image. */
 /** Splits between threads over the kernel taps (columns of dW), `from`…`to` of g.rows. */
 export function conv2dBackwardWeightF32(x: TypedArray, dy: TypedArray, dw: TypedArray, g: ConvGeometry, p: Conv2dParams, from = 0, to = g.rows): void {
+  if (g.og >= NR) return conv2dBackwardWeightInPlace(x, dy, dw, g, p, from, to);
   const cols = new Columns(BLOCK_COLUMNS);
   const [reads, firsts, lasts] = [new Int32Array(NR), new Int32Array(NR), new Int32Array(NR)];
   const taps = new Taps(BLOCK_COLUMNS);

@@ -87,36 +87,38 @@ export function blockedGemm(m: number, n: number, k: number, packA: PackA, packB
 }
 
 /**
- * B read in place by the kernel (an implicit GEMM): element (p, j) of B is the float at byte
- * address `bases[j / NR] + taps[p] + 4·(j mod NR)`, from a source region the provider fills.
+ * An operand read in place by the kernel from a source region its provider fills: element
+ * (t, q) is the float at byte address `offsets[q] + taps[t]` — for a convolution, t a kernel tap
+ * and q an output pixel, both offsets into a zero-padded copy of the input rows.
  */
-export interface DirectB {
-  /** Bytes of source region one column block needs. */
+export interface InPlace {
+  /** Bytes of source region one block needs. */
   sourceBytes: number;
-  /** Writes taps[p] (bytes, relative to a panel's base) for p in 0…k. */
+  /** Writes taps[t] (bytes, relative to an offset) for every tap. */
   taps(taps: Int32Array): void;
   /**
-   * Fills the source region (from float index `sourceAt` of `mem`) for columns j0…j0+nc (nc a
-   * multiple of NR) and each panel's base byte address into `bases`.
+   * Fills the source region (from float index `sourceAt` of `mem`) for pixels q0…q0+count and
+   * writes each one's byte address into offsets[q − q0].
    */
-  prepare(mem: Float32Array, sourceAt: number, bases: Int32Array, j0: number, nc: number): void;
+  prepare(mem: Float32Array, sourceAt: number, offsets: Int32Array, q0: number, count: number): void;
 }
 
 /**
- * The blocked GEMM of {@link blockedGemm} with B read in place through `b` instead of packed;
- * `from` and `to` must be multiples of NR.
+ * The blocked GEMM of {@link blockedGemm} with B read in place through `b` (tap = row of B,
+ * pixel = column) instead of packed; `from` and `to` must be multiples of NR, and each panel's
+ * NR pixels consecutive floats in the source.
  */
-export function directGemm(m: number, n: number, k: number, packA: PackA, b: DirectB, store: Store, from = 0, to = n): void {
+export function directGemm(m: number, n: number, k: number, packA: PackA, b: InPlace, store: Store, from = 0, to = n): void {
   const kern = ready()!;
   if (m === 0 || to <= from || k === 0) return;
   const tapsAt = BYTES;
   const basesAt = tapsAt + roundUp(k, 4) * 4;
-  const sourceAt = basesAt + (NC / NR) * 4;
+  const sourceAt = basesAt + NC * 4;
   reserve(kern, sourceAt + b.sourceBytes);
   const buffer = kern.memory.buffer;
   const mem = new Float32Array(buffer);
   b.taps(new Int32Array(buffer, tapsAt, k));
-  const bases = new Int32Array(buffer, basesAt, NC / NR);
+  const bases = new Int32Array(buffer, basesAt, NC);
   for (let r0 = 0; r0 < m; r0 += ROWS) {
     const rows = Math.min(ROWS, m - r0);
     for (let j0 = from; j0 < to; j0 += NC) {
@@ -131,6 +133,42 @@ export function directGemm(m: number, n: number, k: number, packA: PackA, b: Dir
         }
       }
       store(mem, C_AT / 4, nc, r0, rows, j0, nc);
+    }
+  }
+}
+
+/**
+ * The blocked GEMM with A read in place through `a` (tap = row of A, pixel = column of A, the
+ * depth) and B packed; rows `from`…`to` alone are computed (any split gives the same values).
+ */
+export function gatheredGemm(m: number, n: number, k: number, a: InPlace, packB: PackB, store: Store, from = 0, to = m): void {
+  const kern = ready()!;
+  if (to <= from || n === 0 || k === 0) return;
+  const tapsAt = BYTES;
+  const offsetsAt = tapsAt + roundUp(m, MR) * 4;
+  const sourceAt = offsetsAt + KC * 4;
+  reserve(kern, sourceAt + a.sourceBytes);
+  const buffer = kern.memory.buffer;
+  const mem = new Float32Array(buffer);
+  const taps = new Int32Array(buffer, tapsAt, roundUp(m, MR));
+  taps.fill(0); // rows past m read a valid address: computed, never stored
+  a.taps(taps);
+  const offsets = new Int32Array(buffer, offsetsAt, KC);
+  for (let r0 = from; r0 < to; r0 += ROWS) {
+    const rows = Math.min(ROWS, to - r0);
+    for (let j0 = 0; j0 < n; j0 += NC) {
+      const nc = Math.min(NC, n - j0);
+      const ncPad = roundUp(nc, NR);
+      for (let p0 = 0; p0 < k; p0 += KC) {
+        const kc = Math.min(KC, k - p0);
+        a.prepare(mem, sourceAt / 4, offsets, p0, kc);
+        packB(mem, B_AT / 4, p0, kc, j0, nc);
+        for (let i0 = 0; i0 < rows; i0 += MC) {
+          const mc = Math.min(MC, rows - i0);
+          kern.gathered(tapsAt + (r0 + i0) * 4, offsetsAt, B_AT, C_AT + i0 * ncPad * 4, roundUp(mc, MR), ncPad, kc, ncPad * 4, p0 > 0 ? 1 : 0);
+        }
+      }
+      store(mem, C_AT / 4, ncPad, r0, rows, j0, nc);
     }
   }
 }

@@ -15,9 +15,9 @@ export const NR = 8;
  *
  * - `block(a, b, c, mc, nc, kc, ldc, accumulate)`: B packed as kc-long panels of 8 columns.
  * - `direct(a, taps, bases, c, mc, nc, kc, ldc, accumulate)`: B read in place (an implicit GEMM):
- *   row p of panel j is the eight floats at `bases[j] + taps[p]`, two i32 tables of byte
- *   addresses — for a convolution, where a panel of eight output pixels starts in a padded copy
- *   of the input, and where kernel tap p sits relative to it.
+ *   row p of the panel starting at column j is the eight floats at `bases[j] + taps[p]`, two i32
+ *   tables of byte addresses — for a convolution, where a panel of eight output pixels starts in
+ *   a padded copy of the input, and where kernel tap p sits relative to it.
  */
 function blockKernel(direct: boolean): Code {
   const c = new Code(direct ? [I32, I32, I32, I32, I32, I32, I32, I32, I32] : [I32, I32, I32, I32, I32, I32, I32, I32]);
@@ -43,8 +43,8 @@ function blockKernel(direct: boolean): Code {
       // pa = A + i·kc·4 bytes (panels are MR wide)
       c.get(A).get(i).get(KC).mul().i32(4).mul().add().set(pa);
       if (direct) {
-        // pb = bases[j / NR] (NR = 8: the entry's byte offset is j / 2); tap = taps
-        c.get(BASES).get(j).i32(1).shrU().add().loadI32().set(pb);
+        // pb = bases[j]; tap = taps
+        c.get(BASES).get(j).i32(4).mul().add().loadI32().set(pb);
         c.get(TAPS).set(tap);
       } else {
         // pb = B + j·kc·4 bytes (panels are NR wide)
@@ -78,11 +78,65 @@ function blockKernel(direct: boolean): Code {
   return c;
 }
 
+/**
+ * Emits `gathered(taps, columns, b, c, mc, nc, kc, ldc, accumulate)`: the block kernel with A read
+ * in place — A[i, p] is the float at byte address `taps[i] + columns[p]` (two i32 tables) — and B
+ * packed as kc-long panels of 8 columns. For a convolution's weight gradient: row i is a kernel
+ * tap, column p an output pixel, both offsets into a padded copy of the input. `taps` must have
+ * an entry (any valid address) for every row up to mc.
+ */
+function gatheredKernel(): Code {
+  const c = new Code([I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const [TAPS, COLUMNS, B, C, MC, NC, KC, LDC, ACCUMULATE] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [i, j, p, pb, out, column, at] = [I32, I32, I32, I32, I32, I32, I32].map((t) => c.local(t));
+  const rowAt = Array.from({ length: MR }, () => c.local(I32));
+  const acc = Array.from({ length: 2 * MR }, () => c.local(V128));
+  const [b0, b1, a] = [c.local(V128), c.local(V128), c.local(V128)];
+  c.i32(0).set(i);
+  c.loop(i, MR, MC, () => {
+    for (let r = 0; r < MR; r++) c.get(TAPS).get(i).i32(4).mul().add().loadI32(4 * r).set(rowAt[r]);
+    c.i32(0).set(j);
+    c.loop(j, NR, NC, () => {
+      c.get(C).get(i).get(LDC).mul().add().get(j).i32(4).mul().add().set(out);
+      c.get(ACCUMULATE).ifElse(() => {
+        for (let r = 0; r < MR; r++) {
+          c.get(out).get(LDC).i32(r).mul().add().load(0).set(acc[2 * r]);
+          c.get(out).get(LDC).i32(r).mul().add().load(16).set(acc[2 * r + 1]);
+        }
+      }, () => {
+        for (const r of acc) c.zero().set(r);
+      });
+      c.get(B).get(j).get(KC).mul().i32(4).mul().add().set(pb);
+      c.get(COLUMNS).set(column);
+      c.i32(0).set(p);
+      c.loop(p, 1, KC, () => {
+        c.get(pb).load(0).set(b0);
+        c.get(pb).load(16).set(b1);
+        c.get(pb).i32(4 * NR).add().set(pb);
+        c.get(column).loadI32().set(at);
+        c.get(column).i32(4).add().set(column);
+        for (let r = 0; r < MR; r++) {
+          c.get(rowAt[r]).get(at).add().loadSplat(0).set(a);
+          c.get(acc[2 * r]).get(a).get(b0).f32x4Mul().f32x4Add().set(acc[2 * r]);
+          c.get(acc[2 * r + 1]).get(a).get(b1).f32x4Mul().f32x4Add().set(acc[2 * r + 1]);
+        }
+      });
+      for (let r = 0; r < MR; r++) {
+        c.get(out).get(acc[2 * r]).store(0);
+        c.get(out).get(acc[2 * r + 1]).store(16);
+        c.get(out).get(LDC).add().set(out);
+      }
+    });
+  });
+  return c;
+}
+
 /** The compiled kernel and the memory it works in. */
 export interface GemmKernel {
   memory: WebAssembly.Memory;
   block: (a: number, b: number, c: number, mc: number, nc: number, kc: number, ldc: number, accumulate: number) => void;
   direct: (a: number, taps: number, bases: number, c: number, mc: number, nc: number, kc: number, ldc: number, accumulate: number) => void;
+  gathered: (taps: number, columns: number, b: number, c: number, mc: number, nc: number, kc: number, ldc: number, accumulate: number) => void;
 }
 
 /**
@@ -91,9 +145,11 @@ export interface GemmKernel {
  * const kernel = compileGemmKernel();
  */
 export function compileGemmKernel(): GemmKernel | null {
-  const bytes = buildModule([{ name: "block", code: blockKernel(false) }, { name: "direct", code: blockKernel(true) }]);
+  const bytes = buildModule([{ name: "block", code: blockKernel(false) }, { name: "direct", code: blockKernel(true) },
+    { name: "gathered", code: gatheredKernel() }]);
   if (typeof WebAssembly === "undefined" || !WebAssembly.validate(bytes)) return null;
   const memory = new WebAssembly.Memory({ initial: 1 });
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-  return { memory, block: instance.exports.block as GemmKernel["block"], direct: instance.exports.direct as GemmKernel["direct"] };
+  return { memory, block: instance.exports.block as GemmKernel["block"], direct: instance.exports.direct as GemmKernel["direct"],
+    gathered: instance.exports.gathered as GemmKernel["gathered"] };
 }
