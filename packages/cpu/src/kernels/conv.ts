@@ -170,7 +170,8 @@ export const conv2dBackwardInput: Kernel<"conv2dBackwardInput"> = ([dy, w], out,
 /** dW_g = Σₙ dy[n, g] · im2col(x[n])ᵀ. */
 export const conv2dBackwardWeight: Kernel<"conv2dBackwardWeight"> = ([x, dy], out, p) => {
   const g = geometry(x.shape, out.shape, dy.shape, p.groups);
-  if (fast(out.dtype)) return threaded("conv2dBackwardWeight", x, dy, out, g, p, g.rows);
+  // shares of dW's taps: an element's sum runs over the depth alone, so panel-aligned shares suffice
+  if (fast(out.dtype)) return threaded("conv2dBackwardWeight", x, dy, out, g, p, g.rows, NR);
   const plane = g.ho * g.wo;
   const cols = columns(g.rows * plane);
   const [xs, dys, dw] = [dataOf(x), dataOf(dy), dataOf(out)];
