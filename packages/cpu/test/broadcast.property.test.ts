@@ -67,4 +67,20 @@ describe("broadcast kernels", () => {
       }
     }), { numRuns: 100 });
   });
+
+  it("large ops shared between two threads equal the one-thread result, runs cut anywhere", () => {
+    const run = (threads: number) => {
+      setBackend(cpu({ threads }));
+      const g = new Generator(11);
+      const x = randn([3, 301, 299], { generator: g });
+      const col = randn([301, 1], { generator: g });
+      const row = randn([299], { generator: g });
+      const out = [x.mul(col), x.sub(row), x.add(x), col.div(x), x.neg(), x.relu(), x.exp(), x.gt(col).cast("float32")];
+      return out.map((t) => Array.from(t.dataSync()));
+    };
+    const [one, two] = [run(1), run(2)];
+    setBackend(cpu());
+    expect(two).toEqual(one);
+    expect(one[0].length).toBeGreaterThan(2 ** 18); // large enough to be shared
+  });
 });

@@ -1,6 +1,9 @@
 // Elementwise kernels: unary, binary with broadcasting, comparisons, where and cast.
 import { broadcastStrides, type BinaryOp, type CompareOp, type Kernel, type TypedArray, type UnaryOp } from "@sam/tensor";
 import { broadcastRuns, offsets } from "./strided.js";
+import { currentPool } from "../threads/current.js";
+import { share, type SharedArray } from "../threads/shared.js";
+import { splitEvenly } from "../threads/split.js";
 import { dataOf } from "./storage.js";
 
 type Fn1 = (x: number) => number;
@@ -38,17 +41,74 @@ export const binaryFns: Record<BinaryOp | CompareOp, Fn2> = {
   ge: (a, b) => +(a >= b),
 };
 
+/** Elements of an elementwise op below which its output is not shared between threads. */
+const MIN_SHARED_ELEMENTS = 2 ** 18;
+
+/** One share of a unary op: output elements from…to. */
+export interface UnaryTask {
+  op: "unary";
+  name: string;
+  a: SharedArray;
+  out: SharedArray;
+  from: number;
+  to: number;
+}
+
+/** One share of a binary op: output elements from…to. */
+export interface BinaryTask {
+  op: "binary";
+  name: string;
+  a: SharedArray;
+  b: SharedArray;
+  out: SharedArray;
+  /** The output's shape and each operand's broadcast strides. */
+  shape: number[];
+  aStrides: number[];
+  bStrides: number[];
+  from: number;
+  to: number;
+}
+
+/** One share of an elementwise op. */
+export type ElementwiseTask = UnaryTask | BinaryTask;
+
+/**
+ * Runs `local(0, n)` here, or splits 0…n between the pool's threads when the op has at least
+ * MIN_SHARED_ELEMENTS elements (elementwise results do not depend on the split).
+ */
+function shared(elements: number, n: number, task: (from: number, to: number) => ElementwiseTask, local: (from: number, to: number) => void): void {
+  const pool = elements >= MIN_SHARED_ELEMENTS ? currentPool() : null;
+  if (!pool || n < 2) return local(0, n);
+  pool.run(splitEvenly(n, pool.threads).map(([from, to]) => task(from, to)));
+}
+
+type UnaryLoop = (o: TypedArray, a: TypedArray, from: number, to: number) => void;
+
 // The hottest unary ops get a loop each, so the arithmetic compiles inline.
-const unaryLoops: Partial<Record<UnaryOp, (o: TypedArray, a: TypedArray) => void>> = {
-  neg: (o, a) => { for (let i = 0; i < o.length; i++) o[i] = -a[i]; },
-  relu: (o, a) => { for (let i = 0; i < o.length; i++) { const v = a[i]; o[i] = v > 0 || v !== v ? v : 0; } },
+const unaryLoops: Partial<Record<UnaryOp, UnaryLoop>> = {
+  neg: (o, a, from, to) => { for (let i = from; i < to; i++) o[i] = -a[i]; },
+  relu: (o, a, from, to) => { for (let i = from; i < to; i++) { const v = a[i]; o[i] = v > 0 || v !== v ? v : 0; } },
 };
+const unaryLoopOf = (op: UnaryOp): UnaryLoop => {
+  const f = unaryFns[op];
+  return unaryLoops[op] ?? ((o, a, from, to) => { for (let i = from; i < to; i++) o[i] = f(a[i]); });
+};
+const unaryLoopsByName = Object.fromEntries(Object.keys(unaryFns).map((op) => [op, unaryLoopOf(op as UnaryOp)])) as Record<UnaryOp, UnaryLoop>;
+
+/** Unary op `name` over output elements from…to (a thread's share). */
+export function unaryRange(name: string, o: TypedArray, a: TypedArray, from: number, to: number): void {
+  unaryLoopsByName[name as UnaryOp](o, a, from, to);
+}
 
 /** A kernel applying unary op `op` to every element. */
 export function unaryKernel(op: UnaryOp): Kernel<UnaryOp> {
-  const f = unaryFns[op];
-  const loop = unaryLoops[op] ?? ((o: TypedArray, a: TypedArray) => { for (let i = 0; i < o.length; i++) o[i] = f(a[i]); });
-  return ([x], out) => loop(dataOf(out), dataOf(x));
+  const loop = unaryLoopsByName[op];
+  return ([x], out) => {
+    const [o, a] = [dataOf(out), dataOf(x)];
+    shared(o.length, o.length,
+      (from, to) => ({ op: "unary", name: op, a: share(a, x.dtype), out: share(o, out.dtype), from, to }),
+      (from, to) => loop(o, a, from, to));
+  };
 }
 
 /** One run of a binary op: o[at + j] = a[ia + j·sa] ∘ b[ib + j·sb], with sa and sb each 0 or 1. */
@@ -70,16 +130,32 @@ function runOf(f: Fn2): Run {
   };
 }
 
+const runsByName = Object.fromEntries(Object.keys(binaryFns).map((op) => [op, runs[op as BinaryOp] ?? runOf(binaryFns[op as BinaryOp])])) as Record<BinaryOp | CompareOp, Run>;
+
+/** Binary op `name` over output elements from…to of an output of `shape` (a thread's share), run by run. */
+export function binaryRange(name: string, o: TypedArray, shape: readonly number[], a: TypedArray, aStrides: readonly number[], b: TypedArray, bStrides: readonly number[], from: number, to: number): void {
+  const run = runsByName[name as BinaryOp];
+  const { inner, starts, steps } = broadcastRuns(shape, [aStrides, bStrides]);
+  const [sa, sb] = starts;
+  for (let r = Math.floor(from / inner); r * inner < to; r++) {
+    const j0 = Math.max(from - r * inner, 0); // a share may start or end inside a run
+    const j1 = Math.min(to - r * inner, inner);
+    const ia = (sa ? sa[r] : r) + j0 * steps[0];
+    const ib = (sb ? sb[r] : r) + j0 * steps[1];
+    run(o, r * inner + j0, a, ia, steps[0], b, ib, steps[1], j1 - j0);
+  }
+}
+
 /** A kernel applying binary op `op` to every pair of broadcast elements, run by run. */
 export function binaryKernel(op: BinaryOp | CompareOp): Kernel<BinaryOp | CompareOp> {
-  const run = runs[op] ?? runOf(binaryFns[op]);
   return ([x, y], out) => {
     const o = dataOf(out);
     if (o.length === 0) return;
-    const { outer, inner, starts, steps } = broadcastRuns(out.shape, [x, y].map((t) => broadcastStrides(t.shape, out.shape)));
-    const [sa, sb] = starts;
+    const [as, bs] = [x, y].map((t) => broadcastStrides(t.shape, out.shape));
     const [a, b] = [dataOf(x), dataOf(y)];
-    for (let r = 0; r < outer; r++) run(o, r * inner, a, sa ? sa[r] : r, steps[0], b, sb ? sb[r] : r, steps[1], inner);
+    shared(o.length, o.length,
+      (from, to) => ({ op: "binary", name: op, a: share(a, x.dtype), b: share(b, y.dtype), out: share(o, out.dtype), shape: [...out.shape], aStrides: as, bStrides: bs, from, to }),
+      (from, to) => binaryRange(op, o, out.shape, a, as, b, bs, from, to));
   };
 }
 

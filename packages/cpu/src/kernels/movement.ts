@@ -1,6 +1,6 @@
 // Movement kernels: copies that rearrange elements without arithmetic.
 import { broadcastStrides, stridesOf, type Kernel } from "@sam/tensor";
-import { offsets } from "./strided.js";
+import { broadcastRuns, offsets } from "./strided.js";
 import { dataOf } from "./storage.js";
 
 /** Reshape never reaches a kernel (tensors share storage), but a copy is its correct meaning. */
@@ -14,9 +14,22 @@ export const permute: Kernel<"permute"> = ([x], out, { perm }) => {
   gatherInto(dataOf(out), dataOf(x), offsets(out.shape, perm.map((p) => s[p])));
 };
 
-/** Broadcast copy. */
+/**
+ * Broadcast copy, run by run: along a run the input either advances with the output (a copy) or
+ * stays on one element (a fill), so no per-element index table is built.
+ */
 export const expand: Kernel<"expand"> = ([x], out) => {
-  gatherInto(dataOf(out), dataOf(x), offsets(out.shape, broadcastStrides(x.shape, out.shape)));
+  const o = dataOf(out);
+  if (o.length === 0) return;
+  const a = dataOf(x);
+  const { outer, inner, starts, steps } = broadcastRuns(out.shape, [broadcastStrides(x.shape, out.shape)]);
+  const start = starts[0];
+  for (let r = 0; r < outer; r++) {
+    const from = start ? start[r] : r;
+    const at = r * inner;
+    if (steps[0] === 0) o.fill(a[from], at, at + inner);
+    else for (let j = 0; j < inner; j++) o[at + j] = a[from + j];
+  }
 };
 
 /** Strided sub-block copy. */

@@ -11,3 +11,11 @@ export function splitColumns(n: number, parts: number, align: number): [number, 
   for (let b = 0; b < blocks; b += per) out.push([b * align, Math.min(n, (b + per) * align)]);
   return out;
 }
+
+/** Splits 0…n into at most `parts` near-equal ranges. */
+export function splitEvenly(n: number, parts: number): [number, number][] {
+  const per = Math.ceil(n / parts);
+  const out: [number, number][] = [];
+  for (let from = 0; from < n; from += per) out.push([from, Math.min(n, from + per)]);
+  return out;
+}

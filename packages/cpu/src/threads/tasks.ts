@@ -1,16 +1,13 @@
-// The work a thread can be given: a float32 convolution or matrix product over a range of its GEMM's columns.
-import type { Conv2dParams, DType, TypedArray } from "@sam/tensor";
-import { typedArrayFor } from "@sam/tensor";
+// The work a thread can be given: a float32 convolution or matrix product over a range of its GEMM's
+// columns, or an elementwise op over a range of its output.
+import type { Conv2dParams } from "@sam/tensor";
 import type { Geometry } from "../kernels/conv.js";
 import { conv2dBackwardInputF32, conv2dBackwardWeightF32, conv2dF32 } from "../wasm/convF32.js";
 import { gemmF32 } from "../wasm/gemmF32.js";
+import { binaryRange, unaryRange, type ElementwiseTask } from "../kernels/elementwise.js";
+import { view, type SharedArray } from "./shared.js";
 
-/** A typed array as it crosses to a worker: its shared buffer, dtype and length. */
-export interface SharedArray {
-  buffer: SharedArrayBuffer;
-  dtype: DType;
-  length: number;
-}
+export { share, type SharedArray } from "./shared.js";
 
 /** One share of a convolution: which primitive, its operands (two inputs, one output) and the columns. */
 export interface ConvTask {
@@ -42,17 +39,13 @@ export interface MatmulTask {
 }
 
 /** Work a thread can be given. */
-export type Task = ConvTask | MatmulTask;
+export type Task = ConvTask | MatmulTask | ElementwiseTask;
 
-/** The shared view of a typed array, to post to a worker. */
-export function share(data: TypedArray, dtype: DType): SharedArray {
-  return { buffer: data.buffer as SharedArrayBuffer, dtype, length: data.length };
-}
-
-const view = (s: SharedArray): TypedArray => typedArrayFor(s.dtype, s.length, s.buffer);
 
 /** Runs one share, on whichever thread receives it. */
 export function runTask(t: Task): void {
+  if (t.op === "unary") return unaryRange(t.name, view(t.out), view(t.a), t.from, t.to);
+  if (t.op === "binary") return binaryRange(t.name, view(t.out), t.shape, view(t.a), t.aStrides, view(t.b), t.bStrides, t.from, t.to);
   if (t.op === "matmul") {
     const [a, b, c] = [view(t.a), view(t.b), view(t.out)];
     const [r0, r1] = t.rows;
