@@ -68,14 +68,15 @@ describe("broadcast kernels", () => {
     }), { numRuns: 100 });
   });
 
-  it("large ops shared between two threads equal the one-thread result, runs cut anywhere", () => {
+  it("large ops and reductions shared between two threads equal the one-thread result, runs cut anywhere", () => {
     const run = (threads: number) => {
       setBackend(cpu({ threads }));
       const g = new Generator(11);
       const x = randn([3, 301, 299], { generator: g });
       const col = randn([301, 1], { generator: g });
       const row = randn([299], { generator: g });
-      const out = [x.mul(col), x.sub(row), x.add(x), col.div(x), x.neg(), x.relu(), x.exp(), x.gt(col).cast("float32")];
+      const out = [x.mul(col), x.sub(row), x.add(x), col.div(x), x.neg(), x.relu(), x.exp(), x.gt(col).cast("float32"),
+        x.sum([0, 2]), x.sum(1), x.max([0, 1]), x.min(2), x.sum()];
       return out.map((t) => Array.from(t.dataSync()));
     };
     const [one, two] = [run(1), run(2)];
