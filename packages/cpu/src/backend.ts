@@ -47,9 +47,7 @@ export function createCpu(threads: number, startPool: ((threads: number) => Pool
       const reused = pool.get(bytes)?.pop();
       if (!reused) return viewOf(dtype, size, new ShareableBuffer(bytes));
       pooled -= bytes;
-      const handle = viewOf(dtype, size, reused);
-      handle.data.fill(0);
-      return handle;
+      return viewOf(dtype, size, reused); // not cleared: the kernel or the creator writes every element
     },
     write(handle: DataHandle, data: TypedArray) {
       handleData(handle).set(data);

@@ -16,7 +16,7 @@ export interface BackendTensor {
   readonly dtype: DType;
 }
 
-/** A kernel: computes one primitive from its inputs into a freshly allocated output. */
+/** A kernel: computes one primitive from its inputs into a freshly allocated output, writing every element. */
 export type Kernel<K extends OpName> = (inputs: readonly BackendTensor[], out: BackendTensor, params: OpParams[K]) => void;
 
 /** A table with a kernel for every primitive; a missing kernel is a compile error. */
@@ -32,7 +32,10 @@ export type KernelTable = { [K in OpName]: Kernel<K> };
 export interface Backend {
   /** A short name, such as `"cpu"`. */
   readonly name: string;
-  /** Allocates zero-filled storage for `size` elements of `dtype`. */
+  /**
+   * Allocates storage for `size` elements of `dtype`. Its contents are unspecified until written:
+   * every kernel writes each element of its output, and creation writes its values.
+   */
   alloc(dtype: DType, size: number): DataHandle;
   /** Copies `data` into the storage (same dtype and length). */
   write(handle: DataHandle, data: TypedArray): void;

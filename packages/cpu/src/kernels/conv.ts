@@ -90,6 +90,10 @@ function threaded(
   op: ConvTask["op"], a: BackendTensor, b: BackendTensor, out: BackendTensor, g: Geometry, p: Conv2dParams, columns: number,
   align = BLOCK_COLUMNS_ALIGN,
 ): void {
+  if (g.n * g.ho * g.wo * g.o * g.rows === 0) {
+    dataOf(out).fill(0); // an empty sum: the GEMMs would write nothing
+    return;
+  }
   const pool = poolFor(2 * g.n * g.ho * g.wo * g.o * g.rows); // the same for all three primitives
   const ranges = splitColumns(columns, currentPool()?.threads ?? 1, align);
   const [sa, sb, so] = [share(dataOf(a), a.dtype), share(dataOf(b), b.dtype), share(dataOf(out), out.dtype)];
@@ -158,6 +162,7 @@ export const conv2dBackwardInput: Kernel<"conv2dBackwardInput"> = ([dy, w], out,
   const plane = g.ho * g.wo;
   const cols = columns(g.rows * plane);
   const [dys, ws, dx] = [dataOf(dy), dataOf(w), dataOf(out)];
+  dx.fill(0); // col2im adds in
   forEachImageAndGroup(g, p.groups, (n, group) => {
     gemm(g.rows, plane, g.og,
       { data: ws, offset: group * g.og * g.rows, rowStride: 1, colStride: g.rows },
@@ -175,6 +180,7 @@ export const conv2dBackwardWeight: Kernel<"conv2dBackwardWeight"> = ([x, dy], ou
   const plane = g.ho * g.wo;
   const cols = columns(g.rows * plane);
   const [xs, dys, dw] = [dataOf(x), dataOf(dy), dataOf(out)];
+  dw.fill(0); // an empty batch adds nothing
   forEachImageAndGroup(g, p.groups, (n, group) => {
     im2col(xs, g, p, n, group, cols);
     gemm(g.og, g.rows, plane,

@@ -72,6 +72,7 @@ export const avgPool2d: Kernel<"avgPool2d"> = ([x], out, p) => {
 export const avgPool2dBackward: Kernel<"avgPool2dBackward"> = ([dy], out, p) => {
   const g = dataOf(dy);
   const dx = dataOf(out);
+  dx.fill(0); // shares are added in
   const [h, w] = out.shape.slice(2);
   const area = p.kernel[0] * p.kernel[1];
   forEachWindow(out.shape, dy.shape, p, (plane, i, y0, y1, x0, x1) => {

@@ -252,7 +252,9 @@ export function conv2dBackwardInputF32(dy: TypedArray, w: TypedArray, dx: TypedA
   const plane = g.ho * g.wo;
   const cols = new Columns(BLOCK_COLUMNS);
   const taps = new Taps(BLOCK_COLUMNS);
-  for (let image = Math.floor(from / plane); image * plane < to; image++) {
+  const image0 = Math.floor(from / plane);
+  dx.fill(0, image0 * g.c * g.h * g.w, Math.ceil(to / plane) * g.c * g.h * g.w); // this share's images; col2im adds in
+  for (let image = image0; image * plane < to; image++) {
     for (let group = 0; group < p.groups; group++) {
       blockedGemm(g.rows, g.n * plane, g.og,
         packRows(w, group * g.og * g.rows, 1, g.rows),
