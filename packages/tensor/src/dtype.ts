@@ -28,7 +28,8 @@ export function isFloating(dtype: DType): boolean {
 }
 
 /**
- * A new zero-filled typed array of `size` elements for `dtype`, over `buffer` when one is given.
+ * A typed array of `size` elements for `dtype`: a new zero-filled one, or a view of the start of
+ * `buffer` (whatever it holds) when one is given.
  * @example
  * const a = typedArrayFor("int32", 4); // Int32Array(4)
  */
