@@ -12,20 +12,22 @@ const MAX_Z = 65535;
 
 /**
  * The GEMM shader around the op's loaders. `dims[0..3]` are M, N, K and the first batch of this
- * launch; the op's own words follow from `dims[4]`. The loaders see `z` (the batch), and return
- * zero outside the matrix.
+ * launch; the op's own words follow from `dims[4]`. The loaders see `z` (the batch) and are only
+ * called inside the matrix; `prepare(z)` runs once per workgroup first (per-batch set-up).
  */
-function gemmShader(inputs: [string, BackendTensor][], out: BackendTensor, loaders: string): string {
+function gemmShader(inputs: [string, BackendTensor][], out: BackendTensor, loaders: string, prepare = "fn prepare(z: u32) {}"): string {
   return `${bindings(inputs.map(([name, t]) => [name, t.dtype]), ["out", out.dtype])}
 var<workgroup> tileA: array<f32, ${TILE * DEPTH}>;
 var<workgroup> tileB: array<f32, ${TILE * DEPTH}>;
 ${loaders}
+${prepare}
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let M = dims[0];
   let N = dims[1];
   let K = dims[2];
   let z = wid.z + dims[3];
+  prepare(z);
   let row0 = wid.y * ${TILE}u;
   let col0 = wid.x * ${TILE}u;
   let thread = lid.y * 16u + lid.x;
@@ -98,16 +100,21 @@ export function matmulKernel(stream: CommandStream): Kernel<"matmul"> {
     oa += c * dims[${4 + r}u + d];
     ob += c * dims[${4 + 2 * r}u + d];
   }`;
-    const loaders = `
-fn matrices(z: u32) -> vec2u {
+    // the batch's matrices of A and B (broadcast), found once per workgroup
+    const prepare = `
+var<private> matrixA: u32;
+var<private> matrixB: u32;
+fn prepare(z: u32) {
   var oa = 0u;
   var ob = 0u;${offsets}
-  return vec2u(oa, ob);
-}
-fn loadA(z: u32, row: u32, k: u32) -> f32 { return a[(matrices(z).x * dims[0] + row) * dims[2] + k]; }
-fn loadB(z: u32, k: u32, col: u32) -> f32 { return b[(matrices(z).y * dims[2] + k) * dims[1] + col]; }
+  matrixA = oa;
+  matrixB = ob;
+}`;
+    const loaders = `
+fn loadA(z: u32, row: u32, k: u32) -> f32 { return a[(matrixA * dims[0] + row) * dims[2] + k]; }
+fn loadB(z: u32, k: u32, col: u32) -> f32 { return b[(matrixB * dims[2] + k) * dims[1] + col]; }
 fn store(z: u32, row: u32, col: u32, v: f32) { out[(z * dims[0] + row) * dims[1] + col] = v; }`;
-    const code = gemmShader([["a", a], ["b", b]], out, loaders);
+    const code = gemmShader([["a", a], ["b", b]], out, loaders, prepare);
     launch(stream, code, [a, b, out], [m, n, k], sizeOf(batch), [...batch, ...sa, ...sb]);
   };
 }
