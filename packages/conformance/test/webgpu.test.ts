@@ -2,7 +2,7 @@
 // reported at the next read, writes ordered after pending kernels, batched submissions, and a
 // training loop whose live GPU buffers stay flat.
 import { describe, expect, it } from "vitest";
-import { dispose, fromValues, gather, memory, ones, setBackend, SamError, tensor, tidy, zeros } from "@sam/tensor";
+import { dispose, gather, memory, ones, setBackend, SamError, tensor, tidy, zeros } from "@sam/tensor";
 import { webgpu, type WebGpuBackend } from "@sam/webgpu";
 import { backends } from "./backends.js";
 import { samTraining } from "./training.js";

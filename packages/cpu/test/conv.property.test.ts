@@ -2,7 +2,7 @@
 // (stride, padding, dilation, groups, odd sizes, batches spanning packing blocks).
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, Generator, randn, setBackend, tidy, windowOutSize, type Tensor } from "@sam/tensor";
+import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, full, Generator, randn, setBackend, tidy, windowOutSize, type Tensor } from "@sam/tensor";
 import { cpu } from "../src/index.js";
 
 beforeAll(() => setBackend(cpu()));
@@ -145,6 +145,25 @@ describe("float32 convolutions (SIMD) against the float64 reference", () => {
       close(conv2d(x, w, { padding: 1 }), conv2d(x.cast("float64"), w.cast("float64"), { padding: 1 }), 60);
       const dy = randn([3, 20, 20, 20], { generator: new Generator(3) });
       close(conv2dBackwardWeight(x, dy, w.shape, { padding: 1 }), conv2dBackwardWeight(x.cast("float64"), dy.cast("float64"), w.shape, { padding: 1 }), 200);
+    });
+  });
+
+  it("give zeros for an empty sum (no channels, no images), even in reused buffers", () => {
+    tidy(() => {
+      // the output's size, freed full of NaN just before the op, so that the op reuses that buffer
+      const zero = (shape: number[], op: () => Tensor) => {
+        full(shape, NaN).dispose();
+        const t = op();
+        expect(Array.from(t.dataSync()).every((v) => v === 0)).toBe(true);
+      };
+      const [x, w] = [randn([2, 0, 5, 5]), randn([3, 0, 3, 3])];
+      zero([2, 3, 3, 3], () => conv2d(x, w));
+      const [x0, dy0] = [randn([0, 4, 5, 5]), randn([0, 3, 3, 3])];
+      zero([3, 4, 3, 3], () => conv2dBackwardWeight(x0, dy0, [3, 4, 3, 3]));
+      const [dy, w0] = [randn([2, 0, 3, 3]), randn([0, 4, 3, 3])];
+      zero([2, 4, 5, 5], () => conv2dBackwardInput(dy, w0, [2, 4, 5, 5]));
+      const [a, b] = [randn([3, 0]), randn([0, 5])];
+      zero([3, 5], () => a.matmul(b));
     });
   });
 });

@@ -2,7 +2,7 @@
 import { SamError, type DType } from "@sam/tensor";
 
 /** `GPUBufferUsage` values (fixed by the WebGPU spec; Node has no such global). */
-export const Usage = { MAP_READ: 1, COPY_SRC: 4, COPY_DST: 8, UNIFORM: 64, STORAGE: 128 } as const;
+export const Usage = { MAP_READ: 1, COPY_SRC: 4, COPY_DST: 8, STORAGE: 128 } as const;
 
 /** The WGSL type that stores each dtype: `bool` is a `u32` of 0 or 1 (WGSL storage holds no bool). */
 export function wgslType(dtype: DType): "f32" | "i32" | "u32" {
