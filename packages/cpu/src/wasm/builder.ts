@@ -3,8 +3,6 @@
 
 /** Value types. */
 export const I32 = 0x7f;
-/** 32-bit float type. */
-export const F32 = 0x7d;
 /** 128-bit vector type. */
 export const V128 = 0x7b;
 
@@ -85,13 +83,6 @@ export class Code {
   /** v128.const of all zeros. */
   zero(): this { return this.simd(0x0c, ...new Array(16).fill(0)); }
   f32x4Add(): this { return this.simd(0xe4); }
-  /** f32x4.extract_lane: one lane as an f32. */
-  extractLane(lane: number): this { return this.simd(0x1f, lane); }
-  f32Add(): this { return this.emit(0x92); }
-  /** f32.load (alignment hint 4). */
-  loadF32(offset = 0): this { return this.emit(0x2a, 2, ...uleb(offset)); }
-  /** f32.store (alignment hint 4). */
-  storeF32(offset = 0): this { return this.emit(0x38, 2, ...uleb(offset)); }
   f32x4Mul(): this { return this.simd(0xe6); }
 
   /**

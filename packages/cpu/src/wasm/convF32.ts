@@ -4,7 +4,7 @@
 import type { Conv2dParams, TypedArray } from "@sam/tensor";
 import type { Geometry as ConvGeometry } from "../kernels/conv.js";
 import { MR, NR } from "./gemmKernel.js";
-import { blockedGemm, BLOCK_COLUMNS, directGemm, dotsGemm, gatheredGemm, type InPlace } from "./gemmF32.js";
+import { blockedGemm, BLOCK_COLUMNS, directGemm, gatheredGemm, type InPlace } from "./gemmF32.js";
 
 
 /**
@@ -301,38 +301,6 @@ export function conv2dBackwardInputF32(dy: TypedArray, w: TypedArray, dx: TypedA
 }
 
 /**
- * dW_g[o, r] = Σ_q dy_g[o, q]·im2col(x)[r, q] with both read in place, four neighbouring output
- * pixels at a time (stride 1 along x, output width a multiple of 4): dy's rows are copied per
- * depth block, the input through its padded rows; taps `from`…`to`. False when it does not fit.
- */
-function conv2dBackwardWeightDots(x: TypedArray, dy: TypedArray, dw: TypedArray, g: ConvGeometry, p: Conv2dParams, from: number, to: number): boolean {
-  const plane = g.ho * g.wo;
-  for (let group = 0; group < p.groups; group++) {
-    const done = dotsGemm(g.og, g.n * plane, g.rows, paddedInput(x, g, p, group),
-      (mem, at, p0, kc) => {
-        for (let o = 0; o < g.og; o++) {
-          let d = at + o * kc;
-          for (let q = p0; q < p0 + kc;) {
-            const image = Math.floor(q / plane);
-            const end = Math.min(p0 + kc, (image + 1) * plane);
-            const src = (image * g.o + group * g.og + o) * plane - image * plane;
-            for (let e = q; e < end; e++) mem[d++] = dy[src + e];
-            q = end;
-          }
-        }
-      },
-      (mem, at, ldt, _i0, mo, r0, nr) => {
-        for (let o = 0; o < mo; o++) {
-          const dst = (group * g.og + o) * g.rows + r0;
-          for (let r = 0; r < nr; r++) dw[dst + r] = mem[at + o * ldt + r];
-        }
-      }, from, to);
-    if (!done) return false;
-  }
-  return true;
-}
-
-/**
  * dW_gᵀ = im2col(x) [rows × n·plane] · dy_gᵀ [n·plane × og], with im2col read in place from
  * padded input rows and dy transposed into the kernel's panels; taps `from`…`to` of g.rows.
  */
@@ -364,7 +332,6 @@ function conv2dBackwardWeightInPlace(x: TypedArray, dy: TypedArray, dw: TypedArr
 /** dW_g = dy_g [og × n·plane] · im2col(x)ᵀ [n·plane × rows]: the depth runs over every pixel of every image. */
 /** Splits between threads over the kernel taps (columns of dW), `from`…`to` of g.rows. */
 export function conv2dBackwardWeightF32(x: TypedArray, dy: TypedArray, dw: TypedArray, g: ConvGeometry, p: Conv2dParams, from = 0, to = g.rows): void {
-  if (p.stride[1] === 1 && g.wo % 4 === 0 && conv2dBackwardWeightDots(x, dy, dw, g, p, from, to)) return;
   if (g.og >= NR) return conv2dBackwardWeightInPlace(x, dy, dw, g, p, from, to);
   const cols = new Columns(BLOCK_COLUMNS);
   const [reads, firsts, lasts] = [new Int32Array(NR), new Int32Array(NR), new Int32Array(NR)];

@@ -173,43 +173,6 @@ export function gatheredGemm(m: number, n: number, k: number, a: InPlace, packB:
   }
 }
 
-/** Writes rows 0…m of D for depth p0…p0+kc from float index `at`, row stride kc. */
-export type CopyRows = (mem: Float32Array, at: number, p0: number, kc: number) => void;
-
-/**
- * C[i, t] = Σ_q D[i, q]·X[t, q] for taps `from`…`to` of X (read in place through `x`, four
- * neighbouring pixels at a time: every pixel offset's four floats are consecutive) and rows 0…m
- * of D (copied per depth block by `copyD`); k must be a multiple of 4. Returns false, doing
- * nothing, when C would not fit the kernel's block of C.
- */
-export function dotsGemm(m: number, k: number, taps: number, x: InPlace, copyD: CopyRows, store: Store, from = 0, to = taps): boolean {
-  const kern = ready()!;
-  const cols = roundUp(to - from, 4);
-  const rows = roundUp(m, 2);
-  if (rows * cols > ROWS * NC) return false;
-  if (m === 0 || to <= from || k === 0) return true;
-  const tapsAt = BYTES;
-  const pixelsAt = tapsAt + (roundUp(taps, 4) + 4) * 4;
-  const dAt = pixelsAt + KC * 4;
-  const sourceAt = dAt + rows * KC * 4;
-  reserve(kern, sourceAt + x.sourceBytes);
-  const buffer = kern.memory.buffer;
-  const mem = new Float32Array(buffer);
-  const table = new Int32Array(buffer, tapsAt, roundUp(taps, 4) + 4);
-  table.fill(0); // taps past `to` read a valid address: computed, never stored
-  x.taps(table);
-  const pixels = new Int32Array(buffer, pixelsAt, KC);
-  for (let p0 = 0; p0 < k; p0 += KC) {
-    const kc = Math.min(KC, k - p0);
-    x.prepare(mem, sourceAt / 4, pixels, p0, kc);
-    copyD(mem, dAt / 4, p0, kc);
-    if (rows > m) mem.fill(0, dAt / 4 + m * kc, dAt / 4 + rows * kc);
-    kern.dots(dAt, tapsAt + from * 4, pixelsAt, C_AT, rows, cols, kc, cols * 4, p0 > 0 ? 1 : 0);
-  }
-  store(mem, C_AT / 4, cols, 0, m, from, to - from);
-  return true;
-}
-
 /**
  * Packs A[i0:i0+mc, p0:p0+kc] as MR-row panels (zero-padded) from `at`; float32 only, so that
  * the engine compiles one monomorphic copy loop (full panels without bounds checks).
