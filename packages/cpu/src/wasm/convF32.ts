@@ -4,7 +4,7 @@
 import type { Conv2dParams, TypedArray } from "@sam/tensor";
 import type { Geometry as ConvGeometry } from "../kernels/conv.js";
 import { MR, NR } from "./gemmKernel.js";
-import { blockedGemm, BLOCK_COLUMNS, directGemm, gatheredGemm, type InPlace } from "./gemmF32.js";
+import { blockedGemm, BLOCK_COLUMNS, copyEight, directGemm, gatheredGemm, type InPlace } from "./gemmF32.js";
 
 
 /**
@@ -210,15 +210,7 @@ export function conv2dF32(x: TypedArray, w: TypedArray, y: TypedArray, g: ConvGe
             const ix = left + taps.dx[t];
             if (whole && count === NR && sx === 1 && iy >= 0 && iy < g.h && ix >= 0 && ix + NR - 1 < g.w) {
               // the common case: eight neighbouring pixels of one input row
-              const from = base + taps.channel[t] + iy * g.w + ix;
-              mem[k] = x[from];
-              mem[k + 1] = x[from + 1];
-              mem[k + 2] = x[from + 2];
-              mem[k + 3] = x[from + 3];
-              mem[k + 4] = x[from + 4];
-              mem[k + 5] = x[from + 5];
-              mem[k + 6] = x[from + 6];
-              mem[k + 7] = x[from + 7];
+              copyEight(mem, k, x, base + taps.channel[t] + iy * g.w + ix);
               k += NR;
               continue;
             }

@@ -173,6 +173,18 @@ export function gatheredGemm(m: number, n: number, k: number, a: InPlace, packB:
   }
 }
 
+/** mem[at…at+8] = src[from…from+8]: a panel row, unrolled (small enough for the engine to inline). */
+export function copyEight(mem: Float32Array, at: number, src: ArrayLike<number>, from: number): void {
+  mem[at] = src[from];
+  mem[at + 1] = src[from + 1];
+  mem[at + 2] = src[from + 2];
+  mem[at + 3] = src[from + 3];
+  mem[at + 4] = src[from + 4];
+  mem[at + 5] = src[from + 5];
+  mem[at + 6] = src[from + 6];
+  mem[at + 7] = src[from + 7];
+}
+
 /**
  * Packs A[i0:i0+mc, p0:p0+kc] as MR-row panels (zero-padded) from `at`; float32 only, so that
  * the engine compiles one monomorphic copy loop (full panels without bounds checks).
@@ -205,15 +217,7 @@ function packColumnsF32(mem: Float32Array, at: number, b: Float32Array, offset: 
     const base = offset + p0 * rs + (j0 + jp) * cs;
     if (jp + NR <= nc && cs === 1) {
       for (let p = 0; p < kc; p++) {
-        const row = base + p * rs;
-        mem[w] = b[row];
-        mem[w + 1] = b[row + 1];
-        mem[w + 2] = b[row + 2];
-        mem[w + 3] = b[row + 3];
-        mem[w + 4] = b[row + 4];
-        mem[w + 5] = b[row + 5];
-        mem[w + 6] = b[row + 6];
-        mem[w + 7] = b[row + 7];
+        copyEight(mem, w, b, base + p * rs);
         w += NR;
       }
     } else {

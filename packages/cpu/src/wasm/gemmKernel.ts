@@ -7,6 +7,28 @@ export const MR = 4;
 /** Columns of B per register tile (two f32x4 vectors). */
 export const NR = 8;
 
+/** Starts a tile: out = c + i·ldc + j·4, and the accumulators loaded from there or zeroed. */
+function startTile(c: Code, C: number, i: number, j: number, LDC: number, ACCUMULATE: number, out: number, acc: number[]): void {
+  c.get(C).get(i).get(LDC).mul().add().get(j).i32(4).mul().add().set(out);
+  c.get(ACCUMULATE).ifElse(() => {
+    for (let r = 0; r < MR; r++) {
+      c.get(out).get(LDC).i32(r).mul().add().load(0).set(acc[2 * r]);
+      c.get(out).get(LDC).i32(r).mul().add().load(16).set(acc[2 * r + 1]);
+    }
+  }, () => {
+    for (const r of acc) c.zero().set(r);
+  });
+}
+
+/** Ends a tile: the accumulators stored row by row from out (advanced by ldc per row). */
+function storeTile(c: Code, LDC: number, out: number, acc: number[]): void {
+  for (let r = 0; r < MR; r++) {
+    c.get(out).get(acc[2 * r]).store(0);
+    c.get(out).get(acc[2 * r + 1]).store(16);
+    c.get(out).get(LDC).add().set(out);
+  }
+}
+
 /**
  * Emits the block kernel over 4×8 register tiles of C (byte addresses; mc and nc multiples of MR
  * and NR, all positive): Σₚ A[i, p]·B[p, j] over kc, with A packed as kc-long panels of 4 rows.
@@ -30,16 +52,7 @@ function blockKernel(direct: boolean): Code {
   c.loop(i, MR, MC, () => {
     c.i32(0).set(j);
     c.loop(j, NR, NC, () => {
-      // out = C + i·ldc + j·4
-      c.get(C).get(i).get(LDC).mul().add().get(j).i32(4).mul().add().set(out);
-      c.get(ACCUMULATE).ifElse(() => {
-        for (let r = 0; r < MR; r++) {
-          c.get(out).get(LDC).i32(r).mul().add().load(0).set(acc[2 * r]);
-          c.get(out).get(LDC).i32(r).mul().add().load(16).set(acc[2 * r + 1]);
-        }
-      }, () => {
-        for (const r of acc) c.zero().set(r);
-      });
+      startTile(c, C, i, j, LDC, ACCUMULATE, out, acc);
       // pa = A + i·kc·4 bytes (panels are MR wide)
       c.get(A).get(i).get(KC).mul().i32(4).mul().add().set(pa);
       if (direct) {
@@ -68,11 +81,7 @@ function blockKernel(direct: boolean): Code {
         }
         c.get(pa).i32(4 * MR).add().set(pa);
       });
-      for (let r = 0; r < MR; r++) {
-        c.get(out).get(acc[2 * r]).store(0);
-        c.get(out).get(acc[2 * r + 1]).store(16);
-        c.get(out).get(LDC).add().set(out);
-      }
+      storeTile(c, LDC, out, acc);
     });
   });
   return c;
@@ -97,15 +106,7 @@ function gatheredKernel(): Code {
     for (let r = 0; r < MR; r++) c.get(TAPS).get(i).i32(4).mul().add().loadI32(4 * r).set(rowAt[r]);
     c.i32(0).set(j);
     c.loop(j, NR, NC, () => {
-      c.get(C).get(i).get(LDC).mul().add().get(j).i32(4).mul().add().set(out);
-      c.get(ACCUMULATE).ifElse(() => {
-        for (let r = 0; r < MR; r++) {
-          c.get(out).get(LDC).i32(r).mul().add().load(0).set(acc[2 * r]);
-          c.get(out).get(LDC).i32(r).mul().add().load(16).set(acc[2 * r + 1]);
-        }
-      }, () => {
-        for (const r of acc) c.zero().set(r);
-      });
+      startTile(c, C, i, j, LDC, ACCUMULATE, out, acc);
       c.get(B).get(j).get(KC).mul().i32(4).mul().add().set(pb);
       c.get(COLUMNS).set(column);
       c.i32(0).set(p);
@@ -121,11 +122,7 @@ function gatheredKernel(): Code {
           c.get(acc[2 * r + 1]).get(a).get(b1).f32x4Mul().f32x4Add().set(acc[2 * r + 1]);
         }
       });
-      for (let r = 0; r < MR; r++) {
-        c.get(out).get(acc[2 * r]).store(0);
-        c.get(out).get(acc[2 * r + 1]).store(16);
-        c.get(out).get(LDC).add().set(out);
-      }
+      storeTile(c, LDC, out, acc);
     });
   });
   return c;
