@@ -78,17 +78,19 @@ export class DataLoader {
 
   /**
    * The remaining batches of the current epoch, in order (all of them unless a state with a batch
-   * position was loaded); the epoch counts as done once all were taken.
+   * position was loaded); the epoch counts as done once all were taken. The next batch is
+   * prepared while the caller works on the current one: at the caller's first `await` after
+   * receiving it (on a GPU, while the step runs there), or else when it asks for the next one.
    */
   *epochBatches(): IterableIterator<Batch> {
     const { images, labels, shape } = this.dataset;
     const per = shape[0] * shape[1] * shape[2];
     const order = this.order(this.epoch);
-    // One seed per batch, drawn in order, so that batch b's augmentation needs no earlier batch.
+    // One seed per batch, drawn in order, so that batch b's augmentation needs no earlier batch
+    // (and preparing a batch ahead changes nothing).
     const seeds = new Generator(this.o.seed * 7919 + this.epoch * 2 + 2);
     for (let b = 0; b < this.batch; b++) seeds.nextUint32();
-    for (let b = this.batch; b < this.length; b++) {
-      const augment = new Generator(seeds.nextUint32());
+    const make = (b: number, seed: number): Batch => {
       const idx = order.subarray(b * this.o.batchSize, Math.min(order.length, (b + 1) * this.o.batchSize));
       const x = new Float32Array(idx.length * per);
       const y = new Int32Array(idx.length);
@@ -96,9 +98,35 @@ export class DataLoader {
         for (let p = 0; p < per; p++) x[i * per + p] = images[k * per + p] / 255;
         y[i] = labels[k];
       });
-      this.o.transform?.(x, idx.length, shape, augment);
-      this.batch = b + 1;
-      yield { x: fromValues(x, [idx.length, ...shape], "float32"), y: fromValues(y, [idx.length], "int32") };
+      this.o.transform?.(x, idx.length, shape, new Generator(seed));
+      return { x: fromValues(x, [idx.length, ...shape], "float32"), y: fromValues(y, [idx.length], "int32") };
+    };
+    let ahead: { b: number; batch: Batch | null } | null = null;
+    try {
+      for (let b = this.batch; b < this.length; b++) {
+        const seed = seeds.nextUint32();
+        const batch = ahead?.b === b && ahead.batch ? ahead.batch : make(b, seed);
+        ahead = null;
+        this.batch = b + 1;
+        if (b + 1 < this.length) {
+          const next = { b: b + 1, batch: null as Batch | null };
+          const nextSeed = new Generator(0);
+          nextSeed.setState(seeds.getState());
+          const upcoming = nextSeed.nextUint32();
+          ahead = next;
+          queueMicrotask(() => {
+            if (ahead === next) next.batch = make(next.b, upcoming);
+          });
+        }
+        yield batch;
+      }
+    } finally {
+      // an abandoned loop frees the batch prepared ahead
+      if (ahead?.batch) {
+        ahead.batch.x.dispose();
+        ahead.batch.y.dispose();
+      }
+      ahead = null;
     }
     this.epoch++;
     this.batch = 0;

@@ -1,6 +1,6 @@
 // DataLoader order and resumption, the transforms, statistics and label noise.
 import { beforeAll, describe, expect, it } from "vitest";
-import { Generator, setBackend } from "@sam/tensor";
+import { Generator, memory, setBackend } from "@sam/tensor";
 import { cpu } from "@sam/cpu";
 import { channelStats, compose, cutout, DataLoader, horizontalFlip, normalize, randomCrop, withLabelNoise, type ImageDataset } from "../src/index.js";
 
@@ -35,6 +35,30 @@ describe("DataLoader", () => {
     b.loadState(a.state());
     const values = (l: DataLoader) => [...l.epochBatches()].flatMap((x) => Array.from(x.x.dataSync()));
     expect(values(b)).toEqual(values(a));
+  });
+  it("prepares the next batch while the caller awaits, with the same values, and frees it when the loop is left", async () => {
+    const t = compose(randomCrop(1), horizontalFlip());
+    const make = () => new DataLoader(dataset(12), { batchSize: 3, seed: 7, transform: t });
+    const plain = [...make().epochBatches()].map((b) => Array.from(b.x.dataSync()));
+    const start = memory().buffers;
+    const seen: number[][] = [];
+    for (const b of make().epochBatches()) {
+      const before = memory().buffers;
+      await Promise.resolve(); // the caller waits (a GPU read); the loader prepares the next batch
+      if (seen.length < 3) expect(memory().buffers).toBe(before + 2);
+      seen.push(Array.from(b.x.dataSync()));
+      b.x.dispose();
+      b.y.dispose();
+    }
+    expect(seen).toEqual(plain);
+    expect(memory().buffers).toBe(start);
+    for (const b of make().epochBatches()) {
+      b.x.dispose();
+      b.y.dispose();
+      await Promise.resolve();
+      break; // leaving the loop frees the batch prepared ahead
+    }
+    expect(memory().buffers).toBe(start);
   });
   it("resumes in the middle of an epoch: the remaining batches are the same, augmentation included", () => {
     const t = compose(randomCrop(1), horizontalFlip());
