@@ -131,7 +131,8 @@ export async function runTraining(config: Config, data: RunData, out: string, re
     const position = await loadCheckpoint(out, model, optimizer, schedule);
     loader.loadState({ epoch: position.epoch, batch: position.batch ?? 0 });
     partial = position.partial;
-    metrics = (await readFile(metricsPath, "utf8")).trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as EpochMetrics).slice(0, position.epoch);
+    // lines past the checkpoint's epoch (one may be cut short by a crash) are dropped unread
+    metrics = (await readFile(metricsPath, "utf8")).split("\n").filter(Boolean).slice(0, position.epoch).map((l) => JSON.parse(l) as EpochMetrics);
     await writeFile(metricsPath, metrics.map((m) => JSON.stringify(m) + "\n").join(""));
     const where = position.batch ? `batch ${position.batch} of epoch ${position.epoch + 1}` : `epoch ${position.epoch}`;
     log(`resuming ${out} after ${where} of ${config.epochs}`);
@@ -177,9 +178,12 @@ export async function runTraining(config: Config, data: RunData, out: string, re
     };
     metrics.push(m);
     schedule.step();
-    await saveCheckpoint(out, model, optimizer, schedule, { epoch });
+    // The metrics line first, then the checkpoint: a crash between the two resumes from the older
+    // checkpoint, which drops the newer lines and runs the epoch again; the other order would lose
+    // this epoch's line.
     await appendFile(metricsPath, JSON.stringify(m) + "\n");
     await writeFileAtomic(join(out, "report.html"), renderReport(`${config.optimizer.toUpperCase()} · ${config.model} · ${config.dataset}`, [{ name: config.optimizer, config, metrics }]));
+    await saveCheckpoint(out, model, optimizer, schedule, { epoch });
     log(`epoch ${epoch}/${config.epochs}  train loss ${m.trainLoss.toFixed(4)} acc ${(m.trainAcc * 100).toFixed(2)}%  `
       + `test loss ${m.testLoss.toFixed(4)} acc ${(m.testAcc * 100).toFixed(2)}%  lr ${lr.toFixed(4)}  ${m.imagesPerSec.toFixed(1)} img/s  ${formatTime(m.seconds)}`);
     if (hooks.shouldStop?.() && epoch < config.epochs) {

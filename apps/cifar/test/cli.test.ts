@@ -1,7 +1,7 @@
 // The trainer end to end: bad flags, a run on a small data set the test writes, exact resumption
 // after an interruption (Ctrl-C and SIGKILL), and a few steps on the real CIFAR-10 archive.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -72,6 +72,7 @@ describe("a run", () => {
 
     const split = mkdtempSync(join(tmpdir(), "sam-run-"));
     expect(run(small(data, split, 1)).status).toBe(0);
+    appendFileSync(join(split, "metrics.jsonl"), '{"epoch":2,"trainLo'); // a line a crash cut short after the checkpoint
     const resumed = run(["--resume", split, "--epochs", "2"]);
     expect(resumed.status).toBe(0);
     expect(resumed.stdout).toContain(`resuming ${split} after epoch 1 of 2`);
