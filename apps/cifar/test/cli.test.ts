@@ -82,8 +82,8 @@ describe("a run", () => {
   }, 120_000);
 
   it("killed with SIGKILL it resumes from its last checkpoint; Ctrl-C saves mid-epoch and resumes from there", async () => {
-    const data = cifarFolder(150);
-    const args = (out: string) => [...small(data, out, 3), "--batch-size", "10"];
+    const data = cifarFolder(200);
+    const args = (out: string) => [...small(data, out, 3), "--batch-size", "5"];
     const straight = mkdtempSync(join(tmpdir(), "sam-run-"));
     expect(run(args(straight)).status).toBe(0);
     for (const signal of ["SIGKILL", "SIGINT"] as const) {
@@ -91,7 +91,7 @@ describe("a run", () => {
       const child = spawn(process.execPath, [MAIN, ...args(out)], { cwd: ROOT, stdio: "ignore" });
       const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
       while (!existsSync(join(out, "checkpoint"))) await new Promise((r) => setTimeout(r, 50));
-      child.kill(signal); // during epoch 2, whose 15 batches have just begun
+      child.kill(signal); // during epoch 2, whose 40 batches have just begun
       const code = await exited;
       if (signal === "SIGINT") {
         expect(code).toBe(130);
