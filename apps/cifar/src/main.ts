@@ -4,7 +4,6 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { cpu } from "@sam/cpu";
 import { setBackend } from "@sam/tensor";
-import { webgpu } from "@sam/webgpu";
 import { parseCommand, usage, UsageError, type Command, type Config } from "./config.js";
 import { loadRunData } from "./datasets.js";
 import { renderReport, type RunSummary } from "./report.js";
@@ -32,6 +31,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (cmd.config.device === "webgpu") {
+    const { webgpu } = await import("@sam/webgpu"); // Dawn is loaded only for a GPU run
     const gpu = await webgpu();
     console.log(`device: WebGPU on ${gpu.adapter}`);
     setBackend(gpu);
