@@ -70,6 +70,7 @@ export async function backendOn(adapter: GPUAdapter, opts: WebGpuOptions = {}): 
     read: (h: DataHandle) => stream.read(handle(h)),
     free: (h: DataHandle) => stream.free(handle(h)),
     run(op, inputs, out, params) {
+      stream.op = op;
       table[op](inputs, out, params);
     },
     flush: () => stream.flush(),

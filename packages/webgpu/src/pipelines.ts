@@ -5,12 +5,12 @@ export class PipelineCache {
 
   constructor(private readonly device: GPUDevice) {}
 
-  /** The pipeline of `code` (entry point `main`), compiled on first use. */
-  get(code: string): GPUComputePipeline {
+  /** The pipeline of `code` (entry point `main`), compiled on first use and labelled `label`. */
+  get(code: string, label: string): GPUComputePipeline {
     let pipeline = this.pipelines.get(code);
     if (!pipeline) {
-      const module = this.device.createShaderModule({ code });
-      pipeline = this.device.createComputePipeline({ layout: "auto", compute: { module, entryPoint: "main" } });
+      const module = this.device.createShaderModule({ code, label });
+      pipeline = this.device.createComputePipeline({ label, layout: "auto", compute: { module, entryPoint: "main" } });
       this.pipelines.set(code, pipeline);
     }
     return pipeline;

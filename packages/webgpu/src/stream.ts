@@ -59,6 +59,9 @@ export class CommandStream {
   liveBuffers = 0;
   /** Command buffers submitted so far. */
   submissions = 0;
+  /** The primitive whose kernels are being recorded: it labels their shaders, so the GPU's
+   * error messages name it. */
+  op = "";
 
   constructor(readonly device: GPUDevice, poolBytes: number) {
     this.pool = new BufferPool(device, poolBytes);
@@ -140,7 +143,7 @@ export class CommandStream {
     const slot = this.launches * this.metaAlign;
     if (launch.meta.length > this.metaAlign) throw new SamError("webgpu.run", `a kernel's meta data exceeds ${this.metaAlign} words`);
     this.metaWords.set(launch.meta, slot);
-    const pipeline = this.pipelines.get(launch.code);
+    const pipeline = this.pipelines.get(launch.code, this.op);
     const entries: GPUBindGroupEntry[] = launch.buffers.map((h, i) => ({ binding: i, resource: { buffer: h.buffer } }));
     entries.push({
       binding: launch.buffers.length,
