@@ -26,16 +26,20 @@ async function openPage(query = ""): Promise<Report> {
     "--headless=new", "--no-sandbox", "--disable-gpu-sandbox", `--user-data-dir=${profile}`,
     "--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-vulkan=swiftshader", "--use-webgpu-adapter=swiftshader",
     `http://127.0.0.1:${port}/?report=/report${query}`,
-  ], { stdio: "ignore" });
+  ], { stdio: "ignore", detached: true }); // its own process group, so its helpers can be stopped with it
   const exit = new Promise<number | null>((resolve) => chrome.on("exit", resolve));
   const early = exit.then((code): Report => ({ error: `chromium exited (${code}) before the page reported` }));
   try {
     return await Promise.race([reported, early]);
   } finally {
-    chrome.kill();
+    try {
+      process.kill(-chrome.pid!, "SIGKILL"); // the browser and its GPU and helper processes
+    } catch {
+      // already gone
+    }
     await exit;
     server.close();
-    rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+    rmSync(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   }
 }
 
