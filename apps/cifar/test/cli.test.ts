@@ -91,7 +91,10 @@ describe("a run", () => {
       const child = spawn(process.execPath, [MAIN, ...args(out)], { cwd: ROOT, stdio: "ignore" });
       const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
       while (!existsSync(join(out, "checkpoint"))) await new Promise((r) => setTimeout(r, 50));
-      child.kill(signal); // during epoch 2, whose 40 batches have just begun
+      // past the end of epoch 1 (a stop there is a clean end of epoch, not the case under test),
+      // into the 40 batches of epoch 2 (about a second on this machine)
+      await new Promise((r) => setTimeout(r, 150));
+      child.kill(signal);
       const code = await exited;
       if (signal === "SIGINT") {
         expect(code).toBe(130);
