@@ -1,7 +1,8 @@
 """Times a 3x3 convolution (padding 1) in PyTorch, forward and forward+backward (input and
 weight gradients); prints one JSON object per case, then one describing the setup.
 
-Usage: /usr/bin/python3 torch_conv.py THREADS RUNS BATCH SIZE CIN:COUT [CIN:COUT ...]
+Usage: /usr/bin/python3 torch_conv.py cpu|cuda THREADS RUNS REPEATS BATCH SIZE CIN:COUT [CIN:COUT ...]
+Each timed run is REPEATS calls, finished (on CUDA, synchronized); the median run is printed.
 """
 import json
 import sys
@@ -10,29 +11,36 @@ import time
 import torch
 import torch.nn.functional as F
 
-from blas_info import blas_info
+from device_info import use_device
 
-threads, runs, batch, size = (int(a) for a in sys.argv[1:5])
+device = sys.argv[1]
+threads, runs, repeats, batch, size = (int(a) for a in sys.argv[2:7])
 torch.set_num_threads(threads)
 torch.manual_seed(0)
+dev, synchronize, described = use_device(device)
 
 
 def median_seconds(fn):
-    fn()
+    def run():
+        for _ in range(repeats):
+            fn()
+        synchronize()
+
+    run()
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
+        run()
+        times.append((time.perf_counter() - t0) / repeats)
     times.sort()
     return times[len(times) // 2]
 
 
-for pair in sys.argv[5:]:
+for pair in sys.argv[7:]:
     cin, cout = (int(c) for c in pair.split(":"))
-    x = torch.randn(batch, cin, size, size, requires_grad=True)
-    w = torch.randn(cout, cin, 3, 3, requires_grad=True)
-    dy = torch.randn(batch, cout, size, size)
+    x = torch.randn(batch, cin, size, size, device=dev, requires_grad=True)
+    w = torch.randn(cout, cin, 3, 3, device=dev, requires_grad=True)
+    dy = torch.randn(batch, cout, size, size, device=dev)
 
     def forward():
         with torch.no_grad():
@@ -44,5 +52,5 @@ for pair in sys.argv[5:]:
 
     print(json.dumps({"case": f"{cin}->{cout} fwd", "seconds": median_seconds(forward)}))
     print(json.dumps({"case": f"{cin}->{cout} fwd+bwd", "seconds": median_seconds(forward_backward)}))
-mkldnn = torch.backends.mkldnn.is_available()
-print(json.dumps({"blas": blas_info(), "torch": torch.__version__, "conv": "oneDNN" if mkldnn else "im2col + BLAS"}))
+conv = "cuDNN" if dev.type == "cuda" else "oneDNN" if torch.backends.mkldnn.is_available() else "im2col + BLAS"
+print(json.dumps({"device": described, "torch": torch.__version__, "conv": conv}))

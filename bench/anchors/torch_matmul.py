@@ -1,6 +1,7 @@
 """Times torch.matmul on float32 square matrices; prints one JSON object per size.
 
-Usage: /usr/bin/python3 torch_matmul.py THREADS RUNS SIZE [SIZE ...]
+Usage: /usr/bin/python3 torch_matmul.py cpu|cuda THREADS RUNS REPEATS SIZE [SIZE ...]
+Each timed run is REPEATS products, finished (on CUDA, synchronized); the median run is printed.
 """
 import json
 import sys
@@ -8,18 +9,28 @@ import time
 
 import torch
 
-from blas_info import blas_info
+from device_info import use_device
 
-threads, runs, sizes = int(sys.argv[1]), int(sys.argv[2]), [int(s) for s in sys.argv[3:]]
+device, threads, runs, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+sizes = [int(s) for s in sys.argv[5:]]
 torch.set_num_threads(threads)
+dev, synchronize, described = use_device(device)
+
+
+def run(a, b):
+    for _ in range(repeats):
+        torch.matmul(a, b)
+    synchronize()
+
+
 for n in sizes:
-    a, b = torch.rand(n, n), torch.rand(n, n)
-    torch.matmul(a, b)
+    a, b = torch.rand(n, n, device=dev), torch.rand(n, n, device=dev)
+    run(a, b)
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        torch.matmul(a, b)
-        times.append(time.perf_counter() - t0)
+        run(a, b)
+        times.append((time.perf_counter() - t0) / repeats)
     times.sort()
     print(json.dumps({"size": n, "seconds": times[len(times) // 2]}))
-print(json.dumps({"blas": blas_info(), "torch": torch.__version__}))
+print(json.dumps({"device": described, "torch": torch.__version__}))

@@ -1,6 +1,6 @@
 """Times ResNet-20 (CIFAR, option A) training steps in PyTorch; prints one JSON line.
 
-Usage: /usr/bin/python3 torch_train.py sgd|sam STEPS BATCH THREADS
+Usage: /usr/bin/python3 torch_train.py sgd|sam STEPS BATCH THREADS [cpu|cuda]
 SAM is the paper's two-pass step (as in @sam/optim): perturb by rho*g/||g||, take the gradient
 again with batch-norm running statistics left alone, restore, then step SGD.
 """
@@ -13,9 +13,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from device_info import use_device
+
 optimizer, steps, batch, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+device = sys.argv[5] if len(sys.argv) > 5 else "cpu"
 torch.set_num_threads(threads)
 torch.manual_seed(0)
+dev, synchronize, described = use_device(device)
 
 
 class Block(nn.Module):
@@ -46,8 +50,8 @@ class ResNet20(nn.Module):
         return self.fc(self.layers(F.relu(self.bn1(self.conv1(x)))).mean((2, 3)))
 
 
-model = ResNet20()
-x, y = torch.randn(batch, 3, 32, 32), torch.randint(0, 10, (batch,))
+model = ResNet20().to(dev)
+x, y = torch.randn(batch, 3, 32, 32, device=dev), torch.randint(0, 10, (batch,), device=dev)
 opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
 
 
@@ -79,9 +83,11 @@ def sam_step(rho=0.05):
 
 step = sam_step if optimizer == "sam" else sgd_step
 step()
+synchronize()
 seconds = []
 for _ in range(steps):
     t0 = time.perf_counter()
     step()
+    synchronize()
     seconds.append(time.perf_counter() - t0)
-print(json.dumps({"seconds": seconds, "maxRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+print(json.dumps({"device": described, "seconds": seconds, "maxRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))

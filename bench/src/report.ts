@@ -1,4 +1,5 @@
 // Benchmark results: timing by median, a printed table, and one JSON line per result.
+import { TORCH_CUDA } from "./anchor.js";
 
 /** One measured figure. */
 export interface Result {
@@ -36,8 +37,13 @@ export async function medianSecondsAsync(fn: () => Promise<void>, runs: number):
   return times[Math.floor(times.length / 2)];
 }
 
-/** Prints results as a table (cases down, systems across, with ratios to the anchor) then as JSON lines. */
-export function report(title: string, results: Result[], anchor?: string): void {
+/** The system a result is compared with: PyTorch on CUDA for the WebGPU rows, PyTorch on the CPU for the others. */
+function anchorOf(r: Result): string {
+  return r.system.startsWith("@sam/webgpu") ? TORCH_CUDA : "pytorch";
+}
+
+/** Prints results as a table (cases down, systems across, with ratios to their anchor on the same threads) then as JSON lines. */
+export function report(title: string, results: Result[]): void {
   const systems = [...new Set(results.map((r) => `${r.system} ×${r.threads}`))];
   const cases = [...new Set(results.map((r) => r.case))];
   const unit = results[0]?.unit ?? "";
@@ -46,8 +52,9 @@ export function report(title: string, results: Result[], anchor?: string): void 
   const rows = cases.map((c) => [c, ...systems.map((s) => {
     const r = cell(c, s);
     if (!r) return "—";
-    const base = anchor ? results.find((a) => a.case === c && a.system === anchor && a.threads === r.threads) : undefined;
-    const ratio = base && base !== r ? `  (${(r.value / base.value).toFixed(2)}× ${anchor})` : "";
+    const anchor = anchorOf(r);
+    const base = results.find((a) => a.case === c && a.system === anchor && a.threads === r.threads);
+    const ratio = base && base !== r && r.system !== TORCH_CUDA ? `  (${(r.value / base.value).toFixed(2)}× ${anchor})` : "";
     return `${r.value.toFixed(2)}${ratio}`;
   })]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

@@ -1,18 +1,21 @@
 // One ResNet-20 training step at batch 128 on 32×32×3 inputs, SGD and SAM: images per second and
-// peak memory of @sam/cpu beside PyTorch, each system in its own process.
+// peak memory of @sam/cpu beside PyTorch on the CPU, and of @sam/webgpu beside PyTorch on CUDA,
+// each system in its own process.
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { anchorScript, PYTHON, TORCH_CUDA, torchMissing } from "./anchor.js";
 import { gpuRows } from "./gpu.js";
+import type { BenchOptions } from "./options.js";
 import { report, type Result } from "./report.js";
 
 const BATCH = 128;
 const STEPS = 3;
-const PYTHON = "/usr/bin/python3";
+const GPU_STEPS = 10;
 
 interface Timing {
   seconds: number[];
   maxRssBytes: number;
+  device?: string;
 }
 
 function median(v: number[]): number {
@@ -27,38 +30,36 @@ function run(command: string, args: string[], env: Record<string, string> = {}):
   return JSON.parse(lines[lines.length - 1]) as Timing;
 }
 
-/**
- * Runs the training-step benchmark; `profile` adds a per-op breakdown of the @sam/cpu steps, and
- * `webgpu` forces WebGPU rows on a software adapter.
- */
-export async function trainBench(profile = false, threads = 1, webgpu = false): Promise<void> {
+/** Runs the training-step benchmark and prints its table and JSON lines. */
+export async function trainBench({ profile, threads, webgpu, gpuOnly }: BenchOptions): Promise<void> {
   const worker = fileURLToPath(new URL("./trainWorker.js", import.meta.url));
-  const anchor = fileURLToPath(new URL("../anchors/torch_train.py", import.meta.url));
   const results: Result[] = [];
   const memory: string[] = [];
-  const torchAvailable = existsSync(PYTHON) && (() => {
-    try {
-      execFileSync(PYTHON, ["-c", "import torch"], { stdio: "ignore" });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-  if (!torchAvailable) console.log("anchor: PyTorch not available; install Debian's python3-torch to compare");
+  const why = gpuOnly ? null : torchMissing();
+  if (why) console.log(`anchor: ${why}`);
   const gpu = await gpuRows(webgpu);
+  const torch = (optimizer: string, steps: number, device: "cpu" | "cuda") => {
+    const t = run(PYTHON, [anchorScript("torch_train.py"), optimizer, String(steps), String(BATCH), String(threads), device],
+      { OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: "1" });
+    if (optimizer === "sgd") console.log(`anchor: PyTorch on ${t.device}`);
+    return t;
+  };
   for (const optimizer of ["sgd", "sam"]) {
-    const add = (system: string, t: Timing) => {
-      const t1 = system.startsWith("@sam/webgpu") ? 1 : threads;
+    const add = (system: string, t: Timing, onGpu: boolean) => {
+      const t1 = onGpu ? 1 : threads;
       results.push({ bench: "train", case: `resnet20-b${BATCH}-${optimizer}`, system, threads: t1, value: BATCH / median(t.seconds), unit: "img/s" });
       memory.push(`${system} ${optimizer}: peak RSS ${(t.maxRssBytes / 2 ** 20).toFixed(0)} MiB`);
       results.push({ bench: "train-memory", case: `resnet20-b${BATCH}-${optimizer}`, system, threads: t1, value: t.maxRssBytes / 2 ** 20, unit: "MiB" });
     };
-    add("@sam/cpu", run(process.execPath, [worker, optimizer, String(STEPS), String(BATCH), String(threads), profile ? "profile" : ""]));
-    if (gpu) add(gpu.system, run(process.execPath, [worker, optimizer, String(gpu.software ? 1 : STEPS), String(BATCH), "webgpu"]));
-    if (torchAvailable) add("pytorch", run(PYTHON, [anchor, optimizer, String(STEPS), String(BATCH), String(threads)], { OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: "1" }));
+    if (!gpuOnly) add("@sam/cpu", run(process.execPath, [worker, optimizer, String(STEPS), String(BATCH), String(threads), profile ? "profile" : ""]), false);
+    if (gpu) {
+      const steps = gpu.software ? 1 : GPU_STEPS;
+      add(gpu.system, run(process.execPath, [worker, optimizer, String(steps), String(BATCH), "webgpu"]), true);
+      if (gpu.cuda) add(TORCH_CUDA, torch(optimizer, steps, "cuda"), true);
+    }
+    if (!gpuOnly && !why) add("pytorch", torch(optimizer, STEPS, "cpu"), false);
   }
   console.log(memory.join("\n"));
-  report(`ResNet-20 training step, batch ${BATCH}, median of ${STEPS} steps after one warm-up`, results.filter((r) => r.unit === "img/s"),
-    torchAvailable ? "pytorch" : undefined);
+  report(`ResNet-20 training step, batch ${BATCH}, median of ${STEPS} steps (GPU: ${GPU_STEPS}) after one warm-up`, results.filter((r) => r.unit === "img/s"));
   for (const r of results.filter((r) => r.unit === "MiB")) console.log(JSON.stringify({ ...r, value: Math.round(r.value) }));
 }
