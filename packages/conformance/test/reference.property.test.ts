@@ -86,6 +86,25 @@ describe.each(backends)("$name against the float64 reference", ({ make }) => {
     }), runs);
   });
 
+  it("long depths over few tiles (a GPU splits them across workgroups): matmul and the conv weight gradient", async () => {
+    const products = fc.record({ m: dim(70), n: dim(70), k: fc.integer({ min: 256, max: 6000 }), batch: fc.constantFrom([], [2]), seed });
+    await fc.assert(fc.asyncProperty(products, async ({ m, n, k, batch, seed }) => {
+      await agree("matmul", [floats([...batch, m, k], seed), floats([...batch, k, n], seed + 1)], {}, Math.sqrt(k + 1) * 4);
+    }), { numRuns: 10 });
+    const geometry = fc.record({
+      n: fc.integer({ min: 1, max: 8 }), groups: fc.integer({ min: 1, max: 2 }), cg: fc.integer({ min: 1, max: 3 }),
+      og: fc.integer({ min: 1, max: 4 }), h: fc.integer({ min: 8, max: 24 }), w: fc.integer({ min: 8, max: 24 }),
+      stride: fc.integer({ min: 1, max: 2 }), padding: fc.integer({ min: 0, max: 1 }), seed,
+    });
+    await fc.assert(fc.asyncProperty(geometry, async (c) => {
+      const p = { stride: [c.stride, c.stride], padding: [c.padding, c.padding], dilation: [1, 1], groups: c.groups } as OpParams["conv2d"];
+      const xs = [c.n, c.cg * c.groups, c.h, c.w];
+      const ws = [c.og * c.groups, c.cg, 3, 3];
+      const ys = [c.n, c.og * c.groups, windowOutSize(c.h, 3, c.stride, c.padding, 1), windowOutSize(c.w, 3, c.stride, c.padding, 1)];
+      await agree("conv2dBackwardWeight", [floats(xs, c.seed), floats(ys, c.seed + 2)], { ...p, weightShape: ws }, Math.sqrt(c.n * ys[2] * ys[3]) * 4);
+    }), { numRuns: 10 });
+  });
+
   it("pooling and its adjoints", async () => {
     const geometry = fc.record({
       n: fc.integer({ min: 1, max: 2 }), c: fc.integer({ min: 1, max: 3 }), h: fc.integer({ min: 1, max: 11 }), w: fc.integer({ min: 1, max: 11 }),

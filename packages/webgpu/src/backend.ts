@@ -19,6 +19,8 @@ export interface WebGpuStats {
   buffers: number;
   /** Distinct shaders compiled. */
   pipelines: number;
+  /** Kernels launched since the backend was created. */
+  launches: number;
   /** Command buffers submitted since the backend was created. */
   submissions: number;
 }
@@ -75,7 +77,7 @@ export async function backendOn(adapter: GPUAdapter, opts: WebGpuOptions = {}): 
     },
     flush: () => stream.flush(),
     sync: () => stream.sync(),
-    stats: () => ({ buffers: stream.liveBuffers, pipelines: stream.pipelines.size, submissions: stream.submissions }),
+    stats: () => ({ buffers: stream.liveBuffers, pipelines: stream.pipelines.size, launches: stream.totalLaunches, submissions: stream.submissions }),
     destroy: () => device.destroy(),
   };
 }

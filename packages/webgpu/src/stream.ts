@@ -57,6 +57,8 @@ export class CommandStream {
   private deferred: string | null = null;
   /** Buffers created and not yet destroyed, pooled ones included. */
   liveBuffers = 0;
+  /** Kernels launched so far. */
+  totalLaunches = 0;
   /** Command buffers submitted so far. */
   submissions = 0;
   /** The primitive whose kernels are being recorded: it labels their shaders, so the GPU's
@@ -160,6 +162,7 @@ export class CommandStream {
     const [x, y = 1, z = 1] = launch.grid;
     pass.dispatchWorkgroups(x, y, z);
     output.initialized = true;
+    this.totalLaunches++;
     if (++this.launches === MAX_LAUNCHES) this.flush();
   }
 

@@ -1,49 +1,88 @@
 // One tiled GEMM template for matmul and the three convolution primitives: each supplies how to
 // load an element of A (M×K) and B (K×N) and where to store C (M×N) for GEMM batch `z`, so a
-// convolution is an implicit GEMM that never materialises its im2col matrix.
+// convolution is an implicit GEMM that never materialises its im2col matrix. A GEMM with few
+// tiles and a long depth (the convolution weight gradient) splits K across workgroups and sums
+// the partial tiles in a second, deterministic pass.
 import { broadcastStrides, sizeOf, type BackendTensor, type Conv2dParams, type Kernel } from "@sam/tensor";
 import type { CommandStream } from "../stream.js";
-import { bindings, gpu } from "../wgsl.js";
+import { bindings, elementGrid, gpu, WORKGROUP } from "../wgsl.js";
 
 /** Tile of C per workgroup (TILE×TILE), depth of each step, and the 16×16 threads that share it. */
 const TILE = 64;
 const DEPTH = 16;
 const MAX_Z = 65535;
+/** Workgroups a launch should have to keep a large GPU busy; fewer tiles than half this split K. */
+const SPLIT_TARGET = 256;
+/** The least depth a split of K gets. */
+const SPLIT_MIN_DEPTH = 256;
+/** Where an op's own meta words start: dims[0..5] are M, N, K, the launch's first (batch, split),
+ * the number of splits of K, and the number of batches. */
+export const OP_WORDS = 6;
+
+/** One GEMM-shaped op: its operands, its loaders and its store, all in WGSL over `z` (the batch). */
+interface GemmOp {
+  inputs: [string, BackendTensor][];
+  out: BackendTensor;
+  /** Functions naming the op's meta words (dims[OP_WORDS…]); seen by the loaders and the store. */
+  names: string;
+  /** `loadA(z, row, k)`, `loadB(z, k, col)` (only called inside the matrices) and, optionally,
+   * `prepare(z)`, run once per workgroup first (per-batch set-up). */
+  loaders: string;
+  /** `store(z, row, col, v)`: where C's element goes in `out`. */
+  store: string;
+  mnk: [number, number, number];
+  batches: number;
+  meta: number[];
+}
 
 /**
- * The GEMM shader around the op's loaders. `dims[0..3]` are M, N, K and the first batch of this
- * launch; the op's own words follow from `dims[4]`. The loaders see `z` (the batch) and are only
- * called inside the matrix; `prepare(z)` runs once per workgroup first (per-batch set-up).
+ * The GEMM shader around an op's loaders. Each workgroup computes one TILE×TILE tile of C over
+ * its split's range of K; with one split it stores C through the op's `store`, with several it
+ * writes its partial tile to `out` laid out as [split][batch][M][N], summed by `sumSplitsShader`.
  */
-function gemmShader(inputs: [string, BackendTensor][], out: BackendTensor, loaders: string, prepare = "fn prepare(z: u32) {}"): string {
-  return `${bindings(inputs.map(([name, t]) => [name, t.dtype]), ["out", out.dtype])}
+function gemmShader(op: GemmOp, split: boolean): string {
+  const store = split ? "" : op.store;
+  const prepare = op.loaders.includes("fn prepare(") ? "" : "fn prepare(z: u32) {}";
+  const result = split
+    ? "out[((split * dims[5] + z) * M + row) * N + col] = acc[r * 4u + c];"
+    : "store(z, row, col, acc[r * 4u + c]);";
+  return `${bindings(op.inputs.map(([name, t]) => [name, t.dtype]), ["out", op.out.dtype])}
 var<workgroup> tileA: array<f32, ${TILE * DEPTH}>;
 var<workgroup> tileB: array<f32, ${TILE * DEPTH}>;
-${loaders}
+${op.names}
+${op.loaders}
 ${prepare}
+${store}
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let M = dims[0];
   let N = dims[1];
   let K = dims[2];
-  let z = wid.z + dims[3];
+  let splits = dims[4];
+  let zs = wid.z + dims[3];
+  let z = zs / splits;
+  let split = zs % splits;
+  // each split takes whole steps of K
+  let span = ((K + splits - 1u) / splits + ${DEPTH - 1}u) / ${DEPTH}u * ${DEPTH}u;
+  let kBegin = min(K, split * span);
+  let kEnd = min(K, kBegin + span);
   prepare(z);
   let row0 = wid.y * ${TILE}u;
   let col0 = wid.x * ${TILE}u;
   let thread = lid.y * 16u + lid.x;
   var acc: array<f32, 16>;
-  for (var k0 = 0u; k0 < K; k0 += ${DEPTH}u) {
+  for (var k0 = kBegin; k0 < kEnd; k0 += ${DEPTH}u) {
     for (var l = 0u; l < ${(TILE * DEPTH) / 256}u; l++) {
       let e = thread + l * 256u;
       let ar = e / ${DEPTH}u;
       let ak = e % ${DEPTH}u;
       var a = 0.0;
-      if (row0 + ar < M && k0 + ak < K) { a = loadA(z, row0 + ar, k0 + ak); }
+      if (row0 + ar < M && k0 + ak < kEnd) { a = loadA(z, row0 + ar, k0 + ak); }
       tileA[ak * ${TILE}u + ar] = a;
       let bk = e / ${TILE}u;
       let bc = e % ${TILE}u;
       var b = 0.0;
-      if (k0 + bk < K && col0 + bc < N) { b = loadB(z, k0 + bk, col0 + bc); }
+      if (k0 + bk < kEnd && col0 + bc < N) { b = loadB(z, k0 + bk, col0 + bc); }
       tileB[bk * ${TILE}u + bc] = b;
     }
     workgroupBarrier();
@@ -65,20 +104,61 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     for (var c = 0u; c < 4u; c++) {
       let row = row0 + lid.y * 4u + r;
       let col = col0 + lid.x * 4u + c;
-      if (row < M && col < N) { store(z, row, col, acc[r * 4u + c]); }
+      if (row < M && col < N) { ${result} }
     }
   }
 }`;
 }
 
-/** Launches the GEMM over `batches` batches (in chunks the grid allows). */
-function launch(stream: CommandStream, code: string, buffers: BackendTensor[], mnk: [number, number, number], batches: number, meta: number[]): void {
-  const [m, n] = mnk;
-  if (m === 0 || n === 0 || batches === 0) return;
-  for (let z0 = 0; z0 < batches; z0 += MAX_Z) {
-    const z = Math.min(MAX_Z, batches - z0);
-    stream.run({ code, buffers: buffers.map(gpu), meta: [...mnk, z0, ...meta], grid: [Math.ceil(n / TILE), Math.ceil(m / TILE), z] });
+/** Sums the partial products of the splits in order (so results do not depend on timing) and
+ * stores each element of C through the op's `store`. One thread per element of C. */
+function sumSplitsShader(op: GemmOp): string {
+  return `${bindings([["partial", "float32"]], ["out", op.out.dtype])}
+${op.names}
+${op.store}
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let M = dims[0];
+  let N = dims[1];
+  let total = dims[5] * M * N;
+  let i = gid.x + gid.y * groups.x * ${WORKGROUP}u;
+  if (i >= total) { return; }
+  var sum = 0.0;
+  for (var s = 0u; s < dims[4]; s++) { sum += partial[s * total + i]; }
+  store(i / (M * N), (i / N) % M, i % N, sum);
+}`;
+}
+
+/** How many splits of K a launch of `tiles` workgroups over depth `k` takes. */
+function splitsFor(tiles: number, k: number): number {
+  if (tiles * 2 > SPLIT_TARGET) return 1;
+  return Math.max(1, Math.min(Math.ceil(SPLIT_TARGET / tiles), Math.floor(k / SPLIT_MIN_DEPTH)));
+}
+
+/** Launches an op's GEMM over all its batches (in chunks the grid allows), splitting K when the
+ * tiles alone would leave most of the GPU idle. */
+function launch(stream: CommandStream, op: GemmOp): void {
+  const [m, n, k] = op.mnk;
+  if (m === 0 || n === 0 || op.batches === 0) return;
+  const tiles: [number, number] = [Math.ceil(n / TILE), Math.ceil(m / TILE)];
+  const splits = splitsFor(tiles[0] * tiles[1] * op.batches, k);
+  const words = (first: number) => [m, n, k, first, splits, op.batches, ...op.meta];
+  const buffers = [...op.inputs.map(([, t]) => gpu(t)), gpu(op.out)];
+  if (splits === 1) {
+    const code = gemmShader(op, false);
+    for (let z0 = 0; z0 < op.batches; z0 += MAX_Z) {
+      stream.run({ code, buffers, meta: words(z0), grid: [...tiles, Math.min(MAX_Z, op.batches - z0)] });
+    }
+    return;
   }
+  const partial = stream.alloc("float32", splits * op.batches * m * n);
+  const code = gemmShader(op, true);
+  const all = splits * op.batches;
+  for (let z0 = 0; z0 < all; z0 += MAX_Z) {
+    stream.run({ code, buffers: [...buffers.slice(0, -1), partial], meta: words(z0), grid: [...tiles, Math.min(MAX_Z, all - z0)] });
+  }
+  stream.run({ code: sumSplitsShader(op), buffers: [partial, gpu(op.out)], meta: words(0), grid: elementGrid(op.batches * m * n) });
+  stream.free(partial);
 }
 
 /** Batched matrix product with broadcast batch axes. */
@@ -88,20 +168,20 @@ export function matmulKernel(stream: CommandStream): Kernel<"matmul"> {
     const batch = out.shape.slice(0, r);
     const [m, k] = a.shape.slice(-2);
     const n = b.shape[b.shape.length - 1];
-    // meta from 4: batch shape, A's batch strides (in matrices), B's batch strides
+    // op words: batch shape, A's batch strides (in matrices), B's batch strides
     const sa = broadcastStrides(a.shape.slice(0, -2), batch);
     const sb = broadcastStrides(b.shape.slice(0, -2), batch);
     const offsets = r === 0 ? "" : `
   var rest = z;
   for (var e = 0u; e < ${r}u; e++) {
     let d = ${r - 1}u - e;
-    let c = rest % dims[4u + d];
-    rest = rest / dims[4u + d];
-    oa += c * dims[${4 + r}u + d];
-    ob += c * dims[${4 + 2 * r}u + d];
+    let c = rest % dims[${OP_WORDS}u + d];
+    rest = rest / dims[${OP_WORDS}u + d];
+    oa += c * dims[${OP_WORDS + r}u + d];
+    ob += c * dims[${OP_WORDS + 2 * r}u + d];
   }`;
     // the batch's matrices of A and B (broadcast), found once per workgroup
-    const prepare = `
+    const loaders = `
 var<private> matrixA: u32;
 var<private> matrixB: u32;
 fn prepare(z: u32) {
@@ -109,17 +189,15 @@ fn prepare(z: u32) {
   var ob = 0u;${offsets}
   matrixA = oa;
   matrixB = ob;
-}`;
-    const loaders = `
+}
 fn loadA(z: u32, row: u32, k: u32) -> f32 { return a[(matrixA * dims[0] + row) * dims[2] + k]; }
-fn loadB(z: u32, k: u32, col: u32) -> f32 { return b[(matrixB * dims[2] + k) * dims[1] + col]; }
-fn store(z: u32, row: u32, col: u32, v: f32) { out[(z * dims[0] + row) * dims[1] + col] = v; }`;
-    const code = gemmShader([["a", a], ["b", b]], out, loaders, prepare);
-    launch(stream, code, [a, b, out], [m, n, k], sizeOf(batch), [...batch, ...sa, ...sb]);
+fn loadB(z: u32, k: u32, col: u32) -> f32 { return b[(matrixB * dims[2] + k) * dims[1] + col]; }`;
+    const store = `fn store(z: u32, row: u32, col: u32, v: f32) { out[(z * dims[0] + row) * dims[1] + col] = v; }`;
+    launch(stream, { inputs: [["a", a], ["b", b]], out, names: "", loaders, store, mnk: [m, n, k], batches: sizeOf(batch), meta: [...batch, ...sa, ...sb] });
   };
 }
 
-/** Convolution geometry as meta words (from dims[4]) and WGSL that names them. */
+/** Convolution geometry as op words and WGSL functions that name them. */
 function geometry(x: readonly number[], w: readonly number[], y: readonly number[], p: Conv2dParams): { meta: number[]; names: string } {
   const [, c, h, wd] = x;
   const [o, cg, kh, kw] = w;
@@ -129,7 +207,7 @@ function geometry(x: readonly number[], w: readonly number[], y: readonly number
     ["SH", p.stride[0]], ["SW", p.stride[1]], ["PH", p.padding[0]], ["PW", p.padding[1]],
     ["DH", p.dilation[0]], ["DW", p.dilation[1]], ["CG", cg], ["OG", o / p.groups],
   ];
-  const names = values.map(([name], i) => `fn ${name}() -> u32 { return dims[${4 + i}u]; }`).join("\n");
+  const names = values.map(([name], i) => `fn ${name}() -> u32 { return dims[${OP_WORDS + i}u]; }`).join("\n");
   return { meta: values.map(([, v]) => v), names };
 }
 
@@ -155,20 +233,20 @@ fn image(n: u32, channel: u32, kk: u32, col: u32) -> f32 {
 export function conv2dKernel(stream: CommandStream): Kernel<"conv2d"> {
   return ([x, w], out, p) => {
     const { meta, names } = geometry(x.shape, w.shape, out.shape, p);
-    const loaders = `${names}${TAP}
+    const loaders = `${TAP}
 fn loadA(z: u32, row: u32, k: u32) -> f32 { return w[(z * OG() + row) * dims[2] + k]; }
 fn loadB(z: u32, k: u32, col: u32) -> f32 {
   let taps = KH() * KW();
   let plane = HO() * WO();
   return image(col / plane, z * CG() + k / taps, k % taps, col % plane);
-}
-fn store(z: u32, row: u32, col: u32, v: f32) {
+}`;
+    const store = `fn store(z: u32, row: u32, col: u32, v: f32) {
   let plane = HO() * WO();
   out[((col / plane) * O() + z * OG() + row) * plane + col % plane] = v;
 }`;
     const [o, cg, kh, kw] = w.shape;
     const n = x.shape[0] * out.shape[2] * out.shape[3];
-    launch(stream, gemmShader([["x", x], ["w", w]], out, loaders), [x, w, out], [o / p.groups, n, cg * kh * kw], p.groups, meta);
+    launch(stream, { inputs: [["x", x], ["w", w]], out, names, loaders, store, mnk: [o / p.groups, n, cg * kh * kw], batches: p.groups, meta });
   };
 }
 
@@ -176,7 +254,7 @@ fn store(z: u32, row: u32, col: u32, v: f32) {
 export function conv2dBackwardInputKernel(stream: CommandStream): Kernel<"conv2dBackwardInput"> {
   return ([dy, w], out, p) => {
     const { meta, names } = geometry(p.inputShape, w.shape, dy.shape, p);
-    const loaders = `${names}
+    const loaders = `
 fn loadA(z: u32, row: u32, k: u32) -> f32 {
   let taps = KH() * KW();
   return w[((z * OG() + k / taps) * CG() + row) * taps + k % taps];
@@ -196,22 +274,23 @@ fn loadB(z: u32, k: u32, col: u32) -> f32 {
   let ow = u32(tw) / SW();
   if (oh >= HO() || ow >= WO()) { return 0.0; }
   return dy[((n * O() + z * OG() + o) * HO() + oh) * WO() + ow];
-}
-fn store(z: u32, row: u32, col: u32, v: f32) {
+}`;
+    const store = `fn store(z: u32, row: u32, col: u32, v: f32) {
   let plane = H() * W();
   out[((col / plane) * C() + z * CG() + row) * plane + col % plane] = v;
 }`;
     const [o, cg, kh, kw] = w.shape;
     const [nb, , h, wd] = p.inputShape;
-    launch(stream, gemmShader([["dy", dy], ["w", w]], out, loaders), [dy, w, out], [cg, nb * h * wd, (o / p.groups) * kh * kw], p.groups, meta);
+    launch(stream, { inputs: [["dy", dy], ["w", w]], out, names, loaders, store, mnk: [cg, nb * h * wd, (o / p.groups) * kh * kw], batches: p.groups, meta });
   };
 }
 
-/** The weight gradient as GEMM per group: the output gradient times the transposed im2col of x. */
+/** The weight gradient as GEMM per group: the output gradient times the transposed im2col of x.
+ * Its depth is every output pixel of the batch and its tiles few, so it is the GEMM that splits K. */
 export function conv2dBackwardWeightKernel(stream: CommandStream): Kernel<"conv2dBackwardWeight"> {
   return ([x, dy], out, p) => {
     const { meta, names } = geometry(x.shape, p.weightShape, dy.shape, p);
-    const loaders = `${names}${TAP}
+    const loaders = `${TAP}
 fn loadA(z: u32, row: u32, k: u32) -> f32 {
   let plane = HO() * WO();
   return dy[((k / plane) * O() + z * OG() + row) * plane + k % plane];
@@ -220,11 +299,10 @@ fn loadB(z: u32, k: u32, col: u32) -> f32 {
   let taps = KH() * KW();
   let plane = HO() * WO();
   return image(k / plane, z * CG() + col / taps, col % taps, k % plane);
-}
-fn store(z: u32, row: u32, col: u32, v: f32) { out[(z * OG() + row) * dims[1] + col] = v; }`;
+}`;
+    const store = `fn store(z: u32, row: u32, col: u32, v: f32) { out[(z * OG() + row) * dims[1] + col] = v; }`;
     const [o, cg, kh, kw] = p.weightShape;
     const k = x.shape[0] * dy.shape[2] * dy.shape[3];
-    launch(stream, gemmShader([["x", x], ["dy", dy]], out, loaders), [x, dy, out], [o / p.groups, cg * kh * kw, k], p.groups, meta);
+    launch(stream, { inputs: [["x", x], ["dy", dy]], out, names, loaders, store, mnk: [o / p.groups, cg * kh * kw, k], batches: p.groups, meta });
   };
 }
-
