@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // Serves the repository's files over HTTP so the page and the packages' builds load as ES modules
-// (`pnpm browser`, then open the address it prints). Results the page posts are handed to
-// `onReport`, which the test uses.
+// (`pnpm browser`, then open the address it prints), cross-origin isolated so that the CPU
+// backend's Web Workers can share memory. Results the page posts are handed to `onReport`, which
+// the test uses.
 import { createServer, type Server } from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+const ISOLATED = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" };
 const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".map": "application/json", ".css": "text/css" };
 
 /** Starts the server on `port` (0: any free one); resolves with it once it listens. */
@@ -33,7 +35,7 @@ export function serve(port: number, onReport?: (body: string) => void): Promise<
     }
     try {
       const body = await readFile(path);
-      res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream" }).end(body);
+      res.writeHead(200, { ...ISOLATED, "content-type": TYPES[extname(path)] ?? "application/octet-stream" }).end(body);
     } catch {
       res.writeHead(404).end();
     }

@@ -4,11 +4,14 @@ import { fromValues, Generator, tidy, type Tensor } from "@sam/tensor";
 import { BatchNorm2d, Conv2d, crossEntropy, Flatten, Linear, MaxPool2d, ReLU, Sequential, withoutRunningStats } from "@sam/nn";
 import { SAM, SGD } from "@sam/optim";
 
-const BATCH = 16;
-const SIZE = 8;
+/** Images per batch and their side in pixels. */
+export interface Scale {
+  batch: number;
+  size: number;
+}
 
-/** A batch of 3×8×8 images whose class is the quadrant that is bright. */
-function batch(random: Generator): { x: Tensor; y: Tensor } {
+/** A batch of 3×size×size images whose class is the quadrant that is bright. */
+function batch(random: Generator, { batch: BATCH, size: SIZE }: Scale): { x: Tensor; y: Tensor } {
   const labels = Array.from({ length: BATCH }, (_, i) => i % 4);
   const pixels: number[] = [];
   for (const label of labels) {
@@ -25,16 +28,16 @@ function batch(random: Generator): { x: Tensor; y: Tensor } {
 }
 
 /** Runs `steps` SAM steps on the current backend, yielding each step's loss. */
-export async function* trainSteps(steps: number): AsyncGenerator<number> {
+export async function* trainSteps(steps: number, scale: Scale = { batch: 16, size: 8 }): AsyncGenerator<number> {
   const random = new Generator(1);
   const model = new Sequential(
     new Conv2d(3, 8, 3, { padding: 1, generator: random }), new BatchNorm2d(8), new ReLU(), new MaxPool2d({ kernel: 2 }),
-    new Flatten(), new Linear(8 * 4 * 4, 4, { generator: random }),
+    new Flatten(), new Linear(8 * (scale.size / 2) ** 2, 4, { generator: random }),
   );
   const sam = new SAM(model.parameters(), SGD, { rho: 0.05, lr: 0.1, momentum: 0.9 }, { secondPass: (run) => withoutRunningStats(model, run) });
-  const { x, y } = batch(random);
+  const { x, y } = batch(random, scale);
   for (let i = 0; i < steps; i++) {
-    const loss = tidy(() => sam.step(() => crossEntropy(model.forward(x), y), BATCH));
+    const loss = tidy(() => sam.step(() => crossEntropy(model.forward(x), y), scale.batch));
     yield await loss.item();
     loss.dispose();
   }

@@ -13,7 +13,7 @@ const found = spawnSync(CHROMIUM, ["--version"], { encoding: "utf8" }).status ==
 if (!found && process.env.SAM_REQUIRE_WEBGPU === "1") throw new Error(`SAM_REQUIRE_WEBGPU=1 but ${CHROMIUM} was not found`);
 if (!found) console.warn(`\n*** browser page test SKIPPED: ${CHROMIUM} not found (apt-get install chromium) ***\n`);
 
-interface Report { device?: string; losses?: number[]; error?: string }
+interface Report { device?: string; losses?: number[]; workerShares?: number; error?: string }
 
 /** Opens the page in headless Chromium and resolves with what it posts. */
 async function openPage(query = ""): Promise<Report> {
@@ -56,4 +56,19 @@ describe.runIf(found).each([
     expect(losses.every(Number.isFinite)).toBe(true);
     expect(losses[losses.length - 1]).toBeLessThan(losses[0] * 0.5);
   }, 120_000);
+});
+
+describe.runIf(found)("the browser page on the CPU backend's Web Workers", () => {
+  it("trains on two threads with the same losses as on one, the worker taking shares", async () => {
+    const scale = "&device=cpu&batch=256&size=16"; // large enough for the kernels to share work
+    const one = await openPage(`${scale}&threads=1`);
+    const two = await openPage(`${scale}&threads=2`);
+    expect(one.error).toBeUndefined();
+    expect(two.error).toBeUndefined();
+    expect(two.device).toMatch(/2 threads/);
+    expect(one.workerShares).toBe(0);
+    expect(two.workerShares).toBeGreaterThan(0);
+    expect(two.losses).toEqual(one.losses);
+    expect(one.losses![11]).toBeLessThan(one.losses![0] * 0.5);
+  }, 240_000);
 });

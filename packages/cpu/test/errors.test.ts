@@ -73,3 +73,10 @@ describe("bad values", () => {
     expect(error(() => x.add(1)).message).toBe("add: an input tensor was already disposed");
   });
 });
+
+describe("the browser entry", () => {
+  it("refuses several threads on a page that is not cross-origin isolated, saying what to serve", async () => {
+    const browser = await import("../src/browser.js");
+    expect(error(() => browser.cpu({ threads: 2 })).message).toMatch(/^cpu: threads: 2 needs a cross-origin isolated page .*Cross-Origin-Opener-Policy: same-origin/);
+  });
+});

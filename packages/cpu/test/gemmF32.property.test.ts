@@ -39,15 +39,21 @@ describe("gemmF32 (WebAssembly SIMD)", () => {
 describe("matmul on threads", () => {
   it("gives bit-identical results on one thread and on two", async () => {
     const { Generator, matmul, randn, setBackend, tidy } = await import("@sam/tensor");
-    const { cpu } = await import("../src/index.js");
+    const { cpu, workerShares } = await import("../src/index.js");
+    const shares: number[] = [];
     const results = [1, 2].map((threads) => {
       setBackend(cpu({ threads }));
-      return tidy(() => {
+      const before = workerShares();
+      const values = tidy(() => {
         const g = new Generator(4);
         return Array.from(matmul(randn([3, 37, 300], { generator: g }), randn([300, 1100], { generator: g })).dataSync());
       });
+      shares.push(workerShares() - before);
+      return values;
     });
     setBackend(cpu());
+    expect(shares[0]).toBe(0);
+    expect(shares[1]).toBeGreaterThan(0); // the two-thread product gave the worker a share
     expect(results[1]).toEqual(results[0]);
   });
 });

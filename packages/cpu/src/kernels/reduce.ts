@@ -1,9 +1,9 @@
 // Reductions: sum, max and min over any set of axes; argmax and argmin over one axis.
-import { stridesOf, type ArgReduceOp, type Kernel, type ReduceOp, type TypedArray } from "@sam/tensor";
+import { stridesOf, type ArgReduceOp, type Kernel, type ReduceOp } from "@sam/tensor";
 import { currentPool } from "../threads/current.js";
-import { share, type SharedArray } from "../threads/shared.js";
+import { share } from "../threads/shared.js";
 import { splitEvenly } from "../threads/split.js";
-import { broadcastRuns } from "./strided.js";
+import { reduceRange, type ReduceTask } from "./reduceRange.js";
 import { dataOf } from "./storage.js";
 
 /** Output strides seen from the input: reduced axes step nowhere. */
@@ -13,65 +13,18 @@ function targetStrides(shape: readonly number[], axes: readonly number[]): numbe
   return s.map((v, i) => (axes.includes(i) ? 0 : v));
 }
 
-/** One share of a reduction: output slots from…to. */
-export interface ReduceTask {
-  op: "reduce";
-  name: ReduceOp;
-  a: SharedArray;
-  out: SharedArray;
-  shape: number[];
-  axes: number[];
-  from: number;
-  to: number;
-}
-
 /** Input elements of a reduction below which its slots are not shared between threads. */
 const MIN_SHARED_ELEMENTS = 2 ** 18;
-
-/**
- * Folds every input element into its output slot, run by run, for slots from…to alone: along a
- * run the slot either stays (a reduced axis, folded in a local) or advances with the input. Each
- * slot sees its elements in the same order whatever the share, so threads change no bit.
- */
-export function reduceRange(op: ReduceOp, a: TypedArray, shape: readonly number[], axes: readonly number[], o: TypedArray, from: number, to: number): void {
-  const init = op === "sum" ? 0 : op === "max" ? -Infinity : Infinity;
-  // NaN wins, as in PyTorch
-  const fold = op === "sum" ? (acc: number, v: number) => acc + v
-    : op === "max" ? (acc: number, v: number) => (v > acc || v !== v ? v : acc)
-    : (acc: number, v: number) => (v < acc || v !== v ? v : acc);
-  // accumulate in float64 so a float32 sum loses no more than its final rounding
-  const acc = new Float64Array(to - from).fill(init);
-  if (a.length > 0) {
-    const { outer, inner, starts, steps } = broadcastRuns(shape, [targetStrides(shape, axes)]);
-    const [slots] = starts;
-    for (let r = 0; r < outer; r++) {
-      const t = slots ? slots[r] : r;
-      const at = r * inner;
-      if (steps[0] === 0) {
-        if (t < from || t >= to) continue;
-        let s = acc[t - from];
-        if (op === "sum") for (let j = 0; j < inner; j++) s += a[at + j];
-        else for (let j = 0; j < inner; j++) s = fold(s, a[at + j]);
-        acc[t - from] = s;
-      } else {
-        const j0 = Math.max(0, from - t);
-        const j1 = Math.min(inner, to - t);
-        if (op === "sum") for (let j = j0; j < j1; j++) acc[t + j - from] += a[at + j];
-        else for (let j = j0; j < j1; j++) acc[t + j - from] = fold(acc[t + j - from], a[at + j]);
-      }
-    }
-  }
-  o.set(acc, from);
-}
 
 /** A reduction over `axes`; large ones share their output slots between the threads. */
 export function reduceKernel(op: ReduceOp): Kernel<ReduceOp> {
   return ([x], out, { axes }) => {
     const [a, o] = [dataOf(x), dataOf(out)];
+    const targets = targetStrides(x.shape, axes);
     const pool = a.length >= MIN_SHARED_ELEMENTS ? currentPool() : null;
-    if (!pool || o.length < 2) return reduceRange(op, a, x.shape, axes, o, 0, o.length);
+    if (!pool || o.length < 2) return reduceRange(op, a, x.shape, targets, o, 0, o.length);
     pool.run(splitEvenly(o.length, pool.threads).map(([from, to]): ReduceTask => ({
-      op: "reduce", name: op, a: share(a, x.dtype), out: share(o, out.dtype), shape: [...x.shape], axes: [...axes], from, to,
+      op: "reduce", name: op, a: share(a, x.dtype), out: share(o, out.dtype), shape: [...x.shape], targets, from, to,
     })));
   };
 }

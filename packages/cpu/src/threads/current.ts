@@ -6,6 +6,8 @@ import type { Task } from "./tasks.js";
 export interface Pool {
   /** The calling thread and the workers. */
   readonly threads: number;
+  /** Shares of work the workers have run so far. */
+  readonly shares: number;
   /** Runs tasks[0] here and the others on the workers. */
   run(tasks: Task[]): void;
 }
@@ -32,4 +34,16 @@ export function poolFor(flops: number): Pool | null {
 /** The pool, or null when running on one thread. */
 export function currentPool(): Pool | null {
   return pool;
+}
+
+/**
+ * Shares of work the CPU backend's worker threads have run so far: 0 on one thread, and in a
+ * browser until its Web Workers have started.
+ * @example
+ * setBackend(cpu({ threads: 2 }));
+ * randn([512, 512]).matmul(randn([512, 512]));
+ * workerShares(); // 1: the worker computed half of the product
+ */
+export function workerShares(): number {
+  return pool?.shares ?? 0;
 }

@@ -2,6 +2,7 @@
 // kernel while the calling thread runs its own, then waiting for all (the only synchronisation).
 import { Worker } from "node:worker_threads";
 import { SamError } from "@sam/tensor";
+import { FAILED, FINISHED, newCounter, READY } from "./counter.js";
 import type { Pool } from "./current.js";
 import { runTask, type Task } from "./tasks.js";
 
@@ -16,7 +17,8 @@ const WORKER = import.meta.url.endsWith(".ts")
  */
 export class ThreadPool implements Pool {
   private readonly workers: Worker[];
-  private readonly counter = new Int32Array(new SharedArrayBuffer(12)); // [finished, ready, failed]
+  private readonly counter = newCounter();
+  shares = 0;
 
   constructor(readonly threads: number) {
     this.workers = Array.from({ length: threads - 1 }, () => {
@@ -31,17 +33,18 @@ export class ThreadPool implements Pool {
     const others = tasks.slice(1);
     if (others.length > this.workers.length) throw new Error(`ThreadPool.run: ${tasks.length} tasks for ${this.threads} threads`);
     const deadline = Date.now() + 30_000;
-    while (Atomics.load(this.counter, 1) < this.workers.length) {
+    while (Atomics.load(this.counter, READY) < this.workers.length) {
       // this thread blocks here, so a worker that cannot start shows only as time running out
       if (Date.now() > deadline) throw new SamError("cpu", `${this.workers.length} worker thread(s) did not start within 30 s (${WORKER.href})`);
-      Atomics.wait(this.counter, 1, Atomics.load(this.counter, 1), 100);
+      Atomics.wait(this.counter, READY, Atomics.load(this.counter, READY), 100);
     }
-    Atomics.store(this.counter, 0, 0);
+    Atomics.store(this.counter, FINISHED, 0);
     others.forEach((t, i) => this.workers[i].postMessage(t));
+    this.shares += others.length;
     if (tasks.length > 0) runTask(tasks[0]);
-    for (let done = Atomics.load(this.counter, 0); done < others.length; done = Atomics.load(this.counter, 0)) {
-      Atomics.wait(this.counter, 0, done, 1000);
+    for (let done = Atomics.load(this.counter, FINISHED); done < others.length; done = Atomics.load(this.counter, FINISHED)) {
+      Atomics.wait(this.counter, FINISHED, done, 1000);
     }
-    if (Atomics.exchange(this.counter, 2, 0) !== 0) throw new SamError("cpu", `a worker thread failed while running ${tasks[0].op}`);
+    if (Atomics.exchange(this.counter, FAILED, 0) !== 0) throw new SamError("cpu", `a worker thread failed while running ${tasks[0].op}`);
   }
 }

@@ -1,5 +1,5 @@
 // Typed arrays as they cross to a worker: the buffer (shared where the environment allows), dtype and length.
-import { typedArrayFor, type DType, type TypedArray } from "@sam/tensor";
+import type { DType, TypedArray } from "@sam/tensor";
 
 /** A typed array as it crosses to a worker: its shared buffer, dtype and length. */
 export interface SharedArray {
@@ -13,5 +13,9 @@ export function share(data: TypedArray, dtype: DType): SharedArray {
   return { buffer: data.buffer as SharedArrayBuffer, dtype, length: data.length };
 }
 
+// @sam/tensor's typedArrayFor, restated so that a worker's modules need no import map
+const ARRAYS: Record<DType, new (buffer: SharedArrayBuffer, offset: number, length: number) => TypedArray> =
+  { float32: Float32Array, float64: Float64Array, int32: Int32Array, bool: Uint8Array };
+
 /** The typed array a shared view stands for. */
-export const view = (s: SharedArray): TypedArray => typedArrayFor(s.dtype, s.length, s.buffer);
+export const view = (s: SharedArray): TypedArray => new ARRAYS[s.dtype](s.buffer, 0, s.length);

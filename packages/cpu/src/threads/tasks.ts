@@ -4,8 +4,8 @@ import type { Conv2dParams } from "@sam/tensor";
 import type { Geometry } from "../kernels/conv.js";
 import { conv2dBackwardInputF32, conv2dBackwardWeightF32, conv2dF32 } from "../wasm/convF32.js";
 import { gemmF32 } from "../wasm/gemmF32.js";
-import { binaryRange, unaryRange, type ElementwiseTask } from "../kernels/elementwise.js";
-import { reduceRange, type ReduceTask } from "../kernels/reduce.js";
+import { binaryRange, unaryRange, type ElementwiseTask } from "../kernels/elementwiseRanges.js";
+import { reduceRange, type ReduceTask } from "../kernels/reduceRange.js";
 import { view, type SharedArray } from "./shared.js";
 
 export { share, type SharedArray } from "./shared.js";
@@ -45,7 +45,7 @@ export type Task = ConvTask | MatmulTask | ElementwiseTask | ReduceTask;
 
 /** Runs one share, on whichever thread receives it. */
 export function runTask(t: Task): void {
-  if (t.op === "reduce") return reduceRange(t.name, view(t.a), t.shape, t.axes, view(t.out), t.from, t.to);
+  if (t.op === "reduce") return reduceRange(t.name, view(t.a), t.shape, t.targets, view(t.out), t.from, t.to);
   if (t.op === "unary") return unaryRange(t.name, view(t.out), view(t.a), t.from, t.to);
   if (t.op === "binary") return binaryRange(t.name, view(t.out), t.shape, view(t.a), t.aStrides, view(t.b), t.bStrides, t.from, t.to);
   if (t.op === "matmul") {

@@ -1,0 +1,54 @@
+// The CPU backend's threads in browsers: module Web Workers over shared memory. A page's main
+// thread may not block (Atomics.wait throws there), so it spins on the shared counter while the
+// workers finish their shares. Workers start only after the page's thread has yielded to its event
+// loop; until they are all ready, every share runs on the calling thread, with the same results.
+import { SamError } from "@sam/tensor";
+import { FAILED, FINISHED, newCounter, READY } from "./counter.js";
+import type { Pool } from "./current.js";
+import { runTask, type Task } from "./tasks.js";
+
+const WORKER = new URL("./webWorker.js", import.meta.url);
+
+/** How long the calling thread spins for the workers' shares before calling them lost. */
+const DEADLINE_MS = 60_000;
+
+/** A fixed set of module Web Workers; `run` takes one task per thread, as the Node pool does. */
+export class WebWorkerPool implements Pool {
+  private readonly workers: Worker[];
+  private readonly counter = newCounter();
+  shares = 0;
+
+  constructor(readonly threads: number) {
+    this.workers = Array.from({ length: threads - 1 }, () => {
+      const w = new Worker(WORKER, { type: "module" });
+      w.postMessage({ signal: this.counter.buffer });
+      return w;
+    });
+  }
+
+  /** Whether every worker has started (until then, `run` runs every share here). */
+  get ready(): boolean {
+    return Atomics.load(this.counter, READY) === this.workers.length;
+  }
+
+  /** Runs tasks[0] here and the others on the workers; returns when every one has finished. */
+  run(tasks: Task[]): void {
+    const others = tasks.slice(1);
+    if (others.length > this.workers.length) throw new Error(`WebWorkerPool.run: ${tasks.length} tasks for ${this.threads} threads`);
+    if (!this.ready) {
+      tasks.forEach(runTask);
+      return;
+    }
+    Atomics.store(this.counter, FINISHED, 0);
+    others.forEach((t, i) => this.workers[i].postMessage(t));
+    this.shares += others.length;
+    if (tasks.length > 0) runTask(tasks[0]);
+    const deadline = performance.now() + DEADLINE_MS;
+    for (let spins = 0; Atomics.load(this.counter, FINISHED) < others.length; spins++) {
+      if ((spins & 0xffff) === 0 && performance.now() > deadline) {
+        throw new SamError("cpu", `a Web Worker did not finish its share of ${tasks[0].op} within ${DEADLINE_MS / 1000} s`);
+      }
+    }
+    if (Atomics.exchange(this.counter, FAILED, 0) !== 0) throw new SamError("cpu", `a Web Worker failed while running ${tasks[0].op} (see the console)`);
+  }
+}

@@ -1,0 +1,13 @@
+// A Web Worker of the CPU backend in browsers: the first message brings the shared counter, each
+// later one a share of work. Its modules import only by relative URL (module workers see no
+// import map).
+import { runPosted, signalReady } from "./counter.js";
+import type { Task } from "./tasks.js";
+
+let counter: Int32Array | null = null;
+self.onmessage = (event: MessageEvent<{ signal: SharedArrayBuffer } | Task>) => {
+  const message = event.data;
+  if (counter) return runPosted(counter, message as Task);
+  counter = new Int32Array((message as { signal: SharedArrayBuffer }).signal);
+  signalReady(counter);
+};
