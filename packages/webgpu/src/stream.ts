@@ -4,7 +4,7 @@
 // of range) are reported.
 import { SamError, type DType, type TypedArray } from "@sam/tensor";
 import { BufferPool, Usage, wgslType, type GpuHandle } from "./buffers.js";
-import { PipelineCache } from "./pipelines.js";
+import { PipelineCache, type Pipeline } from "./pipelines.js";
 
 /** One kernel launch. */
 export interface Launch {
@@ -146,24 +146,26 @@ export class CommandStream {
     if (launch.meta.length > this.metaAlign) throw new SamError("webgpu.run", `a kernel's meta data exceeds ${this.metaAlign} words`);
     this.metaWords.set(launch.meta, slot);
     const pipeline = this.pipelines.get(launch.code, this.op);
-    const entries: GPUBindGroupEntry[] = launch.buffers.map((h, i) => ({ binding: i, resource: { buffer: h.buffer } }));
-    entries.push({
-      binding: launch.buffers.length,
-      resource: { buffer: this.metaBuffer, offset: slot * 4, size: Math.max(4, launch.meta.length * 4) },
-    });
-    if (launch.checksIndices) {
-      entries.push({ binding: launch.buffers.length + 1, resource: { buffer: this.indexFlag } });
-      this.indexChecked = true;
-    }
-    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    if (launch.checksIndices) this.indexChecked = true;
     const pass = this.computePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
+    pass.setPipeline(pipeline.pipeline);
+    pass.setBindGroup(0, this.bindGroup(pipeline, launch, slot));
     const [x, y = 1, z = 1] = launch.grid;
     pass.dispatchWorkgroups(x, y, z);
     output.initialized = true;
     this.totalLaunches++;
     if (++this.launches === MAX_LAUNCHES) this.flush();
+  }
+
+  /** The bind group of a launch: its buffers, its meta words at `slot`, and the index flag if it checks indices. */
+  private bindGroup(pipeline: Pipeline, launch: Launch, slot: number): GPUBindGroup {
+    const entries: GPUBindGroupEntry[] = launch.buffers.map((h, i) => ({ binding: i, resource: { buffer: h.buffer } }));
+    entries.push({
+      binding: launch.buffers.length,
+      resource: { buffer: this.metaBuffer, offset: slot * 4, size: Math.max(4, launch.meta.length * 4) },
+    });
+    if (launch.checksIndices) entries.push({ binding: launch.buffers.length + 1, resource: { buffer: this.indexFlag } });
+    return this.device.createBindGroup({ layout: pipeline.layout, entries });
   }
 
   /** Copies the storage out: submits everything recorded and waits for the GPU. */
