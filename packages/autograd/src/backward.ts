@@ -1,7 +1,7 @@
 // Reverse-mode accumulation over the tape: gradients() for chosen tensors, backward() into leaves.
-import { check, fmt, keep, onesLike, sameShape, sumTo, zerosLike, type Tensor } from "@sam/tensor";
+import { check, fmt, keep, onesLike, sameShape, sumTo, zerosLike, type OpName, type Tensor } from "@sam/tensor";
 import { vjps, type Vjp } from "./rules.js";
-import { enableGrad, noGrad, nodeOf, type Node } from "./tape.js";
+import { enableGrad, noGrad, nodeOf, type Node, type PrimitiveNode } from "./tape.js";
 
 /** Options of {@link gradients} and {@link backward}. */
 export interface BackwardOptions {
@@ -65,11 +65,20 @@ function accumulate(
     if (!g) continue;
     const keepHere = wanted?.has(node.output) ?? false;
     if (!keepHere) grads.delete(node.output);
-    const rule = vjps[node.op] as Vjp<typeof node.op>;
+    const name = node.op === "custom" ? node.name : node.op;
+    node.inputs.forEach((input) => {
+      if (input.requiresGrad) check(!input.disposed, "backward", () => `an input of ${name} was disposed before backward; keep it or run backward inside the same tidy`);
+    });
+    const custom = node.op === "custom" ? node.backward(g) : null;
+    check(!custom || custom.length === node.inputs.length, "backward",
+      () => `${name}: its gradient function returned ${custom!.length} gradients for ${node.inputs.length} inputs`);
     node.inputs.forEach((input, i) => {
-      if (!input.requiresGrad) return;
-      check(!input.disposed, "backward", () => `an input of ${node.op} was disposed before backward; keep it or run backward inside the same tidy`);
-      let gi = rule(g, node.inputs, node.output, node.params, i);
+      const unused = custom?.[i];
+      if (!input.requiresGrad) {
+        if (unused && unused !== g && !createGraph) unused.dispose();
+        return;
+      }
+      let gi = custom ? custom[i] : (vjps[node.op as OpName] as Vjp<OpName>)(g, node.inputs, node.output, (node as PrimitiveNode).params, i);
       if (gi === null) return;
       gi = sumTo(gi, input.shape);
       if (gi === g) gi = g.reshape(g.shape); // its own handle, so freeing g cannot free it

@@ -2,7 +2,7 @@
 import { isFloating, observeDispatch, type OpName, type OpParams, type Tensor } from "@sam/tensor";
 
 /** One recorded primitive: how `output` was computed from `inputs`. */
-export interface Node<K extends OpName = OpName> {
+export interface PrimitiveNode<K extends OpName = OpName> {
   /** The primitive. */
   readonly op: K;
   /** Its inputs, held until the tape is dropped. */
@@ -13,6 +13,20 @@ export interface Node<K extends OpName = OpName> {
   readonly output: Tensor;
 }
 
+/** A function recorded as one node with a gradient of its own (see {@link customVjp}). */
+export interface CustomNode {
+  readonly op: "custom";
+  /** The function's name, for messages. */
+  readonly name: string;
+  readonly inputs: readonly Tensor[];
+  readonly output: Tensor;
+  /** The gradient of each input given the output's (null: none flows). */
+  readonly backward: (g: Tensor) => readonly (Tensor | null)[];
+}
+
+/** A node of the tape. */
+export type Node = PrimitiveNode | CustomNode;
+
 const nodes = new WeakMap<Tensor, Node>();
 let enabled = true;
 
@@ -21,6 +35,12 @@ observeDispatch((op, inputs, params, output) => {
   output.requiresGrad = true;
   nodes.set(output, { op, inputs: [...inputs], params, output });
 });
+
+/** Records `node` as what produced its output, replacing the nodes of the ops inside it. */
+export function recordCustom(node: CustomNode): void {
+  node.output.requiresGrad = true;
+  nodes.set(node.output, node);
+}
 
 /** The node that produced `t`, or undefined for a leaf or an untracked tensor. */
 export function nodeOf(t: Tensor): Node | undefined {

@@ -1,5 +1,7 @@
-// Composite functions for networks: softmax, losses, batch normalisation and dropout, from primitives only.
-import { check, fmt, Generator, defaultGenerator, rand, type Tensor } from "@sam/tensor";
+// Composite functions for networks: softmax, losses, batch normalisation and dropout, from primitives
+// (batch normalisation in training with its gradient in closed form).
+import { customVjp } from "@sam/autograd";
+import { check, fmt, Generator, defaultGenerator, onesLike, rand, type Tensor } from "@sam/tensor";
 
 /** How a loss combines its per-example values. */
 export type Reduction = "mean" | "sum" | "none";
@@ -102,4 +104,42 @@ export function batchNorm(x: Tensor, mean: Tensor, variance: Tensor, weight: Ten
   if (weight) y = y.mul(weight.reshape(shape));
   if (bias) y = y.add(bias.reshape(shape));
   return y;
+}
+
+/**
+ * Batch normalisation with the batch's own statistics, as in training: normalises over every
+ * axis but the channel axis (1), then scales and shifts. Returns the output with the batch's mean
+ * and biased variance per channel (for running statistics). Recorded as one node whose gradient
+ * is the closed form — with x̂ the normalised input, σ = √(variance + eps), N values per channel
+ * and g the output's gradient: dβ = Σg, dγ = Σg·x̂, dx = γ/σ · (g − dβ/N − x̂·dγ/N) — which
+ * passes over x about a third as often as differentiating the ops one by one.
+ * @example
+ * const { y, mean, variance } = batchNormTraining(x, weight, bias, 1e-5);
+ */
+export function batchNormTraining(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number): { y: Tensor; mean: Tensor; variance: Tensor } {
+  const channels = x.shape[1];
+  const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
+  const shape = x.shape.map((d, i) => (i === 1 ? d : 1));
+  const count = x.size / channels;
+  let mean!: Tensor, variance!: Tensor, std!: Tensor, normalised!: Tensor;
+  const inputs = [x, weight, bias].filter((t): t is Tensor => t !== null);
+  const y = customVjp("batchNorm", inputs, () => {
+    mean = x.mean(axes, true);
+    const centred = x.sub(mean);
+    variance = centred.mul(centred).mean(axes, true);
+    std = variance.add(eps).sqrt();
+    normalised = centred.div(std);
+    let out = normalised;
+    if (weight) out = out.mul(weight.reshape(shape));
+    if (bias) out = out.add(bias.reshape(shape));
+    return out;
+  }, (g) => {
+    const dBias = g.sum(axes, true);
+    const dWeight = g.mul(normalised).sum(axes, true);
+    const scale = (weight ? weight.reshape(shape) : onesLike(std)).div(std);
+    const dx = x.requiresGrad ? g.sub(dBias.div(count)).sub(normalised.mul(dWeight.div(count))).mul(scale) : null;
+    const grads = [dx, weight && dWeight.reshape([channels]), bias && dBias.reshape([channels])];
+    return grads.filter((_, i) => [x, weight, bias][i] !== null);
+  });
+  return { y, mean: mean.reshape([channels]), variance: variance.reshape([channels]) };
 }

@@ -1,7 +1,7 @@
 // Batch normalisation over the channel axis, with running statistics for evaluation.
 import { noGrad } from "@sam/autograd";
 import { check, fmt, full, ones, zeros, type Tensor } from "@sam/tensor";
-import { batchNorm } from "../functional.js";
+import { batchNorm, batchNormTraining } from "../functional.js";
 import { Module } from "../module.js";
 import { Parameter } from "../parameter.js";
 
@@ -66,11 +66,9 @@ export abstract class BatchNorm extends Module {
     check(this.ranks.includes(x.rank) && x.shape[1] === this.numFeatures, this.constructor.name,
       () => `expected input of rank ${this.ranks.join(" or ")} with ${this.numFeatures} channels, got ${fmt(x.shape)}`);
     if (!this.training) return batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, this.eps);
-    const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
     const count = x.size / this.numFeatures;
     check(count > 1, this.constructor.name, () => `needs more than one value per channel in training, got ${fmt(x.shape)}`);
-    const mean = x.mean(axes);
-    const biased = x.variance(axes, false, 0);
+    const { y, mean, variance: biased } = batchNormTraining(x, this.weight, this.bias, this.eps);
     if (this.updateRunningStats) {
       noGrad(() => {
         const m = this.momentum;
@@ -79,7 +77,7 @@ export abstract class BatchNorm extends Module {
         this.numBatchesTracked.assign(this.numBatchesTracked.add(1));
       });
     }
-    return batchNorm(x, mean, biased, this.weight, this.bias, this.eps);
+    return y;
   }
 }
 
