@@ -15,10 +15,13 @@ export interface PrimitiveNode<K extends OpName = OpName> {
 
 /** A function recorded as one node with a gradient of its own (see {@link customVjp}). */
 export interface CustomNode {
+  /** Marks a custom node (a primitive node names its primitive here). */
   readonly op: "custom";
   /** The function's name, for messages. */
   readonly name: string;
+  /** Its inputs, held until the tape is dropped. */
   readonly inputs: readonly Tensor[];
+  /** Its output. */
   readonly output: Tensor;
   /** The gradient of each input given the output's (null: none flows). */
   readonly backward: (g: Tensor) => readonly (Tensor | null)[];

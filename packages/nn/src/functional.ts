@@ -106,6 +106,16 @@ export function batchNorm(x: Tensor, mean: Tensor, variance: Tensor, weight: Ten
   return y;
 }
 
+/** What {@link batchNormTraining} returns. */
+export interface BatchNormResult {
+  /** The normalised, scaled and shifted input. */
+  y: Tensor;
+  /** The batch mean of each channel. */
+  mean: Tensor;
+  /** The batch's biased variance of each channel (divided by N). */
+  variance: Tensor;
+}
+
 /**
  * Batch normalisation with the batch's own statistics, as in training: normalises over every
  * axis but the channel axis (1), then scales and shifts. Returns the output with the batch's mean
@@ -116,7 +126,7 @@ export function batchNorm(x: Tensor, mean: Tensor, variance: Tensor, weight: Ten
  * @example
  * const { y, mean, variance } = batchNormTraining(x, weight, bias, 1e-5);
  */
-export function batchNormTraining(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number): { y: Tensor; mean: Tensor; variance: Tensor } {
+export function batchNormTraining(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number): BatchNormResult {
   const channels = x.shape[1];
   const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
   const shape = x.shape.map((d, i) => (i === 1 ? d : 1));
