@@ -119,13 +119,16 @@ describe("float32 convolutions (SIMD) against the float64 reference", () => {
         const opts = { stride: [1, 2], padding: [1, 0], groups: 2 };
         const y = conv2d(x, w, opts); // 850 columns: two column blocks
         const dy = randn([...y.shape], { generator: g });
-        const wide = randn([2, 64, 6, 6], { generator: g }); // 576 taps: two blocks of dW's columns
+        const wide = randn([2, 64, 6, 6], { generator: g }); // dW's batch in two chunks, one a thread
         const ww = randn([32, 64, 3, 3], { generator: g });
         const dyy = randn([2, 32, 6, 6], { generator: g });
+        const single = randn([1, 64, 12, 12], { generator: g }); // one image: dW's 576 rows shared instead
+        const dySingle = randn([1, 32, 12, 12], { generator: g });
         const panels = conv2d(randn([3, 16, 20, 24], { generator: g }), randn([32, 16, 3, 3], { generator: g }), { padding: 1 }); // in place
         const flipped = conv2dBackwardInput(randn([3, 32, 20, 24], { generator: g }), randn([32, 16, 3, 3], { generator: g }), [3, 16, 20, 24], { padding: 1 });
         return [y, panels, flipped, conv2dBackwardInput(dy, w, x.shape, opts), conv2dBackwardWeight(x, dy, w.shape, opts),
-          conv2dBackwardWeight(wide, dyy, ww.shape, { padding: 1 })].map((t) => Array.from(t.dataSync()));
+          conv2dBackwardWeight(wide, dyy, ww.shape, { padding: 1 }), conv2dBackwardWeight(single, dySingle, ww.shape, { padding: 1 }),
+        ].map((t) => Array.from(t.dataSync()));
       });
     });
     setBackend(cpu());

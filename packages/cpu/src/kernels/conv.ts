@@ -5,8 +5,8 @@ import { gemm } from "./gemm.js";
 import { convColumns } from "../wasm/convF32.js";
 import { BLOCK_COLUMNS_ALIGN, simdAvailable } from "../wasm/gemmF32.js";
 import { currentPool, poolFor } from "../threads/current.js";
-import { splitColumns } from "../threads/split.js";
-import { runTask, share, type ConvTask } from "../threads/tasks.js";
+import { splitColumns, splitEvenly } from "../threads/split.js";
+import { runTask, share, type ConvTask, type WeightChunksTask } from "../threads/tasks.js";
 import { dataOf, ShareableBuffer } from "./storage.js";
 import { NR } from "../wasm/gemmKernel.js";
 
@@ -172,11 +172,47 @@ export const conv2dBackwardInput: Kernel<"conv2dBackwardInput"> = ([dy, w], out,
   });
 };
 
+/** The most chunks the weight gradient's depth (the batch) is cut into. */
+const WEIGHT_CHUNKS = 16;
+/** The most floats of partial weight gradients held at once: a large layer takes fewer chunks. */
+const PARTIAL_FLOATS = 2 ** 22;
+let partials: Float32Array<ArrayBufferLike> = new Float32Array(0);
+
+/**
+ * The float32 weight gradient. Its depth runs over every image of the batch, so the batch is cut
+ * into chunks that depend on the shapes alone; threads take whole chunks, each chunk's dW is
+ * computed from zero into a slot of its own, and the slots are added in chunk order: the same
+ * sums whatever the thread count, and no thread repeats another's work. (Sharing dW's rows
+ * instead made every thread copy the whole padded input and transpose the whole output gradient,
+ * a quarter of the work.) A layer too large for two chunks shares dW's rows.
+ */
+function weightGradient(x: BackendTensor, dy: BackendTensor, out: BackendTensor, g: Geometry, p: Conv2dParams): void {
+  const size = g.o * g.rows;
+  const chunks = Math.min(WEIGHT_CHUNKS, g.n, Math.floor(PARTIAL_FLOATS / Math.max(1, size)));
+  // shares of dW's rows: an element's sum runs over the depth alone, so panel-aligned shares suffice
+  if (chunks < 2 || g.ho * g.wo * size === 0) return threaded("conv2dBackwardWeight", x, dy, out, g, p, g.rows, NR);
+  const per = Math.ceil(g.n / chunks);
+  const count = Math.ceil(g.n / per);
+  if (partials.length < count * size) partials = new Float32Array(new ShareableBuffer(count * size * 4));
+  const pool = poolFor(2 * g.n * g.ho * g.wo * g.o * g.rows);
+  const [sx, sdy, sp] = [share(dataOf(x), x.dtype), share(dataOf(dy), dy.dtype), share(partials, "float32")];
+  const tasks = splitEvenly(count, pool?.threads ?? 1).map(([from, to]): WeightChunksTask => ({
+    op: "conv2dBackwardWeightChunks", x: sx, dy: sdy, partials: sp, geometry: g, params: p, per, from, to,
+  }));
+  if (pool && tasks.length > 1) pool.run(tasks);
+  else tasks.forEach(runTask);
+  const dw = dataOf(out);
+  dw.set(partials.subarray(0, size));
+  for (let c = 1; c < count; c++) {
+    const at = c * size;
+    for (let i = 0; i < size; i++) dw[i] += partials[at + i];
+  }
+}
+
 /** dW_g = Σₙ dy[n, g] · im2col(x[n])ᵀ. */
 export const conv2dBackwardWeight: Kernel<"conv2dBackwardWeight"> = ([x, dy], out, p) => {
   const g = geometry(x.shape, out.shape, dy.shape, p.groups);
-  // shares of dW's taps: an element's sum runs over the depth alone, so panel-aligned shares suffice
-  if (fast(out.dtype)) return threaded("conv2dBackwardWeight", x, dy, out, g, p, g.rows, NR);
+  if (fast(out.dtype)) return weightGradient(x, dy, out, g, p);
   const plane = g.ho * g.wo;
   const cols = columns(g.rows * plane);
   const [xs, dys, dw] = [dataOf(x), dataOf(dy), dataOf(out)];

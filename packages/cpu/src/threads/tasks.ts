@@ -2,7 +2,7 @@
 // columns, or an elementwise op over a range of its output.
 import type { Conv2dParams } from "@sam/tensor";
 import type { Geometry } from "../kernels/conv.js";
-import { conv2dBackwardInputF32, conv2dBackwardWeightF32, conv2dF32 } from "../wasm/convF32.js";
+import { conv2dBackwardInputF32, conv2dBackwardWeightChunksF32, conv2dBackwardWeightF32, conv2dF32 } from "../wasm/convF32.js";
 import { gemmF32 } from "../wasm/gemmF32.js";
 import { binaryRange, unaryRange, type ElementwiseTask } from "../kernels/elementwiseRanges.js";
 import { reduceRange, type ReduceTask } from "../kernels/reduceRange.js";
@@ -18,6 +18,19 @@ export interface ConvTask {
   out: SharedArray;
   geometry: Geometry;
   params: Conv2dParams;
+  from: number;
+  to: number;
+}
+
+/** Chunks from…to of a weight gradient's batch: chunk c is images c·per…(c+1)·per, its dW written to partials[c·size…]. */
+export interface WeightChunksTask {
+  op: "conv2dBackwardWeightChunks";
+  x: SharedArray;
+  dy: SharedArray;
+  partials: SharedArray;
+  geometry: Geometry;
+  params: Conv2dParams;
+  per: number;
   from: number;
   to: number;
 }
@@ -40,7 +53,7 @@ export interface MatmulTask {
 }
 
 /** Work a thread can be given. */
-export type Task = ConvTask | MatmulTask | ElementwiseTask | ReduceTask;
+export type Task = ConvTask | WeightChunksTask | MatmulTask | ElementwiseTask | ReduceTask;
 
 
 /** Runs one share, on whichever thread receives it. */
@@ -48,6 +61,9 @@ export function runTask(t: Task): void {
   if (t.op === "reduce") return reduceRange(t.name, view(t.a), t.shape, t.targets, view(t.out), t.from, t.to);
   if (t.op === "unary") return unaryRange(t.name, view(t.out), view(t.a), t.from, t.to);
   if (t.op === "binary") return binaryRange(t.name, view(t.out), t.shape, view(t.a), t.aStrides, view(t.b), t.bStrides, t.from, t.to);
+  if (t.op === "conv2dBackwardWeightChunks") {
+    return conv2dBackwardWeightChunksF32(view(t.x) as Float32Array, view(t.dy) as Float32Array, view(t.partials) as Float32Array, t.geometry, t.params, t.per, t.from, t.to);
+  }
   if (t.op === "matmul") {
     const [a, b, c] = [view(t.a), view(t.b), view(t.out)];
     const [r0, r1] = t.rows;

@@ -400,3 +400,17 @@ export function conv2dBackwardWeightF32(x: TypedArray, dy: TypedArray, dw: Typed
       }, from, to);
   }
 }
+
+/**
+ * The weight gradient of chunks from…to of the batch, each into its own slot of `partials`
+ * (chunk c: images c·per…(c+1)·per, slot c·o·rows…): the caller adds the slots in order.
+ */
+export function conv2dBackwardWeightChunksF32(x: Float32Array, dy: Float32Array, partials: Float32Array, g: ConvGeometry, p: Conv2dParams, per: number, from: number, to: number): void {
+  const size = g.o * g.rows;
+  const [xImage, yImage] = [g.c * g.h * g.w, g.o * g.ho * g.wo];
+  for (let c = from; c < to; c++) {
+    const [i0, i1] = [c * per, Math.min(g.n, (c + 1) * per)];
+    conv2dBackwardWeightF32(x.subarray(i0 * xImage, i1 * xImage), dy.subarray(i0 * yImage, i1 * yImage),
+      partials.subarray(c * size, (c + 1) * size), { ...g, n: i1 - i0 }, p);
+  }
+}
