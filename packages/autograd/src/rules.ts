@@ -40,7 +40,7 @@ export const vjps: { [K in OpName]: Vjp<K> } = {
   cos: (g, [x]) => g.mul(x.sin()).neg(), //              d(cos x) = −sin x · dx
   tanh: (g, _, y) => g.mul(y.mul(y).neg().add(1)), //    d(tanh x) = (1 − tanh² x) · dx
   sigmoid: (g, _, y) => g.mul(y.mul(y.neg().add(1))), // dσ = σ(1 − σ) · dx
-  relu: (g, [x]) => g.mul(x.gt(0).cast(x.dtype)), //     d relu = [x > 0] · dx
+  relu: (g, [x]) => where(x.gt(0), g, 0), //              d relu = [x > 0] · dx (0 where x ≤ 0, as PyTorch)
 
   add: (g) => g, //                                               d(a + b) = da + db
   sub: (g, _, __, ___, i) => (i === 0 ? g : g.neg()), //          d(a − b) = da − db

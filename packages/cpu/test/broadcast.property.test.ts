@@ -1,7 +1,7 @@
 // Elementwise ops and reductions over random broadcast shapes against a plain index-by-index loop.
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Generator, randn, setBackend, sizeOf, stridesOf, type Tensor } from "@sam/tensor";
+import { Generator, randn, setBackend, sizeOf, stridesOf, where, type Tensor } from "@sam/tensor";
 import { cpu } from "../src/index.js";
 
 beforeAll(() => setBackend(cpu()));
@@ -49,6 +49,19 @@ describe("broadcast kernels", () => {
     }), { numRuns: 100 });
   });
 
+  it("where(cond, a, b) equals the index-by-index definition, all three broadcast", () => {
+    const sub = (s: number[], m: number) => s.slice(m % (s.length + 1)).map((d, i) => ((m >> (i + 3)) & 1 ? 1 : d));
+    fc.assert(fc.property(shape, fc.nat(255), fc.nat(255), fc.nat(255), fc.integer({ min: 0, max: 1e6 }), (s, mc, ma, mb, seed) => {
+      const g = new Generator(seed);
+      const c = randn(sub(s, mc), { generator: g }).gt(0);
+      const a = randn(sub(s, ma), { generator: g, dtype: "float64" });
+      const b = randn(sub(s, mb), { generator: g, dtype: "float64" });
+      const out = where(c, a, b);
+      const [dc, da, db, got] = [c.dataSync(), a.dataSync(), b.dataSync(), out.dataSync()];
+      indices(out.shape).forEach((idx, i) => expect(got[i]).toBe(at(c, dc, idx) ? at(a, da, idx) : at(b, db, idx)));
+    }), { numRuns: 100 });
+  });
+
   it("sum, max and min over any axes equal the definition", () => {
     fc.assert(fc.property(shape, fc.nat(15), fc.boolean(), fc.integer({ min: 0, max: 1e6 }), (s, mask, keep, seed) => {
       const x = randn(s, { generator: new Generator(seed), dtype: "float64" });
@@ -75,7 +88,7 @@ describe("broadcast kernels", () => {
       const x = randn([3, 301, 299], { generator: g });
       const col = randn([301, 1], { generator: g });
       const row = randn([299], { generator: g });
-      const out = [x.mul(col), x.sub(row), x.add(x), col.div(x), x.neg(), x.relu(), x.exp(), x.gt(col).cast("float32"),
+      const out = [x.mul(col), x.sub(row), x.add(x), col.div(x), x.neg(), x.relu(), x.exp(), x.gt(col).cast("float32"), where(x.gt(row), x, col),
         x.sum([0, 2]), x.sum(1), x.max([0, 1]), x.min(2), x.sum()];
       return out.map((t) => Array.from(t.dataSync()));
     };

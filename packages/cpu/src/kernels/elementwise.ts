@@ -1,7 +1,6 @@
 // Elementwise kernels: unary, binary with broadcasting, comparisons, where and cast.
 import { broadcastStrides, type BinaryOp, type CompareOp, type Kernel, type UnaryOp } from "@sam/tensor";
-import { binaryRange, unaryRange, type ElementwiseTask } from "./elementwiseRanges.js";
-import { offsets } from "./strided.js";
+import { binaryRange, unaryRange, whereRange, type ElementwiseTask } from "./elementwiseRanges.js";
 import { currentPool } from "../threads/current.js";
 import { share } from "../threads/shared.js";
 import { splitEvenly } from "../threads/split.js";
@@ -43,14 +42,15 @@ export function binaryKernel(op: BinaryOp | CompareOp): Kernel<BinaryOp | Compar
   };
 }
 
-/** where(cond, a, b), all three broadcast to the output. */
+/** where(cond, a, b), all three broadcast to the output, run by run. */
 export const where: Kernel<"where"> = ([c, x, y], out) => {
   const o = dataOf(out);
+  if (o.length === 0) return;
+  const strides = [c, x, y].map((t) => broadcastStrides(t.shape, out.shape)) as [number[], number[], number[]];
   const [dc, da, db] = [dataOf(c), dataOf(x), dataOf(y)];
-  const [oc, oa, ob] = [c, x, y].map((t) => offsets(out.shape, broadcastStrides(t.shape, out.shape)));
-  for (let i = 0; i < o.length; i++) {
-    o[i] = dc[oc ? oc[i] : i] ? da[oa ? oa[i] : i] : db[ob ? ob[i] : i];
-  }
+  shared(o.length, o.length,
+    (from, to) => ({ op: "where", cond: share(dc, c.dtype), a: share(da, x.dtype), b: share(db, y.dtype), out: share(o, out.dtype), shape: [...out.shape], strides, from, to }),
+    (from, to) => whereRange(o, out.shape, dc, da, db, strides, from, to));
 };
 
 /** Converts between dtypes: the typed array store truncates to int32; bool is `x ≠ 0`. */

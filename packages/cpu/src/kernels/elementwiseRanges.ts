@@ -65,8 +65,22 @@ export interface BinaryTask {
   to: number;
 }
 
+/** One share of where(cond, a, b): output elements from…to. */
+export interface WhereTask {
+  op: "where";
+  cond: SharedArray;
+  a: SharedArray;
+  b: SharedArray;
+  out: SharedArray;
+  /** The output's shape and each operand's broadcast strides. */
+  shape: number[];
+  strides: [number[], number[], number[]];
+  from: number;
+  to: number;
+}
+
 /** One share of an elementwise op. */
-export type ElementwiseTask = UnaryTask | BinaryTask;
+export type ElementwiseTask = UnaryTask | BinaryTask | WhereTask;
 
 type UnaryLoop = (o: TypedArray, a: TypedArray, from: number, to: number) => void;
 
@@ -118,5 +132,22 @@ export function binaryRange(name: string, o: TypedArray, shape: readonly number[
     const ia = (sa ? sa[r] : r) + j0 * steps[0];
     const ib = (sb ? sb[r] : r) + j0 * steps[1];
     run(o, r * inner + j0, a, ia, steps[0], b, ib, steps[1], j1 - j0);
+  }
+}
+
+/** where(cond, a, b) over output elements from…to of an output of `shape` (a thread's share), run by run. */
+export function whereRange(o: TypedArray, shape: readonly number[], c: TypedArray, a: TypedArray, b: TypedArray,
+  strides: readonly (readonly number[])[], from: number, to: number): void {
+  const { inner, starts, steps } = broadcastRuns(shape, strides);
+  const [sc, sa, sb] = starts;
+  const [tc, ta, tb] = steps;
+  for (let r = Math.floor(from / inner); r * inner < to; r++) {
+    const j0 = Math.max(from - r * inner, 0);
+    const j1 = Math.min(to - r * inner, inner);
+    const at = r * inner;
+    const ic = (sc ? sc[r] : r) + j0 * tc;
+    const ia = (sa ? sa[r] : r) + j0 * ta;
+    const ib = (sb ? sb[r] : r) + j0 * tb;
+    for (let j = 0; j < j1 - j0; j++) o[at + j0 + j] = c[ic + j * tc] ? a[ia + j * ta] : b[ib + j * tb];
   }
 }

@@ -4,7 +4,7 @@ import type { Conv2dParams } from "@sam/tensor";
 import type { Geometry } from "../kernels/conv.js";
 import { conv2dBackwardInputF32, conv2dBackwardWeightChunksF32, conv2dBackwardWeightF32, conv2dF32 } from "../wasm/convF32.js";
 import { gemmF32 } from "../wasm/gemmF32.js";
-import { binaryRange, unaryRange, type ElementwiseTask } from "../kernels/elementwiseRanges.js";
+import { binaryRange, unaryRange, whereRange, type ElementwiseTask } from "../kernels/elementwiseRanges.js";
 import { reduceRange, type ReduceTask } from "../kernels/reduceRange.js";
 import { view, type SharedArray } from "./shared.js";
 
@@ -60,6 +60,7 @@ export type Task = ConvTask | WeightChunksTask | MatmulTask | ElementwiseTask | 
 export function runTask(t: Task): void {
   if (t.op === "reduce") return reduceRange(t.name, view(t.a), t.shape, t.targets, view(t.out), t.from, t.to);
   if (t.op === "unary") return unaryRange(t.name, view(t.out), view(t.a), t.from, t.to);
+  if (t.op === "where") return whereRange(view(t.out), t.shape, view(t.cond), view(t.a), view(t.b), t.strides, t.from, t.to);
   if (t.op === "binary") return binaryRange(t.name, view(t.out), t.shape, view(t.a), t.aStrides, view(t.b), t.bStrides, t.from, t.to);
   if (t.op === "conv2dBackwardWeightChunks") {
     return conv2dBackwardWeightChunksF32(view(t.x) as Float32Array, view(t.dy) as Float32Array, view(t.partials) as Float32Array, t.geometry, t.params, t.per, t.from, t.to);
