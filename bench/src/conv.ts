@@ -7,7 +7,7 @@ import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, Generator, randn, se
 import { addAnchor, runAnchor, TORCH_CUDA, torchMissing } from "./anchor.js";
 import { benchGpu, gpuSeconds, type GpuTiming } from "./gpu.js";
 import type { BenchOptions } from "./options.js";
-import { medianSeconds, report, type Result } from "./report.js";
+import { cpuKernel, medianSeconds, report, type Result } from "./report.js";
 import { tfjsResults } from "./tfjs.js";
 
 const BATCH = 128;
@@ -48,6 +48,7 @@ export async function convBench({ threads, webgpu, gpuOnly }: BenchOptions): Pro
   const cases = (cin: number, cout: number) => [[`${cin}->${cout} fwd`, "forward"], [`${cin}->${cout} fwd+bwd`, "forwardBackward"]] as const;
   if (!gpuOnly) {
     setBackend(cpu({ threads }));
+    console.log(cpuKernel());
     for (const [cin, cout] of CHANNELS) {
       const c = calls(cin, cout);
       for (const [name, key] of cases(cin, cout)) {

@@ -6,7 +6,7 @@ import { Generator, rand, setBackend } from "@sam/tensor";
 import { addAnchor, runAnchor, TORCH_CUDA, torchMissing } from "./anchor.js";
 import { benchGpu, gpuSeconds, type GpuTiming } from "./gpu.js";
 import type { BenchOptions } from "./options.js";
-import { medianSeconds, report, type Result } from "./report.js";
+import { cpuKernel, medianSeconds, report, type Result } from "./report.js";
 import { tfjsResults } from "./tfjs.js";
 
 const SIZES = [256, 512, 1024];
@@ -33,6 +33,7 @@ export async function matmulBench({ threads, webgpu, gpuOnly }: BenchOptions): P
   const g = new Generator(0);
   if (!gpuOnly) {
     setBackend(cpu({ threads }));
+    console.log(cpuKernel());
     for (const n of SIZES) {
       const a = rand([n, n], { generator: g });
       const b = rand([n, n], { generator: g });

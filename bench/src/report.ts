@@ -1,4 +1,5 @@
 // Benchmark results: timing by median, a printed table, and one JSON line per result.
+import { fusedMultiplyAdd } from "@sam/cpu";
 import { TORCH_CUDA } from "./anchor.js";
 
 /** One measured figure. */
@@ -35,6 +36,11 @@ export async function medianSecondsAsync(fn: () => Promise<void>, runs: number):
   }
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)];
+}
+
+/** Which GEMM kernel @sam/cpu runs in this engine. */
+export function cpuKernel(): string {
+  return `@sam/cpu: WebAssembly SIMD GEMM, ${fusedMultiplyAdd() ? "relaxed-SIMD fused multiply-add" : "multiply then add (this engine has no relaxed SIMD)"}`;
 }
 
 /** The system a result is compared with: PyTorch on CUDA for the WebGPU rows, PyTorch on the CPU for the others. */

@@ -7,7 +7,7 @@ import { WebWorkerPool } from "./threads/webPool.js";
 export { type CpuOptions } from "./backend.js";
 export { gemm, type MatrixView } from "./kernels/gemm.js";
 export { workerShares } from "./threads/current.js";
-export { gemmF32, simdAvailable } from "./wasm/gemmF32.js";
+export { fusedMultiplyAdd, gemmF32, simdAvailable } from "./wasm/gemmF32.js";
 
 /**
  * Creates the CPU backend. `threads` above 1 (default 1) starts Web Workers, which share memory

@@ -3,4 +3,4 @@ export { type CpuOptions } from "./backend.js";
 export { cpu } from "./node.js";
 export { gemm, type MatrixView } from "./kernels/gemm.js";
 export { workerShares } from "./threads/current.js";
-export { gemmF32, simdAvailable } from "./wasm/gemmF32.js";
+export { fusedMultiplyAdd, gemmF32, simdAvailable } from "./wasm/gemmF32.js";

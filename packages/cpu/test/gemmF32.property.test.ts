@@ -1,5 +1,6 @@
 // The WebAssembly SIMD GEMM against the float64 reference, over random sizes (tile edges, 0, 1,
 // block edges), transposes and accumulation, within float32 rounding.
+import { execFileSync } from "node:child_process";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { gemm, gemmF32, simdAvailable } from "../src/index.js";
@@ -55,5 +56,26 @@ describe("matmul on threads", () => {
     expect(shares[0]).toBe(0);
     expect(shares[1]).toBeGreaterThan(0); // the two-thread product gave the worker a share
     expect(results[1]).toEqual(results[0]);
+  });
+});
+
+describe("the kernel with relaxed SIMD", () => {
+  it("multiplies and adds fused where the engine has relaxed SIMD, and still agrees with the reference", () => {
+    // a child process with the engine's relaxed SIMD on: this suite's own engine may lack it
+    const script = `
+      const { fusedMultiplyAdd, gemm, gemmF32 } = await import("@sam/cpu");
+      const [m, n, k] = [37, 45, 300];
+      const a = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i));
+      const b = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i));
+      const got = new Float32Array(m * n);
+      const want = new Float64Array(m * n);
+      gemmF32(m, n, k, { data: a, offset: 0, rowStride: k, colStride: 1 }, { data: b, offset: 0, rowStride: n, colStride: 1 }, got, 0, n, false);
+      gemm(m, n, k, { data: a, offset: 0, rowStride: k, colStride: 1 }, { data: b, offset: 0, rowStride: n, colStride: 1 }, want, 0, n, false);
+      const worst = Math.max(...Array.from(got, (v, i) => Math.abs(v - want[i])));
+      console.log(JSON.stringify({ fused: fusedMultiplyAdd(), worst }));`;
+    const out = execFileSync(process.execPath, ["--experimental-wasm-relaxed-simd", "--input-type=module", "-e", script], { encoding: "utf8" });
+    const { fused, worst } = JSON.parse(out) as { fused: boolean; worst: number };
+    expect(fused).toBe(true);
+    expect(worst).toBeLessThan(300 * 2 ** -24 * 300); // k·ε·Σ|aᵢbᵢ| with |aᵢbᵢ| ≤ 1
   });
 });

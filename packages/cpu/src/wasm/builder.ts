@@ -84,6 +84,8 @@ export class Code {
   zero(): this { return this.simd(0x0c, ...new Array(16).fill(0)); }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Mul(): this { return this.simd(0xe6); }
+  /** f32x4.relaxed_madd (relaxed SIMD): a·b + c, fused where the machine has fused multiply-add. */
+  f32x4RelaxedMadd(): this { return this.simd(0x105); }
 
   /**
    * A do-while loop: runs `body`, then `counter += step` and repeats while counter < limit

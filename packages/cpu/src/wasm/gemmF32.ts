@@ -46,6 +46,16 @@ export function simdAvailable(): boolean {
   return ready() !== null;
 }
 
+/**
+ * Whether the SIMD GEMM multiplies and adds in one instruction here (relaxed SIMD's fused
+ * multiply-add: Chrome 114+, Node 22+, Node 20 with --experimental-wasm-relaxed-simd).
+ * @example
+ * console.log(fusedMultiplyAdd() ? "fused multiply-add" : "multiply, then add");
+ */
+export function fusedMultiplyAdd(): boolean {
+  return ready()?.fused ?? false;
+}
+
 /** Writes rows i0…i0+mc of A, columns p0…p0+kc, as MR-row panels (zero-padded) from `at`. */
 export type PackA = (mem: Float32Array, at: number, i0: number, mc: number, p0: number, kc: number) => void;
 /** Writes rows p0…p0+kc of B, columns j0…j0+nc, as NR-column panels (zero-padded) from `at`. */

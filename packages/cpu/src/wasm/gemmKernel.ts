@@ -20,6 +20,12 @@ function startTile(c: Code, C: number, i: number, j: number, LDC: number, ACCUMU
   });
 }
 
+/** acc += a·b, lane by lane: one relaxed fused multiply-add, or a multiply then an add. */
+function multiplyAdd(c: Code, fused: boolean, acc: number, a: number, b: number): void {
+  if (fused) c.get(a).get(b).get(acc).f32x4RelaxedMadd().set(acc);
+  else c.get(acc).get(a).get(b).f32x4Mul().f32x4Add().set(acc);
+}
+
 /** Ends a tile: the accumulators stored row by row from out (advanced by ldc per row). */
 function storeTile(c: Code, LDC: number, out: number, acc: number[]): void {
   for (let r = 0; r < MR; r++) {
@@ -41,7 +47,7 @@ function storeTile(c: Code, LDC: number, out: number, acc: number[]): void {
  *   tables of byte addresses — for a convolution, where a panel of eight output pixels starts in
  *   a padded copy of the input, and where kernel tap p sits relative to it.
  */
-function blockKernel(direct: boolean): Code {
+function blockKernel(direct: boolean, fused: boolean): Code {
   const c = new Code(direct ? [I32, I32, I32, I32, I32, I32, I32, I32, I32] : [I32, I32, I32, I32, I32, I32, I32, I32]);
   const [A, B, TAPS, BASES] = direct ? [0, -1, 1, 2] : [0, 1, -1, -1];
   const [C, MC, NC, KC, LDC, ACCUMULATE] = direct ? [3, 4, 5, 6, 7, 8] : [2, 3, 4, 5, 6, 7];
@@ -76,8 +82,8 @@ function blockKernel(direct: boolean): Code {
         }
         for (let r = 0; r < MR; r++) {
           c.get(pa).loadSplat(4 * r).set(a);
-          c.get(acc[2 * r]).get(a).get(b0).f32x4Mul().f32x4Add().set(acc[2 * r]);
-          c.get(acc[2 * r + 1]).get(a).get(b1).f32x4Mul().f32x4Add().set(acc[2 * r + 1]);
+          multiplyAdd(c, fused, acc[2 * r], a, b0);
+          multiplyAdd(c, fused, acc[2 * r + 1], a, b1);
         }
         c.get(pa).i32(4 * MR).add().set(pa);
       });
@@ -94,7 +100,7 @@ function blockKernel(direct: boolean): Code {
  * tap, column p an output pixel, both offsets into a padded copy of the input. `taps` must have
  * an entry (any valid address) for every row up to mc.
  */
-function gatheredKernel(): Code {
+function gatheredKernel(fused: boolean): Code {
   const c = new Code([I32, I32, I32, I32, I32, I32, I32, I32, I32]);
   const [TAPS, COLUMNS, B, C, MC, NC, KC, LDC, ACCUMULATE] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const [i, j, p, pb, out, column, at] = [I32, I32, I32, I32, I32, I32, I32].map((t) => c.local(t));
@@ -118,8 +124,8 @@ function gatheredKernel(): Code {
         c.get(column).i32(4).add().set(column);
         for (let r = 0; r < MR; r++) {
           c.get(rowAt[r]).get(at).add().loadSplat(0).set(a);
-          c.get(acc[2 * r]).get(a).get(b0).f32x4Mul().f32x4Add().set(acc[2 * r]);
-          c.get(acc[2 * r + 1]).get(a).get(b1).f32x4Mul().f32x4Add().set(acc[2 * r + 1]);
+          multiplyAdd(c, fused, acc[2 * r], a, b0);
+          multiplyAdd(c, fused, acc[2 * r + 1], a, b1);
         }
       });
       storeTile(c, LDC, out, acc);
@@ -131,22 +137,36 @@ function gatheredKernel(): Code {
 /** The compiled kernel and the memory it works in. */
 export interface GemmKernel {
   memory: WebAssembly.Memory;
+  /** Whether it multiplies and adds in one relaxed-SIMD instruction (engines with relaxed SIMD). */
+  fused: boolean;
   block: (a: number, b: number, c: number, mc: number, nc: number, kc: number, ldc: number, accumulate: number) => void;
   direct: (a: number, taps: number, bases: number, c: number, mc: number, nc: number, kc: number, ldc: number, accumulate: number) => void;
   gathered: (taps: number, columns: number, b: number, c: number, mc: number, nc: number, kc: number, ldc: number, accumulate: number) => void;
 }
 
+/** The kernel module's bytes, with fused or separate multiply-adds. */
+function kernelModule(fused: boolean): Uint8Array<ArrayBuffer> {
+  return buildModule([{ name: "block", code: blockKernel(false, fused) }, { name: "direct", code: blockKernel(true, fused) },
+    { name: "gathered", code: gatheredKernel(fused) }]);
+}
+
 /**
- * Compiles the kernel into a fresh memory, or returns null where WebAssembly SIMD is unavailable.
+ * Compiles the kernel into a fresh memory — with relaxed SIMD's fused multiply-add where the engine
+ * has it (Chrome 114+, Node 22+; Node 20 with --experimental-wasm-relaxed-simd), else with a
+ * multiply then an add — or returns null where WebAssembly SIMD is unavailable. Every thread
+ * compiles the same choice, so results stay the same for any thread count.
  * @example
  * const kernel = compileGemmKernel();
  */
 export function compileGemmKernel(): GemmKernel | null {
-  const bytes = buildModule([{ name: "block", code: blockKernel(false) }, { name: "direct", code: blockKernel(true) },
-    { name: "gathered", code: gatheredKernel() }]);
-  if (typeof WebAssembly === "undefined" || !WebAssembly.validate(bytes)) return null;
-  const memory = new WebAssembly.Memory({ initial: 1 });
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-  return { memory, block: instance.exports.block as GemmKernel["block"], direct: instance.exports.direct as GemmKernel["direct"],
-    gathered: instance.exports.gathered as GemmKernel["gathered"] };
+  if (typeof WebAssembly === "undefined") return null;
+  for (const fused of [true, false]) {
+    const bytes = kernelModule(fused);
+    if (!WebAssembly.validate(bytes)) continue;
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+    return { memory, fused, block: instance.exports.block as GemmKernel["block"], direct: instance.exports.direct as GemmKernel["direct"],
+      gathered: instance.exports.gathered as GemmKernel["gathered"] };
+  }
+  return null;
 }
