@@ -73,9 +73,9 @@ function accumulate(
     check(!custom || custom.length === node.inputs.length, "backward",
       () => `${name}: its gradient function returned ${custom!.length} gradients for ${node.inputs.length} inputs`);
     node.inputs.forEach((input, i) => {
-      const unused = custom?.[i];
       if (!input.requiresGrad) {
-        if (unused && unused !== g && !createGraph) unused.dispose();
+        const dropped = custom?.[i]; // a gradient the function gave for an input that wants none
+        if (dropped && dropped !== g && !createGraph) dropped.dispose();
         return;
       }
       let gi = custom ? custom[i] : (vjps[node.op as OpName] as Vjp<OpName>)(g, node.inputs, node.output, (node as PrimitiveNode).params, i);

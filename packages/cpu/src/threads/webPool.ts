@@ -21,6 +21,8 @@ export class WebWorkerPool implements Pool {
   constructor(readonly threads: number) {
     this.workers = Array.from({ length: threads - 1 }, () => {
       const w = new Worker(WORKER, { type: "module" });
+      // a worker that cannot start leaves every share on the calling thread: say why
+      w.onerror = (e) => console.error(`@sam/cpu: a Web Worker failed (${WORKER.href}): ${e.message}`);
       w.postMessage({ signal: this.counter.buffer });
       return w;
     });
