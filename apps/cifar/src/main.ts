@@ -2,7 +2,7 @@
 // `pnpm cifar [train|compare] [flags]`: trains CIFAR models with SGD or SAM and reports the difference.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { cpu } from "@sam/cpu";
+import { cpu, fusedMultiplyAdd } from "@sam/cpu";
 import { setBackend } from "@sam/tensor";
 import { parseCommand, usage, UsageError, type Command, type Config } from "./config.js";
 import { loadRunData } from "./datasets.js";
@@ -36,7 +36,9 @@ async function main(argv: string[]): Promise<number> {
     console.log(`device: WebGPU on ${gpu.adapter}`);
     setBackend(gpu);
   } else {
-    setBackend(cpu({ threads: cmd.config.threads }));
+    const threads = cmd.config.threads;
+    setBackend(cpu({ threads }));
+    console.log(`device: CPU on ${threads} thread${threads > 1 ? "s" : ""}, WebAssembly SIMD ${fusedMultiplyAdd() ? "with fused multiply-add" : "(multiply, then add: no relaxed SIMD in this engine)"}`);
   }
   let stop = false;
   process.on("SIGINT", () => {
