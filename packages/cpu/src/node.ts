@@ -2,7 +2,10 @@
 import { availableParallelism } from "node:os";
 import type { Backend } from "@sam/tensor";
 import { createCpu, type CpuOptions } from "./backend.js";
+import { enableRelaxedSimd } from "./relaxedSimd.js";
 import { ThreadPool } from "./threads/pool.js";
+
+enableRelaxedSimd(); // before any kernel compiles, on this thread or a worker
 
 /**
  * Creates the CPU backend. Reads are synchronous underneath, so `dataSync()` works on it.

@@ -6,6 +6,8 @@ import type { Geometry as ConvGeometry } from "../kernels/conv.js";
 import { MR, NR } from "./gemmKernel.js";
 import { blockedGemm, BLOCK_COLUMNS, copyEight, directGemm, gatheredGemm, type InPlace } from "./gemmF32.js";
 
+/** Runs at least this long are copied with TypedArray.set (one call costs about as much as this many floats). */
+const LONG_RUN = 64;
 
 /**
  * Where columns j0…j0+count (each an (image, output pixel) pair) read and write: the group's
@@ -180,7 +182,8 @@ export function conv2dF32(x: TypedArray, w: TypedArray, y: TypedArray, g: ConvGe
             for (let i = 0; i < mc; i++) {
               const dst = cols.out[j] + (i0 + i) * plane;
               const src = at + i * ldt + j;
-              for (let e = 0; e < run; e++) y[dst + e] = mem[src + e];
+              if (run >= LONG_RUN) y.set(mem.subarray(src, src + run), dst);
+              else for (let e = 0; e < run; e++) y[dst + e] = mem[src + e];
             }
             j += run;
           }

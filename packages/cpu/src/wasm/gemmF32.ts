@@ -8,6 +8,7 @@ const KC = 256; // depth of a block: an A panel (4×KC) and a B panel (KC×8) st
 const MC = 128; // rows of A per block
 const NC = 512; // columns of B per block: the packed B block (KC×NC) stays in L2
 const ROWS = 1024; // rows of C kept in the kernel's memory at once (ROWS×NC floats)
+const A_SLOTS = 32; // packed A blocks (MC×KC each) kept across column blocks: A is packed once when it fits
 
 /** The most columns (or depth) one packing call covers: packers may size scratch by it. */
 export const BLOCK_COLUMNS = Math.max(NC, KC);
@@ -19,9 +20,22 @@ const roundUp = (v: number, to: number) => Math.ceil(v / to) * to;
 
 let kernel: GemmKernel | null | undefined;
 const A_AT = 0;
-const B_AT = A_AT + MC * KC * 4;
+const B_AT = A_AT + A_SLOTS * MC * KC * 4;
 const C_AT = B_AT + NC * KC * 4;
 const BYTES = C_AT + ROWS * NC * 4;
+
+/**
+ * Where the packed block of A for row block `ib` and depth block `pb` lives, and whether it must
+ * be packed now: every block keeps a slot of its own when all fit (packed for the first column
+ * block, reused by the others), else all share one slot, packed each time.
+ */
+function slotOfA(m: number, k: number): (ib: number, pb: number, first: boolean) => { at: number; pack: boolean } {
+  const depthBlocks = Math.ceil(k / KC);
+  const cached = Math.ceil(m / MC) * depthBlocks <= A_SLOTS;
+  return (ib, pb, first) => cached
+    ? { at: A_AT + (ib * depthBlocks + pb) * MC * KC * 4, pack: first }
+    : { at: A_AT, pack: true };
+}
 
 /** Grows the kernel's memory to at least `bytes`. */
 function reserve(kern: GemmKernel, bytes: number): void {
@@ -77,6 +91,7 @@ export function blockedGemm(m: number, n: number, k: number, packA: PackA, packB
   const kern = ready()!;
   if (m === 0 || to <= from || k === 0) return;
   const mem = new Float32Array(kern.memory.buffer);
+  const slot = slotOfA(m, k);
   for (let r0 = 0; r0 < m; r0 += ROWS) {
     const rows = Math.min(ROWS, m - r0);
     for (let j0 = from; j0 < to; j0 += NC) {
@@ -87,8 +102,9 @@ export function blockedGemm(m: number, n: number, k: number, packA: PackA, packB
         packB(mem, B_AT / 4, p0, kc, j0, nc);
         for (let i0 = 0; i0 < rows; i0 += MC) {
           const mc = Math.min(MC, rows - i0);
-          packA(mem, A_AT / 4, r0 + i0, mc, p0, kc);
-          kern.block(A_AT, B_AT, C_AT + i0 * ncPad * 4, roundUp(mc, MR), ncPad, kc, ncPad * 4, p0 > 0 ? 1 : 0);
+          const a = slot((r0 + i0) / MC, p0 / KC, j0 === from);
+          if (a.pack) packA(mem, a.at / 4, r0 + i0, mc, p0, kc);
+          kern.block(a.at, B_AT, C_AT + i0 * ncPad * 4, roundUp(mc, MR), ncPad, kc, ncPad * 4, p0 > 0 ? 1 : 0);
         }
       }
       store(mem, C_AT / 4, ncPad, r0, rows, j0, nc);
@@ -129,6 +145,7 @@ export function directGemm(m: number, n: number, k: number, packA: PackA, b: InP
   const mem = new Float32Array(buffer);
   b.taps(new Int32Array(buffer, tapsAt, k));
   const bases = new Int32Array(buffer, basesAt, NC);
+  const slot = slotOfA(m, k);
   for (let r0 = 0; r0 < m; r0 += ROWS) {
     const rows = Math.min(ROWS, m - r0);
     for (let j0 = from; j0 < to; j0 += NC) {
@@ -138,8 +155,9 @@ export function directGemm(m: number, n: number, k: number, packA: PackA, b: InP
         const kc = Math.min(KC, k - p0);
         for (let i0 = 0; i0 < rows; i0 += MC) {
           const mc = Math.min(MC, rows - i0);
-          packA(mem, A_AT / 4, r0 + i0, mc, p0, kc);
-          kern.direct(A_AT, tapsAt + p0 * 4, basesAt, C_AT + i0 * nc * 4, roundUp(mc, MR), nc, kc, nc * 4, p0 > 0 ? 1 : 0);
+          const a = slot((r0 + i0) / MC, p0 / KC, j0 === from);
+          if (a.pack) packA(mem, a.at / 4, r0 + i0, mc, p0, kc);
+          kern.direct(a.at, tapsAt + p0 * 4, basesAt, C_AT + i0 * nc * 4, roundUp(mc, MR), nc, kc, nc * 4, p0 > 0 ? 1 : 0);
         }
       }
       store(mem, C_AT / 4, nc, r0, rows, j0, nc);
@@ -258,6 +276,7 @@ export function gemmF32(
         const src = at + i * ldt;
         const dst = cOffset + (i0 + i) * ldc + j0;
         if (accumulate) for (let j = 0; j < nc; j++) c[dst + j] += mem[src + j];
+        else if (c instanceof Float32Array) c.set(mem.subarray(src, src + nc), dst);
         else for (let j = 0; j < nc; j++) c[dst + j] = mem[src + j];
       }
     }, from, to);
