@@ -68,12 +68,16 @@ export class Code {
   tee(i: number): this { return this.emit(0x22, ...uleb(i)); }
   i32(v: number): this { return this.emit(0x41, ...sleb(v)); }
   add(): this { return this.emit(0x6a); }
+  sub(): this { return this.emit(0x6b); }
+  gtU(): this { return this.emit(0x4b); }
   mul(): this { return this.emit(0x6c); }
   ltU(): this { return this.emit(0x49); }
   and(): this { return this.emit(0x71); }
   shrU(): this { return this.emit(0x76); }
   /** i32.load (alignment hint 4). */
   loadI32(offset = 0): this { return this.emit(0x28, 2, ...uleb(offset)); }
+  /** i32.store (alignment hint 4). */
+  storeI32(offset = 0): this { return this.emit(0x36, 2, ...uleb(offset)); }
   /** v128.load with a constant byte offset (alignment hint 16). */
   load(offset = 0): this { return this.simd(0x00, 4, ...uleb(offset)); }
   /** v128.store with a constant byte offset. */
@@ -96,6 +100,15 @@ export class Code {
     body();
     this.get(counter).i32(step).add().tee(counter).get(limit).ltU();
     return this.emit(0x0d, 0, 0x0b);
+  }
+
+  /** A while loop: evaluates `condition` (an i32) and runs `body` while it is non-zero. */
+  whileLoop(condition: () => void, body: () => void): this {
+    this.emit(0x02, 0x40, 0x03, 0x40);
+    condition();
+    this.emit(0x45, 0x0d, 1); // i32.eqz; br_if out of the block
+    body();
+    return this.emit(0x0c, 0, 0x0b, 0x0b); // br to the loop's start; end loop; end block
   }
 
   /** `if … else … end` on the i32 on the stack (non-zero runs `then`). */

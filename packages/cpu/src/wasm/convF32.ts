@@ -4,7 +4,7 @@
 import type { Conv2dParams, TypedArray } from "@sam/tensor";
 import type { Geometry as ConvGeometry } from "../kernels/conv.js";
 import { MR, NR } from "./gemmKernel.js";
-import { blockedGemm, BLOCK_COLUMNS, copyEight, directGemm, gatheredGemm, type InPlace } from "./gemmF32.js";
+import { blockedGemm, BLOCK_COLUMNS, copyEight, directGemm, gatheredGemm, padRows, transposePanels, type InPlace } from "./gemmF32.js";
 
 /** Runs at least this long are copied with TypedArray.set (one call costs about as much as this many floats). */
 const LONG_RUN = 64;
@@ -105,7 +105,8 @@ export function convColumns(g: ConvGeometry): number {
  * The input of one group read in place by the GEMM kernels: each block of output pixels copies
  * the input rows those pixels' windows cover, zero-padded on every side, so that im2col's element
  * (tap r, pixel q) is the float at q's offset plus r's. Copying those rows moves far less than
- * im2col would (every input value once per block instead of once per tap).
+ * im2col would (every input value once per block instead of once per tap). An image is copied
+ * into the kernel's memory whole, once, and padded there.
  */
 function paddedInput(x: TypedArray, g: ConvGeometry, p: Conv2dParams, group: number): InPlace {
   const [sy, sx, ph, pw] = [p.stride[0], p.stride[1], p.padding[0], p.padding[1]];
@@ -117,8 +118,10 @@ function paddedInput(x: TypedArray, g: ConvGeometry, p: Conv2dParams, group: num
   const channelStride = rows * wp;
   const segmentStride = g.cg * channelStride; // one image's part of a block
   const segments = Math.min(g.n, Math.floor((BLOCK_COLUMNS - 1) / plane) + 2);
+  const imageFloats = g.cg * g.h * g.w;
+  let staged = -1; // the image whose channels sit in the staging area
   return {
-    sourceBytes: segments * segmentStride * 4,
+    sourceBytes: (segments * segmentStride + imageFloats) * 4,
     taps(taps) {
       for (let r = 0; r < g.rows; r++) {
         const c = Math.floor(r / (g.kh * g.kw));
@@ -127,6 +130,7 @@ function paddedInput(x: TypedArray, g: ConvGeometry, p: Conv2dParams, group: num
       }
     },
     prepare(mem, sourceAt, offsets, j0, nc) {
+      const stageAt = sourceAt + segments * segmentStride;
       let segment = sourceAt;
       for (let q = j0; q < j0 + nc;) {
         const image = Math.floor(q / plane);
@@ -135,21 +139,14 @@ function paddedInput(x: TypedArray, g: ConvGeometry, p: Conv2dParams, group: num
         const oy1 = Math.floor((end - 1 - image * plane) / g.wo);
         const iy0 = oy0 * sy - ph;
         const needed = (oy1 - oy0) * sy + (g.kh - 1) * dh + 1;
-        for (let c = 0; c < g.cg; c++) {
-          const src = (image * g.c + group * g.cg + c) * g.h * g.w;
-          for (let r = 0; r < needed; r++) {
-            const iy = iy0 + r;
-            let d = segment + c * channelStride + r * wp;
-            if (iy < 0 || iy >= g.h) {
-              mem.fill(0, d, d + wp);
-              continue;
-            }
-            for (let e = 0; e < pw; e++) mem[d++] = 0;
-            const row = src + iy * g.w;
-            for (let e = 0; e < g.w; e++) mem[d++] = x[row + e];
-            for (let e = 0; e < pw; e++) mem[d++] = 0;
-          }
+        if (image !== staged) {
+          const from = (image * g.c + group * g.cg) * g.h * g.w;
+          mem.set(x.subarray(from, from + imageFloats), stageAt);
+          staged = image;
         }
+        const top = Math.min(needed, Math.max(0, -iy0)); // rows above the image, then inside it, then below
+        const bottom = Math.min(needed - top, Math.max(0, iy0 + needed - g.h));
+        padRows((stageAt + Math.max(0, iy0) * g.w) * 4, segment * 4, g.cg, top, needed - top - bottom, bottom, g.w, pw, g.h * g.w * 4, channelStride * 4);
         for (let pixel = q - image * plane, oy = Math.floor(pixel / g.wo), ox = pixel - oy * g.wo, at = q - j0; at < end - j0; at++) {
           offsets[at] = (segment + (oy - oy0) * sy * wp + ox * sx) * 4;
           if (++ox === g.wo) [ox, oy] = [0, oy + 1];
@@ -297,24 +294,35 @@ export function conv2dBackwardInputF32(dy: TypedArray, w: TypedArray, dx: TypedA
 
 /**
  * dW_gᵀ = im2col(x) [rows × n·plane] · dy_gᵀ [n·plane × og], with im2col read in place from
- * padded input rows and dy transposed into the kernel's panels; taps `from`…`to` of g.rows.
+ * padded input rows and dy transposed into the kernel's panels (each image's dy copied into the
+ * kernel's memory once); taps `from`…`to` of g.rows.
  */
 function conv2dBackwardWeightInPlace(x: TypedArray, dy: TypedArray, dw: TypedArray, g: ConvGeometry, p: Conv2dParams, from: number, to: number): void {
   const plane = g.ho * g.wo;
   for (let group = 0; group < p.groups; group++) {
+    let staged = -1; // the image whose dy sits in the staging area
     gatheredGemm(g.rows, g.og, g.n * plane, paddedInput(x, g, p, group),
-      (mem, at, p0, kc, o0, no) => {
-        let k = at;
-        for (let op = 0; op < no; op += NR) {
-          let image = Math.floor(p0 / plane);
-          let pixel = p0 - image * plane;
-          for (let q = 0; q < kc; q++) {
-            const base = (image * g.o + group * g.og + o0 + op) * plane + pixel;
-            for (let t = 0; t < NR; t++) mem[k++] = op + t < no ? dy[base + t * plane] : 0;
-            if (++pixel === plane) [pixel, image] = [0, image + 1];
+      (mem, at, p0, kc, o0, no, stage) => {
+        const whole = Math.floor(no / NR); // panels of eight channels; a narrower last one below
+        for (let q = 0; q < kc;) {
+          const image = Math.floor((p0 + q) / plane);
+          const pixel = p0 + q - image * plane;
+          const count = Math.min(kc - q, plane - pixel);
+          if (image !== staged) {
+            const first = (image * g.o + group * g.og) * plane;
+            mem.set(dy.subarray(first, first + g.og * plane), stage);
+            staged = image;
           }
+          const src = stage + o0 * plane + pixel;
+          transposePanels(src * 4, (at + q * NR) * 4, whole, count, plane * 4, kc * NR * 4);
+          for (let op = whole * NR, k = at + (whole * kc + q) * NR; op < no; op += NR) {
+            for (let e = 0; e < count; e++) {
+              for (let t = 0; t < NR; t++) mem[k++] = op + t < no ? mem[src + (op + t) * plane + e] : 0;
+            }
+          }
+          q += count;
         }
-      },
+      }, g.og * plane * 4,
       (mem, at, ldt, r0, mr, o0, no) => {
         for (let o = 0; o < no; o++) {
           const dst = (group * g.og + o0 + o) * g.rows + r0;

@@ -70,6 +70,24 @@ export function fusedMultiplyAdd(): boolean {
   return ready()?.fused ?? false;
 }
 
+/**
+ * Zero-padded image rows inside the kernel's memory (byte addresses and channel strides): for each
+ * of `channels`, `top` zero rows, `valid` rows of w floats from src each between pw zeros, `bottom`
+ * zero rows, with row stride w + 2·pw from dst.
+ */
+export function padRows(src: number, dst: number, channels: number, top: number, valid: number, bottom: number, w: number, pw: number, srcChannel: number, dstChannel: number): void {
+  ready()!.padRows(src, dst, channels, top, valid, bottom, w, pw, srcChannel, dstChannel);
+}
+
+/**
+ * Channels transposed into GEMM panels inside the kernel's memory (bytes): panel n's rows 0…count
+ * are eight floats, float t of row q from channel 8n + t (at src + channel·srcChannel) at pixel q;
+ * panel n starts at dst + n·dstPanel.
+ */
+export function transposePanels(src: number, dst: number, panels: number, count: number, srcChannel: number, dstPanel: number): void {
+  ready()!.transposePanels(src, dst, panels, count, srcChannel, dstPanel);
+}
+
 /** Writes rows i0…i0+mc of A, columns p0…p0+kc, as MR-row panels (zero-padded) from `at`. */
 export type PackA = (mem: Float32Array, at: number, i0: number, mc: number, p0: number, kc: number) => void;
 /** Writes rows p0…p0+kc of B, columns j0…j0+nc, as NR-column panels (zero-padded) from `at`. */
@@ -165,17 +183,22 @@ export function directGemm(m: number, n: number, k: number, packA: PackA, b: InP
   }
 }
 
+/** {@link PackB} with the float index of a staging area of the bytes its caller asked for. */
+export type StagedPackB = (mem: Float32Array, at: number, p0: number, kc: number, j0: number, nc: number, stage: number) => void;
+
 /**
  * The blocked GEMM with A read in place through `a` (tap = row of A, pixel = column of A, the
- * depth) and B packed; rows `from`…`to` alone are computed (any split gives the same values).
+ * depth) and B packed, with `stageBytes` of the kernel's memory for packB to stage its source in;
+ * rows `from`…`to` alone are computed (any split gives the same values).
  */
-export function gatheredGemm(m: number, n: number, k: number, a: InPlace, packB: PackB, store: Store, from = 0, to = m): void {
+export function gatheredGemm(m: number, n: number, k: number, a: InPlace, packB: StagedPackB, stageBytes: number, store: Store, from = 0, to = m): void {
   const kern = ready()!;
   if (to <= from || n === 0 || k === 0) return;
   const tapsAt = BYTES;
   const offsetsAt = tapsAt + roundUp(m, MR) * 4;
   const sourceAt = offsetsAt + KC * 4;
-  reserve(kern, sourceAt + a.sourceBytes);
+  const stageAt = sourceAt + a.sourceBytes;
+  reserve(kern, stageAt + stageBytes);
   const buffer = kern.memory.buffer;
   const mem = new Float32Array(buffer);
   const taps = new Int32Array(buffer, tapsAt, roundUp(m, MR));
@@ -190,7 +213,7 @@ export function gatheredGemm(m: number, n: number, k: number, a: InPlace, packB:
       for (let p0 = 0; p0 < k; p0 += KC) {
         const kc = Math.min(KC, k - p0);
         a.prepare(mem, sourceAt / 4, offsets, p0, kc);
-        packB(mem, B_AT / 4, p0, kc, j0, nc);
+        packB(mem, B_AT / 4, p0, kc, j0, nc, stageAt / 4);
         for (let i0 = 0; i0 < rows; i0 += MC) {
           const mc = Math.min(MC, rows - i0);
           kern.gathered(tapsAt + (r0 + i0) * 4, offsetsAt, B_AT, C_AT + i0 * ncPad * 4, roundUp(mc, MR), ncPad, kc, ncPad * 4, p0 > 0 ? 1 : 0);

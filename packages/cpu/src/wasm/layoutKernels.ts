@@ -1,0 +1,88 @@
+// Data movement inside the kernel's memory, in WebAssembly: zero-padded image rows (what a
+// convolution's in-place operand is read from) and channels transposed into GEMM panels.
+// JavaScript copies an image in with one TypedArray.set; the rearranging is done here, several
+// times faster than element by element in JavaScript.
+import { Code, I32 } from "./builder.js";
+
+/** Emits: n floats copied from s to d (byte addresses, both advanced; n consumed), four at a time. */
+function copyFloats(c: Code, s: number, d: number, n: number): void {
+  c.whileLoop(() => c.get(n).i32(3).gtU(), () => {
+    c.get(d).get(s).load(0).store(0);
+    c.get(s).i32(16).add().set(s).get(d).i32(16).add().set(d).get(n).i32(4).sub().set(n);
+  });
+  c.whileLoop(() => c.get(n), () => {
+    c.get(d).get(s).loadI32(0).storeI32(0);
+    c.get(s).i32(4).add().set(s).get(d).i32(4).add().set(d).get(n).i32(1).sub().set(n);
+  });
+}
+
+/** Emits: n zero floats written from d (advanced; n consumed), four at a time. */
+function zeroFloats(c: Code, d: number, n: number): void {
+  c.whileLoop(() => c.get(n).i32(3).gtU(), () => {
+    c.get(d).zero().store(0);
+    c.get(d).i32(16).add().set(d).get(n).i32(4).sub().set(n);
+  });
+  c.whileLoop(() => c.get(n), () => {
+    c.get(d).i32(0).storeI32(0);
+    c.get(d).i32(4).add().set(d).get(n).i32(1).sub().set(n);
+  });
+}
+
+/**
+ * Emits `padRows(src, dst, channels, top, valid, bottom, w, pw, srcChannel, dstChannel)`: for each
+ * channel, `top` rows of zeros, then `valid` rows of w floats from src (row stride w) each between
+ * pw zeros on either side, then `bottom` rows of zeros, written with row stride w + 2·pw from dst.
+ * Addresses and channel strides are in bytes.
+ */
+export function padRowsCode(): Code {
+  const c = new Code([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const [SRC, DST, CHANNELS, TOP, VALID, BOTTOM, W, PW, SRC_CHANNEL, DST_CHANNEL] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [ch, r, s, d, n, wp] = [I32, I32, I32, I32, I32, I32].map((t) => c.local(t));
+  c.get(W).get(PW).i32(2).mul().add().set(wp);
+  c.i32(0).set(ch);
+  c.whileLoop(() => c.get(ch).get(CHANNELS).ltU(), () => {
+    c.get(SRC).get(ch).get(SRC_CHANNEL).mul().add().set(s);
+    c.get(DST).get(ch).get(DST_CHANNEL).mul().add().set(d);
+    c.get(TOP).get(wp).mul().set(n);
+    zeroFloats(c, d, n);
+    c.i32(0).set(r);
+    c.whileLoop(() => c.get(r).get(VALID).ltU(), () => {
+      c.get(PW).set(n);
+      zeroFloats(c, d, n);
+      c.get(W).set(n);
+      copyFloats(c, s, d, n);
+      c.get(PW).set(n);
+      zeroFloats(c, d, n);
+      c.get(r).i32(1).add().set(r);
+    });
+    c.get(BOTTOM).get(wp).mul().set(n);
+    zeroFloats(c, d, n);
+    c.get(ch).i32(1).add().set(ch);
+  });
+  return c;
+}
+
+/**
+ * Emits `transposePanels(src, dst, panels, count, srcChannel, dstPanel)`: panel n's rows 0…count
+ * are eight floats each, float t of row q taken from channel 8n + t at pixel q — channel c starts at
+ * src + c·srcChannel, its pixels consecutive — and written from dst + n·dstPanel (bytes).
+ */
+export function transposePanelsCode(): Code {
+  const c = new Code([I32, I32, I32, I32, I32, I32]);
+  const [SRC, DST, PANELS, COUNT, SRC_CHANNEL, DST_PANEL] = [0, 1, 2, 3, 4, 5];
+  const [panel, q, s, d] = [I32, I32, I32, I32].map((t) => c.local(t));
+  const channel = Array.from({ length: 8 }, () => c.local(I32)); // t·srcChannel
+  for (let t = 0; t < 8; t++) c.get(SRC_CHANNEL).i32(t).mul().set(channel[t]);
+  c.i32(0).set(panel);
+  c.whileLoop(() => c.get(panel).get(PANELS).ltU(), () => {
+    c.get(SRC).get(panel).get(channel[7]).get(SRC_CHANNEL).add().mul().add().set(s);
+    c.get(DST).get(panel).get(DST_PANEL).mul().add().set(d);
+    c.i32(0).set(q);
+    c.whileLoop(() => c.get(q).get(COUNT).ltU(), () => {
+      for (let t = 0; t < 8; t++) c.get(d).get(s).get(channel[t]).add().loadI32(0).storeI32(4 * t);
+      c.get(s).i32(4).add().set(s).get(d).i32(32).add().set(d).get(q).i32(1).add().set(q);
+    });
+    c.get(panel).i32(1).add().set(panel);
+  });
+  return c;
+}
