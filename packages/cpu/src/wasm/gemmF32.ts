@@ -22,7 +22,8 @@ let kernel: GemmKernel | null | undefined;
 const A_AT = 0;
 const B_AT = A_AT + A_SLOTS * MC * KC * 4;
 const C_AT = B_AT + NC * KC * 4;
-const BYTES = C_AT + ROWS * NC * 4;
+const STAGE_AT = C_AT + ROWS * NC * 4; // operands' rows copied in before packing (MC×KC or KC×NC floats)
+const BYTES = STAGE_AT + Math.max(MC, NC) * KC * 4;
 
 /**
  * Where the packed block of A for row block `ib` and depth block `pb` lives, and whether it must
@@ -85,7 +86,7 @@ export function padRows(src: number, dst: number, channels: number, top: number,
  * panel n starts at dst + n·dstPanel.
  */
 export function transposePanels(src: number, dst: number, panels: number, count: number, srcChannel: number, dstPanel: number): void {
-  ready()!.transposePanels(src, dst, panels, count, srcChannel, dstPanel);
+  ready()!.transposePanelsB(src, dst, panels, count, srcChannel, dstPanel);
 }
 
 /** Writes rows i0…i0+mc of A, columns p0…p0+kc, as MR-row panels (zero-padded) from `at`. */
@@ -238,11 +239,21 @@ export function copyEight(mem: Float32Array, at: number, src: ArrayLike<number>,
 
 /**
  * Packs A[i0:i0+mc, p0:p0+kc] as MR-row panels (zero-padded) from `at`; float32 only, so that
- * the engine compiles one monomorphic copy loop (full panels without bounds checks).
+ * the engine compiles one monomorphic copy loop (full panels without bounds checks). Rows of
+ * consecutive floats are copied into the staging area at `stage` and transposed there.
  */
-function packRowsF32(mem: Float32Array, at: number, a: Float32Array, offset: number, rs: number, cs: number, i0: number, mc: number, p0: number, kc: number): void {
+function packRowsF32(mem: Float32Array, at: number, a: Float32Array, offset: number, rs: number, cs: number, i0: number, mc: number, p0: number, kc: number, stage: number): void {
   let w = at;
-  for (let ip = 0; ip < mc; ip += MR) {
+  const whole = cs === 1 ? Math.floor(mc / MR) : 0;
+  if (whole > 0) {
+    for (let r = 0; r < whole * MR; r++) {
+      const from = offset + (i0 + r) * rs + p0;
+      mem.set(a.subarray(from, from + kc), stage + r * kc);
+    }
+    ready()!.transposePanelsA(stage * 4, at * 4, whole, kc, kc * 4, kc * MR * 4);
+    w += whole * MR * kc;
+  }
+  for (let ip = whole * MR; ip < mc; ip += MR) {
     const base = offset + (i0 + ip) * rs + p0 * cs;
     if (ip + MR <= mc) {
       for (let p = 0; p < kc; p++) {
@@ -261,10 +272,22 @@ function packRowsF32(mem: Float32Array, at: number, a: Float32Array, offset: num
   }
 }
 
-/** Packs B[p0:p0+kc, j0:j0+nc] as NR-column panels (zero-padded) from `at`; float32 only. */
-function packColumnsF32(mem: Float32Array, at: number, b: Float32Array, offset: number, rs: number, cs: number, p0: number, kc: number, j0: number, nc: number): void {
+/**
+ * Packs B[p0:p0+kc, j0:j0+nc] as NR-column panels (zero-padded) from `at`; float32 only. Rows of
+ * consecutive floats are copied into the staging area at `stage` and cut into panels there.
+ */
+function packColumnsF32(mem: Float32Array, at: number, b: Float32Array, offset: number, rs: number, cs: number, p0: number, kc: number, j0: number, nc: number, stage: number): void {
   let w = at;
-  for (let jp = 0; jp < nc; jp += NR) {
+  const whole = cs === 1 ? Math.floor(nc / NR) : 0;
+  if (whole > 0) {
+    for (let p = 0; p < kc; p++) {
+      const from = offset + (p0 + p) * rs + j0;
+      mem.set(b.subarray(from, from + whole * NR), stage + p * whole * NR);
+    }
+    ready()!.panelRows(stage * 4, at * 4, whole, kc, whole * NR * 4, kc * NR * 4);
+    w += whole * NR * kc;
+  }
+  for (let jp = whole * NR; jp < nc; jp += NR) {
     const base = offset + p0 * rs + (j0 + jp) * cs;
     if (jp + NR <= nc && cs === 1) {
       for (let p = 0; p < kc; p++) {
@@ -292,8 +315,8 @@ export function gemmF32(
     return;
   }
   blockedGemm(m, n, k,
-    (mem, at, i0, mc, p0, kc) => packRowsF32(mem, at, a.data as Float32Array, a.offset, a.rowStride, a.colStride, i0, mc, p0, kc),
-    (mem, at, p0, kc, j0, nc) => packColumnsF32(mem, at, b.data as Float32Array, b.offset, b.rowStride, b.colStride, p0, kc, j0, nc),
+    (mem, at, i0, mc, p0, kc) => packRowsF32(mem, at, a.data as Float32Array, a.offset, a.rowStride, a.colStride, i0, mc, p0, kc, STAGE_AT / 4),
+    (mem, at, p0, kc, j0, nc) => packColumnsF32(mem, at, b.data as Float32Array, b.offset, b.rowStride, b.colStride, p0, kc, j0, nc, STAGE_AT / 4),
     (mem, at, ldt, i0, mc, j0, nc) => {
       for (let i = 0; i < mc; i++) {
         const src = at + i * ldt;

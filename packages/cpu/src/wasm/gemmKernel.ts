@@ -1,7 +1,7 @@
 // The float32 GEMM block kernel in WebAssembly SIMD: C[mc×nc] = A·B from packed panels, in 4×8
 // register tiles (eight f32x4 accumulators), emitted at load time by the module builder.
 import { buildModule, Code, I32, V128 } from "./builder.js";
-import { padRowsCode, transposePanelsCode } from "./layoutKernels.js";
+import { panelRowsCode, padRowsCode, transposePanelsCode } from "./layoutKernels.js";
 
 /** Rows of A per register tile. */
 export const MR = 4;
@@ -145,15 +145,20 @@ export interface GemmKernel {
   gathered: (taps: number, columns: number, b: number, c: number, mc: number, nc: number, kc: number, ldc: number, accumulate: number) => void;
   /** Zero-padded image rows: see layoutKernels.ts. */
   padRows: (src: number, dst: number, channels: number, top: number, valid: number, bottom: number, w: number, pw: number, srcChannel: number, dstChannel: number) => void;
-  /** Channels transposed into panels of eight: see layoutKernels.ts. */
-  transposePanels: (src: number, dst: number, panels: number, count: number, srcChannel: number, dstPanel: number) => void;
+  /** Channels transposed into panels NR wide (B's panels): see layoutKernels.ts. */
+  transposePanelsB: (src: number, dst: number, panels: number, count: number, srcChannel: number, dstPanel: number) => void;
+  /** Rows transposed into panels MR wide (A's panels): see layoutKernels.ts. */
+  transposePanelsA: (src: number, dst: number, panels: number, count: number, srcChannel: number, dstPanel: number) => void;
+  /** A row-major block cut into panels NR wide: see layoutKernels.ts. */
+  panelRows: (src: number, dst: number, panels: number, rows: number, srcRow: number, dstPanel: number) => void;
 }
 
 /** The kernel module's bytes, with fused or separate multiply-adds. */
 function kernelModule(fused: boolean): Uint8Array<ArrayBuffer> {
   return buildModule([{ name: "block", code: blockKernel(false, fused) }, { name: "direct", code: blockKernel(true, fused) },
     { name: "gathered", code: gatheredKernel(fused) }, { name: "padRows", code: padRowsCode() },
-    { name: "transposePanels", code: transposePanelsCode() }]);
+    { name: "transposePanelsB", code: transposePanelsCode(NR) }, { name: "transposePanelsA", code: transposePanelsCode(MR) },
+    { name: "panelRows", code: panelRowsCode() }]);
 }
 
 /**
@@ -173,7 +178,9 @@ export function compileGemmKernel(): GemmKernel | null {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     return { memory, fused, block: instance.exports.block as GemmKernel["block"], direct: instance.exports.direct as GemmKernel["direct"],
       gathered: instance.exports.gathered as GemmKernel["gathered"], padRows: instance.exports.padRows as GemmKernel["padRows"],
-      transposePanels: instance.exports.transposePanels as GemmKernel["transposePanels"] };
+      transposePanelsB: instance.exports.transposePanelsB as GemmKernel["transposePanelsB"],
+      transposePanelsA: instance.exports.transposePanelsA as GemmKernel["transposePanelsA"],
+      panelRows: instance.exports.panelRows as GemmKernel["panelRows"] };
   }
   return null;
 }

@@ -63,24 +63,49 @@ export function padRowsCode(): Code {
 }
 
 /**
- * Emits `transposePanels(src, dst, panels, count, srcChannel, dstPanel)`: panel n's rows 0…count
- * are eight floats each, float t of row q taken from channel 8n + t at pixel q — channel c starts at
- * src + c·srcChannel, its pixels consecutive — and written from dst + n·dstPanel (bytes).
+ * Emits `transposePanels(src, dst, panels, count, srcChannel, dstPanel)` for panels `width` floats
+ * wide: panel n's rows 0…count hold `width` floats each, float t of row q taken from channel
+ * width·n + t at pixel q — channel c starts at src + c·srcChannel, its pixels consecutive — and are
+ * written from dst + n·dstPanel (bytes). A row-major matrix's rows are such channels.
  */
-export function transposePanelsCode(): Code {
+export function transposePanelsCode(width: number): Code {
   const c = new Code([I32, I32, I32, I32, I32, I32]);
   const [SRC, DST, PANELS, COUNT, SRC_CHANNEL, DST_PANEL] = [0, 1, 2, 3, 4, 5];
   const [panel, q, s, d] = [I32, I32, I32, I32].map((t) => c.local(t));
-  const channel = Array.from({ length: 8 }, () => c.local(I32)); // t·srcChannel
-  for (let t = 0; t < 8; t++) c.get(SRC_CHANNEL).i32(t).mul().set(channel[t]);
+  const channel = Array.from({ length: width }, () => c.local(I32)); // t·srcChannel
+  for (let t = 0; t < width; t++) c.get(SRC_CHANNEL).i32(t).mul().set(channel[t]);
   c.i32(0).set(panel);
   c.whileLoop(() => c.get(panel).get(PANELS).ltU(), () => {
-    c.get(SRC).get(panel).get(channel[7]).get(SRC_CHANNEL).add().mul().add().set(s);
+    c.get(SRC).get(panel).get(SRC_CHANNEL).i32(width).mul().mul().add().set(s);
     c.get(DST).get(panel).get(DST_PANEL).mul().add().set(d);
     c.i32(0).set(q);
     c.whileLoop(() => c.get(q).get(COUNT).ltU(), () => {
-      for (let t = 0; t < 8; t++) c.get(d).get(s).get(channel[t]).add().loadI32(0).storeI32(4 * t);
-      c.get(s).i32(4).add().set(s).get(d).i32(32).add().set(d).get(q).i32(1).add().set(q);
+      for (let t = 0; t < width; t++) c.get(d).get(s).get(channel[t]).add().loadI32(0).storeI32(4 * t);
+      c.get(s).i32(4).add().set(s).get(d).i32(4 * width).add().set(d).get(q).i32(1).add().set(q);
+    });
+    c.get(panel).i32(1).add().set(panel);
+  });
+  return c;
+}
+
+/**
+ * Emits `panelRows(src, dst, panels, rows, srcRow, dstPanel)`: a row-major block cut into panels
+ * eight floats wide — row p of panel n is the eight floats at src + p·srcRow + 32n, written at
+ * dst + n·dstPanel + 32p (bytes).
+ */
+export function panelRowsCode(): Code {
+  const c = new Code([I32, I32, I32, I32, I32, I32]);
+  const [SRC, DST, PANELS, ROWS, SRC_ROW, DST_PANEL] = [0, 1, 2, 3, 4, 5];
+  const [panel, p, s, d] = [I32, I32, I32, I32].map((t) => c.local(t));
+  c.i32(0).set(panel);
+  c.whileLoop(() => c.get(panel).get(PANELS).ltU(), () => {
+    c.get(SRC).get(panel).i32(32).mul().add().set(s);
+    c.get(DST).get(panel).get(DST_PANEL).mul().add().set(d);
+    c.i32(0).set(p);
+    c.whileLoop(() => c.get(p).get(ROWS).ltU(), () => {
+      c.get(d).get(s).load(0).store(0);
+      c.get(d).get(s).load(16).store(16);
+      c.get(s).get(SRC_ROW).add().set(s).get(d).i32(32).add().set(d).get(p).i32(1).add().set(p);
     });
     c.get(panel).i32(1).add().set(panel);
   });
