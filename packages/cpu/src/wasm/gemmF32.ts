@@ -63,7 +63,8 @@ export function simdAvailable(): boolean {
 
 /**
  * Whether the SIMD GEMM multiplies and adds in one instruction here (relaxed SIMD's fused
- * multiply-add: Chrome 114+, Node 22+, Node 20 with --experimental-wasm-relaxed-simd).
+ * multiply-add: Chrome 114+, Node 22+, and Node 20, where the Node entry turns the engine's flag on
+ * unless the process was started with --no-experimental-wasm-relaxed-simd).
  * @example
  * console.log(fusedMultiplyAdd() ? "fused multiply-add" : "multiply, then add");
  */
