@@ -4,7 +4,19 @@
 import type { Conv2dParams, TypedArray } from "@sam/tensor";
 import type { Geometry as ConvGeometry } from "../kernels/conv.js";
 import { MR, NR } from "./gemmKernel.js";
-import { blockedGemm, BLOCK_COLUMNS, copyEight, directGemm, gatheredGemm, padRows, transposePanels, type InPlace } from "./gemmF32.js";
+import { blockedGemm, BLOCK_COLUMNS, directGemm, gatheredGemm, padRows, transposePanels, type InPlace } from "./gemmF32.js";
+
+/** mem[at…at+8] = src[from…from+8]: a panel row, unrolled (small enough for the engine to inline). */
+function copyEight(mem: Float32Array, at: number, src: ArrayLike<number>, from: number): void {
+  mem[at] = src[from];
+  mem[at + 1] = src[from + 1];
+  mem[at + 2] = src[from + 2];
+  mem[at + 3] = src[from + 3];
+  mem[at + 4] = src[from + 4];
+  mem[at + 5] = src[from + 5];
+  mem[at + 6] = src[from + 6];
+  mem[at + 7] = src[from + 7];
+}
 
 /** Runs at least this long are copied with TypedArray.set (one call costs about as much as this many floats). */
 const LONG_RUN = 64;

@@ -226,18 +226,6 @@ export function gatheredGemm(m: number, n: number, k: number, a: InPlace, packB:
   }
 }
 
-/** mem[at…at+8] = src[from…from+8]: a panel row, unrolled (small enough for the engine to inline). */
-export function copyEight(mem: Float32Array, at: number, src: ArrayLike<number>, from: number): void {
-  mem[at] = src[from];
-  mem[at + 1] = src[from + 1];
-  mem[at + 2] = src[from + 2];
-  mem[at + 3] = src[from + 3];
-  mem[at + 4] = src[from + 4];
-  mem[at + 5] = src[from + 5];
-  mem[at + 6] = src[from + 6];
-  mem[at + 7] = src[from + 7];
-}
-
 /**
  * Packs A[i0:i0+mc, p0:p0+kc] as MR-row panels (zero-padded) from `at`; float32 only, so that
  * the engine compiles one monomorphic copy loop (full panels without bounds checks). Rows of
@@ -290,15 +278,8 @@ function packColumnsF32(mem: Float32Array, at: number, b: Float32Array, offset: 
   }
   for (let jp = whole * NR; jp < nc; jp += NR) {
     const base = offset + p0 * rs + (j0 + jp) * cs;
-    if (jp + NR <= nc && cs === 1) {
-      for (let p = 0; p < kc; p++) {
-        copyEight(mem, w, b, base + p * rs);
-        w += NR;
-      }
-    } else {
-      for (let p = 0; p < kc; p++) {
-        for (let c = 0; c < NR; c++) mem[w++] = jp + c < nc ? b[base + p * rs + c * cs] : 0;
-      }
+    for (let p = 0; p < kc; p++) {
+      for (let c = 0; c < NR; c++) mem[w++] = jp + c < nc ? b[base + p * rs + c * cs] : 0;
     }
   }
 }
