@@ -35,6 +35,29 @@ describe("gemmF32 (WebAssembly SIMD)", () => {
       { numRuns: 80 },
     );
   });
+
+  // A is packed whole up front when it fits (rows staged many at a time, or not staged when one
+  // panel's rows exceed the staging area), else block by block. Small integers make every product
+  // and partial sum exact in float32, so any misplaced element shows as a difference.
+  it.each([
+    ["whole, rows staged in chunks", 21, 9000],
+    ["whole, a panel too long to stage", 5, 40000],
+    ["block by block (too big to keep whole)", 131, 8200],
+  ])("packs A %s, exactly", (_, m, k) => {
+    const n = 9;
+    const small = (seed: number) => (i: number) => (Math.imul(i + seed, 2654435761) >>> 27) % 9 - 4;
+    const a = Float32Array.from({ length: m * k }, (_, i) => small(1)(i));
+    const b = Float32Array.from({ length: k * n }, (_, i) => small(2)(i));
+    for (const transposed of [false, true]) {
+      const av = transposed ? { data: a, offset: 0, rowStride: 1, colStride: m } : { data: a, offset: 0, rowStride: k, colStride: 1 };
+      const bv = { data: b, offset: 0, rowStride: n, colStride: 1 };
+      const fast = new Float32Array(m * n);
+      const reference = new Float64Array(m * n);
+      gemmF32(m, n, k, av, bv, fast, 0, n, false);
+      gemm(m, n, k, av, bv, reference, 0, n, false);
+      expect(Array.from(fast)).toEqual(Array.from(reference));
+    }
+  });
 });
 
 describe("matmul on threads", () => {

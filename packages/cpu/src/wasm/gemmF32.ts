@@ -8,7 +8,7 @@ const KC = 256; // depth of a block: an A panel (4×KC) and a B panel (KC×8) st
 const MC = 128; // rows of A per block
 const NC = 512; // columns of B per block: the packed B block (KC×NC) stays in L2
 const ROWS = 1024; // rows of C kept in the kernel's memory at once (ROWS×NC floats)
-const A_SLOTS = 32; // packed A blocks (MC×KC each) kept across column blocks: A is packed once when it fits
+const A_BYTES = 4 * 2 ** 20; // packed A kept whole when it fits: packed once, reused by every column block
 
 /** The most columns (or depth) one packing call covers: packers may size scratch by it. */
 export const BLOCK_COLUMNS = Math.max(NC, KC);
@@ -20,23 +20,28 @@ const roundUp = (v: number, to: number) => Math.ceil(v / to) * to;
 
 let kernel: GemmKernel | null | undefined;
 const A_AT = 0;
-const B_AT = A_AT + A_SLOTS * MC * KC * 4;
+const B_AT = A_AT + A_BYTES;
 const C_AT = B_AT + NC * KC * 4;
-const STAGE_AT = C_AT + ROWS * NC * 4; // operands' rows copied in before packing (MC×KC or KC×NC floats)
-const BYTES = STAGE_AT + Math.max(MC, NC) * KC * 4;
+const STAGE_AT = C_AT + ROWS * NC * 4; // operands' rows copied in before packing
+const STAGE_FLOATS = Math.max(MC, NC) * KC;
+const BYTES = STAGE_AT + STAGE_FLOATS * 4;
 
 /**
- * Where the packed block of A for row block `ib` and depth block `pb` lives, and whether it must
- * be packed now: every block keeps a slot of its own when all fit (packed for the first column
- * block, reused by the others), else all share one slot, packed each time.
+ * Packs all of A when it fits, row block by row block over the whole depth, so that each row of
+ * the operand is read once and in order; returns whether it did. Then the block at rows i0, depth
+ * p0 is found inside it ({@link packedA}); else each block is packed just before its use.
  */
-function slotOfA(m: number, k: number): (ib: number, pb: number, first: boolean) => { at: number; pack: boolean } {
-  const depthBlocks = Math.ceil(k / KC);
-  const cached = Math.ceil(m / MC) * depthBlocks <= A_SLOTS;
-  return (ib, pb, first) => cached
-    ? { at: A_AT + (ib * depthBlocks + pb) * MC * KC * 4, pack: first }
-    : { at: A_AT, pack: true };
+function packAllA(mem: Float32Array, m: number, k: number, packA: PackA): boolean {
+  if (roundUp(m, MR) * k * 4 > A_BYTES) return false;
+  for (let i0 = 0; i0 < m; i0 += MC) packA(mem, A_AT / 4 + i0 * k, i0, Math.min(MC, m - i0), 0, k);
+  return true;
 }
+
+/** Byte address of A's packed block at rows i0, depth p0: inside all of A, or where it was just packed. */
+const packedA = (whole: boolean, k: number, i0: number, p0: number) => (whole ? A_AT + (i0 * k + p0 * MR) * 4 : A_AT);
+
+/** Bytes from one row of A's packed panels to the next: the depth they were packed over, in floats, times 4. */
+const packedRowBytes = (whole: boolean, k: number, kc: number) => (whole ? k : kc) * 4;
 
 /** Grows the kernel's memory to at least `bytes`. */
 function reserve(kern: GemmKernel, bytes: number): void {
@@ -111,7 +116,7 @@ export function blockedGemm(m: number, n: number, k: number, packA: PackA, packB
   const kern = ready()!;
   if (m === 0 || to <= from || k === 0) return;
   const mem = new Float32Array(kern.memory.buffer);
-  const slot = slotOfA(m, k);
+  const whole = packAllA(mem, m, k, packA);
   for (let r0 = 0; r0 < m; r0 += ROWS) {
     const rows = Math.min(ROWS, m - r0);
     for (let j0 = from; j0 < to; j0 += NC) {
@@ -122,9 +127,8 @@ export function blockedGemm(m: number, n: number, k: number, packA: PackA, packB
         packB(mem, B_AT / 4, p0, kc, j0, nc);
         for (let i0 = 0; i0 < rows; i0 += MC) {
           const mc = Math.min(MC, rows - i0);
-          const a = slot((r0 + i0) / MC, p0 / KC, j0 === from);
-          if (a.pack) packA(mem, a.at / 4, r0 + i0, mc, p0, kc);
-          kern.block(a.at, B_AT, C_AT + i0 * ncPad * 4, roundUp(mc, MR), ncPad, kc, ncPad * 4, p0 > 0 ? 1 : 0);
+          if (!whole) packA(mem, A_AT / 4, r0 + i0, mc, p0, kc);
+          kern.block(packedA(whole, k, r0 + i0, p0), packedRowBytes(whole, k, kc), B_AT, C_AT + i0 * ncPad * 4, roundUp(mc, MR), ncPad, kc, ncPad * 4, p0 > 0 ? 1 : 0);
         }
       }
       store(mem, C_AT / 4, ncPad, r0, rows, j0, nc);
@@ -165,7 +169,7 @@ export function directGemm(m: number, n: number, k: number, packA: PackA, b: InP
   const mem = new Float32Array(buffer);
   b.taps(new Int32Array(buffer, tapsAt, k));
   const bases = new Int32Array(buffer, basesAt, NC);
-  const slot = slotOfA(m, k);
+  const whole = packAllA(mem, m, k, packA);
   for (let r0 = 0; r0 < m; r0 += ROWS) {
     const rows = Math.min(ROWS, m - r0);
     for (let j0 = from; j0 < to; j0 += NC) {
@@ -175,9 +179,8 @@ export function directGemm(m: number, n: number, k: number, packA: PackA, b: InP
         const kc = Math.min(KC, k - p0);
         for (let i0 = 0; i0 < rows; i0 += MC) {
           const mc = Math.min(MC, rows - i0);
-          const a = slot((r0 + i0) / MC, p0 / KC, j0 === from);
-          if (a.pack) packA(mem, a.at / 4, r0 + i0, mc, p0, kc);
-          kern.direct(a.at, tapsAt + p0 * 4, basesAt, C_AT + i0 * nc * 4, roundUp(mc, MR), nc, kc, nc * 4, p0 > 0 ? 1 : 0);
+          if (!whole) packA(mem, A_AT / 4, r0 + i0, mc, p0, kc);
+          kern.direct(packedA(whole, k, r0 + i0, p0), packedRowBytes(whole, k, kc), tapsAt + p0 * 4, basesAt, C_AT + i0 * nc * 4, roundUp(mc, MR), nc, kc, nc * 4, p0 > 0 ? 1 : 0);
         }
       }
       store(mem, C_AT / 4, nc, r0, rows, j0, nc);
@@ -229,20 +232,21 @@ export function gatheredGemm(m: number, n: number, k: number, a: InPlace, packB:
 /**
  * Packs A[i0:i0+mc, p0:p0+kc] as MR-row panels (zero-padded) from `at`; float32 only, so that
  * the engine compiles one monomorphic copy loop (full panels without bounds checks). Rows of
- * consecutive floats are copied into the staging area at `stage` and transposed there.
+ * consecutive floats are copied into the staging area at `stage` (as many whole panels at once as
+ * it holds; in one piece when they are adjacent in A) and transposed there.
  */
 function packRowsF32(mem: Float32Array, at: number, a: Float32Array, offset: number, rs: number, cs: number, i0: number, mc: number, p0: number, kc: number, stage: number): void {
-  let w = at;
-  const whole = cs === 1 ? Math.floor(mc / MR) : 0;
-  if (whole > 0) {
-    for (let r = 0; r < whole * MR; r++) {
-      const from = offset + (i0 + r) * rs + p0;
-      mem.set(a.subarray(from, from + kc), stage + r * kc);
-    }
-    ready()!.transposePanelsA(stage * 4, at * 4, whole, kc, kc * 4, kc * MR * 4);
-    w += whole * MR * kc;
+  const chunk = cs === 1 ? Math.floor(STAGE_FLOATS / kc / MR) * MR : 0;
+  const staged = chunk > 0 ? Math.floor(mc / MR) * MR : 0;
+  for (let s0 = 0; s0 < staged; s0 += chunk) {
+    const rows = Math.min(chunk, staged - s0);
+    const from = offset + (i0 + s0) * rs + p0;
+    if (rs === kc) mem.set(a.subarray(from, from + rows * kc), stage);
+    else for (let r = 0; r < rows; r++) mem.set(a.subarray(from + r * rs, from + r * rs + kc), stage + r * kc);
+    ready()!.transposePanelsA(stage * 4, (at + s0 * kc) * 4, rows / MR, kc, kc * 4, kc * MR * 4);
   }
-  for (let ip = whole * MR; ip < mc; ip += MR) {
+  let w = at + staged * kc;
+  for (let ip = staged; ip < mc; ip += MR) {
     const base = offset + (i0 + ip) * rs + p0 * cs;
     if (ip + MR <= mc) {
       for (let p = 0; p < kc; p++) {

@@ -38,20 +38,22 @@ function storeTile(c: Code, LDC: number, out: number, acc: number[]): void {
 
 /**
  * Emits the block kernel over 4×8 register tiles of C (byte addresses; mc and nc multiples of MR
- * and NR, all positive): Σₚ A[i, p]·B[p, j] over kc, with A packed as kc-long panels of 4 rows.
- * Each tile is stored into C with row stride ldc bytes, added to what C holds when `accumulate`
- * is non-zero (so C can stay in the kernel's memory across depth blocks).
+ * and NR, all positive): Σₚ A[i, p]·B[p, j] over kc, with A packed as panels of 4 rows, panel
+ * i/4 starting at a + i·lda (lda = 4·kc for panels exactly kc long; more when A was packed over a
+ * longer depth and this block is part of it). Each tile is stored into C with row stride ldc
+ * bytes, added to what C holds when `accumulate` is non-zero (so C can stay in the kernel's memory
+ * across depth blocks).
  *
- * - `block(a, b, c, mc, nc, kc, ldc, accumulate)`: B packed as kc-long panels of 8 columns.
- * - `direct(a, taps, bases, c, mc, nc, kc, ldc, accumulate)`: B read in place (an implicit GEMM):
+ * - `block(a, lda, b, c, mc, nc, kc, ldc, accumulate)`: B packed as kc-long panels of 8 columns.
+ * - `direct(a, lda, taps, bases, c, mc, nc, kc, ldc, accumulate)`: B read in place (an implicit GEMM):
  *   row p of the panel starting at column j is the eight floats at `bases[j] + taps[p]`, two i32
  *   tables of byte addresses — for a convolution, where a panel of eight output pixels starts in
  *   a padded copy of the input, and where kernel tap p sits relative to it.
  */
 function blockKernel(direct: boolean, fused: boolean): Code {
-  const c = new Code(direct ? [I32, I32, I32, I32, I32, I32, I32, I32, I32] : [I32, I32, I32, I32, I32, I32, I32, I32]);
-  const [A, B, TAPS, BASES] = direct ? [0, -1, 1, 2] : [0, 1, -1, -1];
-  const [C, MC, NC, KC, LDC, ACCUMULATE] = direct ? [3, 4, 5, 6, 7, 8] : [2, 3, 4, 5, 6, 7];
+  const c = new Code(direct ? [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32] : [I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const [A, LDA, B, TAPS, BASES] = direct ? [0, 1, -1, 2, 3] : [0, 1, 2, -1, -1];
+  const [C, MC, NC, KC, LDC, ACCUMULATE] = direct ? [4, 5, 6, 7, 8, 9] : [3, 4, 5, 6, 7, 8];
   const [i, j, p, pa, pb, out, tap, at] = [I32, I32, I32, I32, I32, I32, I32, I32].map((t) => c.local(t));
   const acc = Array.from({ length: 2 * MR }, () => c.local(V128));
   const [b0, b1, a] = [c.local(V128), c.local(V128), c.local(V128)];
@@ -60,8 +62,8 @@ function blockKernel(direct: boolean, fused: boolean): Code {
     c.i32(0).set(j);
     c.loop(j, NR, NC, () => {
       startTile(c, C, i, j, LDC, ACCUMULATE, out, acc);
-      // pa = A + i·kc·4 bytes (panels are MR wide)
-      c.get(A).get(i).get(KC).mul().i32(4).mul().add().set(pa);
+      // pa = A + i·lda bytes (panels are MR wide)
+      c.get(A).get(i).get(LDA).mul().add().set(pa);
       if (direct) {
         // pb = bases[j]; tap = taps
         c.get(BASES).get(j).i32(4).mul().add().loadI32().set(pb);
@@ -140,8 +142,8 @@ export interface GemmKernel {
   memory: WebAssembly.Memory;
   /** Whether it multiplies and adds in one relaxed-SIMD instruction (engines with relaxed SIMD). */
   fused: boolean;
-  block: (a: number, b: number, c: number, mc: number, nc: number, kc: number, ldc: number, accumulate: number) => void;
-  direct: (a: number, taps: number, bases: number, c: number, mc: number, nc: number, kc: number, ldc: number, accumulate: number) => void;
+  block: (a: number, lda: number, b: number, c: number, mc: number, nc: number, kc: number, ldc: number, accumulate: number) => void;
+  direct: (a: number, lda: number, taps: number, bases: number, c: number, mc: number, nc: number, kc: number, ldc: number, accumulate: number) => void;
   gathered: (taps: number, columns: number, b: number, c: number, mc: number, nc: number, kc: number, ldc: number, accumulate: number) => void;
   /** Zero-padded image rows: see layoutKernels.ts. */
   padRows: (src: number, dst: number, channels: number, top: number, valid: number, bottom: number, w: number, pw: number, srcChannel: number, dstChannel: number) => void;
