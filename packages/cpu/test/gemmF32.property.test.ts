@@ -1,9 +1,11 @@
 // The WebAssembly SIMD GEMM against the float64 reference, over random sizes (tile edges, 0, 1,
-// block edges), transposes and accumulation, within float32 rounding.
+// block edges; heights that take four-row tiles and five-row tiles), transposes and accumulation,
+// within float32 rounding.
 import { execFileSync } from "node:child_process";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { gemm, gemmF32, simdAvailable } from "../src/index.js";
+import { tileRows } from "../src/wasm/gemmKernel.js";
 
 describe("gemmF32 (WebAssembly SIMD)", () => {
   it("compiles and runs on this machine", () => {
@@ -57,6 +59,15 @@ describe("gemmF32 (WebAssembly SIMD)", () => {
       gemm(m, n, k, av, bv, reference, 0, n, false);
       expect(Array.from(fast)).toEqual(Array.from(reference));
     }
+  });
+});
+
+describe("tileRows", () => {
+  it("takes five-row tiles unless they pad over 10% more rows than four-row tiles", () => {
+    expect([16, 8, 4, 3].map(tileRows)).toEqual([4, 4, 4, 4]);
+    expect([1024, 64, 32, 10, 9, 5].map(tileRows)).toEqual([5, 5, 5, 5, 5, 5]);
+    const padded = (m: number, to: number) => Math.ceil(m / to) * to;
+    for (let m = 1; m <= 300; m++) expect(padded(m, tileRows(m))).toBeLessThanOrEqual(1.1 * padded(m, 4));
   });
 });
 

@@ -84,6 +84,10 @@ export class Code {
   store(offset = 0): this { return this.simd(0x0b, 4, ...uleb(offset)); }
   /** v128.load32_splat: one f32 from memory into all four lanes. */
   loadSplat(offset = 0): this { return this.simd(0x09, 2, ...uleb(offset)); }
+  /** i8x16.shuffle of the two vectors on the stack that copies 32-bit lane `lane` of the first into all four lanes. */
+  broadcastLane(lane: number): this {
+    return this.simd(0x0d, ...Array.from({ length: 16 }, (_, i) => 4 * lane + (i % 4)));
+  }
   /** v128.const of all zeros. */
   zero(): this { return this.simd(0x0c, ...new Array(16).fill(0)); }
   f32x4Add(): this { return this.simd(0xe4); }

@@ -3,8 +3,8 @@
 // output in place (col2im on the fly for the input gradient), so no column matrix is ever built.
 import type { Conv2dParams, TypedArray } from "@sam/tensor";
 import type { Geometry as ConvGeometry } from "../kernels/conv.js";
-import { MR, NR } from "./gemmKernel.js";
-import { blockedGemm, BLOCK_COLUMNS, directGemm, gatheredGemm, padRows, transposePanels, type InPlace } from "./gemmF32.js";
+import { NR } from "./gemmKernel.js";
+import { blockedGemm, BLOCK_COLUMNS, directGemm, gatheredGemm, padRows, transposePanels, type InPlace, type PackA } from "./gemmF32.js";
 
 /** mem[at…at+8] = src[from…from+8]: a panel row, unrolled (small enough for the engine to inline). */
 function copyEight(mem: Float32Array, at: number, src: ArrayLike<number>, from: number): void {
@@ -96,13 +96,13 @@ function sample(x: TypedArray, g: ConvGeometry, cols: Columns, q: number, channe
   return iy >= 0 && iy < g.h && ix >= 0 && ix < g.w ? x[cols.base[q] + channel + iy * g.w + ix] : 0;
 }
 
-/** Packs a row-major matrix (row stride `ld`, column stride `cs`, from `offset`) as MR-row panels. */
-function packRows(a: TypedArray, offset: number, ld: number, cs: number) {
-  return (mem: Float32Array, at: number, i0: number, mc: number, p0: number, kc: number) => {
+/** Packs a row-major matrix (row stride `ld`, column stride `cs`, from `offset`) as panels of mr rows. */
+function packRows(a: TypedArray, offset: number, ld: number, cs: number): PackA {
+  return (mem, at, i0, mc, p0, kc, mr) => {
     let w = at;
-    for (let ip = 0; ip < mc; ip += MR) {
+    for (let ip = 0; ip < mc; ip += mr) {
       for (let k = p0; k < p0 + kc; k++) {
-        for (let r = 0; r < MR; r++) mem[w++] = ip + r < mc ? a[offset + (i0 + ip + r) * ld + k * cs] : 0;
+        for (let r = 0; r < mr; r++) mem[w++] = ip + r < mc ? a[offset + (i0 + ip + r) * ld + k * cs] : 0;
       }
     }
   };
@@ -354,12 +354,12 @@ export function conv2dBackwardWeightF32(x: TypedArray, dy: TypedArray, dw: Typed
   const plane = g.ho * g.wo;
   for (let group = 0; group < p.groups; group++) {
     blockedGemm(g.og, g.rows, g.n * plane,
-      (mem, at, i0, mc, j0, kc) => {
+      (mem, at, i0, mc, j0, kc, mr) => {
         cols.fill(g, p, group, j0, kc);
         let k = at;
-        for (let ip = 0; ip < mc; ip += MR) {
+        for (let ip = 0; ip < mc; ip += mr) {
           for (let j = 0; j < kc; j++) {
-            for (let r = 0; r < MR; r++) mem[k++] = ip + r < mc ? dy[cols.out[j] + (i0 + ip + r) * plane] : 0;
+            for (let r = 0; r < mr; r++) mem[k++] = ip + r < mc ? dy[cols.out[j] + (i0 + ip + r) * plane] : 0;
           }
         }
       },

@@ -2,12 +2,12 @@
 // kernel's memory block by block; the kernel multiplies and accumulates C in its own memory over
 // the whole depth; JavaScript then stores each finished block of C once.
 import type { MatrixView } from "../kernels/gemm.js";
-import { compileGemmKernel, MR, NR, type GemmKernel } from "./gemmKernel.js";
+import { compileGemmKernel, GATHER_ROWS, NR, tileRows, type GemmKernel, type TileRows } from "./gemmKernel.js";
 
-const KC = 256; // depth of a block: an A panel (4×KC) and a B panel (KC×8) stay in L1
-const MC = 128; // rows of A per block
+const KC = 256; // depth of a block: an A panel (5×KC) and a B panel (KC×8) stay in L1
+const MC = 140; // rows of A per block: a multiple of both tile heights, so blocks start on panels
 const NC = 512; // columns of B per block: the packed B block (KC×NC) stays in L2
-const ROWS = 1024; // rows of C kept in the kernel's memory at once (ROWS×NC floats)
+const ROWS = 8 * MC; // rows of C kept in the kernel's memory at once (ROWS×NC floats)
 const A_BYTES = 4 * 2 ** 20; // packed A kept whole when it fits: packed once, reused by every column block
 
 /** The most columns (or depth) one packing call covers: packers may size scratch by it. */
@@ -27,21 +27,32 @@ const STAGE_FLOATS = Math.max(MC, NC) * KC;
 const BYTES = STAGE_AT + STAGE_FLOATS * 4;
 
 /**
- * Packs all of A when it fits, row block by row block over the whole depth, so that each row of
- * the operand is read once and in order; returns whether it did. Then the block at rows i0, depth
- * p0 is found inside it ({@link packedA}); else each block is packed just before its use.
+ * A's packed panels for one GEMM, in tiles of `mr` rows. When all of A fits, it is packed up front,
+ * row block by row block over the whole depth, so that each row of the operand is read once and in
+ * order, and every column block reuses it; else each block is packed just before its use.
  */
-function packAllA(mem: Float32Array, m: number, k: number, packA: PackA): boolean {
-  if (roundUp(m, MR) * k * 4 > A_BYTES) return false;
-  for (let i0 = 0; i0 < m; i0 += MC) packA(mem, A_AT / 4 + i0 * k, i0, Math.min(MC, m - i0), 0, k);
-  return true;
+class PackedA {
+  readonly mr: TileRows;
+  private readonly whole: boolean;
+
+  constructor(mem: Float32Array, m: number, private readonly k: number, private readonly pack: PackA) {
+    this.mr = tileRows(m);
+    this.whole = roundUp(m, this.mr) * k * 4 <= A_BYTES;
+    if (this.whole) for (let i0 = 0; i0 < m; i0 += MC) pack(mem, A_AT / 4 + i0 * k, i0, Math.min(MC, m - i0), 0, k, this.mr);
+  }
+
+  /** Byte address of the block at rows i0…i0+mc, depth p0…p0+kc (packed now unless A is whole). */
+  block(mem: Float32Array, i0: number, mc: number, p0: number, kc: number): number {
+    if (this.whole) return A_AT + (i0 * this.k + p0 * this.mr) * 4;
+    this.pack(mem, A_AT / 4, i0, mc, p0, kc, this.mr);
+    return A_AT;
+  }
+
+  /** Bytes from one row of the packed panels to the next: the depth they were packed over, times 4. */
+  rowBytes(kc: number): number {
+    return (this.whole ? this.k : kc) * 4;
+  }
 }
-
-/** Byte address of A's packed block at rows i0, depth p0: inside all of A, or where it was just packed. */
-const packedA = (whole: boolean, k: number, i0: number, p0: number) => (whole ? A_AT + (i0 * k + p0 * MR) * 4 : A_AT);
-
-/** Bytes from one row of A's packed panels to the next: the depth they were packed over, in floats, times 4. */
-const packedRowBytes = (whole: boolean, k: number, kc: number) => (whole ? k : kc) * 4;
 
 /** Grows the kernel's memory to at least `bytes`. */
 function reserve(kern: GemmKernel, bytes: number): void {
@@ -95,8 +106,8 @@ export function transposePanels(src: number, dst: number, panels: number, count:
   ready()!.transposePanelsB(src, dst, panels, count, srcChannel, dstPanel);
 }
 
-/** Writes rows i0…i0+mc of A, columns p0…p0+kc, as MR-row panels (zero-padded) from `at`. */
-export type PackA = (mem: Float32Array, at: number, i0: number, mc: number, p0: number, kc: number) => void;
+/** Writes rows i0…i0+mc of A, columns p0…p0+kc, as panels of mr rows (zero-padded) from `at`. */
+export type PackA = (mem: Float32Array, at: number, i0: number, mc: number, p0: number, kc: number, mr: TileRows) => void;
 /** Writes rows p0…p0+kc of B, columns j0…j0+nc, as NR-column panels (zero-padded) from `at`. */
 export type PackB = (mem: Float32Array, at: number, p0: number, kc: number, j0: number, nc: number) => void;
 /** Takes a finished block of C (rows i0…i0+mc, columns j0…j0+nc, row stride ldt, from `at`). */
@@ -116,7 +127,7 @@ export function blockedGemm(m: number, n: number, k: number, packA: PackA, packB
   const kern = ready()!;
   if (m === 0 || to <= from || k === 0) return;
   const mem = new Float32Array(kern.memory.buffer);
-  const whole = packAllA(mem, m, k, packA);
+  const a = new PackedA(mem, m, k, packA);
   for (let r0 = 0; r0 < m; r0 += ROWS) {
     const rows = Math.min(ROWS, m - r0);
     for (let j0 = from; j0 < to; j0 += NC) {
@@ -127,8 +138,7 @@ export function blockedGemm(m: number, n: number, k: number, packA: PackA, packB
         packB(mem, B_AT / 4, p0, kc, j0, nc);
         for (let i0 = 0; i0 < rows; i0 += MC) {
           const mc = Math.min(MC, rows - i0);
-          if (!whole) packA(mem, A_AT / 4, r0 + i0, mc, p0, kc);
-          kern.block(packedA(whole, k, r0 + i0, p0), packedRowBytes(whole, k, kc), B_AT, C_AT + i0 * ncPad * 4, roundUp(mc, MR), ncPad, kc, ncPad * 4, p0 > 0 ? 1 : 0);
+          kern.block[a.mr](a.block(mem, r0 + i0, mc, p0, kc), a.rowBytes(kc), B_AT, C_AT + i0 * ncPad * 4, roundUp(mc, a.mr), ncPad, kc, ncPad * 4, p0 > 0 ? 1 : 0);
         }
       }
       store(mem, C_AT / 4, ncPad, r0, rows, j0, nc);
@@ -169,7 +179,7 @@ export function directGemm(m: number, n: number, k: number, packA: PackA, b: InP
   const mem = new Float32Array(buffer);
   b.taps(new Int32Array(buffer, tapsAt, k));
   const bases = new Int32Array(buffer, basesAt, NC);
-  const whole = packAllA(mem, m, k, packA);
+  const a = new PackedA(mem, m, k, packA);
   for (let r0 = 0; r0 < m; r0 += ROWS) {
     const rows = Math.min(ROWS, m - r0);
     for (let j0 = from; j0 < to; j0 += NC) {
@@ -179,8 +189,7 @@ export function directGemm(m: number, n: number, k: number, packA: PackA, b: InP
         const kc = Math.min(KC, k - p0);
         for (let i0 = 0; i0 < rows; i0 += MC) {
           const mc = Math.min(MC, rows - i0);
-          if (!whole) packA(mem, A_AT / 4, r0 + i0, mc, p0, kc);
-          kern.direct(packedA(whole, k, r0 + i0, p0), packedRowBytes(whole, k, kc), tapsAt + p0 * 4, basesAt, C_AT + i0 * nc * 4, roundUp(mc, MR), nc, kc, nc * 4, p0 > 0 ? 1 : 0);
+          kern.direct[a.mr](a.block(mem, r0 + i0, mc, p0, kc), a.rowBytes(kc), tapsAt + p0 * 4, basesAt, C_AT + i0 * nc * 4, roundUp(mc, a.mr), nc, kc, nc * 4, p0 > 0 ? 1 : 0);
         }
       }
       store(mem, C_AT / 4, nc, r0, rows, j0, nc);
@@ -200,13 +209,13 @@ export function gatheredGemm(m: number, n: number, k: number, a: InPlace, packB:
   const kern = ready()!;
   if (to <= from || n === 0 || k === 0) return;
   const tapsAt = BYTES;
-  const offsetsAt = tapsAt + roundUp(m, MR) * 4;
+  const offsetsAt = tapsAt + roundUp(m, GATHER_ROWS) * 4;
   const sourceAt = offsetsAt + KC * 4;
   const stageAt = sourceAt + a.sourceBytes;
   reserve(kern, stageAt + stageBytes);
   const buffer = kern.memory.buffer;
   const mem = new Float32Array(buffer);
-  const taps = new Int32Array(buffer, tapsAt, roundUp(m, MR));
+  const taps = new Int32Array(buffer, tapsAt, roundUp(m, GATHER_ROWS));
   taps.fill(0); // rows past m read a valid address: computed, never stored
   a.taps(taps);
   const offsets = new Int32Array(buffer, offsetsAt, KC);
@@ -221,7 +230,7 @@ export function gatheredGemm(m: number, n: number, k: number, a: InPlace, packB:
         packB(mem, B_AT / 4, p0, kc, j0, nc, stageAt / 4);
         for (let i0 = 0; i0 < rows; i0 += MC) {
           const mc = Math.min(MC, rows - i0);
-          kern.gathered(tapsAt + (r0 + i0) * 4, offsetsAt, B_AT, C_AT + i0 * ncPad * 4, roundUp(mc, MR), ncPad, kc, ncPad * 4, p0 > 0 ? 1 : 0);
+          kern.gathered(tapsAt + (r0 + i0) * 4, offsetsAt, B_AT, C_AT + i0 * ncPad * 4, roundUp(mc, GATHER_ROWS), ncPad, kc, ncPad * 4, p0 > 0 ? 1 : 0);
         }
       }
       store(mem, C_AT / 4, ncPad, r0, rows, j0, nc);
@@ -230,37 +239,28 @@ export function gatheredGemm(m: number, n: number, k: number, a: InPlace, packB:
 }
 
 /**
- * Packs A[i0:i0+mc, p0:p0+kc] as MR-row panels (zero-padded) from `at`; float32 only, so that
- * the engine compiles one monomorphic copy loop (full panels without bounds checks). Rows of
- * consecutive floats are copied into the staging area at `stage` (as many whole panels at once as
- * it holds; in one piece when they are adjacent in A) and transposed there.
+ * Packs A[i0:i0+mc, p0:p0+kc] as panels of mr rows (zero-padded) from `at`; float32 only, so that
+ * the engine compiles one monomorphic copy loop. Rows of consecutive floats are copied into the
+ * staging area at `stage` (as many whole panels at once as it holds; in one piece when they are
+ * adjacent in A) and transposed there.
  */
-function packRowsF32(mem: Float32Array, at: number, a: Float32Array, offset: number, rs: number, cs: number, i0: number, mc: number, p0: number, kc: number, stage: number): void {
-  const chunk = cs === 1 ? Math.floor(STAGE_FLOATS / kc / MR) * MR : 0;
-  const staged = chunk > 0 ? Math.floor(mc / MR) * MR : 0;
+function packRowsF32(mem: Float32Array, at: number, a: Float32Array, offset: number, rs: number, cs: number, i0: number, mc: number, p0: number, kc: number, mr: TileRows, stage: number): void {
+  const chunk = cs === 1 ? Math.floor(STAGE_FLOATS / kc / mr) * mr : 0;
+  const staged = chunk > 0 ? Math.floor(mc / mr) * mr : 0;
   for (let s0 = 0; s0 < staged; s0 += chunk) {
     const rows = Math.min(chunk, staged - s0);
     const from = offset + (i0 + s0) * rs + p0;
     if (rs === kc) mem.set(a.subarray(from, from + rows * kc), stage);
     else for (let r = 0; r < rows; r++) mem.set(a.subarray(from + r * rs, from + r * rs + kc), stage + r * kc);
-    ready()!.transposePanelsA(stage * 4, (at + s0 * kc) * 4, rows / MR, kc, kc * 4, kc * MR * 4);
+    ready()!.transposePanelsA[mr](stage * 4, (at + s0 * kc) * 4, rows / mr, kc, kc * 4, kc * mr * 4);
   }
   let w = at + staged * kc;
-  for (let ip = staged; ip < mc; ip += MR) {
+  for (let ip = staged; ip < mc; ip += mr) {
     const base = offset + (i0 + ip) * rs + p0 * cs;
-    if (ip + MR <= mc) {
-      for (let p = 0; p < kc; p++) {
-        const col = base + p * cs;
-        mem[w] = a[col];
-        mem[w + 1] = a[col + rs];
-        mem[w + 2] = a[col + 2 * rs];
-        mem[w + 3] = a[col + 3 * rs];
-        w += MR;
-      }
-    } else {
-      for (let p = 0; p < kc; p++) {
-        for (let r = 0; r < MR; r++) mem[w++] = ip + r < mc ? a[base + p * cs + r * rs] : 0;
-      }
+    const valid = Math.min(mr, mc - ip);
+    for (let p = 0; p < kc; p++) {
+      const col = base + p * cs;
+      for (let r = 0; r < mr; r++) mem[w++] = r < valid ? a[col + r * rs] : 0;
     }
   }
 }
@@ -301,7 +301,7 @@ export function gemmF32(
     return;
   }
   blockedGemm(m, n, k,
-    (mem, at, i0, mc, p0, kc) => packRowsF32(mem, at, a.data as Float32Array, a.offset, a.rowStride, a.colStride, i0, mc, p0, kc, STAGE_AT / 4),
+    (mem, at, i0, mc, p0, kc, mr) => packRowsF32(mem, at, a.data as Float32Array, a.offset, a.rowStride, a.colStride, i0, mc, p0, kc, mr, STAGE_AT / 4),
     (mem, at, p0, kc, j0, nc) => packColumnsF32(mem, at, b.data as Float32Array, b.offset, b.rowStride, b.colStride, p0, kc, j0, nc, STAGE_AT / 4),
     (mem, at, ldt, i0, mc, j0, nc) => {
       for (let i = 0; i < mc; i++) {
