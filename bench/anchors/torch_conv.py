@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from device_info import use_device
+from warm_up import warm_up
 
 device = sys.argv[1]
 threads, runs, repeats, batch, size = (int(a) for a in sys.argv[2:7])
@@ -26,7 +27,7 @@ def median_seconds(fn):
             fn()
         synchronize()
 
-    run()
+    warm_up(run)
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()

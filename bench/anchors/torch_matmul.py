@@ -10,6 +10,7 @@ import time
 import torch
 
 from device_info import use_device
+from warm_up import warm_up
 
 device, threads, runs, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 sizes = [int(s) for s in sys.argv[5:]]
@@ -25,7 +26,7 @@ def run(a, b):
 
 for n in sizes:
     a, b = torch.rand(n, n, device=dev), torch.rand(n, n, device=dev)
-    run(a, b)
+    warm_up(lambda: run(a, b))
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()

@@ -12,9 +12,23 @@ export interface Result {
   unit: string;
 }
 
-/** The median of several timings of `fn` in seconds, after one warm-up run. */
+/**
+ * Warm-up before timing, the same for every system: runs for at least this long (and at least one
+ * run), so that JIT-compiled code — JavaScript, WebAssembly tiering up, on every worker thread —
+ * is timed as it runs in a long training loop, not while it compiles.
+ */
+export const WARM_UP_SECONDS = 0.25;
+
+/** Runs `fn` for WARM_UP_SECONDS (at least once). */
+function warmUp(fn: () => void): void {
+  const start = process.hrtime.bigint();
+  do fn();
+  while (Number(process.hrtime.bigint() - start) / 1e9 < WARM_UP_SECONDS);
+}
+
+/** The median of several timings of `fn` in seconds, after warming up. */
 export function medianSeconds(fn: () => void, runs: number): number {
-  fn();
+  warmUp(fn);
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = process.hrtime.bigint();
@@ -25,9 +39,11 @@ export function medianSeconds(fn: () => void, runs: number): number {
   return times[Math.floor(times.length / 2)];
 }
 
-/** The median of several timings of async `fn` in seconds, after one warm-up run. */
+/** The median of several timings of async `fn` in seconds, after warming up as {@link medianSeconds} does. */
 export async function medianSecondsAsync(fn: () => Promise<void>, runs: number): Promise<number> {
-  await fn();
+  const start = process.hrtime.bigint();
+  do await fn();
+  while (Number(process.hrtime.bigint() - start) / 1e9 < WARM_UP_SECONDS);
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = process.hrtime.bigint();

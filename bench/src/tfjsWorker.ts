@@ -8,6 +8,7 @@ import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 
 const [backend, bench, runsArg, ...rest] = process.argv.slice(2);
 const runs = Number(runsArg);
+const WARM_UP_SECONDS = 0.25;
 
 function medianSeconds(fn: () => tf.Tensor[]): number {
   const once = () => {
@@ -18,7 +19,7 @@ function medianSeconds(fn: () => tf.Tensor[]): number {
     });
     return Number(process.hrtime.bigint() - t0) / 1e9;
   };
-  once();
+  for (let warm = 0; warm < WARM_UP_SECONDS;) warm += once(); // as report.ts warms up
   const times = Array.from({ length: runs }, once).sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)];
 }
