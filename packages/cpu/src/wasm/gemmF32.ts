@@ -8,7 +8,7 @@ const KC = 256; // depth of a block: an A panel (5×KC) and a B panel (KC×8) st
 const MC = 140; // rows of A per block: a multiple of both tile heights, so blocks start on panels
 const NC = 512; // columns of B per block: the packed B block (KC×NC) stays in L2
 const ROWS = 8 * MC; // rows of C kept in the kernel's memory at once (ROWS×NC floats)
-const A_BYTES = 5 * 2 ** 20; // packed A kept whole when it fits (4 MiB of floats and their tiles' padding): packed once, reused by every column block
+const A_BYTES = 5 * 2 ** 20; // all of A, packed once when it fits (4 MiB of floats and their panels' padding)
 
 /** The most columns (or depth) one packing call covers: packers may size scratch by it. */
 export const BLOCK_COLUMNS = Math.max(NC, KC);
