@@ -3,6 +3,7 @@
 // URL alone (a browser's module workers see no import map).
 import type { BinaryOp, CompareOp, TypedArray, UnaryOp } from "@sam/tensor";
 import type { SharedArray } from "../threads/shared.js";
+import { binaryRunF32, MIN_SIMD_RUN, simdBinary, simdUnary, unaryRangeF32 } from "../wasm/elementwiseF32.js";
 import { broadcastRuns } from "./strided.js";
 
 type Fn1 = (x: number) => number;
@@ -95,8 +96,9 @@ const unaryLoopOf = (op: UnaryOp): UnaryLoop => {
 };
 const unaryLoopsByName = Object.fromEntries(Object.keys(unaryFns).map((op) => [op, unaryLoopOf(op as UnaryOp)])) as Record<UnaryOp, UnaryLoop>;
 
-/** Unary op `name` over output elements from…to (a thread's share). */
+/** Unary op `name` over output elements from…to (a thread's share); float32 in SIMD where it can. */
 export function unaryRange(name: string, o: TypedArray, a: TypedArray, from: number, to: number): void {
+  if (to - from >= MIN_SIMD_RUN && o instanceof Float32Array && a instanceof Float32Array && simdUnary(name)) return unaryRangeF32(name, o, a, from, to);
   unaryLoopsByName[name as UnaryOp](o, a, from, to);
 }
 
@@ -121,9 +123,13 @@ function runOf(f: Fn2): Run {
 
 const runsByName = Object.fromEntries(Object.keys(binaryFns).map((op) => [op, runs[op as BinaryOp] ?? runOf(binaryFns[op as BinaryOp])])) as Record<BinaryOp | CompareOp, Run>;
 
-/** Binary op `name` over output elements from…to of an output of `shape` (a thread's share), run by run. */
+/**
+ * Binary op `name` over output elements from…to of an output of `shape` (a thread's share), run by
+ * run; float32 runs long enough in SIMD where the op has a loop there.
+ */
 export function binaryRange(name: string, o: TypedArray, shape: readonly number[], a: TypedArray, aStrides: readonly number[], b: TypedArray, bStrides: readonly number[], from: number, to: number): void {
   const run = runsByName[name as BinaryOp];
+  const simd = o instanceof Float32Array && a instanceof Float32Array && b instanceof Float32Array && simdBinary(name);
   const { inner, starts, steps } = broadcastRuns(shape, [aStrides, bStrides]);
   const [sa, sb] = starts;
   for (let r = Math.floor(from / inner); r * inner < to; r++) {
@@ -131,7 +137,8 @@ export function binaryRange(name: string, o: TypedArray, shape: readonly number[
     const j1 = Math.min(to - r * inner, inner);
     const ia = (sa ? sa[r] : r) + j0 * steps[0];
     const ib = (sb ? sb[r] : r) + j0 * steps[1];
-    run(o, r * inner + j0, a, ia, steps[0], b, ib, steps[1], j1 - j0);
+    if (simd && j1 - j0 >= MIN_SIMD_RUN) binaryRunF32(name, o, r * inner + j0, a, ia, steps[0], b, ib, steps[1], j1 - j0);
+    else run(o, r * inner + j0, a, ia, steps[0], b, ib, steps[1], j1 - j0);
   }
 }
 

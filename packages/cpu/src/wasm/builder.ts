@@ -90,8 +90,19 @@ export class Code {
   }
   /** v128.const of all zeros. */
   zero(): this { return this.simd(0x0c, ...new Array(16).fill(0)); }
+  /** f32.load (alignment hint 4): one float, as a scalar. */
+  loadF32(offset = 0): this { return this.emit(0x2a, 2, ...uleb(offset)); }
+  /** f32x4.splat: the scalar f32 on the stack into all four lanes. */
+  f32x4Splat(): this { return this.simd(0x13); }
+  f32x4Abs(): this { return this.simd(0xe0); }
+  f32x4Neg(): this { return this.simd(0xe1); }
+  f32x4Sqrt(): this { return this.simd(0xe3); }
   f32x4Add(): this { return this.simd(0xe4); }
+  f32x4Sub(): this { return this.simd(0xe5); }
   f32x4Mul(): this { return this.simd(0xe6); }
+  f32x4Div(): this { return this.simd(0xe7); }
+  /** f32x4.max: lane by lane, NaN if either is NaN, and +0 over −0. */
+  f32x4Max(): this { return this.simd(0xe9); }
   /** f32x4.relaxed_madd (relaxed SIMD): a·b + c, fused where the machine has fused multiply-add. */
   f32x4RelaxedMadd(): this { return this.simd(0x105); }
 
