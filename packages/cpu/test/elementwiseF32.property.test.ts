@@ -3,7 +3,7 @@
 // float arithmetic is delicate (±0, ±∞, NaN, subnormals, division by zero).
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { binaryFns, binaryRange, unaryFns, unaryRange } from "../src/kernels/elementwiseRanges.js";
+import { binaryFns, binaryRange, unaryFns, unaryRange, whereRange } from "../src/kernels/elementwiseRanges.js";
 import { MIN_SIMD_RUN } from "../src/wasm/elementwiseF32.js";
 
 const SPECIAL = [0, -0, Infinity, -Infinity, NaN, 1e-45, -1e-45, 1.17e-38, 3.4e38, -3.4e38, 1, -1];
@@ -19,30 +19,48 @@ function floats(n: number, seed: number): Float32Array {
   return out;
 }
 
-/** Whether two float32 arrays hold the same values (NaN equal to NaN, −0 distinct from +0). */
-function same(got: Float32Array, want: Float32Array): string | null {
+/** Whether two arrays hold the same values (NaN equal to NaN, −0 distinct from +0). */
+function same(got: Float32Array | Uint8Array, want: Float32Array | Uint8Array): string | null {
   for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) return `element ${i}: ${got[i]}, want ${want[i]}`;
   return null;
 }
 
 describe("float32 elementwise in SIMD", () => {
-  it("binary ops equal their scalar functions, for every broadcast of the run", () => {
+  it("binary ops and comparisons equal their scalar functions, for every broadcast of the run", () => {
     const inner = fc.oneof(fc.constantFrom(MIN_SIMD_RUN, MIN_SIMD_RUN + 3, 16384, 16385, 40000), fc.integer({ min: 1, max: 3000 }));
-    fc.assert(fc.property(fc.constantFrom("add", "sub", "mul", "div"), inner, fc.integer({ min: 1, max: 3 }), fc.boolean(), fc.boolean(), fc.nat(),
+    const ops = ["add", "sub", "mul", "div", "eq", "ne", "lt", "le", "gt", "ge"] as const;
+    fc.assert(fc.property(fc.constantFrom(...ops), inner, fc.integer({ min: 1, max: 3 }), fc.boolean(), fc.boolean(), fc.nat(),
       (op, n, outer, aRow, bRow, seed) => {
         // shape [outer, n]; an operand is a full matrix or one value per row (broadcast along the run)
         const a = floats(aRow ? outer : outer * n, seed);
         const b = floats(bRow ? outer : outer * n, seed + 1);
-        const got = new Float32Array(outer * n);
+        const output = () => (["add", "sub", "mul", "div"].includes(op) ? new Float32Array(outer * n) : new Uint8Array(outer * n));
+        const got = output();
         binaryRange(op, got, [outer, n], a, aRow ? [1, 0] : [n, 1], b, bRow ? [1, 0] : [n, 1], 0, outer * n);
-        const want = new Float32Array(outer * n);
-        const f = binaryFns[op as "add"];
+        const want = output();
+        const f = binaryFns[op];
         for (let r = 0; r < outer; r++) {
           for (let j = 0; j < n; j++) want[r * n + j] = f(a[aRow ? r : r * n + j], b[bRow ? r : r * n + j]);
         }
         const wrong = same(got, want);
         if (wrong) expect.fail(`${op} [${outer}, ${n}] a ${aRow ? "per row" : "full"}, b ${bRow ? "per row" : "full"}: ${wrong}`);
-      }), { numRuns: 60 });
+      }), { numRuns: 80 });
+  });
+
+  it("where equals the conditional, with values or a broadcast float on either side", () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 40000 }), fc.integer({ min: 1, max: 2 }), fc.boolean(), fc.boolean(), fc.nat(), (n, outer, aRow, bRow, seed) => {
+      const a = floats(aRow ? outer : outer * n, seed);
+      const b = floats(bRow ? outer : outer * n, seed + 1);
+      const c = Uint8Array.from(floats(outer * n, seed + 2), (v) => (v > 0 ? 1 : v < 0 ? 0 : 2)); // any non-zero byte is true
+      const got = new Float32Array(outer * n);
+      whereRange(got, [outer, n], c, a, b, [[n, 1], aRow ? [1, 0] : [n, 1], bRow ? [1, 0] : [n, 1]], 0, outer * n);
+      const want = new Float32Array(outer * n);
+      for (let r = 0; r < outer; r++) {
+        for (let j = 0; j < n; j++) want[r * n + j] = c[r * n + j] ? a[aRow ? r : r * n + j] : b[bRow ? r : r * n + j];
+      }
+      const wrong = same(got, want);
+      if (wrong) expect.fail(`where [${outer}, ${n}] a ${aRow ? "per row" : "full"}, b ${bRow ? "per row" : "full"}: ${wrong}`);
+    }), { numRuns: 60 });
   });
 
   it("unary ops equal their scalar functions, over shares that start and end anywhere", () => {

@@ -3,7 +3,7 @@
 // URL alone (a browser's module workers see no import map).
 import type { BinaryOp, CompareOp, TypedArray, UnaryOp } from "@sam/tensor";
 import type { SharedArray } from "../threads/shared.js";
-import { binaryRunF32, MIN_SIMD_RUN, simdBinary, simdUnary, unaryRangeF32 } from "../wasm/elementwiseF32.js";
+import { binaryRunF32, compareRunF32, MIN_SIMD_RUN, simdBinary, simdCompare, simdUnary, simdWhere, unaryRangeF32, whereRunF32 } from "../wasm/elementwiseF32.js";
 import { broadcastRuns } from "./strided.js";
 
 type Fn1 = (x: number) => number;
@@ -123,13 +123,25 @@ function runOf(f: Fn2): Run {
 
 const runsByName = Object.fromEntries(Object.keys(binaryFns).map((op) => [op, runs[op as BinaryOp] ?? runOf(binaryFns[op as BinaryOp])])) as Record<BinaryOp | CompareOp, Run>;
 
+/** The SIMD run of op `name` for these arrays (float32 operands, a float32 or bool output), or null. */
+function simdRunOf(name: string, o: TypedArray, a: TypedArray, b: TypedArray): Run | null {
+  if (!(a instanceof Float32Array && b instanceof Float32Array)) return null;
+  if (o instanceof Float32Array && simdBinary(name)) {
+    return (o, at, a, ia, sa, b, ib, sb, n) => binaryRunF32(name, o as Float32Array, at, a as Float32Array, ia, sa, b as Float32Array, ib, sb, n);
+  }
+  if (o instanceof Uint8Array && simdCompare(name)) {
+    return (o, at, a, ia, sa, b, ib, sb, n) => compareRunF32(name, o as Uint8Array, at, a as Float32Array, ia, sa, b as Float32Array, ib, sb, n);
+  }
+  return null;
+}
+
 /**
  * Binary op `name` over output elements from…to of an output of `shape` (a thread's share), run by
  * run; float32 runs long enough in SIMD where the op has a loop there.
  */
 export function binaryRange(name: string, o: TypedArray, shape: readonly number[], a: TypedArray, aStrides: readonly number[], b: TypedArray, bStrides: readonly number[], from: number, to: number): void {
   const run = runsByName[name as BinaryOp];
-  const simd = o instanceof Float32Array && a instanceof Float32Array && b instanceof Float32Array && simdBinary(name);
+  const simd = simdRunOf(name, o, a, b);
   const { inner, starts, steps } = broadcastRuns(shape, [aStrides, bStrides]);
   const [sa, sb] = starts;
   for (let r = Math.floor(from / inner); r * inner < to; r++) {
@@ -137,17 +149,20 @@ export function binaryRange(name: string, o: TypedArray, shape: readonly number[
     const j1 = Math.min(to - r * inner, inner);
     const ia = (sa ? sa[r] : r) + j0 * steps[0];
     const ib = (sb ? sb[r] : r) + j0 * steps[1];
-    if (simd && j1 - j0 >= MIN_SIMD_RUN) binaryRunF32(name, o, r * inner + j0, a, ia, steps[0], b, ib, steps[1], j1 - j0);
-    else run(o, r * inner + j0, a, ia, steps[0], b, ib, steps[1], j1 - j0);
+    (simd && j1 - j0 >= MIN_SIMD_RUN ? simd : run)(o, r * inner + j0, a, ia, steps[0], b, ib, steps[1], j1 - j0);
   }
 }
 
-/** where(cond, a, b) over output elements from…to of an output of `shape` (a thread's share), run by run. */
+/**
+ * where(cond, a, b) over output elements from…to of an output of `shape` (a thread's share), run by
+ * run; float32 runs long enough, with a condition that varies along them, in SIMD.
+ */
 export function whereRange(o: TypedArray, shape: readonly number[], c: TypedArray, a: TypedArray, b: TypedArray,
   strides: readonly (readonly number[])[], from: number, to: number): void {
   const { inner, starts, steps } = broadcastRuns(shape, strides);
   const [sc, sa, sb] = starts;
   const [tc, ta, tb] = steps;
+  const simd = tc === 1 && o instanceof Float32Array && c instanceof Uint8Array && a instanceof Float32Array && b instanceof Float32Array && simdWhere();
   for (let r = Math.floor(from / inner); r * inner < to; r++) {
     const j0 = Math.max(from - r * inner, 0);
     const j1 = Math.min(to - r * inner, inner);
@@ -155,6 +170,7 @@ export function whereRange(o: TypedArray, shape: readonly number[], c: TypedArra
     const ic = (sc ? sc[r] : r) + j0 * tc;
     const ia = (sa ? sa[r] : r) + j0 * ta;
     const ib = (sb ? sb[r] : r) + j0 * tb;
-    for (let j = 0; j < j1 - j0; j++) o[at + j0 + j] = c[ic + j * tc] ? a[ia + j * ta] : b[ib + j * tb];
+    if (simd && j1 - j0 >= MIN_SIMD_RUN) whereRunF32(o as Float32Array, at + j0, c as Uint8Array, ic, a as Float32Array, ia, ta, b as Float32Array, ib, tb, j1 - j0);
+    else for (let j = 0; j < j1 - j0; j++) o[at + j0 + j] = c[ic + j * tc] ? a[ia + j * ta] : b[ib + j * tb];
   }
 }

@@ -88,6 +88,29 @@ export class Code {
   broadcastLane(lane: number): this {
     return this.simd(0x0d, ...Array.from({ length: 16 }, (_, i) => 4 * lane + (i % 4)));
   }
+  /** v128.load8x8_u: eight bytes, each zero-extended to an i16 lane. */
+  load8x8(offset = 0): this { return this.simd(0x02, 3, ...uleb(offset)); }
+  /** v128.const of sixteen bytes. */
+  bytesConst(bytes: number[]): this { return this.simd(0x0c, ...bytes); }
+  /** i32x4.extend_low_i16x8_u / extend_high: four of the eight i16 lanes, zero-extended. */
+  i32x4ExtendLow(): this { return this.simd(0xa9); }
+  i32x4ExtendHigh(): this { return this.simd(0xaa); }
+  /** i32x4.ne: all ones where the lanes differ. */
+  i32x4Ne(): this { return this.simd(0x38); }
+  /** i16x8.narrow_i32x4_s and i8x16.narrow_i16x8_s: two vectors' lanes, saturated to half the width. */
+  i16x8Narrow(): this { return this.simd(0x85); }
+  i8x16Narrow(): this { return this.simd(0x65); }
+  /** v128.and. */
+  and128(): this { return this.simd(0x4e); }
+  /** v128.bitselect(a, b, mask): a's bits where the mask's are set, b's elsewhere. */
+  bitselect(): this { return this.simd(0x52); }
+  /** f32x4 comparisons: all ones in a lane where it holds (false for NaN, but ≠). */
+  f32x4Eq(): this { return this.simd(0x41); }
+  f32x4Ne(): this { return this.simd(0x42); }
+  f32x4Lt(): this { return this.simd(0x43); }
+  f32x4Gt(): this { return this.simd(0x44); }
+  f32x4Le(): this { return this.simd(0x45); }
+  f32x4Ge(): this { return this.simd(0x46); }
   /** v128.const of all zeros. */
   zero(): this { return this.simd(0x0c, ...new Array(16).fill(0)); }
   /** f32.load (alignment hint 4): one float, as a scalar. */

@@ -1,16 +1,18 @@
-// Float32 elementwise arithmetic in WebAssembly SIMD. A JavaScript loop over typed arrays costs
-// 2–3 ns an element here (one scalar operation, conversions and bounds checks each time); the
-// module does four lanes an instruction, so most of the time left is copying each chunk of the
-// operands into its memory and the result out, with TypedArray.set (a memcpy). The results are
-// those of the JavaScript loops: a float32 +, −, ×, ÷ or √ computed in float64 and rounded once is
-// the correctly rounded float32 one.
+// Float32 elementwise ops in WebAssembly SIMD: arithmetic, comparisons (to bool) and where. A
+// JavaScript loop over typed arrays costs 2–3 ns an element here (one scalar operation,
+// conversions and bounds checks each time); the module does four lanes an instruction, so most of
+// the time left is copying each chunk of the operands into its memory and the result out, with
+// TypedArray.set (a memcpy). The results are those of the JavaScript loops: a float32 +, −, ×, ÷
+// or √ computed in float64 and rounded once is the correctly rounded float32 one, comparisons of
+// float32 values are the same in either width, and where copies bits.
 import { buildModule, Code, I32, V128 } from "./builder.js";
 
 const CHUNK = 16384; // floats of each operand per call: the three chunks (192 KiB) stay in L2
 const A_AT = 0;
 const B_AT = CHUNK * 4;
-const OUT_AT = 2 * CHUNK * 4;
-const PAGES = Math.ceil((3 * CHUNK * 4) / 65536);
+const OUT_AT = 2 * CHUNK * 4; // floats, or the bytes of a comparison
+const COND_AT = 3 * CHUNK * 4; // where's condition, a byte an element
+const PAGES = Math.ceil((3 * CHUNK * 4 + CHUNK) / 65536);
 
 /** Runs shorter than this stay in JavaScript: copying in and out costs more than it saves. */
 export const MIN_SIMD_RUN = 256;
@@ -19,12 +21,23 @@ export const MIN_SIMD_RUN = 256;
 export type SimdBinaryOp = "add" | "sub" | "mul" | "div";
 /** Unary ops with a SIMD loop. */
 export type SimdUnaryOp = "neg" | "abs" | "sqrt" | "relu";
+/** Comparisons with a SIMD loop. */
+export type SimdCompareOp = "eq" | "ne" | "lt" | "le" | "gt" | "ge";
 
 const binaryOps: Record<SimdBinaryOp, (c: Code) => Code> = {
   add: (c) => c.f32x4Add(),
   sub: (c) => c.f32x4Sub(),
   mul: (c) => c.f32x4Mul(),
   div: (c) => c.f32x4Div(),
+};
+
+const compareOps: Record<SimdCompareOp, (c: Code) => Code> = {
+  eq: (c) => c.f32x4Eq(),
+  ne: (c) => c.f32x4Ne(),
+  lt: (c) => c.f32x4Lt(),
+  le: (c) => c.f32x4Le(),
+  gt: (c) => c.f32x4Gt(),
+  ge: (c) => c.f32x4Ge(),
 };
 
 // relu keeps NaN (as the JavaScript loop does) and maps −0 to +0: f32x4.max(x, 0) does both
@@ -35,32 +48,100 @@ const unaryOps: Record<SimdUnaryOp, (c: Code) => Code> = {
   relu: (c) => c.zero().f32x4Max(),
 };
 
+/** Pushes four floats of operand 0 (A) or 1 (B): from byte `at` + `offset` of its chunk, or its broadcast float. */
+type Operand = (operand: 0 | 1, at: number, offset: number) => void;
+
+/**
+ * Emits one loop per combination of the two operands being loaded (strided) or broadcast — the
+ * one float at the start of its chunk, for a run along which it does not change — with `loop`
+ * emitting the loop given how to push an operand.
+ */
+function broadcastLoops(c: Code, aStrided: number, bStrided: number, loop: (operand: Operand) => void): void {
+  const scalars = [c.local(V128), c.local(V128)];
+  c.i32(0).loadF32(A_AT).f32x4Splat().set(scalars[0]);
+  c.i32(0).loadF32(B_AT).f32x4Splat().set(scalars[1]);
+  const emit = (loadA: boolean, loadB: boolean) => loop((operand, at, offset) => {
+    if (operand === 0 ? loadA : loadB) c.get(at).load((operand === 0 ? A_AT : B_AT) + offset);
+    else c.get(scalars[operand]);
+  });
+  c.get(aStrided).ifElse(
+    () => c.get(bStrided).ifElse(() => emit(true, true), () => emit(true, false)),
+    () => c.get(bStrided).ifElse(() => emit(false, true), () => emit(false, false)),
+  );
+}
+
 /**
  * Emits `op(vectors, aStrided, bStrided)`: out = a ∘ b over `vectors` groups of four floats (at
- * least one), from the chunks at A_AT, B_AT to OUT_AT; an operand that is not strided is the one
- * float at the start of its chunk, broadcast (a run along which it does not change).
+ * least one), from the chunks at A_AT, B_AT (each strided or broadcast) to OUT_AT.
  */
 function binaryCode(op: SimdBinaryOp): Code {
   const c = new Code([I32, I32, I32]);
   const [VECTORS, A_STRIDED, B_STRIDED] = [0, 1, 2];
   const [i, end] = [c.local(I32), c.local(I32)];
-  const [a, b] = [c.local(V128), c.local(V128)];
-  c.i32(0).loadF32(A_AT).f32x4Splat().set(a);
-  c.i32(0).loadF32(B_AT).f32x4Splat().set(b);
   c.get(VECTORS).i32(16).mul().set(end);
-  const loop = (loadA: boolean, loadB: boolean) => {
+  broadcastLoops(c, A_STRIDED, B_STRIDED, (operand) => {
     c.i32(0).set(i);
     c.loop(i, 16, end, () => {
-      if (loadA) c.get(i).load(A_AT).set(a);
-      if (loadB) c.get(i).load(B_AT).set(b);
-      c.get(i).get(a).get(b);
+      c.get(i);
+      operand(0, i, 0);
+      operand(1, i, 0);
       binaryOps[op](c).store(OUT_AT);
     });
-  };
-  c.get(A_STRIDED).ifElse(
-    () => c.get(B_STRIDED).ifElse(() => loop(true, true), () => loop(true, false)),
-    () => c.get(B_STRIDED).ifElse(() => loop(false, true), () => loop(false, false)),
-  );
+  });
+  return c;
+}
+
+/**
+ * Emits `op(groups, aStrided, bStrided)`: byte e from OUT_AT = a[e] op b[e] as 0 or 1, over
+ * `groups` groups of sixteen floats (at least one); operands as in {@link binaryCode}.
+ */
+function compareCode(op: SimdCompareOp): Code {
+  const c = new Code([I32, I32, I32]);
+  const [GROUPS, A_STRIDED, B_STRIDED] = [0, 1, 2];
+  const [g, at] = [c.local(I32), c.local(I32)];
+  broadcastLoops(c, A_STRIDED, B_STRIDED, (operand) => {
+    c.i32(0).set(g);
+    c.loop(g, 1, GROUPS, () => {
+      c.get(g).i32(64).mul().set(at);
+      c.get(g).i32(16).mul(); // where the sixteen bytes go
+      for (let q = 0; q < 4; q++) {
+        operand(0, at, 16 * q);
+        operand(1, at, 16 * q);
+        compareOps[op](c); // four lanes of all ones or zeros
+        if (q % 2 === 1) c.i16x8Narrow(); // eight lanes of −1 or 0
+      }
+      c.i8x16Narrow().bytesConst(new Array(16).fill(1)).and128().store(OUT_AT);
+    });
+  });
+  return c;
+}
+
+/**
+ * Emits `where(groups, aStrided, bStrided)`: out[e] = cond[e] ≠ 0 ? a[e] : b[e] over `groups`
+ * groups of eight floats (at least one), the condition a byte an element at COND_AT; operands as
+ * in {@link binaryCode}.
+ */
+function whereCode(): Code {
+  const c = new Code([I32, I32, I32]);
+  const [GROUPS, A_STRIDED, B_STRIDED] = [0, 1, 2];
+  const [g, at] = [c.local(I32), c.local(I32)];
+  const cond = c.local(V128);
+  broadcastLoops(c, A_STRIDED, B_STRIDED, (operand) => {
+    c.i32(0).set(g);
+    c.loop(g, 1, GROUPS, () => {
+      c.get(g).i32(8).mul().load8x8(COND_AT).set(cond);
+      c.get(g).i32(32).mul().set(at);
+      for (let half = 0; half < 2; half++) {
+        c.get(at);
+        operand(0, at, 16 * half);
+        operand(1, at, 16 * half);
+        c.get(cond);
+        if (half === 0) c.i32x4ExtendLow();
+        else c.i32x4ExtendHigh();
+        c.zero().i32x4Ne().bitselect().store(OUT_AT + 16 * half);
+      }
+    });
+  });
   return c;
 }
 
@@ -79,7 +160,10 @@ function unaryCode(op: SimdUnaryOp): Code {
 
 interface ElementwiseModule {
   mem: Float32Array;
+  bytes: Uint8Array;
   binary: Record<SimdBinaryOp, (vectors: number, aStrided: number, bStrided: number) => void>;
+  compare: Record<SimdCompareOp, (groups: number, aStrided: number, bStrided: number) => void>;
+  where: (groups: number, aStrided: number, bStrided: number) => void;
   unary: Record<SimdUnaryOp, (vectors: number) => void>;
 }
 
@@ -90,23 +174,36 @@ function ready(): ElementwiseModule | null {
   if (module !== undefined) return module;
   module = null;
   if (typeof WebAssembly === "undefined") return module;
-  const binaryNames = Object.keys(binaryOps) as SimdBinaryOp[];
-  const unaryNames = Object.keys(unaryOps) as SimdUnaryOp[];
-  const bytes = buildModule([...binaryNames.map((op) => ({ name: op, code: binaryCode(op) })), ...unaryNames.map((op) => ({ name: op, code: unaryCode(op) }))]);
+  const names = <K extends string>(r: Record<K, unknown>) => Object.keys(r) as K[];
+  const bytes = buildModule([
+    ...names(binaryOps).map((op) => ({ name: op, code: binaryCode(op) })),
+    ...names(compareOps).map((op) => ({ name: op, code: compareCode(op) })),
+    ...names(unaryOps).map((op) => ({ name: op, code: unaryCode(op) })),
+    { name: "where", code: whereCode() },
+  ]);
   if (!WebAssembly.validate(bytes)) return module;
   const memory = new WebAssembly.Memory({ initial: PAGES });
   const ex = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
+  const pick = <K extends string, F>(keys: K[]) => Object.fromEntries(keys.map((op) => [op, ex[op]])) as unknown as Record<K, F>;
   module = {
-    mem: new Float32Array(memory.buffer), // the memory never grows, so this view stays valid
-    binary: Object.fromEntries(binaryNames.map((op) => [op, ex[op]])) as unknown as ElementwiseModule["binary"],
-    unary: Object.fromEntries(unaryNames.map((op) => [op, ex[op]])) as unknown as ElementwiseModule["unary"],
+    mem: new Float32Array(memory.buffer), // the memory never grows, so these views stay valid
+    bytes: new Uint8Array(memory.buffer),
+    binary: pick(names(binaryOps)),
+    compare: pick(names(compareOps)),
+    where: ex.where as ElementwiseModule["where"],
+    unary: pick(names(unaryOps)),
   };
   return module;
 }
 
-/** Whether `op` has a SIMD loop here. */
+/** Whether binary `op` has a SIMD loop here. */
 export function simdBinary(op: string): op is SimdBinaryOp {
   return op in binaryOps && ready() !== null;
+}
+
+/** Whether comparison `op` has a SIMD loop here. */
+export function simdCompare(op: string): op is SimdCompareOp {
+  return op in compareOps && ready() !== null;
 }
 
 /** Whether unary `op` has a SIMD loop here. */
@@ -114,30 +211,73 @@ export function simdUnary(op: string): op is SimdUnaryOp {
   return op in unaryOps && ready() !== null;
 }
 
+/** Whether where has a SIMD loop here. */
+export function simdWhere(): boolean {
+  return ready() !== null;
+}
+
+/**
+ * Copies the operands' chunk j…j+len in (an operand with stride 0 is the one float written at the
+ * start of its chunk before the first chunk), for a run starting at ia and ib.
+ */
+function copyIn(m: ElementwiseModule, a: Float32Array, ia: number, sa: number, b: Float32Array, ib: number, sb: number, j: number, len: number): void {
+  if (sa !== 0) m.mem.set(a.subarray(ia + j, ia + j + len), A_AT / 4);
+  if (sb !== 0) m.mem.set(b.subarray(ib + j, ib + j + len), B_AT / 4);
+}
+
+/** Writes the broadcast floats of operands with stride 0. */
+function broadcastIn(m: ElementwiseModule, a: Float32Array, ia: number, sa: number, b: Float32Array, ib: number, sb: number): void {
+  if (sa === 0) m.mem[A_AT / 4] = a[ia];
+  if (sb === 0) m.mem[B_AT / 4] = b[ib];
+}
+
 /**
  * o[at + j] = a[ia + j·sa] ∘ b[ib + j·sb] for j < n, with sa and sb each 0 or 1 (an operand
  * broadcast along the run, or not), chunk by chunk through the module's memory.
  */
 export function binaryRunF32(op: SimdBinaryOp, o: Float32Array, at: number, a: Float32Array, ia: number, sa: number, b: Float32Array, ib: number, sb: number, n: number): void {
-  const { mem, binary } = ready()!;
-  if (sa === 0) mem[A_AT / 4] = a[ia];
-  if (sb === 0) mem[B_AT / 4] = b[ib];
+  const m = ready()!;
+  broadcastIn(m, a, ia, sa, b, ib, sb);
   for (let j = 0; j < n; j += CHUNK) {
     const len = Math.min(CHUNK, n - j);
-    if (sa !== 0) mem.set(a.subarray(ia + j, ia + j + len), A_AT / 4);
-    if (sb !== 0) mem.set(b.subarray(ib + j, ib + j + len), B_AT / 4);
-    binary[op](Math.ceil(len / 4), sa, sb); // lanes past len compute on stale floats, never copied out
-    o.set(mem.subarray(OUT_AT / 4, OUT_AT / 4 + len), at + j);
+    copyIn(m, a, ia, sa, b, ib, sb, j, len);
+    m.binary[op](Math.ceil(len / 4), sa, sb); // lanes past len compute on stale floats, never copied out
+    o.set(m.mem.subarray(OUT_AT / 4, OUT_AT / 4 + len), at + j);
+  }
+}
+
+/** o[at + j] = a[ia + j·sa] op b[ib + j·sb] as 0 or 1, for j < n; as {@link binaryRunF32}. */
+export function compareRunF32(op: SimdCompareOp, o: Uint8Array, at: number, a: Float32Array, ia: number, sa: number, b: Float32Array, ib: number, sb: number, n: number): void {
+  const m = ready()!;
+  broadcastIn(m, a, ia, sa, b, ib, sb);
+  for (let j = 0; j < n; j += CHUNK) {
+    const len = Math.min(CHUNK, n - j);
+    copyIn(m, a, ia, sa, b, ib, sb, j, len);
+    m.compare[op](Math.ceil(len / 16), sa, sb);
+    o.set(m.bytes.subarray(OUT_AT, OUT_AT + len), at + j);
+  }
+}
+
+/** o[at + j] = c[ic + j] ? a[ia + j·sa] : b[ib + j·sb], for j < n; as {@link binaryRunF32}. */
+export function whereRunF32(o: Float32Array, at: number, c: Uint8Array, ic: number, a: Float32Array, ia: number, sa: number, b: Float32Array, ib: number, sb: number, n: number): void {
+  const m = ready()!;
+  broadcastIn(m, a, ia, sa, b, ib, sb);
+  for (let j = 0; j < n; j += CHUNK) {
+    const len = Math.min(CHUNK, n - j);
+    copyIn(m, a, ia, sa, b, ib, sb, j, len);
+    m.bytes.set(c.subarray(ic + j, ic + j + len), COND_AT);
+    m.where(Math.ceil(len / 8), sa, sb);
+    o.set(m.mem.subarray(OUT_AT / 4, OUT_AT / 4 + len), at + j);
   }
 }
 
 /** o[j] = op(a[j]) for j in from…to, chunk by chunk through the module's memory. */
 export function unaryRangeF32(op: SimdUnaryOp, o: Float32Array, a: Float32Array, from: number, to: number): void {
-  const { mem, unary } = ready()!;
+  const m = ready()!;
   for (let j = from; j < to; j += CHUNK) {
     const len = Math.min(CHUNK, to - j);
-    mem.set(a.subarray(j, j + len), A_AT / 4);
-    unary[op](Math.ceil(len / 4));
-    o.set(mem.subarray(OUT_AT / 4, OUT_AT / 4 + len), j);
+    m.mem.set(a.subarray(j, j + len), A_AT / 4);
+    m.unary[op](Math.ceil(len / 4));
+    o.set(m.mem.subarray(OUT_AT / 4, OUT_AT / 4 + len), j);
   }
 }
