@@ -3,7 +3,7 @@
 // URL alone (a browser's module workers see no import map).
 import type { BinaryOp, CompareOp, TypedArray, UnaryOp } from "@sam/tensor";
 import type { SharedArray } from "../threads/shared.js";
-import { binaryRunF32, compareRunF32, MIN_SIMD_RUN, simdBinary, simdCompare, simdUnary, simdWhere, unaryRangeF32, whereRunF32 } from "../wasm/elementwiseF32.js";
+import { binaryRunF32, binaryRunsF32, compareRunF32, MAX_BATCHED_RUN, MIN_SIMD_RUN, runsAdjacent, simdBinary, simdCompare, simdUnary, simdWhere, unaryRangeF32, whereRunF32 } from "../wasm/elementwiseF32.js";
 import { broadcastRuns } from "./strided.js";
 
 type Fn1 = (x: number) => number;
@@ -144,6 +144,15 @@ export function binaryRange(name: string, o: TypedArray, shape: readonly number[
   const simd = simdRunOf(name, o, a, b);
   const { inner, starts, steps } = broadcastRuns(shape, [aStrides, bStrides]);
   const [sa, sb] = starts;
+  // short whole runs in float32, many a SIMD call; the share's partial first and last runs below
+  const [w0, w1] = [Math.ceil(from / inner), Math.floor(to / inner)];
+  if (simd && o instanceof Float32Array && simdBinary(name) && inner <= MAX_BATCHED_RUN && w1 - w0 > 1
+    && runsAdjacent(sa, steps[0], inner, w0, w1) && runsAdjacent(sb, steps[1], inner, w0, w1)) {
+    binaryRunsF32(name, o, a as Float32Array, sa, steps[0], b as Float32Array, sb, steps[1], inner, w0, w1);
+    if (from < w0 * inner) binaryRange(name, o, shape, a, aStrides, b, bStrides, from, w0 * inner);
+    if (w1 * inner < to) binaryRange(name, o, shape, a, aStrides, b, bStrides, w1 * inner, to);
+    return;
+  }
   for (let r = Math.floor(from / inner); r * inner < to; r++) {
     const j0 = Math.max(from - r * inner, 0); // a share may start or end inside a run
     const j1 = Math.min(to - r * inner, inner);

@@ -246,6 +246,49 @@ export function binaryRunF32(op: SimdBinaryOp, o: Float32Array, at: number, a: F
   }
 }
 
+/** Start of run r of an operand: its table's entry, or r itself where there is none. */
+const runStart = (starts: Int32Array | null, r: number) => (starts ? starts[r] : r);
+
+/** Copies runs q…q+k of an operand into its chunk from `at`: adjacent runs in one piece, a broadcast float filled run by run. */
+function stageRuns(mem: Float32Array, at: number, x: Float32Array, starts: Int32Array | null, step: number, q: number, k: number, inner: number): void {
+  if (step !== 0) {
+    const from = runStart(starts, q);
+    mem.set(x.subarray(from, from + k * inner), at);
+  } else {
+    for (let r = 0; r < k; r++) mem.fill(x[runStart(starts, q + r)], at + r * inner, at + (r + 1) * inner);
+  }
+}
+
+/**
+ * Whole runs r0…r1 of `inner` elements each, many a call (runs of a few hundred elements, one a
+ * call, cost more in calls than in arithmetic): output run r is o[r·inner…], operand runs start
+ * at their `starts` (see broadcastRuns). An operand that advances along its runs (step 1) must
+ * have them adjacent, start(r + 1) = start(r) + inner ({@link runsAdjacent}); one that does not
+ * (step 0) is written out run by run.
+ */
+export function binaryRunsF32(op: SimdBinaryOp, o: Float32Array, a: Float32Array, aStarts: Int32Array | null, sa: number,
+  b: Float32Array, bStarts: Int32Array | null, sb: number, inner: number, r0: number, r1: number): void {
+  const m = ready()!;
+  const per = Math.floor(CHUNK / inner);
+  for (let q = r0; q < r1; q += per) {
+    const k = Math.min(per, r1 - q);
+    stageRuns(m.mem, A_AT / 4, a, aStarts, sa, q, k, inner);
+    stageRuns(m.mem, B_AT / 4, b, bStarts, sb, q, k, inner);
+    m.binary[op](Math.ceil((k * inner) / 4), 1, 1);
+    o.set(m.mem.subarray(OUT_AT / 4, OUT_AT / 4 + k * inner), q * inner);
+  }
+}
+
+/** Whether runs r0…r1 of an operand that advances along them follow one another in memory (always, for one that does not). */
+export function runsAdjacent(starts: Int32Array | null, step: number, inner: number, r0: number, r1: number): boolean {
+  if (step === 0) return true;
+  for (let r = r0 + 1; r < r1; r++) if (runStart(starts, r) !== runStart(starts, r - 1) + inner) return false;
+  return true;
+}
+
+/** Runs at most this long are taken many a call by {@link binaryRunsF32}. */
+export const MAX_BATCHED_RUN = CHUNK / 4;
+
 /** o[at + j] = a[ia + j·sa] op b[ib + j·sb] as 0 or 1, for j < n; as {@link binaryRunF32}. */
 export function compareRunF32(op: SimdCompareOp, o: Uint8Array, at: number, a: Float32Array, ia: number, sa: number, b: Float32Array, ib: number, sb: number, n: number): void {
   const m = ready()!;
