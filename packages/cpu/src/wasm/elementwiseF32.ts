@@ -48,7 +48,7 @@ const unaryOps: Record<SimdUnaryOp, (c: Code) => Code> = {
   relu: (c) => c.zero().f32x4Max(),
 };
 
-/** Pushes four floats of operand 0 (A) or 1 (B): from byte `at` + `offset` of its chunk, or its broadcast float. */
+/** Pushes four floats of operand 0 (A) or 1 (B): from its chunk at the byte offset in local `at`, plus `offset`, or its broadcast float. */
 type Operand = (operand: 0 | 1, at: number, offset: number) => void;
 
 /**
