@@ -19,39 +19,33 @@ export interface Result {
  */
 export const WARM_UP_SECONDS = 0.25;
 
-/** Runs `fn` for WARM_UP_SECONDS (at least once). */
-function warmUp(fn: () => void): void {
-  const start = process.hrtime.bigint();
-  do fn();
-  while (Number(process.hrtime.bigint() - start) / 1e9 < WARM_UP_SECONDS);
-}
+const secondsSince = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
+const median = (times: number[]) => times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
 
 /** The median of several timings of `fn` in seconds, after warming up. */
 export function medianSeconds(fn: () => void, runs: number): number {
-  warmUp(fn);
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
+  const start = process.hrtime.bigint();
+  do fn();
+  while (secondsSince(start) < WARM_UP_SECONDS);
+  return median(Array.from({ length: runs }, () => {
     const t0 = process.hrtime.bigint();
     fn();
-    times.push(Number(process.hrtime.bigint() - t0) / 1e9);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+    return secondsSince(t0);
+  }));
 }
 
 /** The median of several timings of async `fn` in seconds, after warming up as {@link medianSeconds} does. */
 export async function medianSecondsAsync(fn: () => Promise<void>, runs: number): Promise<number> {
   const start = process.hrtime.bigint();
   do await fn();
-  while (Number(process.hrtime.bigint() - start) / 1e9 < WARM_UP_SECONDS);
+  while (secondsSince(start) < WARM_UP_SECONDS);
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = process.hrtime.bigint();
     await fn();
-    times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    times.push(secondsSince(t0));
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return median(times);
 }
 
 /** Which GEMM kernel @sam/cpu runs in this engine. */

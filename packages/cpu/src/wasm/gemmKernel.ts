@@ -212,7 +212,7 @@ export function compileGemmKernel(): GemmKernel | null {
     const memory = new WebAssembly.Memory({ initial: 1 });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     const ex = instance.exports as Record<string, never>;
-    const byHeight = <F>(name: string) => ({ 4: ex[`${name}4`], 5: ex[`${name}5`] }) as Record<TileRows, F>;
+    const byHeight = <F>(name: string) => Object.fromEntries(HEIGHTS.map((mr) => [mr, ex[`${name}${mr}`]])) as unknown as Record<TileRows, F>;
     return { memory, fused, block: byHeight("block"), direct: byHeight("direct"), gathered: ex.gathered, padRows: ex.padRows,
       transposePanelsB: ex.transposePanelsB, transposePanelsA: byHeight("transposePanelsA"), panelRows: ex.panelRows };
   }
