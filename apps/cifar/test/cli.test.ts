@@ -111,7 +111,11 @@ describe("a run", () => {
     }
   }, 240_000);
 
-  it.runIf(existsSync(join(ROOT, "../shared/data/cifar-10-binary.tar.gz")))("trains a few steps on the real CIFAR-10 archive", () => {
+  const archive = join(ROOT, "../shared/data/cifar-10-binary.tar.gz");
+  const noArchive = existsSync(archive) ? null : `${archive} not found (the development copy of CIFAR-10 beside the repository)`;
+  if (noArchive && process.env.SAM_REQUIRE_DATA === "1") throw new Error(`SAM_REQUIRE_DATA=1 but ${noArchive}`);
+  if (noArchive) console.warn(`\n*** trainer on the real archive SKIPPED: ${noArchive} ***\n`);
+  it.skipIf(noArchive !== null)(`trains a few steps on the real CIFAR-10 archive${noArchive ? ` (SKIPPED: ${noArchive})` : ""}`, () => {
     const out = mkdtempSync(join(tmpdir(), "sam-real-"));
     const r = run(["train", "--model", "cnn", "--epochs", "1", "--train-subset", "256", "--test-subset", "200", "--batch-size", "64", "--out", out]);
     expect(r.status).toBe(0);
@@ -124,18 +128,21 @@ describe("a run", () => {
 });
 
 const adapter = await findAdapter();
-if (!adapter && process.env.SAM_REQUIRE_WEBGPU === "1") throw new Error("SAM_REQUIRE_WEBGPU=1 but no WebGPU adapter was found");
-if (!adapter) console.warn("\n*** trainer on WebGPU SKIPPED: no WebGPU adapter found ***\n");
+const noAdapter = adapter ? null : "no WebGPU adapter found (apt-get install chromium libvulkan1, VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json)";
+if (noAdapter && process.env.SAM_REQUIRE_WEBGPU === "1") throw new Error(`SAM_REQUIRE_WEBGPU=1 but ${noAdapter}`);
+if (noAdapter) console.warn(`\n*** trainer on WebGPU SKIPPED: ${noAdapter} ***\n`);
 
-describe.runIf(adapter !== null)("--device webgpu", () => {
+describe.skipIf(noAdapter !== null)(`--device webgpu${noAdapter ? ` (SKIPPED: ${noAdapter})` : ""}`, () => {
   it("trains on the GPU and follows the CPU run of the same seed", () => {
     const data = cifarFolder(20); // SwiftShader runs about 0.4 GFLOP/s: a few steps are enough
     const tiny = (out: string) => [...small(data, out, 1), "--batch-size", "10"];
     const [onCpu, onGpu] = [mkdtempSync(join(tmpdir(), "sam-run-")), mkdtempSync(join(tmpdir(), "sam-run-"))];
     expect(run(tiny(onCpu)).status).toBe(0);
     const r = run([...tiny(onGpu), "--device", "webgpu"]);
-    expect(r.stderr).toBe("");
-    expect(r.status).toBe(0);
+    expect(r.status, r.stderr).toBe(0);
+    // Vulkan's layers may print lines of their own; the trainer reports nothing, and keeps Mesa's
+    // device-selection layer (which .ci/run installs) from printing Wayland errors
+    expect(r.stderr).not.toMatch(/^(cifar|warning):|XDG_RUNTIME_DIR/m);
     expect(r.stdout).toMatch(/device: WebGPU on /);
     const metrics = (dir: string) => JSON.parse(readFileSync(join(dir, "metrics.jsonl"), "utf8").trim());
     const [c, g] = [metrics(onCpu), metrics(onGpu)];

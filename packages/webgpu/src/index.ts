@@ -17,6 +17,9 @@ let dawn: GPU | null = null;
  * if (!adapter) console.log("no WebGPU adapter");
  */
 export async function findAdapter(opts: WebGpuOptions = {}): Promise<GPUAdapter | null> {
+  // Mesa's device-selection layer (an implicit Vulkan layer) probes Wayland to order the GPUs and
+  // prints "error: XDG_RUNTIME_DIR is invalid…" on a headless machine; Dawn orders adapters itself.
+  process.env.NODEVICE_SELECT ??= "1";
   dawn ??= create([]);
   return dawn.requestAdapter(opts.powerPreference ? { powerPreference: opts.powerPreference } : undefined);
 }
