@@ -5,7 +5,8 @@ import { readdir, readFile, rename, rm, stat, writeFile, mkdir } from "node:fs/p
 import { join } from "node:path";
 import { decodeSafetensors, encodeSafetensors, type Module } from "@sam/nn";
 import type { LRScheduler, Optimizer, OptimizerStateDict, ParamState } from "@sam/optim";
-import { SamError, type Tensor } from "@sam/tensor";
+import { noGrad } from "@sam/autograd";
+import { SamError, tidy, type Tensor } from "@sam/tensor";
 
 /** What a run needs besides tensors to continue exactly. */
 export interface RunPosition {
@@ -27,6 +28,8 @@ export interface EpochSums {
   seen: number;
   /** Seconds spent training. */
   seconds: number;
+  /** The mean training loss of each step so far. */
+  losses: number[];
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -65,14 +68,59 @@ async function checkpointDir(dir: string): Promise<string> {
   throw new SamError("resume", `${dir}: no checkpoint to resume from`);
 }
 
+/**
+ * Parses a JSON file of a run; a missing, damaged or truncated file is an error naming it.
+ * @example
+ * const config = await readJson<Config>("runs/a/config.json");
+ */
+export async function readJson<T>(path: string): Promise<T> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    throw new SamError("resume", `${path}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new SamError("resume", `${path}: damaged or truncated (${(e as Error).message}); the run cannot be resumed from it`);
+  }
+}
+
+/** state.json: the position, the scheduler, the optimizer's groups and its numeric state. */
+interface SavedState {
+  position: RunPosition; scheduler: ReturnType<LRScheduler["stateDict"]>; paramGroups: OptimizerStateDict["paramGroups"]; numbers: Record<number, Record<string, number>>;
+}
+
+/** Where the run saved in `dir` stands, read from its checkpoint without loading any tensor. */
+export async function readRunPosition(dir: string): Promise<RunPosition> {
+  return (await readJson<SavedState>(join(await checkpointDir(dir), "state.json"))).position;
+}
+
+/** The names of the tensors in `tensors` that hold a NaN or an infinity. */
+export async function nonFinite(tensors: Record<string, Tensor>): Promise<string[]> {
+  const bad: string[] = [];
+  for (const [name, t] of Object.entries(tensors)) {
+    if (!t.dtype.startsWith("float")) continue;
+    const probe = tidy(() => noGrad(() => t.mul(0).sum())); // x·0 is 0 for finite x, NaN for NaN and ±∞
+    const value = await probe.item();
+    probe.dispose();
+    if (!Number.isFinite(value)) bad.push(name);
+  }
+  return bad;
+}
+
 /** Restores model, optimizer and scheduler from `dir`, returning where the run was. */
 export async function loadCheckpoint(dir: string, model: Module, optimizer: Optimizer, scheduler: LRScheduler): Promise<RunPosition> {
   const from = await checkpointDir(dir);
   const read = async (name: string) => new Uint8Array(await readFile(join(from, name)));
-  model.loadStateDict(decodeSafetensors(await read("model.safetensors"), join(from, "model.safetensors")));
-  const saved = JSON.parse(new TextDecoder().decode(await read("state.json"))) as {
-    position: RunPosition; scheduler: ReturnType<LRScheduler["stateDict"]>; paramGroups: OptimizerStateDict["paramGroups"]; numbers: Record<number, Record<string, number>>;
-  };
+  const weights = decodeSafetensors(await read("model.safetensors"), join(from, "model.safetensors"));
+  const bad = await nonFinite(weights);
+  if (bad.length > 0) {
+    throw new SamError("resume", `${join(from, "model.safetensors")}: ${bad.slice(0, 3).join(", ")}${bad.length > 3 ? ` and ${bad.length - 3} more` : ""} hold NaN or infinite values; the run diverged and cannot be resumed from this checkpoint`);
+  }
+  model.loadStateDict(weights);
+  const saved = await readJson<SavedState>(join(from, "state.json"));
   const state: Record<number, ParamState> = {};
   for (const [key, t] of Object.entries(decodeSafetensors(await read("optimizer.safetensors"), join(from, "optimizer.safetensors")))) {
     const [i, name] = [Number(key.slice(0, key.indexOf("."))), key.slice(key.indexOf(".") + 1)];

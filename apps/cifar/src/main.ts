@@ -1,83 +1,108 @@
 #!/usr/bin/env node
 // `pnpm cifar [train|compare] [flags]`: trains CIFAR models with SGD or SAM and reports the difference.
-import { readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { cpu, fusedMultiplyAdd } from "@sam/cpu";
 import { setBackend } from "@sam/tensor";
 import { parseCommand, usage, UsageError, type Command, type Config } from "./config.js";
 import { loadRunData } from "./datasets.js";
+import { prepareOutFolder, type OutFolder } from "./outFolder.js";
 import { renderReport, type RunSummary } from "./report.js";
+import { resumedConfig } from "./resume.js";
 import { runTraining } from "./train.js";
 import { writeFileAtomic } from "@sam/nn";
 
-/** The demonstration's settings: SGD against SAM on a CIFAR-10 subset, about 15 minutes on 2 cores. */
+/** The demonstration's settings: SGD against SAM on a CIFAR-10 subset (the duration is in --help). */
 const DEMO: Partial<Config> = { model: "cnn", epochs: 2, trainSubset: 10000, testSubset: 2000, lr: 0.05 };
 
 function stamp(): string {
   return new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
 }
 
+/** Exit statuses, as --help lists them. */
+const EXIT = { done: 0, failed: 1, usage: 2, diverged: 3, interrupted: 130 };
+
+/** Everything that can be checked before any work: the flags, the saved run or the output folder. */
+async function plan(argv: string[]): Promise<{ cmd: Command; base: Config; out: string; folder?: OutFolder }> {
+  const cmd = parseCommand(argv);
+  if (cmd.command === "help") return { cmd, base: cmd.config, out: "" };
+  if (cmd.resume !== undefined) return { cmd, base: await resumedConfig(cmd), out: cmd.resume };
+  const demo = Object.entries(DEMO).filter(([k]) => !cmd.given.has(k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)));
+  const base = cmd.command === "demo" ? { ...cmd.config, ...Object.fromEntries(demo) } : cmd.config;
+  const out = cmd.out ?? join("runs", `${cmd.command === "train" ? base.optimizer : "compare"}-${stamp()}`);
+  return { cmd, base, out, folder: prepareOutFolder(out, cmd.overwrite) };
+}
+
 async function main(argv: string[]): Promise<number> {
-  let cmd: Command;
+  let planned: Awaited<ReturnType<typeof plan>>;
   try {
-    cmd = parseCommand(argv);
+    planned = await plan(argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    console.error(`cifar: ${e.message}\n\n${usage()}`);
-    return 2;
+    console.error(`cifar: ${e.message}\n\nrun pnpm cifar --help for every flag`);
+    return EXIT.usage;
   }
+  const { cmd, base, out, folder } = planned;
   if (cmd.command === "help") {
     console.log(usage());
-    return 0;
+    return EXIT.done;
   }
-  if (cmd.config.device === "webgpu") {
+  if (base.device === "webgpu") {
     const { webgpu } = await import("@sam/webgpu"); // Dawn is loaded only for a GPU run
     const gpu = await webgpu();
     console.log(`device: WebGPU on ${gpu.adapter}`);
     setBackend(gpu);
   } else {
-    const threads = cmd.config.threads;
+    const threads = base.threads;
+    if (threads > availableParallelism()) {
+      console.error(`warning: --threads ${threads} is more than the ${availableParallelism()} this machine has; the threads will take turns and run slower than ${availableParallelism()}`);
+    }
     setBackend(cpu({ threads }));
     console.log(`device: CPU on ${threads} thread${threads > 1 ? "s" : ""}, WebAssembly SIMD ${fusedMultiplyAdd() ? "with fused multiply-add" : "(multiply, then add: no relaxed SIMD in this engine)"}`);
   }
   let stop = false;
   process.on("SIGINT", () => {
-    if (stop) process.exit(130);
+    if (stop) process.exit(EXIT.interrupted);
     stop = true;
     console.error("\nsaving after this batch (Ctrl-C again to quit at once)");
   });
   const hooks = { shouldStop: () => stop };
+  const onWarning = (w: string) => console.error(`warning: ${w}`);
 
   if (cmd.resume !== undefined) {
-    const saved = JSON.parse(await readFile(join(cmd.resume, "config.json"), "utf8")) as Config;
-    const config = { ...saved, epochs: cmd.given.has("epochs") ? cmd.config.epochs : saved.epochs };
-    const data = await loadRunData(config, { onWarning: (w) => console.error(`warning: ${w}`) });
-    const r = await runTraining(config, data, cmd.resume, true, hooks);
-    return r.interrupted ? 130 : 0;
+    const data = await loadRunData(base, { onWarning });
+    const r = await runTraining(base, data, cmd.resume, true, hooks);
+    return r.diverged ? EXIT.diverged : r.interrupted ? EXIT.interrupted : EXIT.done;
   }
 
-  const base = cmd.command === "demo" ? { ...cmd.config, ...Object.fromEntries(Object.entries(DEMO).filter(([k]) => !cmd.given.has(k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)))) } : cmd.config;
   const optimizers = cmd.command === "train" ? [base.optimizer] : cmd.optimizers;
-  const out = cmd.out ?? join("runs", `${cmd.command === "train" ? base.optimizer : "compare"}-${stamp()}`);
   console.log(`${cmd.command === "train" ? "training" : `comparing ${optimizers.join(", ")}`}: ${base.model} on ${base.dataset}, ${base.epochs} epochs → ${out}`);
-  const data = await loadRunData(base, { onWarning: (w) => console.error(`warning: ${w}`), onProgress: progressPrinter() });
-  console.log(`data: ${data.train.labels.length} training and ${data.test.labels.length} test images`);
+  let data;
+  try {
+    data = await loadRunData(base, { onWarning, onProgress: progressPrinter() });
+  } catch (e) {
+    folder?.abandon();
+    throw e;
+  }
+  console.log(`data: ${data.train.labels.length} training and ${data.test.labels.length} test images from ${data.provenance}`);
   const runs: RunSummary[] = [];
+  let diverged = false;
   for (const optimizer of optimizers) {
     const config = { ...base, optimizer };
     const dir = cmd.command === "train" ? out : join(out, optimizer);
     if (optimizers.length > 1) console.log(`\n== ${optimizer} ==`);
     const r = await runTraining(config, data, dir, false, hooks);
-    runs.push({ name: optimizer, config, metrics: r.metrics });
-    if (r.interrupted) return 130;
+    runs.push({ name: optimizer, config, metrics: r.metrics, data: data.provenance, diverged: r.diverged });
+    if (r.interrupted) return EXIT.interrupted;
+    diverged ||= r.diverged !== undefined;
   }
   if (optimizers.length > 1 || cmd.command !== "train") {
     await writeFileAtomic(join(out, "report.html"), renderReport(`${optimizers.join(" vs ").toUpperCase()} · ${base.model} · ${base.dataset}`, runs));
-    await writeFileAtomic(join(out, "comparison.json"), JSON.stringify(runs.map((r) => ({ optimizer: r.name, final: r.metrics[r.metrics.length - 1] })), null, 2) + "\n");
-    console.log(`\nfinal test accuracy: ${runs.map((r) => `${r.name} ${((r.metrics[r.metrics.length - 1]?.testAcc ?? 0) * 100).toFixed(2)}%`).join(", ")}`);
+    await writeFileAtomic(join(out, "comparison.json"), JSON.stringify(runs.map((r) => ({ optimizer: r.name, final: r.metrics[r.metrics.length - 1], diverged: r.diverged })), null, 2) + "\n");
+    console.log(`\nfinal test accuracy: ${runs.map((r) => `${r.name} ${r.diverged ? "diverged" : `${((r.metrics[r.metrics.length - 1]?.testAcc ?? 0) * 100).toFixed(2)}%`}`).join(", ")}`);
     console.log(`report: ${join(out, "report.html")}`);
   }
-  return 0;
+  return diverged ? EXIT.diverged : EXIT.done;
 }
 
 function progressPrinter(): (received: number, total: number) => void {
@@ -91,5 +116,5 @@ function progressPrinter(): (received: number, total: number) => void {
 
 main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => {
   console.error(`cifar: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
+  process.exit(EXIT.failed);
 });

@@ -1,5 +1,6 @@
-// report.html: a self-contained page with SVG plots of the loss and accuracy curves of one or
-// several runs, their final numbers and their configurations.
+// report.html: a self-contained page with SVG plots of one or several runs (the training loss of
+// every step, the loss and accuracy of every epoch), a summary table, the configuration with what
+// differs between runs highlighted, and what the figures can and cannot say.
 import type { Config } from "./config.js";
 
 /** One epoch's line of metrics.jsonl. */
@@ -12,6 +13,15 @@ export interface EpochMetrics {
   lr: number;
   seconds: number;
   imagesPerSec: number;
+  /** The training loss of each step of the epoch. */
+  stepLosses?: number[];
+}
+
+/** Where a run stopped because its loss or weights stopped being finite. */
+export interface Divergence {
+  epoch: number;
+  step: number;
+  what: string;
 }
 
 /** A run as the report shows it. */
@@ -19,34 +29,124 @@ export interface RunSummary {
   name: string;
   config: Config;
   metrics: EpochMetrics[];
+  /** Where its data came from (files and checksum status). */
+  data?: string;
+  diverged?: Divergence;
 }
 
 const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"];
+/** Each run its own dash and marker too, so that curves that coincide stay distinguishable. */
+const DASHES = ["", "7 4", "2 3", "10 3 2 3", "4 4"];
+const MARKERS = ["circle", "square", "triangle", "diamond", "cross"];
 
 const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
 
-/** One line plot: a series per run and key (solid for the first key, dashed for the second). */
-function plot(title: string, runs: RunSummary[], keys: [keyof EpochMetrics, string][], percent: boolean): string {
-  const [w, h, left, bottom, top, right] = [560, 300, 56, 36, 28, 16];
-  const values = runs.flatMap((r) => r.metrics.flatMap((m) => keys.map(([k]) => m[k] * (percent ? 100 : 1))));
-  const epochs = Math.max(1, ...runs.flatMap((r) => r.metrics.map((m) => m.epoch)));
-  let [lo, hi] = [Math.min(...values), Math.max(...values)];
-  if (!Number.isFinite(lo)) [lo, hi] = [0, 1];
+/** About `count` round tick values (1, 2 or 5 times a power of ten apart) covering [lo, hi]. */
+export function niceTicks(lo: number, hi: number, count = 5): number[] {
+  const raw = (hi - lo) / Math.max(1, count - 1);
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((f) => f * power).find((s) => s >= raw) ?? 10 * power;
+  const ticks: number[] = [];
+  for (let t = Math.floor(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
+  return ticks;
+}
+
+function tickLabel(t: number, ticks: number[]): string {
+  const step = ticks.length > 1 ? ticks[1] - ticks[0] : 1;
+  return t.toFixed(Math.max(0, -Math.floor(Math.log10(step) + 1e-9)));
+}
+
+function marker(kind: string, x: number, y: number, colour: string): string {
+  const r = 3;
+  switch (kind) {
+    case "square": return `<rect x="${x - r}" y="${y - r}" width="${2 * r}" height="${2 * r}" fill="${colour}"/>`;
+    case "triangle": return `<polygon points="${x},${y - r - 1} ${x - r - 1},${y + r} ${x + r + 1},${y + r}" fill="${colour}"/>`;
+    case "diamond": return `<polygon points="${x},${y - r - 1} ${x + r + 1},${y} ${x},${y + r + 1} ${x - r - 1},${y}" fill="${colour}"/>`;
+    case "cross": return `<path d="M${x - r} ${y - r}L${x + r} ${y + r}M${x - r} ${y + r}L${x + r} ${y - r}" stroke="${colour}" stroke-width="2"/>`;
+    default: return `<circle cx="${x}" cy="${y}" r="${r}" fill="${colour}"/>`;
+  }
+}
+
+/** A series of one run: points (x in epochs), its label, and whether to mark its points. */
+interface Series {
+  run: number;
+  label: string;
+  points: [number, number][];
+  marked: boolean;
+  thin?: boolean;
+}
+
+/** One line plot with round ticks on both axes and a legend that names every series. */
+function plot(title: string, series: Series[], yLabel: string, log = false): string {
+  const [w, h, left, bottom, top, right] = [560, 300, 60, 40, 16, 16];
+  const xs = series.flatMap((s) => s.points.map((p) => p[0]));
+  const ys = series.flatMap((s) => s.points.map((p) => p[1])).filter((v) => Number.isFinite(v) && (!log || v > 0)).map((v) => (log ? Math.log10(v) : v));
+  if (ys.length === 0) return `<figure><figcaption>${escape(title)}</figcaption><p>no finite values to plot</p></figure>`;
+  let [lo, hi] = [Math.min(...ys), Math.max(...ys)];
   if (hi - lo < 1e-9) [lo, hi] = [lo - 0.5, hi + 0.5];
-  const x = (e: number) => left + ((e - (epochs > 1 ? 1 : 0)) / Math.max(1, epochs - (epochs > 1 ? 1 : 0))) * (w - left - right);
-  const y = (v: number) => top + (1 - (v - lo) / (hi - lo)) * (h - top - bottom);
-  const ticks = Array.from({ length: 5 }, (_, i) => lo + ((hi - lo) * i) / 4);
-  const grid = ticks.map((t) => `<line x1="${left}" x2="${w - right}" y1="${y(t)}" y2="${y(t)}" stroke="#ddd"/><text x="${left - 6}" y="${y(t) + 4}" text-anchor="end" font-size="11">${t.toFixed(percent ? 1 : 3)}</text>`).join("");
-  const xticks = Array.from(new Set(runs.flatMap((r) => r.metrics.map((m) => m.epoch)))).map((e) => `<text x="${x(e)}" y="${h - bottom + 16}" text-anchor="middle" font-size="11">${e}</text>`).join("");
-  const lines = runs.flatMap((r, i) => keys.map(([k, label], j) => {
-    const pts = r.metrics.map((m) => `${x(m.epoch).toFixed(1)},${y(m[k] * (percent ? 100 : 1)).toFixed(1)}`).join(" ");
-    const dash = j === 1 ? ` stroke-dasharray="5 4"` : "";
-    return `<polyline fill="none" stroke="${COLOURS[i % COLOURS.length]}" stroke-width="2"${dash} points="${pts}"><title>${escape(r.name)} ${label}</title></polyline>`
-      + r.metrics.map((m) => `<circle cx="${x(m.epoch)}" cy="${y(m[k] * (percent ? 100 : 1))}" r="2.5" fill="${COLOURS[i % COLOURS.length]}"/>`).join("");
-  })).join("");
+  const yTicks = niceTicks(lo, hi);
+  [lo, hi] = [Math.min(lo, yTicks[0]), Math.max(hi, yTicks[yTicks.length - 1])];
+  const [x0, x1] = [Math.min(0, ...xs), Math.max(1, ...xs)];
+  const xTicks = niceTicks(x0, x1, Math.min(8, Math.ceil(x1 - x0) + 1)).filter((t) => t >= x0 && t <= x1);
+  const x = (e: number) => left + ((e - x0) / (x1 - x0)) * (w - left - right);
+  const y = (v: number) => top + (1 - ((log ? Math.log10(v) : v) - lo) / (hi - lo)) * (h - top - bottom);
+  const grid = yTicks.map((t) => `<line x1="${left}" x2="${w - right}" y1="${y(log ? 10 ** t : t)}" y2="${y(log ? 10 ** t : t)}" stroke="#e4e4e4"/>`
+    + `<text x="${left - 6}" y="${y(log ? 10 ** t : t) + 4}" text-anchor="end" font-size="11">${log ? Number((10 ** t).toPrecision(2)) : tickLabel(t, yTicks)}</text>`).join("")
+    + xTicks.map((t) => `<text x="${x(t)}" y="${h - bottom + 16}" text-anchor="middle" font-size="11">${tickLabel(t, xTicks)}</text>`).join("");
+  const lines = series.map((s) => {
+    const colour = COLOURS[s.run % COLOURS.length];
+    const finite = s.points.filter(([, v]) => Number.isFinite(v) && (!log || v > 0));
+    const pts = finite.map(([e, v]) => `${x(e).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
+    const dash = DASHES[s.run % DASHES.length] ? ` stroke-dasharray="${DASHES[s.run % DASHES.length]}"` : "";
+    return `<polyline fill="none" stroke="${colour}" stroke-width="${s.thin ? 1 : 2}"${dash} stroke-opacity="${s.thin ? 0.8 : 1}" points="${pts}"><title>${escape(s.label)}</title></polyline>`
+      + (s.marked ? finite.map(([e, v]) => marker(MARKERS[s.run % MARKERS.length], x(e), y(v), colour)).join("") : "");
+  }).join("");
+  const legend = series.map((s) => {
+    const colour = COLOURS[s.run % COLOURS.length];
+    const dash = DASHES[s.run % DASHES.length] ? ` stroke-dasharray="${DASHES[s.run % DASHES.length]}"` : "";
+    return `<span><svg width="34" height="10"><line x1="0" x2="34" y1="5" y2="5" stroke="${colour}" stroke-width="2"${dash}/>${s.marked ? marker(MARKERS[s.run % MARKERS.length], 17, 5, colour) : ""}</svg> ${escape(s.label)}</span>`;
+  }).join(" ");
   return `<figure><figcaption>${escape(title)}</figcaption><svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif">`
-    + `${grid}${xticks}<text x="${(w + left) / 2}" y="${h - 4}" text-anchor="middle" font-size="11">epoch</text>${lines}</svg>`
-    + `<div class="legend">${runs.map((r, i) => `<span style="color:${COLOURS[i % COLOURS.length]}">■ ${escape(r.name)}</span>`).join(" ")} — solid: ${keys[0][1]}${keys[1] ? `, dashed: ${keys[1][1]}` : ""}</div></figure>`;
+    + `${grid}<text x="${(w + left) / 2}" y="${h - 6}" text-anchor="middle" font-size="11">epoch</text>`
+    + `<text transform="translate(12 ${(h - bottom + top) / 2}) rotate(-90)" text-anchor="middle" font-size="11">${escape(yLabel)}</text>${lines}</svg>`
+    + `<div class="legend">${legend}</div></figure>`;
+}
+
+/** The training loss of every step, placed at its fraction of the epoch. */
+function stepPoints(r: RunSummary): [number, number][] {
+  return r.metrics.flatMap((m) => {
+    const losses = m.stepLosses ?? [m.trainLoss];
+    return losses.map((l, i): [number, number] => [m.epoch - 1 + (i + 1) / losses.length, l]);
+  });
+}
+
+/** What a reader must keep in mind: one seed, a short run, a diverged run. */
+function caveats(runs: RunSummary[]): string[] {
+  const out: string[] = [];
+  const seeds = new Set(runs.map((r) => r.config.seed));
+  if (seeds.size === 1) {
+    out.push(`Every run here uses one seed (${[...seeds][0]}). Runs that differ only in rounding or seed spread by several points; a difference between optimizers needs several seeds to mean anything.`);
+  }
+  const epochs = Math.max(...runs.map((r) => r.config.epochs));
+  if (epochs < 50) {
+    out.push(`${epochs} epoch${epochs === 1 ? "" : "s"} is a short run: SAM's published gains are for converged training (about 200 epochs), and SAM may trail SGD before it converges.`);
+  }
+  for (const r of runs) if (r.diverged) out.push(`${r.name} diverged at epoch ${r.diverged.epoch}, step ${r.diverged.step} (${r.diverged.what}); its figures stop at the last finite epoch.`);
+  return out;
+}
+
+/** The configuration once: one column per run where runs differ, the differing rows highlighted. */
+function configTable(runs: RunSummary[]): string {
+  const keys = Array.from(new Set(runs.flatMap((r) => Object.keys(r.config)))) as (keyof Config)[];
+  const show = (v: unknown) => (v === undefined ? "—" : escape(String(v)));
+  const rows = keys.map((k) => {
+    const values = runs.map((r) => JSON.stringify(r.config[k]));
+    const differs = new Set(values).size > 1;
+    const cells = differs ? runs.map((r) => `<td>${show(r.config[k])}</td>`).join("") : `<td colspan="${runs.length}">${show(runs[0].config[k])}</td>`;
+    return `<tr${differs ? ' class="differs"' : ""}><th>${escape(k)}</th>${cells}</tr>`;
+  }).join("");
+  return `<table class="config"><tr><th></th>${runs.map((r) => `<th>${escape(r.name)}</th>`).join("")}</tr>${rows}</table>`
+    + (runs.length > 1 ? `<p class="note">Highlighted: what differs between the runs.</p>` : "");
 }
 
 /** The page for one run or a comparison. */
@@ -55,21 +155,32 @@ export function renderReport(title: string, runs: RunSummary[]): string {
     const last = r.metrics[r.metrics.length - 1];
     const best = Math.max(...r.metrics.map((m) => m.testAcc));
     const seconds = r.metrics.reduce((s, m) => s + m.seconds, 0);
-    return `<tr><td>${escape(r.name)}</td><td>${r.metrics.length}</td><td>${last ? (last.testAcc * 100).toFixed(2) : "—"}%</td><td>${Number.isFinite(best) ? (best * 100).toFixed(2) : "—"}%</td>`
-      + `<td>${last ? last.testLoss.toFixed(4) : "—"}</td><td>${last ? (last.trainAcc * 100).toFixed(2) : "—"}%</td><td>${(seconds / 60).toFixed(1)} min</td></tr>`;
+    const speed = r.metrics.length > 0 ? r.metrics.reduce((s, m) => s + m.imagesPerSec, 0) / r.metrics.length : NaN;
+    const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? "—" : `${(v * 100).toFixed(2)}%`);
+    const status = r.diverged ? `<td class="diverged">diverged at epoch ${r.diverged.epoch}, step ${r.diverged.step}</td>` : `<td>${r.metrics.length} of ${r.config.epochs} epochs</td>`;
+    return `<tr><td>${escape(r.name)}</td>${status}<td>${pct(last?.testAcc)}</td><td>${pct(Number.isFinite(best) ? best : undefined)}</td>`
+      + `<td>${last ? last.testLoss.toFixed(4) : "—"}</td><td>${pct(last?.trainAcc)}</td><td>${Number.isFinite(speed) ? speed.toFixed(1) : "—"}</td>`
+      + `<td>${(seconds / 60).toFixed(1)} min</td></tr>`;
   }).join("");
-  const configs = runs.map((r) => `<h3>${escape(r.name)}</h3><pre>${escape(JSON.stringify(r.config, null, 2))}</pre>`).join("");
+  const epochSeries = (key: keyof EpochMetrics, label: string, scale = 1): Series[] =>
+    runs.map((r, i) => ({ run: i, label: `${r.name} ${label}`, marked: true, points: r.metrics.map((m): [number, number] => [m.epoch, (m[key] as number) * scale]) }));
+  const data = Array.from(new Set(runs.map((r) => r.data).filter((d): d is string => !!d)));
+  const notes = caveats(runs);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:1180px;margin:24px auto;padding:0 16px;color:#222}
-figure{display:inline-block;margin:8px}figcaption{font-weight:600;margin-bottom:4px}table{border-collapse:collapse}
-td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}td:first-child,th:first-child{text-align:left}.legend{font-size:12px}
-pre{background:#f6f6f6;padding:8px;font-size:12px}</style></head><body>
+figure{display:inline-block;margin:8px;vertical-align:top}figcaption{font-weight:600;margin-bottom:4px}table{border-collapse:collapse;margin:8px 0}
+td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}td:first-child,th:first-child{text-align:left}.legend{font-size:12px;max-width:560px}
+.legend span{margin-right:12px;white-space:nowrap}.config td,.config th{text-align:left;font-size:13px}tr.differs{background:#fff3c4}
+.diverged{color:#b00020;font-weight:600}.caveats{background:#f4f6fb;border-left:4px solid #8aa1d1;padding:8px 16px}.note{font-size:12px;color:#555}</style></head><body>
 <h1>${escape(title)}</h1>
-<table><tr><th>run</th><th>epochs</th><th>final test acc</th><th>best test acc</th><th>final test loss</th><th>final train acc</th><th>time</th></tr>${rows}</table>
-${plot("Loss", runs, [["trainLoss", "train"], ["testLoss", "test"]], false)}
-${plot("Accuracy (%)", runs, [["trainAcc", "train"], ["testAcc", "test"]], true)}
-${plot("Learning rate", runs, [["lr", "lr"]], false)}
-<h2>Configurations</h2>${configs}
+<table><tr><th>run</th><th>status</th><th>final test acc</th><th>best test acc</th><th>final test loss</th><th>final train acc</th><th>images/s</th><th>time</th></tr>${rows}</table>
+${data.length > 0 ? `<p class="note">Data: ${data.map(escape).join("<br>")}</p>` : ""}
+${notes.length > 0 ? `<div class="caveats"><strong>Read with care</strong><ul>${notes.map((n) => `<li>${escape(n)}</li>`).join("")}</ul></div>` : ""}
+${plot("Training loss, every step", runs.map((r, i) => ({ run: i, label: r.name, marked: false, thin: true, points: stepPoints(r) })), "loss", true)}
+${plot("Test loss", epochSeries("testLoss", "test"), "loss")}
+${plot("Accuracy (%): training and test", [...epochSeries("trainAcc", "train", 100).map((s) => ({ ...s, thin: true })), ...epochSeries("testAcc", "test", 100)], "%")}
+${plot("Learning rate", epochSeries("lr", "lr"), "lr")}
+<h2>Configuration</h2>${configTable(runs)}
 </body></html>
 `;
 }

@@ -8,11 +8,11 @@ import { crossEntropy, withoutRunningStats, writeFileAtomic, type Module } from 
 import { Adam, CosineAnnealingLR, MultiStepLR, SAM, SGD, type LRScheduler, type Optimizer } from "@sam/optim";
 import { Generator, keep, tidy, type Tensor } from "@sam/tensor";
 import type { Config } from "./config.js";
-import { loadCheckpoint, saveCheckpoint, type EpochSums } from "./checkpoint.js";
+import { loadCheckpoint, nonFinite, saveCheckpoint, type EpochSums } from "./checkpoint.js";
 import type { RunData } from "./datasets.js";
 import { makeModel } from "./models.js";
 import { formatTime, Progress } from "./progress.js";
-import { renderReport, type EpochMetrics } from "./report.js";
+import { renderReport, type Divergence, type EpochMetrics } from "./report.js";
 
 /** Hooks for the caller: messages, and a flag that stops the run at the next batch. */
 export interface RunHooks {
@@ -24,6 +24,8 @@ export interface RunHooks {
 export interface RunResult {
   metrics: EpochMetrics[];
   interrupted: boolean;
+  /** Where the run diverged, when it did; its last checkpoint is then the last finite one. */
+  diverged?: Divergence;
 }
 
 /** Sees the logits of each first forward pass with their labels (for the training accuracy). */
@@ -140,9 +142,19 @@ export async function runTraining(config: Config, data: RunData, out: string, re
     await writeFile(metricsPath, "");
   }
   await writeFileAtomic(join(out, "config.json"), JSON.stringify(config, null, 2) + "\n");
+  const writeReport = (diverged?: Divergence) => writeFileAtomic(join(out, "report.html"),
+    renderReport(`${config.optimizer.toUpperCase()} · ${config.model} · ${config.dataset}`, [{ name: config.optimizer, config, metrics, data: data.provenance, diverged }]));
+  /** Ends a diverged run: no checkpoint of the non-finite weights, the report marks it. */
+  const diverge = async (d: Divergence): Promise<RunResult> => {
+    await writeReport(d);
+    const kept = metrics.length > 0 || resume ? "its last checkpoint, from before, is kept" : "no checkpoint was written";
+    console.error(`cifar: ${out}: training diverged at epoch ${d.epoch}, step ${d.step}: ${d.what}; ${kept}. `
+      + `Start a new run with a smaller --lr (this one: ${config.lr})${config.optimizer === "sam" || config.optimizer === "asam" ? ` or --rho (${config.rho})` : ""}, or a larger --batch-size`);
+    return { metrics, interrupted: false, diverged: d };
+  };
 
   for (let epoch = loader.epoch + 1; epoch <= config.epochs; epoch++) {
-    const sums: EpochSums = partial ?? { lossSum: 0, correct: 0, seen: 0, seconds: 0 };
+    const sums: EpochSums = partial ? { ...partial, losses: partial.losses ?? [] } : { lossSum: 0, correct: 0, seen: 0, seconds: 0, losses: [] };
     partial = undefined;
     const start = performance.now() - sums.seconds * 1000;
     const lr = optimizer.paramGroups[0].lr as number;
@@ -153,8 +165,16 @@ export async function runTraining(config: Config, data: RunData, out: string, re
       const loss = step(x, y, (z, labels) => {
         right = keep(countCorrect(z, labels));
       });
-      sums.lossSum += (await take(loss)) * y.size;
+      const value = await take(loss);
       if (right) sums.correct += await take(right);
+      if (!Number.isFinite(value)) {
+        x.dispose();
+        y.dispose();
+        progress.done();
+        return diverge({ epoch, step: batches + 1, what: `the training loss is ${value}` });
+      }
+      sums.lossSum += value * y.size;
+      sums.losses.push(value);
       sums.seen += y.size;
       x.dispose();
       y.dispose();
@@ -172,9 +192,14 @@ export async function runTraining(config: Config, data: RunData, out: string, re
     const { lossSum, correct, seen } = sums;
     const trainSeconds = (performance.now() - start) / 1000;
     const test = await evaluate(model, data.test, transforms.test);
+    const bad = await nonFinite(model.stateDict());
+    if (bad.length > 0 || !Number.isFinite(test.loss)) {
+      const what = bad.length > 0 ? `${bad[0]}${bad.length > 1 ? ` and ${bad.length - 1} more` : ""} hold NaN or infinite values` : `the test loss is ${test.loss}`;
+      return diverge({ epoch, step: batches, what });
+    }
     const m: EpochMetrics = {
       epoch, trainLoss: lossSum / seen, trainAcc: correct / seen, testLoss: test.loss, testAcc: test.acc, lr,
-      seconds: (performance.now() - start) / 1000, imagesPerSec: seen / trainSeconds,
+      seconds: (performance.now() - start) / 1000, imagesPerSec: seen / trainSeconds, stepLosses: sums.losses,
     };
     metrics.push(m);
     schedule.step();
@@ -182,7 +207,7 @@ export async function runTraining(config: Config, data: RunData, out: string, re
     // checkpoint, which drops the newer lines and runs the epoch again; the other order would lose
     // this epoch's line.
     await appendFile(metricsPath, JSON.stringify(m) + "\n");
-    await writeFileAtomic(join(out, "report.html"), renderReport(`${config.optimizer.toUpperCase()} · ${config.model} · ${config.dataset}`, [{ name: config.optimizer, config, metrics }]));
+    await writeReport();
     await saveCheckpoint(out, model, optimizer, schedule, { epoch });
     log(`epoch ${epoch}/${config.epochs}  train loss ${m.trainLoss.toFixed(4)} acc ${(m.trainAcc * 100).toFixed(2)}%  `
       + `test loss ${m.testLoss.toFixed(4)} acc ${(m.testAcc * 100).toFixed(2)}%  lr ${lr.toFixed(4)}  ${m.imagesPerSec.toFixed(1)} img/s  ${formatTime(m.seconds)}`);

@@ -26,6 +26,8 @@ export interface EnsureOptions {
   onProgress?: (received: number, total: number) => void;
   /** Told when a file's checksum is not the official one but it is used anyway. */
   onWarning?: (message: string) => void;
+  /** Told the path of the file used and whether its MD5 is the official one. */
+  onChecksum?: (path: string, official: boolean) => void;
 }
 
 /**
@@ -86,34 +88,44 @@ export async function download(remote: RemoteFile, path: string, o: EnsureOption
     await rm(temporary, { force: true });
     if ((e as Error).name === "AbortError") throw new SamError("download", `${remote.url}: no data for ${(o.timeoutMs ?? 60_000) / 1000} s; gave up`);
     if (e instanceof SamError) throw e;
-    throw new SamError("download", `${remote.url}: ${(e as Error).message}`);
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    const why = cause ? `${(e as Error).message} (${cause.message ?? cause.code})` : (e as Error).message;
+    throw new SamError("download", `${remote.url}: ${why}. Without a network, put a copy at ${path} `
+      + `(or set SAM_DATA_DIR to a folder that holds ${remote.file})`);
   } finally {
     clearTimeout(timer);
   }
 }
 
+/** Checks a file's MD5 against the official one, telling `o` the result (and warning on a mismatch). */
+async function verify(remote: RemoteFile, path: string, o: EnsureOptions, hint: string): Promise<void> {
+  const sum = md5(new Uint8Array(await readFile(path)));
+  if (sum !== remote.md5) o.onWarning?.(`${path}: MD5 ${sum} is not the official ${remote.file}'s (${remote.md5}); relying on the format checks${hint}`);
+  o.onChecksum?.(path, sum === remote.md5);
+}
+
 /**
- * The path of a data file: `local` when given (warning when its checksum is not the official
- * one), else the cached copy, else a fresh verified download into the cache.
+ * The path of a data file: `local` when given, else the cached copy, else a fresh verified
+ * download into the cache. A local or cached file whose checksum is not the official one is used
+ * with a warning (the readers check every record).
  * @example
  * const archive = await ensureFile(CIFAR10_ARCHIVE, { onProgress: (r, t) => … });
  */
 export async function ensureFile(remote: RemoteFile, o: EnsureOptions & { local?: string } = {}): Promise<string> {
   if (o.local !== undefined) {
     if (!(await exists(o.local))) throw new SamError("ensureFile", `${o.local}: no such file or folder`);
-    if ((await stat(o.local)).isFile()) {
-      const sum = md5(new Uint8Array(await readFile(o.local)));
-      if (sum !== remote.md5) {
-        o.onWarning?.(`${o.local}: MD5 ${sum} is not the official ${remote.file}'s (${remote.md5}); relying on the format checks`);
-      }
-    }
+    if ((await stat(o.local)).isFile()) await verify(remote, o.local, o, "");
     return o.local;
   }
   const dir = o.cacheDir ?? defaultCacheDir();
   const path = join(dir, remote.file);
-  if (await exists(path)) return path;
+  if (await exists(path)) {
+    await verify(remote, path, o, `; if they fail, delete ${path} to download it again`);
+    return path;
+  }
   await mkdir(dir, { recursive: true });
   await download(remote, path, o);
+  o.onChecksum?.(path, true);
   return path;
 }
 

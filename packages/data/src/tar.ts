@@ -21,6 +21,11 @@ function octal(bytes: Uint8Array, start: number, length: number): number {
  * const files = readTar(gunzipSync(readFileSync("cifar-10-binary.tar.gz")), "cifar-10-binary.tar.gz");
  */
 export function readTar(bytes: Uint8Array, source = "<tar>"): Map<string, Uint8Array> {
+  // POSIX and GNU archives say "ustar" at byte 257 of every header; an empty one is zero blocks
+  const empty = bytes.length >= BLOCK && bytes.subarray(0, BLOCK).every((b) => b === 0);
+  if (bytes.length < BLOCK || (!empty && text(bytes, 257, 5) !== "ustar")) {
+    throw new SamError("readTar", `${source}: not a tar archive (nor a gzipped one): no ustar header at byte 0`);
+  }
   const files = new Map<string, Uint8Array>();
   let at = 0;
   let longName: string | null = null;

@@ -129,9 +129,10 @@ export abstract class Module {
   /**
    * Copies values into the parameters and buffers by name. Missing, unexpected and mis-shaped keys
    * are errors that name the key, checked before anything is written; with `strict: false` missing
-   * and unexpected keys are allowed (shapes must still match). Values are cast to the target dtype.
+   * and unexpected keys are allowed (shapes must still match). A value of another dtype than its
+   * target (a float64 file into a float32 model) is an error unless `cast: true` asks to convert it.
    */
-  loadStateDict(dict: StateDict, opts: { strict?: boolean } = {}): void {
+  loadStateDict(dict: StateDict, opts: { strict?: boolean; cast?: boolean } = {}): void {
     const strict = opts.strict ?? true;
     const own = this.stateDict();
     const missing = Object.keys(own).filter((k) => !(k in dict));
@@ -143,6 +144,8 @@ export abstract class Module {
       if (value === undefined) continue;
       check(value.shape.length === target.shape.length && value.shape.every((d, i) => d === target.shape[i]), "loadStateDict",
         () => `key ${key}: shape ${fmt(value.shape)} in the state dict, ${fmt(target.shape)} in the model`);
+      check(opts.cast === true || value.dtype === target.dtype, "loadStateDict",
+        () => `key ${key}: ${value.dtype} in the state dict, ${target.dtype} in the model; pass { cast: true } to convert the values to ${target.dtype}`);
     }
     for (const [key, target] of Object.entries(own)) {
       const value = dict[key];

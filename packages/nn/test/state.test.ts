@@ -34,8 +34,10 @@ describe("state dicts", () => {
     expect(() => m.loadStateDict({ weight: randn([2, 3]) })).toThrow("loadStateDict: missing key(s): bias");
     expect(() => m.loadStateDict({ weight: randn([2, 3]), bias: randn([2]), extra: randn([1]) })).toThrow("loadStateDict: unexpected key(s): extra");
     expect(() => m.loadStateDict({ weight: randn([3, 2]), bias: randn([2]) })).toThrow("loadStateDict: key weight: shape [3,2] in the state dict, [2,3] in the model");
+    expect(() => m.loadStateDict({ weight: randn([2, 3], { dtype: "float64" }), bias: randn([2]) }))
+      .toThrow("loadStateDict: key weight: float64 in the state dict, float32 in the model; pass { cast: true } to convert the values to float32");
     expect(Array.from(await m.weight.data())).toEqual(before);
-    m.loadStateDict({ bias: tensor([1, 2]) }, { strict: false });
+    m.loadStateDict({ bias: tensor([1, 2], { dtype: "float64" }) }, { strict: false, cast: true });
     expect(Array.from(await m.bias!.data())).toEqual([1, 2]);
     expect(Array.from(await m.weight.data())).toEqual(before);
   });

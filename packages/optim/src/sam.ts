@@ -73,8 +73,8 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
    */
   constructor(params: ParamsInput<H & SAMHyper>, Base: OptimizerClass<H>, opts: Partial<SAMHyper> & Partial<H>, options: SAMOptions = {}) {
     const sam: SAMHyper = { rho: opts.rho ?? 0.05, adaptive: opts.adaptive ?? false, eta: opts.eta ?? 0.01 };
-    check(sam.rho >= 0, "SAM", () => `rho must be ≥ 0, got ${sam.rho}`);
-    check(sam.eta >= 0, "SAM", () => `eta must be ≥ 0, got ${sam.eta}`);
+    check(sam.rho >= 0 && Number.isFinite(sam.rho), "SAM", () => `rho must be a finite number ≥ 0, got ${sam.rho}`);
+    check(sam.eta >= 0 && Number.isFinite(sam.eta), "SAM", () => `eta must be a finite number ≥ 0, got ${sam.eta}`);
     check(options.m === undefined || (Number.isInteger(options.m) && options.m > 0), "SAM", () => `m must be a positive integer, got ${options.m}`);
     const base = new Base(params as ParamsInput<H>, opts as never);
     super(base.paramGroups as unknown as ParamsInput<H & SAMHyper>, { ...base.defaults, ...sam });
@@ -141,17 +141,25 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
     return this.options.secondPass ? this.options.secondPass(run) : run();
   }
 
+  /** Runs the closure, refusing one that ran backward itself (SAM must own the gradients). */
+  private loss(closure: SAMClosure, ctx: SAMContext): Tensor {
+    const loss = closure(ctx);
+    check(this.params().every((p) => p.grad === null), "SAM.step", () => "the closure ran backward itself; "
+      + "return the loss without calling backward (SAM runs the backward passes), or call firstStep() and secondStep() around your own");
+    return loss;
+  }
+
   /** SAM's gradient for one group of rows, first-order: ∇L(w + ε) with ε from ∇L(w). */
   private firstOrder(closure: SAMClosure, rows?: [number, number]): { loss: Tensor; grads: Tensor[] } {
     this.zeroGrad();
     const loss = tidy(() => {
-      const l = closure({ first: true, rows });
+      const l = this.loss(closure, { first: true, rows });
       backward(l);
       return l.detach();
     });
     this.firstStep();
     this.zeroGrad();
-    tidy(() => this.second(() => backward(closure({ first: false, rows }))));
+    tidy(() => this.second(() => backward(this.loss(closure, { first: false, rows }))));
     this.restore();
     const grads = this.params().map((p) => p.grad ?? keep(zerosLike(p)));
     for (const p of this.params()) p.grad = null;
@@ -163,11 +171,11 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
     this.zeroGrad();
     const params = this.params();
     return tidy(() => {
-      const loss = closure({ first: true, rows });
+      const loss = this.loss(closure, { first: true, rows });
       const g = gradients([loss], params, { createGraph: true });
       const eps = this.perturbations(new Map(params.map((p, i) => [p, g[i]])));
       const weights = params.map((p) => p.add(eps.get(p)!));
-      const perturbed = this.second(() => closure({ first: false, rows, weights }));
+      const perturbed = this.second(() => this.loss(closure, { first: false, rows, weights }));
       const grads = gradients([perturbed], params).map((t) => keep(t));
       return { loss: loss.detach(), grads };
     });
@@ -181,8 +189,10 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
   step(closure?: SAMClosure, batchSize?: number): Tensor {
     check(closure !== undefined, "SAM.step", () => `needs a closure that computes the loss; or call firstStep() and secondStep()`);
     const m = this.options.m;
+    check(m === undefined || batchSize !== undefined, "SAM.step", () => `m-sharpness (m = ${m}) needs the batch size: call step(closure, batchSize)`);
+    check(batchSize === undefined || (Number.isInteger(batchSize) && batchSize > 0), "SAM.step", () => `batchSize must be a positive integer, got ${batchSize}`);
     const n = batchSize ?? m;
-    check(m === undefined || (n !== undefined && n % m === 0), "SAM.step", () => `m = ${m} must divide the batch size ${n}`);
+    check(m === undefined || n! % m === 0, "SAM.step", () => `m = ${m} must divide the batch size ${n}`);
     const groups = m === undefined || n === m ? [undefined] : Array.from({ length: n! / m }, (_, i) => [i * m, (i + 1) * m] as [number, number]);
     const one = (rows?: [number, number]) => (this.options.exact ? this.exactGradient(closure, rows) : this.firstOrder(closure, rows));
     const parts = groups.map(one);

@@ -40,13 +40,40 @@ describe("parameter groups", () => {
     expect(() => new SGD([a], { lr: -1 })).toThrow("SGD: lr must be ≥ 0, got -1");
     expect(() => new SGD([a], { lr: 0.1, nesterov: true })).toThrow("SGD: Nesterov momentum needs momentum > 0 and dampening 0");
     expect(() => new Adam([a], { beta1: 1 })).toThrow("Adam: betas must be in [0, 1), got 1 and 0.999");
-    expect(() => new SAM([a], SGD, { lr: 0.1, rho: -0.1 })).toThrow("SAM: rho must be ≥ 0, got -0.1");
+    expect(() => new SAM([a], SGD, { lr: 0.1, rho: -0.1 })).toThrow("SAM: rho must be a finite number ≥ 0, got -0.1");
+    expect(() => new SAM([a], SGD, { lr: 0.1, rho: Infinity })).toThrow("SAM: rho must be a finite number ≥ 0, got Infinity");
+    expect(() => new SAM([a], SGD, { lr: 0.1, rho: NaN })).toThrow("SAM: rho must be a finite number ≥ 0, got NaN");
     expect(() => new SAM([a], SGD, { lr: 0.1 }, { m: 0 })).toThrow("SAM: m must be a positive integer, got 0");
   });
   it("SAM refuses an m that does not divide the batch", () => {
     const m = net(0);
     const sam = new SAM(m.parameters(), SGD, { lr: 0.1 }, { m: 3 });
     expect(() => sam.step(() => randn([1]).sum(), 8)).toThrow("SAM.step: m = 3 must divide the batch size 8");
+  });
+  it("SAM with m refuses a step without the batch size, instead of running plain SAM", () => {
+    const m = net(0);
+    const before = values(m);
+    const sam = new SAM(m.parameters(), SGD, { lr: 0.1 }, { m: 4 });
+    const { x, y } = data(0);
+    expect(() => sam.step(({ rows }) => crossEntropy(m.forward(rows ? x.slice([rows]) : x), rows ? y.slice([rows]) : y)))
+      .toThrow("SAM.step: m-sharpness (m = 4) needs the batch size: call step(closure, batchSize)");
+    expect(values(m)).toEqual(before);
+  });
+  it("SAM refuses a closure that runs backward itself, as PyTorch's closures do, leaving the weights", () => {
+    const m = net(0);
+    const weights = () => m.parameters().flatMap((p) => Array.from(p.dataSync()));
+    const before = weights();
+    const { x, y } = data(0);
+    for (const exact of [false, true]) {
+      const sam = new SAM(m.parameters(), SGD, { lr: 0.1 }, { exact });
+      expect(() => sam.step(() => {
+        const loss = crossEntropy(m.forward(x), y);
+        backward(loss);
+        return loss;
+      })).toThrow(/^SAM\.step: the closure ran backward itself; return the loss without calling backward/);
+      sam.zeroGrad();
+    }
+    expect(weights()).toEqual(before);
   });
 });
 

@@ -1,0 +1,17 @@
+// The WebGPU suite as a machine without a GPU driver meets it: skipped, saying why, and passing.
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { expect, it } from "vitest";
+
+const VITEST = fileURLToPath(new URL("../../../node_modules/vitest/vitest.mjs", import.meta.url));
+const HERE = fileURLToPath(new URL("..", import.meta.url));
+
+it("without an adapter the WebGPU suite is skipped with a line that says why, and passes", () => {
+  const env: NodeJS.ProcessEnv = { ...process.env, VK_ICD_FILENAMES: "/nonexistent/icd.json" }; // a Vulkan loader with no driver
+  delete env.SAM_REQUIRE_WEBGPU;
+  const r = spawnSync(process.execPath, [VITEST, "run", "test/webgpu.test.ts"], { cwd: HERE, encoding: "utf8", env });
+  const output = r.stdout + r.stderr;
+  expect(r.status, output).toBe(0);
+  expect(output).toContain("*** WebGPU conformance tests SKIPPED: no WebGPU adapter found");
+  expect(output).toMatch(/7 skipped/);
+}, 60_000);
