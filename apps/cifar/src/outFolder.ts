@@ -49,7 +49,12 @@ export interface OutFolder {
  * always refused; a place that cannot be written is refused before the data is loaded.
  */
 export function prepareOutFolder(dir: string, overwrite: boolean): OutFolder {
-  const info = statSync(dir, { throwIfNoEntry: false });
+  let info;
+  try {
+    info = statSync(dir, { throwIfNoEntry: false });
+  } catch (e) {
+    throw new UsageError(`--out ${dir}: cannot be used (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
   if (info && !info.isDirectory()) throw new UsageError(`--out ${dir}: is a file, not a folder`);
   if (info && readdirSync(dir).length > 0) {
     if (!isRun(dir)) throw new UsageError(`--out ${dir}: the folder holds files that are not a run's; choose a new or empty folder`);

@@ -46,9 +46,8 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   const raw = (hi - lo) / Math.max(1, count - 1);
   const power = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((f) => f * power).find((s) => s >= raw) ?? 10 * power;
-  const ticks: number[] = [];
-  for (let t = Math.floor(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
-  return ticks;
+  const [first, last] = [Math.floor(lo / step + 1e-9), Math.ceil(hi / step - 1e-9)];
+  return Array.from({ length: last - first + 1 }, (_, i) => Number(((first + i) * step).toPrecision(12)));
 }
 
 function tickLabel(t: number, ticks: number[]): string {
@@ -77,10 +76,10 @@ interface Series {
 }
 
 /** One line plot with round ticks on both axes and a legend that names every series. */
-function plot(title: string, series: Series[], yLabel: string, log = false): string {
+function plot(title: string, series: Series[], yLabel: string): string {
   const [w, h, left, bottom, top, right] = [560, 300, 60, 40, 16, 16];
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
-  const ys = series.flatMap((s) => s.points.map((p) => p[1])).filter((v) => Number.isFinite(v) && (!log || v > 0)).map((v) => (log ? Math.log10(v) : v));
+  const ys = series.flatMap((s) => s.points.map((p) => p[1])).filter(Number.isFinite);
   if (ys.length === 0) return `<figure><figcaption>${escape(title)}</figcaption><p>no finite values to plot</p></figure>`;
   let [lo, hi] = [Math.min(...ys), Math.max(...ys)];
   if (hi - lo < 1e-9) [lo, hi] = [lo - 0.5, hi + 0.5];
@@ -89,13 +88,13 @@ function plot(title: string, series: Series[], yLabel: string, log = false): str
   const [x0, x1] = [Math.min(0, ...xs), Math.max(1, ...xs)];
   const xTicks = niceTicks(x0, x1, Math.min(8, Math.ceil(x1 - x0) + 1)).filter((t) => t >= x0 && t <= x1);
   const x = (e: number) => left + ((e - x0) / (x1 - x0)) * (w - left - right);
-  const y = (v: number) => top + (1 - ((log ? Math.log10(v) : v) - lo) / (hi - lo)) * (h - top - bottom);
-  const grid = yTicks.map((t) => `<line x1="${left}" x2="${w - right}" y1="${y(log ? 10 ** t : t)}" y2="${y(log ? 10 ** t : t)}" stroke="#e4e4e4"/>`
-    + `<text x="${left - 6}" y="${y(log ? 10 ** t : t) + 4}" text-anchor="end" font-size="11">${log ? Number((10 ** t).toPrecision(2)) : tickLabel(t, yTicks)}</text>`).join("")
+  const y = (v: number) => top + (1 - (v - lo) / (hi - lo)) * (h - top - bottom);
+  const grid = yTicks.map((t) => `<line x1="${left}" x2="${w - right}" y1="${y(t)}" y2="${y(t)}" stroke="#e4e4e4"/>`
+    + `<text x="${left - 6}" y="${y(t) + 4}" text-anchor="end" font-size="11">${tickLabel(t, yTicks)}</text>`).join("")
     + xTicks.map((t) => `<text x="${x(t)}" y="${h - bottom + 16}" text-anchor="middle" font-size="11">${tickLabel(t, xTicks)}</text>`).join("");
   const lines = series.map((s) => {
     const colour = COLOURS[s.run % COLOURS.length];
-    const finite = s.points.filter(([, v]) => Number.isFinite(v) && (!log || v > 0));
+    const finite = s.points.filter(([, v]) => Number.isFinite(v));
     const pts = finite.map(([e, v]) => `${x(e).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
     const dash = DASHES[s.run % DASHES.length] ? ` stroke-dasharray="${DASHES[s.run % DASHES.length]}"` : "";
     return `<polyline fill="none" stroke="${colour}" stroke-width="${s.thin ? 1 : 2}"${dash} stroke-opacity="${s.thin ? 0.8 : 1}" points="${pts}"><title>${escape(s.label)}</title></polyline>`
@@ -176,7 +175,7 @@ td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}td:first-child,th:
 <table><tr><th>run</th><th>status</th><th>final test acc</th><th>best test acc</th><th>final test loss</th><th>final train acc</th><th>images/s</th><th>time</th></tr>${rows}</table>
 ${data.length > 0 ? `<p class="note">Data: ${data.map(escape).join("<br>")}</p>` : ""}
 ${notes.length > 0 ? `<div class="caveats"><strong>Read with care</strong><ul>${notes.map((n) => `<li>${escape(n)}</li>`).join("")}</ul></div>` : ""}
-${plot("Training loss, every step", runs.map((r, i) => ({ run: i, label: r.name, marked: false, thin: true, points: stepPoints(r) })), "loss", true)}
+${plot("Training loss, every step", runs.map((r, i) => ({ run: i, label: r.name, marked: false, thin: true, points: stepPoints(r) })), "loss")}
 ${plot("Test loss", epochSeries("testLoss", "test"), "loss")}
 ${plot("Accuracy (%): training and test", [...epochSeries("trainAcc", "train", 100).map((s) => ({ ...s, thin: true })), ...epochSeries("testAcc", "test", 100)], "%")}
 ${plot("Learning rate", epochSeries("lr", "lr"), "lr")}

@@ -1,7 +1,7 @@
 // The trainer end to end: bad flags, a run on a small data set the test writes, exact resumption
 // after an interruption (Ctrl-C and SIGKILL), and a few steps on the real CIFAR-10 archive.
 import { spawn, spawnSync } from "node:child_process";
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,7 +32,16 @@ function cifarFolder(n: number): string {
 }
 
 function run(args: string[]) {
-  return spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8", cwd: ROOT });
+  return spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8", cwd: ROOT, timeout: 240_000 });
+}
+
+/** Every file under `dir` with its bytes, to show that a refused command changed nothing. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) out[join(entry.parentPath, entry.name)] = readFileSync(join(entry.parentPath, entry.name)).toString("base64");
+  }
+  return out;
 }
 
 const small = (data: string, out: string, epochs: number) => [
@@ -46,16 +55,40 @@ describe("bad flags fail before any work, with a clear message", () => {
     [["train", "--rho=-0.1"], '--rho: expected a number ≥ 0, got "-0.1"'],
     [["train", "--epochs", "two"], '--epochs: expected an integer ≥ 1, got "two"'],
     [["train", "--frobnicate"], "Unknown option '--frobnicate'"],
+    [["train", "--m", "32", "--train-subset", "100", "--out", join(tmpdir(), "sam-never-made")], "--m: 32 does not divide --train-subset 100, which is smaller than --batch-size 128 and so is the one batch"],
+    [["train", "--out", "/proc/sam-run"], "--out /proc/sam-run: cannot create /proc/sam-run (ENOENT)"],
+    [["--resume", "/nonexistent/run"], "--resume /nonexistent/run: no such folder"],
   ])("%j", (args, message) => {
     const r = run(args);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(message);
     expect(r.stdout).toBe("");
+    if (args.includes("--out")) expect(existsSync(args[args.indexOf("--out") + 1])).toBe(false);
+  });
+  it("an output folder that cannot be created or written is refused before the data is read, and left as it was", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "sam-out-")), "a-file");
+    writeFileSync(file, "mine");
+    for (const out of [file, join(file, "run")]) {
+      const r = run(["train", "--data", "/nonexistent/data", "--out", out]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`--out ${out}: `);
+      expect(r.stdout).toBe("");
+    }
+    expect(readFileSync(file, "utf8")).toBe("mine");
+  });
+  it("a --data that cannot be read leaves no output folder behind", () => {
+    const text = join(mkdtempSync(join(tmpdir(), "sam-data-")), "notes.txt");
+    writeFileSync(text, "not an archive\n");
+    const out = join(mkdtempSync(join(tmpdir(), "sam-out-")), "a", "b");
+    const r = run(["train", "--data", text, "--out", out]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`readTar: ${text}: not a tar archive (nor a gzipped one)`);
+    expect(existsSync(join(out, ".."))).toBe(false);
   });
   it("--help explains every flag", () => {
     const r = run(["--help"]);
     expect(r.status).toBe(0);
-    for (const flag of ["--dataset", "--rho", "--m", "--resume", "--label-noise", "--augment", "--optimizers"]) expect(r.stdout).toContain(flag);
+    for (const flag of ["--dataset", "--rho", "--m", "--resume", "--label-noise", "--augment", "--optimizers", "--overwrite"]) expect(r.stdout).toContain(flag);
   });
 });
 
@@ -124,6 +157,86 @@ describe("a run", () => {
     expect(m.trainLoss).toBeGreaterThan(0.5);
     expect(m.trainLoss).toBeLessThan(3);
     expect(m.testAcc).toBeGreaterThanOrEqual(0);
+  }, 120_000);
+});
+
+describe("nothing silent, nothing lost", () => {
+  it("a second run into the same --out is refused and changes nothing; --overwrite replaces it; other files are never replaced", () => {
+    const data = cifarFolder(100);
+    const out = mkdtempSync(join(tmpdir(), "sam-run-"));
+    expect(run(small(data, out, 1)).status).toBe(0);
+    const before = snapshot(out);
+    const again = run([...small(data, out, 1), "--lr", "0.5"]);
+    expect(again.status).toBe(2);
+    expect(again.stderr).toContain(`--out ${out}: the folder holds a run already; continue it with --resume ${out}, choose another --out, or add --overwrite to replace it`);
+    expect(snapshot(out)).toEqual(before);
+    const replaced = run([...small(data, out, 1), "--lr", "0.5", "--overwrite"]);
+    expect(replaced.status).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, "config.json"), "utf8")).lr).toBe(0.5);
+    const other = mkdtempSync(join(tmpdir(), "sam-other-"));
+    writeFileSync(join(other, "thesis.tex"), "years of work");
+    const refused = run([...small(data, other, 1), "--overwrite"]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain("the folder holds files that are not a run's");
+    expect(readdirSync(other)).toEqual(["thesis.tex"]);
+  }, 120_000);
+
+  it("a diverging run stops with status 3, names the epoch and step, saves no non-finite checkpoint and marks the report", () => {
+    const data = cifarFolder(100);
+    const out = mkdtempSync(join(tmpdir(), "sam-run-"));
+    const r = run([...small(data, out, 2), "--lr", "1e6"]);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/training diverged at epoch 1, step \d+: .*no checkpoint was written\. Start a new run with a smaller --lr \(this one: 1000000\) or --rho \(0\.05\)/);
+    expect(existsSync(join(out, "checkpoint"))).toBe(false);
+    expect(readFileSync(join(out, "metrics.jsonl"), "utf8")).toBe("");
+    expect(readFileSync(join(out, "report.html"), "utf8")).toContain("diverged at epoch 1, step");
+  }, 120_000);
+
+  it("--resume refuses a checkpoint whose weights are not finite", () => {
+    const data = cifarFolder(100);
+    const out = mkdtempSync(join(tmpdir(), "sam-run-"));
+    expect(run(small(data, out, 1)).status).toBe(0);
+    const file = join(out, "checkpoint", "model.safetensors");
+    const bytes = readFileSync(file);
+    const header = Number(bytes.readBigUInt64LE(0));
+    bytes.writeFloatLE(NaN, 8 + header); // the first value of the first tensor
+    writeFileSync(file, bytes);
+    const r = run(["--resume", out, "--epochs", "2"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/model\.safetensors: .* hold NaN or infinite values; the run diverged and cannot be resumed from this checkpoint/);
+  }, 120_000);
+
+  it("--resume takes --epochs, --threads, --device and --data, refuses any flag that contradicts the run, and damaged files are named", () => {
+    const data = cifarFolder(100);
+    const out = mkdtempSync(join(tmpdir(), "sam-run-"));
+    expect(run(small(data, out, 2)).status).toBe(0);
+    const before = snapshot(out);
+    const refuse = (args: string[], message: string) => {
+      const r = run(["--resume", out, ...args]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(message);
+      expect(snapshot(out)).toEqual(before);
+    };
+    refuse(["--lr", "5", "--model", "resnet56"], `--lr 5 contradicts the run in ${out}, trained with --lr 0.1; on --resume only --epochs, --threads, --device and --data may change`);
+    refuse(["--epochs", "1"], `--epochs 1: the run in ${out} has done 2 epochs already; give a total of at least 2`);
+    refuse(["--out", "elsewhere"], "--out: not for --resume");
+    const same = run(["--resume", out, "--epochs", "3", "--threads", "1", "--optimizer", "sam", "--data", data]);
+    expect(same.status, same.stderr).toBe(0);
+    const config = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
+    expect([config.epochs, config.threads, config.optimizer]).toEqual([3, 1, "sam"]);
+    const state = join(out, "checkpoint", "state.json");
+    writeFileSync(state, readFileSync(state, "utf8").slice(0, 100));
+    const cut = run(["--resume", out, "--epochs", "4"]);
+    expect(cut.status).toBe(2);
+    expect(cut.stderr).toContain(`${state}: damaged or truncated (`);
+  }, 180_000);
+
+  it("--threads beyond the machine's cores is warned about", () => {
+    const data = cifarFolder(20);
+    const out = mkdtempSync(join(tmpdir(), "sam-run-"));
+    const r = run([...small(data, out, 1), "--batch-size", "10", "--threads", "64"]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/^warning: --threads 64 is more than the \d+ this machine has/m);
   }, 120_000);
 });
 

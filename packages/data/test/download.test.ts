@@ -50,6 +50,33 @@ describe("download", () => {
     expect(readdirSync(folder)).toEqual([]);
   });
 
+  it("offline, says why the fetch failed and where a copy can go instead", async () => {
+    const folder = dir();
+    const target = join(folder, "x.bin");
+    // a port that just closed: nothing listens, so the connection is refused at once
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const { port } = closed.address() as { port: number };
+    await new Promise((resolve) => closed.close(resolve));
+    await expect(download({ file: "x.bin", url: `http://127.0.0.1:${port}/x.bin`, md5: "" }, target))
+      .rejects.toThrow(`download: http://127.0.0.1:${port}/x.bin: fetch failed (connect ECONNREFUSED 127.0.0.1:${port}). Without a network, put a copy at ${target} (or set SAM_DATA_DIR to a folder that holds x.bin)`);
+    expect(readdirSync(folder)).toEqual([]);
+  });
+
+  it("checks a cached copy against the official checksum, saying how to replace it", async () => {
+    const cache = dir();
+    writeFileSync(join(cache, "data.bin"), payload.subarray(0, 10));
+    const warnings: string[] = [];
+    const checks: [string, boolean][] = [];
+    const remote = { file: "data.bin", url: `${base}/file`, md5: md5(payload) };
+    const path = await ensureFile(remote, { cacheDir: cache, onWarning: (w) => warnings.push(w), onChecksum: (p, ok) => checks.push([p, ok]) });
+    expect(warnings).toEqual([`${path}: MD5 ${md5(payload.subarray(0, 10))} is not the official data.bin's (${md5(payload)}); relying on the format checks; if they fail, delete ${path} to download it again`]);
+    expect(checks).toEqual([[path, false]]);
+    writeFileSync(path, payload);
+    await ensureFile(remote, { cacheDir: cache, onChecksum: (p, ok) => checks.push([p, ok]) });
+    expect(checks[1]).toEqual([path, true]);
+  });
+
   it("uses a local copy, warning when it is not the official file", async () => {
     const folder = dir();
     const local = join(folder, "mine.tar.gz");

@@ -99,6 +99,9 @@ describe("CIFAR-10 binary", () => {
     const badHeader = good.slice();
     badHeader[10] ^= 0xff;
     expect(() => readTar(badHeader, "x.tar")).toThrow(/^readTar: x\.tar: header checksum \d+ does not match \d+ \(at byte 0\)$/);
+    expect(() => readTar(new TextEncoder().encode("a text file\n"), "notes.txt")).toThrow("readTar: notes.txt: not a tar archive (nor a gzipped one): no ustar header at byte 0");
+    expect(() => readTar(new Uint8Array(2048).fill(65), "a.bin")).toThrow("readTar: a.bin: not a tar archive");
+    expect(readTar(new Uint8Array(1024), "empty.tar").size).toBe(0);
     expect(() => readTar(good.subarray(0, 700), "x.tar")).toThrow("readTar: x.tar: a.bin needs 600 bytes but the archive ends after 188 (at byte 512; truncated?)");
     const gz = new Uint8Array(gzipSync(good)).subarray(0, 40);
     await expect(loadCifar({ source: write(folder, "cut.tar.gz", gz), split: "test" })).rejects.toThrow(/corrupt gzip data/);
