@@ -70,7 +70,7 @@ export function usage(): string {
     "",
     "  train     train one model with one optimizer",
     "  compare   train the --optimizers on the same seed and data, and write one report",
-    "  (none)    the demonstration: compare SGD and SAM on a CIFAR-10 subset (about 4 minutes on 2 cores)",
+    "  (none)    the demonstration: compare SGD and SAM on a CIFAR-10 subset (about 3.5 minutes on 2 cores)",
     "",
     ...lines,
     "",

@@ -60,12 +60,15 @@ async function main(argv: string[]): Promise<number> {
     setBackend(cpu({ threads }));
     console.log(`device: CPU on ${threads} thread${threads > 1 ? "s" : ""}, WebAssembly SIMD ${fusedMultiplyAdd() ? "with fused multiply-add" : "(multiply, then add: no relaxed SIMD in this engine)"}`);
   }
+  // Ctrl-C, or SIGTERM from a job scheduler or a shutdown: save after this batch, then stop
   let stop = false;
-  process.on("SIGINT", () => {
+  const interrupt = (signal: NodeJS.Signals) => {
     if (stop) process.exit(EXIT.interrupted);
     stop = true;
-    console.error("\nsaving after this batch (Ctrl-C again to quit at once)");
-  });
+    console.error(`\n${signal}: saving after this batch (${signal === "SIGINT" ? "Ctrl-C" : signal} again to quit at once)`);
+  };
+  process.on("SIGINT", interrupt);
+  process.on("SIGTERM", interrupt);
   const hooks = { shouldStop: () => stop };
   const onWarning = (w: string) => console.error(`warning: ${w}`);
 

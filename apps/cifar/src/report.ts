@@ -103,7 +103,7 @@ function plot(title: string, series: Series[], yLabel: string): string {
   const legend = series.map((s) => {
     const colour = COLOURS[s.run % COLOURS.length];
     const dash = DASHES[s.run % DASHES.length] ? ` stroke-dasharray="${DASHES[s.run % DASHES.length]}"` : "";
-    return `<span><svg width="34" height="10"><line x1="0" x2="34" y1="5" y2="5" stroke="${colour}" stroke-width="2"${dash}/>${s.marked ? marker(MARKERS[s.run % MARKERS.length], 17, 5, colour) : ""}</svg> ${escape(s.label)}</span>`;
+    return `<span><svg width="34" height="10"><line x1="0" x2="34" y1="5" y2="5" stroke="${colour}" stroke-width="${s.thin ? 1 : 2}"${dash}/>${s.marked ? marker(MARKERS[s.run % MARKERS.length], 17, 5, colour) : ""}</svg> ${escape(s.label)}</span>`;
   }).join(" ");
   return `<figure><figcaption>${escape(title)}</figcaption><svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif">`
     + `${grid}<text x="${(w + left) / 2}" y="${h - 6}" text-anchor="middle" font-size="11">epoch</text>`
@@ -166,7 +166,7 @@ export function renderReport(title: string, runs: RunSummary[]): string {
   const data = Array.from(new Set(runs.map((r) => r.data).filter((d): d is string => !!d)));
   const notes = caveats(runs);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:1180px;margin:24px auto;padding:0 16px;color:#222}
+<style>body{font-family:system-ui,sans-serif;max-width:1220px;margin:24px auto;padding:0 16px;color:#222}
 figure{display:inline-block;margin:8px;vertical-align:top}figcaption{font-weight:600;margin-bottom:4px}table{border-collapse:collapse;margin:8px 0}
 td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}td:first-child,th:first-child{text-align:left}.legend{font-size:12px;max-width:560px}
 .legend span{margin-right:12px;white-space:nowrap}.config td,.config th{text-align:left;font-size:13px}tr.differs{background:#fff3c4}

@@ -114,12 +114,12 @@ describe("a run", () => {
     expect(strip(join(split, "metrics.jsonl"))).toEqual(strip(join(straight, "metrics.jsonl")));
   }, 120_000);
 
-  it("killed with SIGKILL it resumes from its last checkpoint; Ctrl-C saves mid-epoch and resumes from there", async () => {
+  it("killed with SIGKILL it resumes from its last checkpoint; Ctrl-C or SIGTERM saves mid-epoch and resumes from there", async () => {
     const data = cifarFolder(200);
     const args = (out: string) => [...small(data, out, 3), "--batch-size", "5"];
     const straight = mkdtempSync(join(tmpdir(), "sam-run-"));
     expect(run(args(straight)).status).toBe(0);
-    for (const signal of ["SIGKILL", "SIGINT"] as const) {
+    for (const signal of ["SIGKILL", "SIGINT", "SIGTERM"] as const) {
       const out = mkdtempSync(join(tmpdir(), "sam-run-"));
       const child = spawn(process.execPath, [MAIN, ...args(out)], { cwd: ROOT, stdio: "ignore" });
       const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
@@ -129,7 +129,7 @@ describe("a run", () => {
       await new Promise((r) => setTimeout(r, 150));
       child.kill(signal);
       const code = await exited;
-      if (signal === "SIGINT") {
+      if (signal !== "SIGKILL") {
         expect(code).toBe(130);
         const saved = JSON.parse(readFileSync(join(out, "checkpoint", "state.json"), "utf8"));
         expect(saved.position.epoch).toBe(1);
@@ -137,7 +137,7 @@ describe("a run", () => {
       }
       const resumed = run(["--resume", out, "--epochs", "3"]);
       expect(resumed.status).toBe(0);
-      if (signal === "SIGINT") expect(resumed.stdout).toMatch(/resuming .* after batch \d+ of epoch 2 of 3/);
+      if (signal !== "SIGKILL") expect(resumed.stdout).toMatch(/resuming .* after batch \d+ of epoch 2 of 3/);
       expect(readFileSync(join(out, "checkpoint", "model.safetensors"))).toEqual(readFileSync(join(straight, "checkpoint", "model.safetensors")));
       const strip = (f: string) => readFileSync(f, "utf8").trim().split("\n").map((l) => { const m = JSON.parse(l); delete m.seconds; delete m.imagesPerSec; return m; });
       expect(strip(join(out, "metrics.jsonl"))).toEqual(strip(join(straight, "metrics.jsonl")));
