@@ -1,0 +1,89 @@
+// The Hessian of a model's loss over a fixed data set, as an operator on the parameters flattened
+// into one vector (in parameters() order): Hv is the exact Hessian-vector product by double
+// backward, batch by batch, averaged with each batch weighted by its size.
+import { gradients } from "@sam/autograd";
+import { withoutRunningStats, type Module } from "@sam/nn";
+import { check, concat, fmt, tensor, tidy, type Tensor } from "@sam/tensor";
+import { axpy, type LinearOperator } from "./operator.js";
+
+/** One batch of the data set: inputs and targets. */
+export interface Batch {
+  /** Inputs, one example a row. */
+  x: Tensor;
+  /** Targets, one a row. */
+  y: Tensor;
+}
+
+/** Options of {@link modelHessian}. */
+export interface ModelHessianOptions {
+  /**
+   * Batch norm's statistics: `"running"` (evaluation mode, the default, as PyHessian does) or
+   * `"batch"` (training mode's batch statistics, leaving the running statistics untouched).
+   */
+  batchNorm?: "running" | "batch";
+}
+
+/** The Hessian operator of a model, with what it was built over. */
+export interface ModelHessian extends LinearOperator {
+  /** The parameters, in the order their entries take in the vectors. */
+  readonly parameters: readonly Tensor[];
+  /** Examples in all the batches. */
+  readonly examples: number;
+}
+
+/**
+ * The Hessian of L(w) = (1/N) Σ over the examples of `loss` with respect to every parameter of
+ * `model`, over `batches` (kept as given: no augmentation, no shuffling). `loss(output, target)`
+ * must be the mean over its batch, like `crossEntropy`. The model's mode is restored after each
+ * product.
+ * @example
+ * const h = modelHessian(model, [{ x, y }], (z, t) => crossEntropy(z, t));
+ * const { values } = await topEigenvalues(h, { k: 5 });
+ */
+export function modelHessian(model: Module, batches: readonly Batch[], loss: (output: Tensor, target: Tensor) => Tensor, o: ModelHessianOptions = {}): ModelHessian {
+  const parameters = model.parameters();
+  check(parameters.length > 0, "modelHessian", () => "the model has no parameters");
+  check(batches.length > 0, "modelHessian", () => "needs at least one batch");
+  batches.forEach((b, i) => check(b.x.shape[0] === b.y.shape[0] && b.x.shape[0] > 0, "modelHessian",
+    () => `batch ${i}: inputs ${fmt(b.x.shape)} and targets ${fmt(b.y.shape)} must have the same, nonzero, number of rows`));
+  const mode = o.batchNorm ?? "running";
+  check(mode === "running" || mode === "batch", "modelHessian", () => `batchNorm must be "running" or "batch", got ${JSON.stringify(mode)}`);
+  const sizes = parameters.map((p) => p.size);
+  const dimension = sizes.reduce((a, b) => a + b, 0);
+  const examples = batches.reduce((n, b) => n + b.x.shape[0], 0);
+
+  /** H_b·v for one batch, flattened, as one tensor on the device. */
+  const product = (b: Batch, v: Float64Array): Tensor => tidy(() => {
+    let at = 0;
+    const pieces = parameters.map((p) => tensor(v.subarray(at, (at += p.size)), { dtype: p.dtype, shape: [...p.shape] }));
+    const l = loss(model.forward(b.x), b.y);
+    check(l.size === 1, "modelHessian", () => `the loss must be a scalar (the mean over the batch), got shape ${fmt(l.shape)}`);
+    const g = gradients([l], parameters, { createGraph: true });
+    const gv = g.map((gi, i) => gi.mul(pieces[i]).sum()).reduce((a, c) => a.add(c));
+    const hv = gradients([gv], parameters);
+    return concat(hv.map((t) => t.reshape([-1])));
+  });
+
+  return {
+    dimension,
+    parameters,
+    examples,
+    apply: async (v) => {
+      check(v.length === dimension, "modelHessian.apply", () => `expected a vector of the ${dimension} parameters, got length ${v.length}`);
+      const wasTraining = model.training;
+      const out = new Float64Array(dimension);
+      try {
+        for (const b of batches) {
+          model.train(mode === "batch");
+          const hv = mode === "batch" ? withoutRunningStats(model, () => product(b, v)) : product(b, v);
+          const values = await hv.data();
+          hv.dispose();
+          axpy(b.x.shape[0] / examples, Float64Array.from(values), out);
+        }
+      } finally {
+        model.train(wasTraining);
+      }
+      return out;
+    },
+  };
+}
