@@ -8,6 +8,12 @@ import type { LRScheduler, Optimizer, OptimizerStateDict, ParamState } from "@sa
 import { noGrad } from "@sam/autograd";
 import { SamError, tidy, type Tensor } from "@sam/tensor";
 
+/** The per-channel statistics the run's inputs are normalised with (of its training subset). */
+export interface Normalization {
+  mean: number[];
+  std: number[];
+}
+
 /** What a run needs besides tensors to continue exactly. */
 export interface RunPosition {
   /** Epochs completed. */
@@ -37,7 +43,7 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** Saves everything into `dir/checkpoint`, atomically. */
-export async function saveCheckpoint(dir: string, model: Module, optimizer: Optimizer, scheduler: LRScheduler, position: RunPosition): Promise<void> {
+export async function saveCheckpoint(dir: string, model: Module, optimizer: Optimizer, scheduler: LRScheduler, position: RunPosition, normalization: Normalization): Promise<void> {
   const tmp = join(dir, `checkpoint.tmp-${randomBytes(4).toString("hex")}`);
   await mkdir(tmp);
   const opt = optimizer.stateDict();
@@ -51,7 +57,7 @@ export async function saveCheckpoint(dir: string, model: Module, optimizer: Opti
   }
   await writeFile(join(tmp, "model.safetensors"), await encodeSafetensors(model.stateDict()));
   await writeFile(join(tmp, "optimizer.safetensors"), await encodeSafetensors(tensors));
-  await writeFile(join(tmp, "state.json"), JSON.stringify({ position, scheduler: scheduler.stateDict(), paramGroups: opt.paramGroups, numbers }, null, 1));
+  await writeFile(join(tmp, "state.json"), JSON.stringify({ position, normalization, scheduler: scheduler.stateDict(), paramGroups: opt.paramGroups, numbers }, null, 1));
   const current = join(dir, "checkpoint");
   const old = join(dir, `checkpoint.old-${randomBytes(4).toString("hex")}`);
   if (await exists(current)) await rename(current, old);
@@ -89,12 +95,33 @@ export async function readJson<T>(path: string): Promise<T> {
 
 /** state.json: the position, the scheduler, the optimizer's groups and its numeric state. */
 interface SavedState {
-  position: RunPosition; scheduler: ReturnType<LRScheduler["stateDict"]>; paramGroups: OptimizerStateDict["paramGroups"]; numbers: Record<number, Record<string, number>>;
+  position: RunPosition; normalization?: Normalization; scheduler: ReturnType<LRScheduler["stateDict"]>; paramGroups: OptimizerStateDict["paramGroups"]; numbers: Record<number, Record<string, number>>;
 }
 
 /** Where the run saved in `dir` stands, read from its checkpoint without loading any tensor. */
 export async function readRunPosition(dir: string): Promise<RunPosition> {
   return (await readJson<SavedState>(join(await checkpointDir(dir), "state.json"))).position;
+}
+
+/**
+ * Loads the model of the run's last complete checkpoint (never a half-written one) and the
+ * normalisation it was trained with (absent in checkpoints from before it was recorded).
+ */
+export async function loadModel(dir: string, model: Module): Promise<{ normalization?: Normalization; position: RunPosition }> {
+  const from = await checkpointDir(dir);
+  const file = join(from, "model.safetensors");
+  const weights = decodeSafetensors(new Uint8Array(await readFile(file)), file);
+  await refuseNonFinite(file, weights);
+  model.loadStateDict(weights);
+  const saved = await readJson<SavedState>(join(from, "state.json"));
+  return { normalization: saved.normalization, position: saved.position };
+}
+
+async function refuseNonFinite(file: string, weights: Record<string, Tensor>): Promise<void> {
+  const bad = await nonFinite(weights);
+  if (bad.length > 0) {
+    throw new SamError("resume", `${file}: ${bad.slice(0, 3).join(", ")}${bad.length > 3 ? ` and ${bad.length - 3} more` : ""} hold NaN or infinite values; the run diverged and cannot be resumed from this checkpoint`);
+  }
 }
 
 /** The names of the tensors in `tensors` that hold a NaN or an infinity. */
@@ -115,10 +142,7 @@ export async function loadCheckpoint(dir: string, model: Module, optimizer: Opti
   const from = await checkpointDir(dir);
   const read = async (name: string) => new Uint8Array(await readFile(join(from, name)));
   const weights = decodeSafetensors(await read("model.safetensors"), join(from, "model.safetensors"));
-  const bad = await nonFinite(weights);
-  if (bad.length > 0) {
-    throw new SamError("resume", `${join(from, "model.safetensors")}: ${bad.slice(0, 3).join(", ")}${bad.length > 3 ? ` and ${bad.length - 3} more` : ""} hold NaN or infinite values; the run diverged and cannot be resumed from this checkpoint`);
-  }
+  await refuseNonFinite(join(from, "model.safetensors"), weights);
   model.loadStateDict(weights);
   const saved = await readJson<SavedState>(join(from, "state.json"));
   const state: Record<number, ParamState> = {};

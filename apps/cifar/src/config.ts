@@ -55,6 +55,13 @@ export const FLAGS = {
   overwrite: { type: "boolean", help: "replace the run already in --out" },
   resume: { type: "string", help: "continue the run saved in this folder up to --epochs" },
   optimizers: { type: "string", default: "sgd,sam", help: "compare: the optimizers to train, comma-separated" },
+  hessian: { type: "boolean", help: "train, compare: the loss Hessian of each run at the end, as the hessian command does" },
+  run: { type: "string", help: "hessian: the run folder whose last checkpoint is measured" },
+  examples: { type: "string", default: "1000", help: "hessian: the first N images of the run's training subset" },
+  k: { type: "string", default: "5", help: "hessian: top eigenvalues to compute (λmax/λk is the sharpness ratio)" },
+  iterations: { type: "string", default: "20", help: "hessian: Lanczos steps for the eigenvalues and for each density run" },
+  probes: { type: "string", default: "10", help: "hessian: Rademacher probes for the trace" },
+  "density-runs": { type: "string", default: "1", help: "hessian: stochastic Lanczos quadrature runs for the density" },
   help: { type: "boolean", short: "h", help: "show this help" },
 } as const;
 
@@ -70,6 +77,8 @@ export function usage(): string {
     "",
     "  train     train one model with one optimizer",
     "  compare   train the --optimizers on the same seed and data, and write one report",
+    "  hessian   the loss Hessian of a saved run (--run DIR): top eigenvalues, trace and spectral density",
+    "            into DIR/hessian.json and its report; --seed seeds the random vectors",
     "  (none)    the demonstration: compare SGD and SAM on a CIFAR-10 subset (about 3.5 minutes on 2 cores)",
     "",
     ...lines,
@@ -94,15 +103,35 @@ function number(flag: string, value: string | undefined, o: { min?: number; max?
   return v;
 }
 
+/** What `hessian` (or `--hessian`) computes. */
+export interface HessianSettings {
+  /** The first N images of the run's training subset. */
+  examples: number;
+  /** Top eigenvalues. */
+  k: number;
+  /** Lanczos steps, for the eigenvalues and for each density run. */
+  iterations: number;
+  /** Rademacher probes for the trace. */
+  probes: number;
+  /** Quadrature runs for the density. */
+  densityRuns: number;
+  /** Seed of the random vectors. */
+  seed: number;
+}
+
 /** The parsed command line: the command, the run's configuration and the output options. */
 export interface Command {
-  command: "train" | "compare" | "demo" | "help";
+  command: "train" | "compare" | "demo" | "hessian" | "help";
   config: Config;
   out?: string;
   resume?: string;
   optimizers: Config["optimizer"][];
   /** Replace a run already in `out`. */
   overwrite: boolean;
+  /** The run folder of `hessian`. */
+  run?: string;
+  /** What to compute for `hessian`, or after training with `--hessian` (else undefined). */
+  hessian?: HessianSettings;
   /** Flags given explicitly (a resumed run takes the rest from its config.json). */
   given: Set<string>;
 }
@@ -118,7 +147,7 @@ export function parseCommand(argv: string[]): Command {
   const v = parsed.values as Record<string, string | boolean | undefined>;
   const positional = parsed.positionals;
   if (positional.length > 1) throw new UsageError(`unexpected arguments: ${positional.slice(1).join(" ")}`);
-  const command = v.help ? "help" : positional.length === 0 ? "demo" : choice("command", positional[0], ["train", "compare"] as const);
+  const command = v.help ? "help" : positional.length === 0 ? "demo" : choice("command", positional[0], ["train", "compare", "hessian"] as const);
   const s = (k: string) => (v[k] as string | undefined) ?? ((FLAGS as Record<string, { default?: string }>)[k].default);
   const config: Config = {
     dataset: choice("dataset", s("dataset")!, ["cifar10", "cifar100", "fashion-mnist"] as const),
@@ -152,5 +181,20 @@ export function parseCommand(argv: string[]): Command {
   const optimizers = s("optimizers")!.split(",").map((o) => choice("optimizers", o.trim(), ["sgd", "adam", "sam", "asam"] as const));
   // parseArgs fills in defaults, so what was given is read off the arguments themselves
   const given = new Set(argv.filter((a) => a.startsWith("--")).map((a) => a.slice(2).split("=")[0]));
-  return { command, config, out: s("out"), resume: s("resume"), optimizers, overwrite: v.overwrite === true, given };
+  const settings: HessianSettings = {
+    examples: number("examples", s("examples"), { integer: true, min: 1 }),
+    k: number("k", s("k"), { integer: true, min: 1 }),
+    iterations: number("iterations", s("iterations"), { integer: true, min: 1 }),
+    probes: number("probes", s("probes"), { integer: true, min: 2 }),
+    densityRuns: number("density-runs", s("density-runs"), { integer: true, min: 1 }),
+    seed: config.seed,
+  };
+  if (settings.iterations < settings.k) throw new UsageError(`--iterations: ${settings.iterations} is fewer than --k ${settings.k}; Lanczos needs at least k steps`);
+  if (command === "hessian" && s("run") === undefined) throw new UsageError("hessian: --run DIR is required (the run folder to measure)");
+  const only = ["run", "examples", "k", "iterations", "probes", "density-runs"].filter((f) => given.has(f));
+  if (command !== "hessian" && v.hessian !== true && only.length > 0) throw new UsageError(`--${only[0]}: only for the hessian command, or with --hessian`);
+  if (command === "hessian" && v.hessian === true) throw new UsageError("--hessian: the hessian command computes it already");
+  if (v.run !== undefined && command !== "hessian") throw new UsageError("--run: only for the hessian command (use --out or --resume to name a run folder)");
+  const hessian = command === "hessian" || v.hessian === true ? settings : undefined;
+  return { command, config, out: s("out"), resume: s("resume"), optimizers, overwrite: v.overwrite === true, run: s("run"), hessian, given };
 }

@@ -8,7 +8,8 @@ import { parseCommand, usage, UsageError, type Command, type Config } from "./co
 import { loadRunData } from "./datasets.js";
 import { prepareOutFolder, type OutFolder } from "./outFolder.js";
 import { renderReport, type RunSummary } from "./report.js";
-import { resumedConfig } from "./resume.js";
+import { measuredConfig, resumedConfig } from "./resume.js";
+import { measureHessian } from "./runHessian.js";
 import { runTraining } from "./train.js";
 import { writeFileAtomic } from "@sam/nn";
 
@@ -27,6 +28,7 @@ async function plan(argv: string[]): Promise<{ cmd: Command; base: Config; out: 
   const cmd = parseCommand(argv);
   if (cmd.command === "help") return { cmd, base: cmd.config, out: "" };
   if (cmd.resume !== undefined) return { cmd, base: await resumedConfig(cmd), out: cmd.resume };
+  if (cmd.command === "hessian") return { cmd, base: await measuredConfig(cmd), out: cmd.run! };
   const demo = Object.entries(DEMO).filter(([k]) => !cmd.given.has(k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)));
   const base = cmd.command === "demo" ? { ...cmd.config, ...Object.fromEntries(demo) } : cmd.config;
   const out = cmd.out ?? join("runs", `${cmd.command === "train" ? base.optimizer : "compare"}-${stamp()}`);
@@ -71,10 +73,16 @@ async function main(argv: string[]): Promise<number> {
   process.on("SIGTERM", interrupt);
   const hooks = { shouldStop: () => stop };
   const onWarning = (w: string) => console.error(`warning: ${w}`);
+  const log = (line: string) => console.log(line);
 
+  if (cmd.command === "hessian") {
+    await measureHessian(out, base, await loadRunData(base, { onWarning }), cmd.hessian!, log);
+    return EXIT.done;
+  }
   if (cmd.resume !== undefined) {
     const data = await loadRunData(base, { onWarning });
     const r = await runTraining(base, data, cmd.resume, true, hooks);
+    if (cmd.hessian && !r.diverged && !r.interrupted) await measureHessian(cmd.resume, base, data, cmd.hessian, log);
     return r.diverged ? EXIT.diverged : r.interrupted ? EXIT.interrupted : EXIT.done;
   }
 
@@ -95,13 +103,15 @@ async function main(argv: string[]): Promise<number> {
     const dir = cmd.command === "train" ? out : join(out, optimizer);
     if (optimizers.length > 1) console.log(`\n== ${optimizer} ==`);
     const r = await runTraining(config, data, dir, false, hooks);
-    runs.push({ name: optimizer, config, metrics: r.metrics, data: data.provenance, diverged: r.diverged });
     if (r.interrupted) return EXIT.interrupted;
+    const hessian = cmd.hessian && !r.diverged ? await measureHessian(dir, config, data, cmd.hessian, log) : undefined;
+    runs.push({ name: optimizer, config, metrics: r.metrics, data: data.provenance, diverged: r.diverged, hessian });
     diverged ||= r.diverged !== undefined;
   }
   if (optimizers.length > 1 || cmd.command !== "train") {
     await writeFileAtomic(join(out, "report.html"), renderReport(`${optimizers.join(" vs ").toUpperCase()} · ${base.model} · ${base.dataset}`, runs));
-    await writeFileAtomic(join(out, "comparison.json"), JSON.stringify(runs.map((r) => ({ optimizer: r.name, final: r.metrics[r.metrics.length - 1], diverged: r.diverged })), null, 2) + "\n");
+    const hessian = (r: RunSummary) => r.hessian && { lambdaMax: r.hessian.lambdaMax, ratio: r.hessian.ratio, trace: r.hessian.trace, eigenvalues: r.hessian.eigenvalues };
+    await writeFileAtomic(join(out, "comparison.json"), JSON.stringify(runs.map((r) => ({ optimizer: r.name, final: r.metrics[r.metrics.length - 1], diverged: r.diverged, hessian: hessian(r) })), null, 2) + "\n");
     console.log(`\nfinal test accuracy: ${runs.map((r) => `${r.name} ${r.diverged ? "diverged" : `${((r.metrics[r.metrics.length - 1]?.testAcc ?? 0) * 100).toFixed(2)}%`}`).join(", ")}`);
     console.log(`report: ${join(out, "report.html")}`);
   }

@@ -5,9 +5,9 @@ export class Progress {
   private last = 0;
   private readonly start = performance.now();
 
-  constructor(private readonly label: string, private readonly total: number, private readonly stream = process.stderr) {}
+  constructor(private readonly label: string, private readonly total: number, private readonly unit = "img", private readonly stream = process.stderr) {}
 
-  /** Shows `done` of the total, having processed `images` images. */
+  /** Shows `done` of the total, having processed `images` units (images, by default). */
   update(done: number, images: number): void {
     if (!this.stream.isTTY) return;
     const now = performance.now();
@@ -19,7 +19,7 @@ export class Progress {
     const width = 24;
     const filled = Math.round((width * done) / this.total);
     const bar = "█".repeat(filled) + "░".repeat(width - filled);
-    this.stream.write(`\r${this.label} ${bar} ${done}/${this.total}  ${rate.toFixed(1)} img/s  ETA ${formatTime(eta)}  `);
+    this.stream.write(`\r${this.label} ${bar} ${done}/${this.total}  ${rate.toFixed(1)} ${this.unit}/s  ETA ${formatTime(eta)}  `);
   }
 
   /** Clears the line. */

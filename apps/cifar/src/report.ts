@@ -24,6 +24,28 @@ export interface Divergence {
   what: string;
 }
 
+/** hessian.json: the Hessian figures of a run's last checkpoint. */
+export interface HessianSummary {
+  /** Training images the loss is averaged over. */
+  examples: number;
+  k: number;
+  /** Lanczos steps. */
+  iterations: number;
+  lambdaMax: number;
+  /** λ1 ≥ … ≥ λk. */
+  eigenvalues: number[];
+  /** ‖Hv − λv‖ of each. */
+  residuals: number[];
+  /** λ1/λk. */
+  ratio: number;
+  trace: number;
+  traceStdErr: number;
+  traceProbes: number;
+  /** The spectral density on a grid. */
+  density: { grid: number[]; values: number[] };
+  seconds: number;
+}
+
 /** A run as the report shows it. */
 export interface RunSummary {
   name: string;
@@ -32,6 +54,7 @@ export interface RunSummary {
   /** Where its data came from (files and checksum status). */
   data?: string;
   diverged?: Divergence;
+  hessian?: HessianSummary;
 }
 
 const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"];
@@ -111,6 +134,48 @@ function plot(title: string, series: Series[], yLabel: string): string {
     + `<div class="legend">${legend}</div></figure>`;
 }
 
+/** The spectral densities on a log scale, as the SAM paper plots them, with each run's λmax marked. */
+function densityPlot(runs: RunSummary[]): string {
+  const measured = runs.map((r, i) => ({ r, i })).filter(({ r }) => r.hessian);
+  if (measured.length === 0) return "";
+  const [w, h, left, bottom, top, right] = [560, 300, 60, 40, 16, 16];
+  const floor = 1e-6; // densities below this are drawn at it: the log of 0 is not a number
+  const xs = measured.flatMap(({ r }) => r.hessian!.density.grid);
+  const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+  const ys = measured.flatMap(({ r }) => r.hessian!.density.values.map((v) => Math.log10(Math.max(v, floor))));
+  const [lo, hi] = [Math.floor(Math.min(...ys)), Math.ceil(Math.max(...ys))];
+  const x = (t: number) => left + ((t - x0) / (x1 - x0 || 1)) * (w - left - right);
+  const y = (l: number) => top + (1 - (l - lo) / (hi - lo || 1)) * (h - top - bottom);
+  const xTicks = niceTicks(x0, x1, 6).filter((t) => t >= x0 && t <= x1);
+  const grid = Array.from({ length: hi - lo + 1 }, (_, i) => lo + i).map((p) => `<line x1="${left}" x2="${w - right}" y1="${y(p)}" y2="${y(p)}" stroke="#e4e4e4"/><text x="${left - 6}" y="${y(p) + 4}" text-anchor="end" font-size="11">1e${p}</text>`).join("")
+    + xTicks.map((t) => `<text x="${x(t)}" y="${h - bottom + 16}" text-anchor="middle" font-size="11">${tickLabel(t, xTicks)}</text>`).join("");
+  const lines = measured.map(({ r, i }) => {
+    const colour = COLOURS[i % COLOURS.length];
+    const dash = DASHES[i % DASHES.length] ? ` stroke-dasharray="${DASHES[i % DASHES.length]}"` : "";
+    const d = r.hessian!.density;
+    const pts = d.grid.map((t, j) => `${x(t).toFixed(1)},${y(Math.log10(Math.max(d.values[j], floor))).toFixed(1)}`).join(" ");
+    return `<polyline fill="none" stroke="${colour}" stroke-width="2"${dash} points="${pts}"><title>${escape(r.name)}</title></polyline>`
+      + `<line x1="${x(r.hessian!.lambdaMax)}" x2="${x(r.hessian!.lambdaMax)}" y1="${top}" y2="${h - bottom}" stroke="${colour}" stroke-width="1"${dash}><title>${escape(r.name)} λmax</title></line>`;
+  }).join("");
+  const legend = measured.map(({ r, i }) => `<span style="color:${COLOURS[i % COLOURS.length]}">${escape(r.name)} (λmax ${r.hessian!.lambdaMax.toPrecision(4)})</span>`).join(" ");
+  return `<figure><figcaption>Hessian spectral density (log scale)</figcaption><svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif">`
+    + `${grid}<text x="${(w + left) / 2}" y="${h - 6}" text-anchor="middle" font-size="11">eigenvalue</text>${lines}</svg><div class="legend">${legend}</div></figure>`;
+}
+
+/** λmax, λmax/λk, the trace and the top eigenvalues of each measured run, side by side. */
+function hessianTable(runs: RunSummary[]): string {
+  const measured = runs.filter((r) => r.hessian);
+  if (measured.length === 0) return "";
+  const k = Math.max(...measured.map((r) => r.hessian!.k));
+  const rows = measured.map((r) => {
+    const s = r.hessian!;
+    return `<tr><td>${escape(r.name)}</td><td>${s.lambdaMax.toPrecision(4)}</td><td>${s.ratio.toPrecision(4)}</td><td>${s.trace.toPrecision(4)} ± ${s.traceStdErr.toPrecision(2)}</td>`
+      + `<td>${s.eigenvalues.map((v) => v.toPrecision(4)).join(", ")}</td><td>${Math.max(...s.residuals).toExponential(1)}</td><td>${s.examples}</td></tr>`;
+  }).join("");
+  return `<h2>Sharpness: the loss Hessian at the last checkpoint</h2><table><tr><th>run</th><th>λmax</th><th>λmax/λ${k}</th><th>trace</th><th>λ1 … λ${k}</th><th>largest residual</th><th>examples</th></tr>${rows}</table>`
+    + `<p class="note">Mean cross-entropy over the first examples of the training subset, without augmentation, batch norm in evaluation mode; Lanczos with ${measured[0].hessian!.iterations} steps, the trace by Hutchinson's estimator.</p>`;
+}
+
 /** The training loss of every step, placed at its fraction of the epoch. */
 function stepPoints(r: RunSummary): [number, number][] {
   return r.metrics.flatMap((m) => {
@@ -179,6 +244,8 @@ ${plot("Training loss, every step", runs.map((r, i) => ({ run: i, label: r.name,
 ${plot("Test loss", epochSeries("testLoss", "test"), "loss")}
 ${plot("Accuracy (%): training and test", [...epochSeries("trainAcc", "train", 100).map((s) => ({ ...s, thin: true })), ...epochSeries("testAcc", "test", 100)], "%")}
 ${plot("Learning rate", epochSeries("lr", "lr"), "lr")}
+${hessianTable(runs)}
+${densityPlot(runs)}
 <h2>Configuration</h2>${configTable(runs)}
 </body></html>
 `;

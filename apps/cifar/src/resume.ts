@@ -1,58 +1,72 @@
-// --resume: the saved run's settings, with the few that may change on resume taken from the
-// command line, and every other flag checked against what the run was trained with.
+// A saved run's settings for --resume and for hessian --run: the few that may change taken from
+// the command line, every other flag checked against what the run was trained with.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { SamError } from "@sam/tensor";
 import { readJson, readRunPosition } from "./checkpoint.js";
 import { UsageError, type Command, type Config } from "./config.js";
 
-/** Settings that may differ from the saved run's: where and how fast it runs, and how long. */
-const MAY_CHANGE = new Set<keyof Config>(["epochs", "threads", "device", "data"]);
+/** Flags that say what the Hessian computes, not how the run was trained. */
+const HESSIAN_FLAGS = new Set(["hessian", "run", "examples", "k", "iterations", "probes", "density-runs"]);
 
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
-/** A UsageError for a run folder that cannot be resumed, saying why. */
-function notARun(dir: string): UsageError {
+/** A UsageError for a run folder that cannot be used, saying why. */
+function notARun(dir: string, flag: string): UsageError {
   const runs = readdirSync(dir).filter((n) => existsSync(join(dir, n, "config.json")));
-  if (runs.length > 0) return new UsageError(`--resume ${dir}: a comparison; resume each of its runs, e.g. --resume ${join(dir, runs[0])}`);
-  return new UsageError(`--resume ${dir}: no config.json there; not a run folder`);
+  if (runs.length > 0) return new UsageError(`${flag} ${dir}: a comparison; name one of its runs, e.g. ${flag} ${join(dir, runs[0])}`);
+  return new UsageError(`${flag} ${dir}: no config.json there; not a run folder`);
 }
 
 /**
- * The configuration to continue the run in `cmd.resume` with. A flag that contradicts the saved
- * run is a UsageError naming both values; `--epochs` (not below the epochs done), `--threads`,
- * `--device` and `--data` are taken and recorded.
+ * The saved run in `dir` with the settings in `mayChange` taken from the command line; any other
+ * training flag that differs from the saved run is a UsageError naming both values.
  */
-export async function resumedConfig(cmd: Command): Promise<Config> {
-  const dir = cmd.resume!;
-  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--resume ${dir}: no such folder`);
-  if (!existsSync(join(dir, "config.json"))) throw notARun(dir);
+async function savedConfig(cmd: Command, dir: string, flag: string, mayChange: readonly (keyof Config)[]): Promise<{ config: Config; done: number }> {
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${flag} ${dir}: no such folder`);
+  if (!existsSync(join(dir, "config.json"))) throw notARun(dir, flag);
   let saved: Config;
   let done: number;
   try {
     saved = await readJson<Config>(join(dir, "config.json"));
     done = (await readRunPosition(dir)).epoch;
   } catch (e) {
-    if (e instanceof SamError) throw new UsageError(e.message.replace(/^resume: /, `--resume ${dir}: `));
+    if (e instanceof SamError) throw new UsageError(e.message.replace(/^resume: /, `${flag} ${dir}: `));
     throw e;
   }
   const config: Config = { ...saved };
-  for (const flag of cmd.given) {
-    if (flag === "resume" || flag === "help" || flag === "h") continue;
-    if (flag === "out" || flag === "optimizers" || flag === "overwrite") {
-      throw new UsageError(`--${flag}: not for --resume, which continues the run in ${dir}`);
+  for (const given of cmd.given) {
+    if (given === flag.slice(2) || given === "help" || HESSIAN_FLAGS.has(given) || (given === "seed" && flag === "--run")) continue;
+    if (given === "out" || given === "optimizers" || given === "overwrite") {
+      throw new UsageError(`--${given}: not for ${flag}, which uses the run in ${dir}`);
     }
-    const key = camel(flag) as keyof Config;
-    const [given, before] = [cmd.config[key], saved[key]];
-    if (MAY_CHANGE.has(key)) {
-      (config as unknown as Record<string, unknown>)[key] = given;
-    } else if (JSON.stringify(given) !== JSON.stringify(before)) {
-      throw new UsageError(`--${flag} ${String(given)} contradicts the run in ${dir}, trained with --${flag} ${String(before)}; `
-        + `on --resume only --epochs, --threads, --device and --data may change (start a new run for the rest)`);
+    const key = camel(given) as keyof Config;
+    const [now, before] = [cmd.config[key], saved[key]];
+    if (mayChange.includes(key)) {
+      (config as unknown as Record<string, unknown>)[key] = now;
+    } else if (JSON.stringify(now) !== JSON.stringify(before)) {
+      throw new UsageError(`--${given} ${String(now)} contradicts the run in ${dir}, trained with --${given} ${String(before)}; `
+        + `with ${flag} only ${mayChange.map((k) => `--${k}`).join(", ")} may change (start a new run for the rest)`);
     }
   }
+  return { config, done };
+}
+
+/**
+ * The configuration to continue the run in `cmd.resume` with: `--epochs` (not below the epochs
+ * done), `--threads`, `--device` and `--data` are taken and recorded; any other flag that
+ * contradicts the saved run is a UsageError naming both values.
+ */
+export async function resumedConfig(cmd: Command): Promise<Config> {
+  const dir = cmd.resume!;
+  const { config, done } = await savedConfig(cmd, dir, "--resume", ["epochs", "threads", "device", "data"]);
   if (config.epochs < done) {
     throw new UsageError(`--epochs ${config.epochs}: the run in ${dir} has done ${done} epochs already; give a total of at least ${done}`);
   }
   return config;
+}
+
+/** The configuration of the run `hessian --run DIR` measures; only where it runs may differ. */
+export async function measuredConfig(cmd: Command): Promise<Config> {
+  return (await savedConfig(cmd, cmd.run!, "--run", ["threads", "device", "data"])).config;
 }

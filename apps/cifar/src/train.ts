@@ -8,7 +8,7 @@ import { crossEntropy, withoutRunningStats, writeFileAtomic, type Module } from 
 import { Adam, CosineAnnealingLR, MultiStepLR, SAM, SGD, type LRScheduler, type Optimizer } from "@sam/optim";
 import { Generator, keep, tidy, type Tensor } from "@sam/tensor";
 import type { Config } from "./config.js";
-import { loadCheckpoint, nonFinite, saveCheckpoint, type EpochSums } from "./checkpoint.js";
+import { loadCheckpoint, nonFinite, saveCheckpoint, type EpochSums, type Normalization } from "./checkpoint.js";
 import type { RunData } from "./datasets.js";
 import { makeModel } from "./models.js";
 import { formatTime, Progress } from "./progress.js";
@@ -74,12 +74,12 @@ function makeSchedule(config: Config, optimizer: Optimizer): LRScheduler {
   return new MultiStepLR(optimizer, at.filter((m, i) => i === 0 || m > at[i - 1]), 0.2);
 }
 
-function augmentation(config: Config, train: ImageDataset): { train: Transform; test: Transform } {
+function augmentation(config: Config, train: ImageDataset): { train: Transform; test: Transform; normalization: Normalization } {
   const { mean, std } = channelStats(train);
   const norm = normalize(mean, std);
   const spatial = config.augment === "none" ? [] : [randomCrop(train.shape[1] >= 32 ? 4 : 2), horizontalFlip()];
   const extra = config.augment === "cutout" ? [cutout(train.shape[1] >= 32 ? 16 : 8)] : [];
-  return { train: compose(...spatial, ...extra, norm), test: norm };
+  return { train: compose(...spatial, ...extra, norm), test: norm, normalization: { mean: [...mean], std: [...std] } };
 }
 
 /** How many rows of `logits` pick their label. */
@@ -183,7 +183,7 @@ export async function runTraining(config: Config, data: RunData, out: string, re
       if (hooks.shouldStop?.() && batches < loader.length) {
         progress.done();
         sums.seconds = (performance.now() - start) / 1000;
-        await saveCheckpoint(out, model, optimizer, schedule, { epoch: epoch - 1, batch: batches, partial: sums });
+        await saveCheckpoint(out, model, optimizer, schedule, { epoch: epoch - 1, batch: batches, partial: sums }, transforms.normalization);
         log(`interrupted: saved after batch ${batches} of epoch ${epoch}; continue with --resume ${out}`);
         return { metrics, interrupted: true };
       }
@@ -208,7 +208,7 @@ export async function runTraining(config: Config, data: RunData, out: string, re
     // this epoch's line.
     await appendFile(metricsPath, JSON.stringify(m) + "\n");
     await writeReport();
-    await saveCheckpoint(out, model, optimizer, schedule, { epoch });
+    await saveCheckpoint(out, model, optimizer, schedule, { epoch }, transforms.normalization);
     log(`epoch ${epoch}/${config.epochs}  train loss ${m.trainLoss.toFixed(4)} acc ${(m.trainAcc * 100).toFixed(2)}%  `
       + `test loss ${m.testLoss.toFixed(4)} acc ${(m.testAcc * 100).toFixed(2)}%  lr ${lr.toFixed(4)}  ${m.imagesPerSec.toFixed(1)} img/s  ${formatTime(m.seconds)}`);
     if (hooks.shouldStop?.() && epoch < config.epochs) {

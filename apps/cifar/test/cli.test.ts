@@ -160,6 +160,55 @@ describe("a run", () => {
   }, 120_000);
 });
 
+describe("hessian", () => {
+  it("measures a run's last checkpoint into hessian.json and its report, the same for the same seed", () => {
+    const data = cifarFolder(100);
+    const out = mkdtempSync(join(tmpdir(), "sam-run-"));
+    expect(run(small(data, out, 1)).status).toBe(0);
+    const state = JSON.parse(readFileSync(join(out, "checkpoint", "state.json"), "utf8"));
+    expect(state.normalization.mean).toHaveLength(3); // the statistics the inputs were normalised with
+    const args = ["hessian", "--run", out, "--examples", "40", "--k", "3", "--iterations", "10", "--probes", "4", "--density-runs", "1"];
+    const r = run(args);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/hessian of .* after epoch 1: \d+ parameters, 40 examples in 2 batches/);
+    const h = JSON.parse(readFileSync(join(out, "hessian.json"), "utf8"));
+    expect(Object.keys(h).sort()).toEqual(["density", "eigenvalues", "examples", "iterations", "k", "lambdaMax", "ratio", "residuals", "seconds", "trace", "traceProbes", "traceStdErr"]);
+    expect([h.examples, h.k, h.iterations, h.traceProbes]).toEqual([40, 3, 10, 4]);
+    expect(h.eigenvalues).toHaveLength(3);
+    expect(h.eigenvalues).toEqual([...h.eigenvalues].sort((a: number, b: number) => b - a));
+    expect(h.lambdaMax).toBe(h.eigenvalues[0]);
+    expect(h.ratio).toBe(h.eigenvalues[0] / h.eigenvalues[2]);
+    expect(h.residuals[0]).toBeLessThan(0.05 * h.lambdaMax);
+    const step = h.density.grid[1] - h.density.grid[0];
+    expect(Math.abs(h.density.values.reduce((a: number, b: number) => a + b, 0) * step - 1)).toBeLessThan(0.01);
+    const report = readFileSync(join(out, "report.html"), "utf8");
+    expect(report).toContain("Hessian spectral density (log scale)");
+    expect(report).toContain(`<th>λmax/λ3</th>`);
+    expect(run(args).status).toBe(0);
+    const again = JSON.parse(readFileSync(join(out, "hessian.json"), "utf8"));
+    delete h.seconds;
+    delete again.seconds;
+    expect(again).toEqual(h);
+  }, 180_000);
+
+  it("refuses what it cannot measure, before any work", () => {
+    const data = cifarFolder(100);
+    const out = mkdtempSync(join(tmpdir(), "sam-run-"));
+    expect(run(small(data, out, 1)).status).toBe(0);
+    const refuse = (args: string[], status: number, message: string) => {
+      const r = run(args);
+      expect(r.status).toBe(status);
+      expect(r.stderr).toContain(message);
+      expect(existsSync(join(out, "hessian.json"))).toBe(false);
+    };
+    refuse(["hessian"], 2, "hessian: --run DIR is required");
+    refuse(["hessian", "--run", out, "--lr", "3"], 2, `--lr 3 contradicts the run in ${out}, trained with --lr 0.1`);
+    refuse(["hessian", "--run", out, "--k", "5", "--iterations", "4"], 2, "--iterations: 4 is fewer than --k 5");
+    refuse(["train", "--k", "3"], 2, "--k: only for the hessian command, or with --hessian");
+    refuse(["hessian", "--run", out, "--examples", "1000"], 1, "hessian: --examples 1000 is more than the run's 100 training images; give at most 100");
+  }, 120_000);
+});
+
 describe("nothing silent, nothing lost", () => {
   it("a second run into the same --out is refused and changes nothing; --overwrite replaces it; other files are never replaced", () => {
     const data = cifarFolder(100);
@@ -217,7 +266,7 @@ describe("nothing silent, nothing lost", () => {
       expect(r.stderr).toContain(message);
       expect(snapshot(out)).toEqual(before);
     };
-    refuse(["--lr", "5", "--model", "resnet56"], `--lr 5 contradicts the run in ${out}, trained with --lr 0.1; on --resume only --epochs, --threads, --device and --data may change`);
+    refuse(["--lr", "5", "--model", "resnet56"], `--lr 5 contradicts the run in ${out}, trained with --lr 0.1; with --resume only --epochs, --threads, --device, --data may change`);
     refuse(["--epochs", "1"], `--epochs 1: the run in ${out} has done 2 epochs already; give a total of at least 2`);
     refuse(["--out", "elsewhere"], "--out: not for --resume");
     const same = run(["--resume", out, "--epochs", "3", "--threads", "1", "--optimizer", "sam", "--data", data]);
