@@ -2,6 +2,7 @@
 // benchmarks, or all of them. --webgpu adds WebGPU rows even when the only adapter is a software
 // one; --gpu-only runs just the GPU rows (@sam/webgpu beside PyTorch on CUDA).
 import { convBench } from "./conv.js";
+import { hvpBench } from "./hvp.js";
 import { matmulBench } from "./matmul.js";
 import type { BenchOptions } from "./options.js";
 import { trainBench } from "./train.js";
@@ -20,7 +21,7 @@ if (unknownFlags.length > 0) {
   process.exit(2);
 }
 const options: BenchOptions = { threads, profile: args.includes("--profile"), webgpu: args.includes("--webgpu"), gpuOnly: args.includes("--gpu-only") };
-const benches: Record<string, (options: BenchOptions) => Promise<void>> = { matmul: matmulBench, conv: convBench, train: trainBench };
+const benches: Record<string, (options: BenchOptions) => Promise<void>> = { matmul: matmulBench, conv: convBench, train: trainBench, hvp: hvpBench };
 
 const wanted = args.filter((a) => !a.startsWith("--"));
 const unknown = wanted.filter((w) => !(w in benches));
