@@ -179,6 +179,8 @@ export function parseCommand(argv: string[]): Command {
     throw new UsageError(`--m: ${config.m} does not divide --train-subset ${config.trainSubset}, which is smaller than --batch-size ${config.batchSize} and so is the one batch`);
   }
   const optimizers = s("optimizers")!.split(",").map((o) => choice("optimizers", o.trim(), ["sgd", "adam", "sam", "asam"] as const));
+  const twice = optimizers.find((o, i) => optimizers.indexOf(o) !== i);
+  if (twice) throw new UsageError(`--optimizers: ${twice} is listed twice; each optimizer's run has one folder (compare seeds with separate runs)`);
   // parseArgs fills in defaults, so what was given is read off the arguments themselves
   const given = new Set(argv.filter((a) => a.startsWith("--")).map((a) => a.slice(2).split("=")[0]));
   const settings: HessianSettings = {

@@ -62,6 +62,13 @@ async function main(argv: string[]): Promise<number> {
     setBackend(cpu({ threads }));
     console.log(`device: CPU on ${threads} thread${threads > 1 ? "s" : ""}, WebAssembly SIMD ${fusedMultiplyAdd() ? "with fused multiply-add" : "(multiply, then add: no relaxed SIMD in this engine)"}`);
   }
+  const onWarning = (w: string) => console.error(`warning: ${w}`);
+  const log = (line: string) => console.log(line);
+  // measuring changes nothing, so Ctrl-C simply stops it
+  if (cmd.command === "hessian") {
+    await measureHessian(out, base, await loadRunData(base, { onWarning }), cmd.hessian!, log);
+    return EXIT.done;
+  }
   // Ctrl-C, or SIGTERM from a job scheduler or a shutdown: save after this batch, then stop
   let stop = false;
   const interrupt = (signal: NodeJS.Signals) => {
@@ -72,13 +79,7 @@ async function main(argv: string[]): Promise<number> {
   process.on("SIGINT", interrupt);
   process.on("SIGTERM", interrupt);
   const hooks = { shouldStop: () => stop };
-  const onWarning = (w: string) => console.error(`warning: ${w}`);
-  const log = (line: string) => console.log(line);
 
-  if (cmd.command === "hessian") {
-    await measureHessian(out, base, await loadRunData(base, { onWarning }), cmd.hessian!, log);
-    return EXIT.done;
-  }
   if (cmd.resume !== undefined) {
     const data = await loadRunData(base, { onWarning });
     const r = await runTraining(base, data, cmd.resume, true, hooks);

@@ -58,6 +58,7 @@ describe("bad flags fail before any work, with a clear message", () => {
     [["train", "--m", "32", "--train-subset", "100", "--out", join(tmpdir(), "sam-never-made")], "--m: 32 does not divide --train-subset 100, which is smaller than --batch-size 128 and so is the one batch"],
     [["train", "--out", "/proc/sam-run"], "--out /proc/sam-run: cannot create /proc/sam-run (ENOENT)"],
     [["--resume", "/nonexistent/run"], "--resume /nonexistent/run: no such folder"],
+    [["compare", "--optimizers", "sgd,sam,sgd"], "--optimizers: sgd is listed twice"],
   ])("%j", (args, message) => {
     const r = run(args);
     expect(r.status).toBe(2);
