@@ -61,7 +61,7 @@ export const FLAGS = {
   k: { type: "string", default: "5", help: "hessian: top eigenvalues to compute (λmax/λk is the sharpness ratio)" },
   iterations: { type: "string", default: "20", help: "hessian: Lanczos steps for the eigenvalues and for each density run" },
   probes: { type: "string", default: "10", help: "hessian: Rademacher probes for the trace" },
-  "density-runs": { type: "string", default: "1", help: "hessian: stochastic Lanczos quadrature runs for the density" },
+  "density-runs": { type: "string", default: "1", help: "hessian: stochastic Lanczos quadrature runs for the density (the first is the eigenvalues' own)" },
   help: { type: "boolean", short: "h", help: "show this help" },
 } as const;
 

@@ -54,7 +54,8 @@ export async function measureHessian(dir: string, config: Config, data: RunData,
     p.done();
     log(`trace: ${trace.trace.toPrecision(5)} ± ${trace.stdErr.toPrecision(2)} (${s.probes} probes)`);
     p = phase("density");
-    const density = await spectralDensity(h, { runs: s.densityRuns, iterations: s.iterations, seed: s.seed + 2, gridPoints: 400, onProgress: p.onProgress });
+    // the eigenvalues' Lanczos run is the density's first quadrature run
+    const density = await spectralDensity(h, { runs: s.densityRuns, iterations: s.iterations, seed: s.seed + 2, gridPoints: 400, made: [top.quadrature], onProgress: p.onProgress });
     p.done();
     const summary: HessianSummary = {
       examples: s.examples, k: s.k, iterations: s.iterations, lambdaMax: top.values[0], eigenvalues: top.values, residuals: top.residuals,

@@ -21,6 +21,11 @@ export interface SpectralDensityOptions {
   sigma?: number;
   /** Told the products done and in all. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Runs made already from random unit vectors, counted among `runs`: the quadrature of
+   * {@link topEigenvalues}'s Lanczos run, so the density costs that many fewer products.
+   */
+  made?: readonly Quadrature[];
 }
 
 /** The density on a grid, and the quadrature it was smoothed from. */
@@ -44,6 +49,17 @@ export interface Quadrature {
 }
 
 /**
+ * The Gauss quadrature of a Lanczos run: T's eigenvalues as nodes, the squared first components of
+ * its eigenvectors as weights.
+ * @example
+ * const { nodes, weights } = quadratureOf([2, 2], [1]); // nodes [3, 1], weights [0.5, 0.5]
+ */
+export function quadratureOf(alpha: readonly number[], beta: readonly number[]): Quadrature {
+  const t = tridiagonalEigen(alpha, beta);
+  return { nodes: t.values, weights: t.vectors[0].map((z) => z * z) };
+}
+
+/**
  * Estimates the density of `op`'s eigenvalues.
  * @example
  * const { grid, values } = await spectralDensity(hessian, { runs: 5, iterations: 80 });
@@ -56,13 +72,13 @@ export async function spectralDensity(op: LinearOperator, o: SpectralDensityOpti
   check(o.sigma === undefined || (o.sigma > 0 && Number.isFinite(o.sigma)), "spectralDensity", () => `sigma must be a finite number > 0, got ${o.sigma}`);
   const iterations = Math.min(op.dimension, o.iterations ?? 30);
   const generator = new Generator(o.seed ?? 0);
-  const quadrature: Quadrature[] = [];
-  for (let r = 0; r < runs; r++) {
+  const quadrature: Quadrature[] = [...(o.made ?? [])].slice(0, runs);
+  const fresh = runs - quadrature.length;
+  for (let r = 0; r < fresh; r++) {
     const { alpha, beta } = await lanczos(op, {
-      iterations, generator, onProgress: (done) => o.onProgress?.(r * iterations + done, runs * iterations),
+      iterations, generator, onProgress: (done) => o.onProgress?.(r * iterations + done, fresh * iterations),
     });
-    const t = tridiagonalEigen(alpha, beta);
-    quadrature.push({ nodes: t.values, weights: t.vectors[0].map((z) => z * z) });
+    quadrature.push(quadratureOf(alpha, beta));
   }
   const nodes = quadrature.flatMap((q) => q.nodes);
   const [lo, hi] = [Math.min(...nodes), Math.max(...nodes)];

@@ -5,6 +5,7 @@ import { lanczos } from "./lanczos.js";
 import { axpy, dot, norm, type LinearOperator } from "./operator.js";
 import { gaussianVector } from "./random.js";
 import { tridiagonalEigen } from "./tridiagonal.js";
+import { quadratureOf, type Quadrature } from "./density.js";
 
 /** Options of {@link topEigenvalues}. */
 export interface TopEigenvaluesOptions {
@@ -30,6 +31,8 @@ export interface TopEigenvalues {
   vectors?: Float64Array[];
   /** Lanczos steps taken. */
   iterations: number;
+  /** The Lanczos run's quadrature (it started from a random unit vector): a run of {@link spectralDensity}'s, for free. */
+  quadrature: Quadrature;
 }
 
 /**
@@ -64,7 +67,7 @@ export async function topEigenvalues(op: LinearOperator, o: TopEigenvaluesOption
     residuals.push(norm(av));
     if (o.vectors) vectors.push(v);
   }
-  return { values, residuals, iterations: alpha.length, ...(o.vectors ? { vectors } : {}) };
+  return { values, residuals, iterations: alpha.length, quadrature: quadratureOf(alpha, beta), ...(o.vectors ? { vectors } : {}) };
 }
 
 /** Options of {@link powerIteration}. */

@@ -7,6 +7,6 @@ export { type TridiagonalEigen, tridiagonalEigen } from "./tridiagonal.js";
 export {
   type TopEigenvalues, type TopEigenvaluesOptions, type PowerIterationOptions, type PowerIterationResult, topEigenvalues, powerIteration,
 } from "./eigenvalues.js";
-export { type Quadrature, type SpectralDensity, type SpectralDensityOptions, spectralDensity } from "./density.js";
+export { type Quadrature, type SpectralDensity, type SpectralDensityOptions, quadratureOf, spectralDensity } from "./density.js";
 export { type TraceEstimate, type TraceOptions, hutchinsonTrace } from "./trace.js";
 export { gaussianVector, rademacherVector } from "./random.js";

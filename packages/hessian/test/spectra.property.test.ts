@@ -127,6 +127,20 @@ describe("the spectral density", () => {
     }
   });
 
+  it("counts runs made already, such as the eigenvalues' Lanczos run, without repeating them", async () => {
+    const base = matrixOperator(withSpectrum([1, 2, 3, 4, 5], 2), 5);
+    let products = 0;
+    const op = { dimension: 5, apply: (v: Float64Array) => (products++, base.apply(v)) };
+    const top = await topEigenvalues(op, { k: 2, iterations: 5, seed: 1 });
+    products = 0;
+    const one = await spectralDensity(op, { runs: 1, iterations: 5, made: [top.quadrature] });
+    expect(products).toBe(0);
+    expect(one.quadrature).toEqual([top.quadrature]);
+    const three = await spectralDensity(op, { runs: 3, iterations: 5, made: [top.quadrature] });
+    expect(products).toBe(10);
+    expect(three.quadrature[0]).toEqual(top.quadrature);
+  });
+
   it("is the same for the same seed, and refuses a bad sigma", async () => {
     const op = matrixOperator(withSpectrum([1, 2, 3, 4], 1), 4);
     const a = await spectralDensity(op, { runs: 3, seed: 5 });
