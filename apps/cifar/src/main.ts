@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `pnpm cifar [train|compare] [flags]`: trains CIFAR models with SGD or SAM and reports the difference.
+// `pnpm cifar [train|compare|hessian] [flags]`: trains CIFAR models with SGD or SAM, reports the
+// difference, and measures the sharpness of what they found.
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { cpu, fusedMultiplyAdd } from "@sam/cpu";
@@ -35,6 +36,23 @@ async function plan(argv: string[]): Promise<{ cmd: Command; base: Config; out: 
   return { cmd, base, out, folder: prepareOutFolder(out, cmd.overwrite) };
 }
 
+/** Sets the backend the run asks for, saying which. */
+async function useDevice(base: Config): Promise<void> {
+  if (base.device === "webgpu") {
+    const { webgpu } = await import("@sam/webgpu"); // Dawn is loaded only for a GPU run
+    const gpu = await webgpu();
+    console.log(`device: WebGPU on ${gpu.adapter}`);
+    setBackend(gpu);
+    return;
+  }
+  const threads = base.threads;
+  if (threads > availableParallelism()) {
+    console.error(`warning: --threads ${threads} is more than the ${availableParallelism()} this machine has; the threads will take turns and run slower than ${availableParallelism()}`);
+  }
+  setBackend(cpu({ threads }));
+  console.log(`device: CPU on ${threads} thread${threads > 1 ? "s" : ""}, WebAssembly SIMD ${fusedMultiplyAdd() ? "with fused multiply-add" : "(multiply, then add: no relaxed SIMD in this engine)"}`);
+}
+
 async function main(argv: string[]): Promise<number> {
   let planned: Awaited<ReturnType<typeof plan>>;
   try {
@@ -49,18 +67,11 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage());
     return EXIT.done;
   }
-  if (base.device === "webgpu") {
-    const { webgpu } = await import("@sam/webgpu"); // Dawn is loaded only for a GPU run
-    const gpu = await webgpu();
-    console.log(`device: WebGPU on ${gpu.adapter}`);
-    setBackend(gpu);
-  } else {
-    const threads = base.threads;
-    if (threads > availableParallelism()) {
-      console.error(`warning: --threads ${threads} is more than the ${availableParallelism()} this machine has; the threads will take turns and run slower than ${availableParallelism()}`);
-    }
-    setBackend(cpu({ threads }));
-    console.log(`device: CPU on ${threads} thread${threads > 1 ? "s" : ""}, WebAssembly SIMD ${fusedMultiplyAdd() ? "with fused multiply-add" : "(multiply, then add: no relaxed SIMD in this engine)"}`);
+  try {
+    await useDevice(base);
+  } catch (e) {
+    folder?.abandon();
+    throw e;
   }
   const onWarning = (w: string) => console.error(`warning: ${w}`);
   const log = (line: string) => console.log(line);

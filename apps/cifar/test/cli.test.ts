@@ -31,8 +31,8 @@ function cifarFolder(n: number): string {
   return dir;
 }
 
-function run(args: string[]) {
-  return spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8", cwd: ROOT, timeout: 240_000 });
+function run(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  return spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8", cwd: ROOT, timeout: 240_000, env });
 }
 
 /** Every file under `dir` with its bytes, to show that a refused command changed nothing. */
@@ -85,6 +85,13 @@ describe("bad flags fail before any work, with a clear message", () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`readTar: ${text}: not a tar archive (nor a gzipped one)`);
     expect(existsSync(join(out, ".."))).toBe(false);
+  });
+  it("--device webgpu without an adapter says how to get one and leaves no output folder behind", () => {
+    const out = join(mkdtempSync(join(tmpdir(), "sam-out-")), "run");
+    const r = run(["train", "--device", "webgpu", "--out", out], { ...process.env, VK_ICD_FILENAMES: "/nonexistent/icd.json" });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("cifar: webgpu: no WebGPU adapter found. Without a GPU, install Chromium's SwiftShader");
+    expect(existsSync(out)).toBe(false);
   });
   it("--help explains every flag", () => {
     const r = run(["--help"]);
