@@ -17,9 +17,10 @@ export type AdamOptions = {
 };
 
 function checked(name: string, o: AdamOptions): AdamOptions {
-  check(o.lr >= 0, name, () => `lr must be ≥ 0, got ${o.lr}`);
+  check(o.lr >= 0 && Number.isFinite(o.lr), name, () => `lr must be a finite number ≥ 0, got ${o.lr}`);
   check(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1, name, () => `betas must be in [0, 1), got ${o.beta1} and ${o.beta2}`);
-  check(o.eps >= 0 && o.weightDecay >= 0, name, () => `eps and weightDecay must be ≥ 0`);
+  check(o.eps >= 0 && o.weightDecay >= 0 && Number.isFinite(o.eps) && Number.isFinite(o.weightDecay), name,
+    () => `eps and weightDecay must be finite numbers ≥ 0, got ${o.eps} and ${o.weightDecay}`);
   return o;
 }
 

@@ -25,9 +25,10 @@ export type SGDOptions = {
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: ParamsInput<SGDOptions>, opts: Partial<SGDOptions> & { lr: number }) {
     const o: SGDOptions = { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, ...opts };
-    check(o.lr >= 0, "SGD", () => `lr must be ≥ 0, got ${o.lr}`);
-    check(o.momentum >= 0, "SGD", () => `momentum must be ≥ 0, got ${o.momentum}`);
-    check(o.weightDecay >= 0, "SGD", () => `weightDecay must be ≥ 0, got ${o.weightDecay}`);
+    // an infinite rate or decay would fill the weights with NaN at the first step
+    check(o.lr >= 0 && Number.isFinite(o.lr), "SGD", () => `lr must be a finite number ≥ 0, got ${o.lr}`);
+    check(o.momentum >= 0 && Number.isFinite(o.momentum), "SGD", () => `momentum must be a finite number ≥ 0, got ${o.momentum}`);
+    check(o.weightDecay >= 0 && Number.isFinite(o.weightDecay), "SGD", () => `weightDecay must be a finite number ≥ 0, got ${o.weightDecay}`);
     check(!o.nesterov || (o.momentum > 0 && o.dampening === 0), "SGD", () => `Nesterov momentum needs momentum > 0 and dampening 0`);
     super(params, o);
   }
