@@ -26,6 +26,11 @@ export interface LanczosResult {
   beta: number[];
   /** The orthonormal Lanczos vectors. */
   basis: Float64Array[];
+  /**
+   * βₘ, the norm of what the last product left outside the basis (0 when the Krylov space
+   * closed): AV = VT + βₘ·vₘ₊₁·eₘᵀ, so a Ritz pair (θ, Vz) has residual |βₘ·zₘ| without another product.
+   */
+  residual: number;
 }
 
 /** Removes from `w` its components along `basis`, twice (once is not enough in floating point). */
@@ -62,6 +67,7 @@ export async function lanczos(op: LinearOperator, o: LanczosOptions): Promise<La
   const alpha: number[] = [];
   const beta: number[] = [];
   let scale = 0; // a running estimate of ‖A‖, against which a closing Krylov space is judged
+  let residual = 0;
   for (let j = 0; j < m; j++) {
     const w = await op.apply(basis[j]);
     check(w.length === n, "lanczos", () => `the operator returned a vector of length ${w.length}, expected ${n}`);
@@ -69,12 +75,15 @@ export async function lanczos(op: LinearOperator, o: LanczosOptions): Promise<La
     check(Number.isFinite(a), "lanczos", () => `the operator's product is not finite at step ${j + 1}`);
     alpha.push(a);
     o.onProgress?.(j + 1, m);
-    if (j === m - 1) break;
     axpy(-a, basis[j], w);
     if (j > 0) axpy(-beta[j - 1], basis[j - 1], w);
     orthogonalise(w, basis);
     const b = norm(w);
     scale = Math.max(scale, Math.abs(a) + b + (j > 0 ? beta[j - 1] : 0));
+    if (j === m - 1) {
+      residual = b > 1e-10 * scale ? b : 0;
+      break;
+    }
     if (b > 1e-10 * scale) {
       beta.push(b);
       basis.push(w.map((x) => x / b));
@@ -85,5 +94,5 @@ export async function lanczos(op: LinearOperator, o: LanczosOptions): Promise<La
     beta.push(0); // T splits here: the new block starts a Krylov space of its own
     basis.push(fresh);
   }
-  return { alpha, beta, basis };
+  return { alpha, beta, basis, residual };
 }

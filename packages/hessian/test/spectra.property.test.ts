@@ -59,6 +59,23 @@ describe("Lanczos on explicit matrices", () => {
     }), { numRuns: 150 });
   });
 
+  it("reports residuals that equal ‖Av − λv‖ measured on its unit Ritz vectors, before convergence too", async () => {
+    await fc.assert(fc.asyncProperty(spectrum, fc.integer(), fc.integer({ min: 1, max: 12 }), async (lambda, seed, steps) => {
+      const n = lambda.length;
+      const op = matrixOperator(withSpectrum(lambda, seed), n);
+      const iterations = Math.min(n, Math.max(2, steps));
+      const k = Math.min(2, iterations);
+      const { values, residuals, vectors } = await topEigenvalues(op, { k, iterations, seed, vectors: true });
+      const scale = Math.max(1, ...lambda.map(Math.abs));
+      for (let i = 0; i < k; i++) {
+        expect(Math.abs(Math.hypot(...vectors![i]) - 1)).toBeLessThan(1e-12);
+        const av = await op.apply(vectors![i]);
+        const measured = Math.hypot(...av.map((x, j) => x - values[i] * vectors![i][j]));
+        expect(Math.abs(measured - residuals[i])).toBeLessThan(1e-9 * scale);
+      }
+    }), { numRuns: 150 });
+  });
+
   it("agrees with the Jacobi method and with power iteration on the largest eigenvalue in magnitude", async () => {
     await fc.assert(fc.asyncProperty(fc.integer({ min: 3, max: 10 }), fc.integer(), async (n, seed) => {
       const lambda = Array.from({ length: n }, (_, i) => (i === 0 ? 20 : 10 - i)); // a dominant λ1 = 20
