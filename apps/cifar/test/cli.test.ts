@@ -175,6 +175,9 @@ describe("hessian", () => {
     expect(run(small(data, out, 1)).status).toBe(0);
     const state = JSON.parse(readFileSync(join(out, "checkpoint", "state.json"), "utf8"));
     expect(state.normalization.mean).toHaveLength(3); // the statistics the inputs were normalised with
+    // a checkpoint a crash left half-written is never read
+    mkdirSync(join(out, "checkpoint.tmp-0badf00d"));
+    writeFileSync(join(out, "checkpoint.tmp-0badf00d", "model.safetensors"), "cut short");
     const args = ["hessian", "--run", out, "--examples", "40", "--k", "3", "--iterations", "10", "--probes", "4", "--density-runs", "1"];
     const r = run(args);
     expect(r.status, r.stderr).toBe(0);
