@@ -87,6 +87,11 @@ function countCorrect(logits: Tensor, labels: Tensor): Tensor {
   return noGrad(() => logits.argmax(1).eq(labels).cast("int32").sum());
 }
 
+/** Names the tensors that stopped being finite. */
+function nonFiniteWeights(names: string[]): string {
+  return `${names[0]}${names.length > 1 ? ` and ${names.length - 1} more` : ""} hold NaN or infinite values`;
+}
+
 /** Reads a scalar tensor (waiting for the device) and frees it. */
 async function take(t: Tensor): Promise<number> {
   const v = await t.item();
@@ -182,6 +187,8 @@ export async function runTraining(config: Config, data: RunData, out: string, re
       await new Promise((resolve) => setImmediate(resolve)); // lets Ctrl-C through
       if (hooks.shouldStop?.() && batches < loader.length) {
         progress.done();
+        const bad = await nonFinite(model.stateDict());
+        if (bad.length > 0) return diverge({ epoch, step: batches, what: nonFiniteWeights(bad) });
         sums.seconds = (performance.now() - start) / 1000;
         await saveCheckpoint(out, model, optimizer, schedule, { epoch: epoch - 1, batch: batches, partial: sums }, transforms.normalization);
         log(`interrupted: saved after batch ${batches} of epoch ${epoch}; continue with --resume ${out}`);
@@ -194,7 +201,7 @@ export async function runTraining(config: Config, data: RunData, out: string, re
     const test = await evaluate(model, data.test, transforms.test);
     const bad = await nonFinite(model.stateDict());
     if (bad.length > 0 || !Number.isFinite(test.loss)) {
-      const what = bad.length > 0 ? `${bad[0]}${bad.length > 1 ? ` and ${bad.length - 1} more` : ""} hold NaN or infinite values` : `the test loss is ${test.loss}`;
+      const what = bad.length > 0 ? nonFiniteWeights(bad) : `the test loss is ${test.loss}`;
       return diverge({ epoch, step: batches, what });
     }
     const m: EpochMetrics = {
