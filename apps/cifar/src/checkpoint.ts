@@ -119,9 +119,12 @@ export async function loadModel(dir: string, model: Module): Promise<{ normaliza
 
 async function refuseNonFinite(file: string, weights: Record<string, Tensor>): Promise<void> {
   const bad = await nonFinite(weights);
-  if (bad.length > 0) {
-    throw new SamError("resume", `${file}: ${bad.slice(0, 3).join(", ")}${bad.length > 3 ? ` and ${bad.length - 3} more` : ""} hold NaN or infinite values; the run diverged and cannot be resumed from this checkpoint`);
-  }
+  if (bad.length > 0) throw new SamError("resume", `${file}: ${describeNonFinite(bad)}; the run diverged and cannot be resumed from this checkpoint`);
+}
+
+/** "a, b, c and 4 more hold NaN or infinite values", for the tensors {@link nonFinite} named. */
+export function describeNonFinite(names: readonly string[]): string {
+  return `${names.slice(0, 3).join(", ")}${names.length > 3 ? ` and ${names.length - 3} more` : ""} hold NaN or infinite values`;
 }
 
 /** The names of the tensors in `tensors` that hold a NaN or an infinity. */

@@ -8,7 +8,7 @@ import { crossEntropy, withoutRunningStats, writeFileAtomic, type Module } from 
 import { Adam, CosineAnnealingLR, MultiStepLR, SAM, SGD, type LRScheduler, type Optimizer } from "@sam/optim";
 import { Generator, keep, tidy, type Tensor } from "@sam/tensor";
 import type { Config } from "./config.js";
-import { loadCheckpoint, nonFinite, saveCheckpoint, type EpochSums, type Normalization } from "./checkpoint.js";
+import { describeNonFinite, loadCheckpoint, nonFinite, saveCheckpoint, type EpochSums, type Normalization } from "./checkpoint.js";
 import type { RunData } from "./datasets.js";
 import { makeModel } from "./models.js";
 import { formatTime, Progress } from "./progress.js";
@@ -85,11 +85,6 @@ function augmentation(config: Config, train: ImageDataset): { train: Transform; 
 /** How many rows of `logits` pick their label. */
 function countCorrect(logits: Tensor, labels: Tensor): Tensor {
   return noGrad(() => logits.argmax(1).eq(labels).cast("int32").sum());
-}
-
-/** Names the tensors that stopped being finite. */
-function nonFiniteWeights(names: string[]): string {
-  return `${names[0]}${names.length > 1 ? ` and ${names.length - 1} more` : ""} hold NaN or infinite values`;
 }
 
 /** Reads a scalar tensor (waiting for the device) and frees it. */
@@ -188,7 +183,7 @@ export async function runTraining(config: Config, data: RunData, out: string, re
       if (hooks.shouldStop?.() && batches < loader.length) {
         progress.done();
         const bad = await nonFinite(model.stateDict());
-        if (bad.length > 0) return diverge({ epoch, step: batches, what: nonFiniteWeights(bad) });
+        if (bad.length > 0) return diverge({ epoch, step: batches, what: describeNonFinite(bad) });
         sums.seconds = (performance.now() - start) / 1000;
         await saveCheckpoint(out, model, optimizer, schedule, { epoch: epoch - 1, batch: batches, partial: sums }, transforms.normalization);
         log(`interrupted: saved after batch ${batches} of epoch ${epoch}; continue with --resume ${out}`);
@@ -201,7 +196,7 @@ export async function runTraining(config: Config, data: RunData, out: string, re
     const test = await evaluate(model, data.test, transforms.test);
     const bad = await nonFinite(model.stateDict());
     if (bad.length > 0 || !Number.isFinite(test.loss)) {
-      const what = bad.length > 0 ? nonFiniteWeights(bad) : `the test loss is ${test.loss}`;
+      const what = bad.length > 0 ? describeNonFinite(bad) : `the test loss is ${test.loss}`;
       return diverge({ epoch, step: batches, what });
     }
     const m: EpochMetrics = {
