@@ -60,8 +60,10 @@ export async function loadRunData(config: Config, options: EnsureOptions = {}): 
   let test: ImageDataset;
   if (config.dataset === "fashion-mnist") {
     const names = ["train-images", "train-labels", "t10k-images", "t10k-labels"].map((n) => `${n}-idx${n.endsWith("images") ? 3 : 1}-ubyte.gz`);
-    const [trainImages, trainLabels, testImages, testLabels] = await Promise.all(names.map((n) => locate(FASHION[n], config.data, o)));
-    [train, test] = await fromCache([trainImages, trainLabels, testImages, testLabels], o, async () => [
+    const files: string[] = [];
+    for (const n of names) files.push(await locate(FASHION[n], config.data, o)); // one at a time: the provenance keeps this order
+    const [trainImages, trainLabels, testImages, testLabels] = files;
+    [train, test] = await fromCache(files, o, async () => [
       await loadIdxDataset({ images: trainImages, labels: trainLabels, classes: FASHION_MNIST_CLASSES }),
       await loadIdxDataset({ images: testImages, labels: testLabels, classes: FASHION_MNIST_CLASSES }),
     ]);

@@ -99,7 +99,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const optimizers = cmd.command === "train" ? [base.optimizer] : cmd.optimizers;
-  console.log(`${cmd.command === "train" ? "training" : `comparing ${optimizers.join(", ")}`}: ${base.model} on ${base.dataset}, ${base.epochs} epochs → ${out}`);
+  console.log(`${cmd.command === "train" ? "training" : `comparing ${optimizers.join(", ")}`}: ${base.model} on ${base.dataset}, ${base.epochs} epoch${base.epochs === 1 ? "" : "s"} → ${out}`);
   let data;
   try {
     data = await loadRunData(base, { onWarning, onProgress: progressPrinter() });
