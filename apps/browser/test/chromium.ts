@@ -7,6 +7,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+// A test process whose runner is gone has nobody to report to: vitest's fork workers outlive a
+// runner stopped by SIGINT or SIGTERM, and would keep their browsers until the test timed out.
+// Exiting closes the pipes, and the guards below kill the browsers.
+if (process.connected) process.once("disconnect", () => process.exit(1));
+
 /** The Chromium binary: `$CHROMIUM`, else `chromium` on the PATH. */
 export const CHROMIUM = process.env.CHROMIUM ?? "chromium";
 

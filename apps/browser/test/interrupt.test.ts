@@ -2,10 +2,12 @@
 // skipped, saying why, and pass; stopped in the middle by any signal, they leave no process behind.
 import { spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { chromiumMissing } from "./chromium.js";
+import { CHROMIUM, chromiumMissing } from "./chromium.js";
 
 const VITEST = fileURLToPath(new URL("../../../node_modules/vitest/vitest.mjs", import.meta.url));
 const HERE = fileURLToPath(new URL("..", import.meta.url));
@@ -56,18 +58,25 @@ describe.skipIf(missing !== null)(`the page tests stopped in the middle${missing
   ] as const)("%s leaves no Chromium (nor anything else) behind", async (_name, signal, group) => {
     const mark = `SAM_TEST_MARK=${randomUUID()}`;
     const [key, value] = mark.split("=");
+    // Chromium as the page test starts it, but on a blank page: it stays up until it is stopped,
+    // so the signal always lands while it runs
+    const blank = join(mkdtempSync(join(tmpdir(), "sam-blank-")), "chromium");
+    writeFileSync(blank, `#!/bin/bash\n[ "$1" = --version ] && exec ${CHROMIUM} --version\nexec ${CHROMIUM} "\${@:1:$#-1}" about:blank\n`);
+    chmodSync(blank, 0o755);
     const child = spawn(process.execPath, [VITEST, "run", "test/page.test.ts", "-t", "WebGPU"], {
-      cwd: HERE, stdio: "ignore", detached: true, env: childEnv({ [key]: value }),
+      cwd: HERE, stdio: "ignore", detached: true, env: childEnv({ [key]: value, CHROMIUM: blank }),
     });
     const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
-    // up with its helpers: a process of Chromium's (not the shell that starts it) with a --type
-    const chromiumUp = () => marked(mark).some((pid) => {
-      const argv = readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0");
-      return argv[0].includes("chromium") && argv.some((a) => a.startsWith("--type="));
-    });
-    expect(await until(chromiumUp, 60)).toBe(true);
-    process.kill(group ? -child.pid! : child.pid!, signal);
-    await exited;
-    expect(await until(() => marked(mark).length === 0, 20), `left behind: ${marked(mark).join(", ")}`).toBe(true);
+    // Chromium itself up: a process running its binary, not one of the shells that start it
+    const chromiumUp = () => marked(mark).some((pid) => readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0")[0].includes("chrom"));
+    try {
+      expect(await until(chromiumUp, 60), "Chromium did not start").toBe(true);
+      process.kill(group ? -child.pid! : child.pid!, signal);
+      await exited;
+      expect(await until(() => marked(mark).length === 0, 20), `left behind: ${marked(mark).join(", ")}`).toBe(true);
+    } finally {
+      // whatever the outcome, this test leaves nothing behind either
+      for (const pid of marked(mark)) process.kill(pid, "SIGKILL");
+    }
   }, 120_000);
 });
