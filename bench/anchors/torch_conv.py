@@ -1,7 +1,7 @@
-"""Times a 3x3 convolution (padding 1) in PyTorch, forward and forward+backward (input and
+"""Times 3x3 convolutions (padding 1) in PyTorch, forward and forward+backward (input and
 weight gradients); prints one JSON object per case, then one describing the setup.
 
-Usage: /usr/bin/python3 torch_conv.py cpu|cuda THREADS RUNS REPEATS BATCH SIZE CIN:COUT [CIN:COUT ...]
+Usage: /usr/bin/python3 torch_conv.py cpu|cuda THREADS RUNS REPEATS BATCH CIN:COUT:SIZE:STRIDE:NAME [...]
 Each timed run is REPEATS calls, finished (on CUDA, synchronized); the median run is printed.
 """
 import json
@@ -15,7 +15,7 @@ from device_info import use_device
 from warm_up import warm_up
 
 device = sys.argv[1]
-threads, runs, repeats, batch, size = (int(a) for a in sys.argv[2:7])
+threads, runs, repeats, batch = (int(a) for a in sys.argv[2:6])
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 dev, synchronize, described = use_device(device)
@@ -37,21 +37,22 @@ def median_seconds(fn):
     return times[len(times) // 2]
 
 
-for pair in sys.argv[7:]:
-    cin, cout = (int(c) for c in pair.split(":"))
+for spec in sys.argv[6:]:
+    cin, cout, size, stride, name = spec.split(":")
+    cin, cout, size, stride = int(cin), int(cout), int(size), int(stride)
     x = torch.randn(batch, cin, size, size, device=dev, requires_grad=True)
     w = torch.randn(cout, cin, 3, 3, device=dev, requires_grad=True)
-    dy = torch.randn(batch, cout, size, size, device=dev)
+    dy = torch.randn(batch, cout, size // stride, size // stride, device=dev)
 
     def forward():
         with torch.no_grad():
-            F.conv2d(x, w, padding=1)
+            F.conv2d(x, w, stride=stride, padding=1)
 
     def forward_backward():
         x.grad = w.grad = None
-        F.conv2d(x, w, padding=1).backward(dy)
+        F.conv2d(x, w, stride=stride, padding=1).backward(dy)
 
-    print(json.dumps({"case": f"{cin}->{cout} fwd", "seconds": median_seconds(forward)}))
-    print(json.dumps({"case": f"{cin}->{cout} fwd+bwd", "seconds": median_seconds(forward_backward)}))
+    print(json.dumps({"case": f"{name} fwd", "seconds": median_seconds(forward)}))
+    print(json.dumps({"case": f"{name} fwd+bwd", "seconds": median_seconds(forward_backward)}))
 conv = "cuDNN" if dev.type == "cuda" else "oneDNN" if torch.backends.mkldnn.is_available() else "im2col + BLAS"
 print(json.dumps({"device": described, "torch": torch.__version__, "conv": conv}))

@@ -1,7 +1,9 @@
-// A 3×3 convolution (padding 1) at batch 128 on 32×32 inputs, 3→64 and 64→64 channels, forward
-// and forward+backward (input and weight gradients): milliseconds per call of @sam/cpu beside
-// TensorFlow.js (in its NHWC layout) and PyTorch on the CPU, whose time is the ratio's base, and
-// of @sam/webgpu beside PyTorch on CUDA.
+// 3×3 convolutions (padding 1) at batch 128 in every shape a CIFAR network has — ResNet-20's six
+// (stride 2 where it downsamples), WideResNet's 16→128 and 128→128, and the 3→64 and 64→64 of
+// earlier rounds — forward and forward+backward (input and weight gradients): milliseconds per call
+// of @sam/cpu beside PyTorch on the CPU, whose time is the ratio's base (and TensorFlow.js, in its
+// NHWC layout, on the two 32×32 stride-1 cases it has always run), and of @sam/webgpu beside
+// PyTorch on CUDA.
 import { cpu } from "@sam/cpu";
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, Generator, randn, setBackend, tidy, type Tensor } from "@sam/tensor";
 import { addAnchor, runAnchor, TORCH_CUDA, torchMissing } from "./anchor.js";
@@ -11,17 +13,37 @@ import { cpuKernel, medianSeconds, report, type Result } from "./report.js";
 import { tfjsResults } from "./tfjs.js";
 
 const BATCH = 128;
-const SIZE = 32;
-const CHANNELS: [number, number][] = [[3, 64], [64, 64]];
 const RUNS = 5;
 
+/** A convolution shape: channels in and out, the input's side, the stride. */
+interface Shape {
+  cin: number;
+  cout: number;
+  size: number;
+  stride: number;
+}
+
+const shape = (cin: number, cout: number, size: number, stride = 1): Shape => ({ cin, cout, size, stride });
+/** ResNet-20's convolutions, then WideResNet's widest, then the two of earlier rounds. */
+const SHAPES: Shape[] = [
+  shape(3, 16, 32), shape(16, 16, 32), shape(16, 32, 32, 2), shape(32, 32, 16), shape(32, 64, 16, 2), shape(64, 64, 8),
+  shape(16, 128, 32), shape(128, 128, 32), shape(3, 64, 32), shape(64, 64, 32),
+];
+/** The cases TensorFlow.js runs (its CPU backend takes about 40 s a call already at batch 8). */
+const TFJS: [number, number][] = [[3, 64], [64, 64]];
+
+/** A shape's name: channels, then the stride and the input's side where they are not 1 and 32. */
+function caseName(s: Shape): string {
+  return `${s.cin}->${s.cout}${s.stride > 1 ? ` s${s.stride}` : ""}${s.size !== 32 ? ` @${s.size}` : ""}`;
+}
+
 /** The two timed calls of one case: forward, and forward with both gradients. */
-function calls(cin: number, cout: number): { forward: () => Tensor[]; forwardBackward: () => Tensor[]; free: () => void } {
+function calls({ cin, cout, size, stride }: Shape): { forward: () => Tensor[]; forwardBackward: () => Tensor[]; free: () => void } {
   const g = new Generator(0);
-  const x = randn([BATCH, cin, SIZE, SIZE], { generator: g });
+  const x = randn([BATCH, cin, size, size], { generator: g });
   const w = randn([cout, cin, 3, 3], { generator: g });
-  const dy = randn([BATCH, cout, SIZE, SIZE], { generator: g });
-  const p = { padding: 1 };
+  const dy = randn([BATCH, cout, size / stride, size / stride], { generator: g });
+  const p = { padding: 1, stride };
   return {
     forward: () => [conv2d(x, w, p)],
     forwardBackward: () => [conv2d(x, w, p), conv2dBackwardInput(dy, w, x.shape, p), conv2dBackwardWeight(x, dy, w.shape, p)],
@@ -34,7 +56,7 @@ function torchResults(device: "cpu" | "cuda", threads: number, timing: GpuTiming
   const why = torchMissing();
   if (why) return why;
   const out = runAnchor<{ case: string; seconds: number }>("torch_conv.py",
-    [device, String(threads), String(timing.runs), String(timing.repeats), String(BATCH), String(SIZE), ...CHANNELS.map(([a, b]) => `${a}:${b}`)],
+    [device, String(threads), String(timing.runs), String(timing.repeats), String(BATCH), ...SHAPES.map((s) => `${s.cin}:${s.cout}:${s.size}:${s.stride}:${caseName(s)}`)],
     { OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: "1" });
   if (typeof out === "string") return out;
   console.log(`anchor: PyTorch ${out.setup.torch}, convolution by ${out.setup.conv}, on ${out.setup.device}${device === "cpu" ? `, ${threads} thread(s)` : ""}`);
@@ -45,13 +67,13 @@ function torchResults(device: "cpu" | "cuda", threads: number, timing: GpuTiming
 /** Runs the convolution benchmark and prints its table and JSON lines. */
 export async function convBench({ threads, webgpu, gpuOnly }: BenchOptions): Promise<void> {
   const results: Result[] = [];
-  const cases = (cin: number, cout: number) => [[`${cin}->${cout} fwd`, "forward"], [`${cin}->${cout} fwd+bwd`, "forwardBackward"]] as const;
+  const cases = (s: Shape) => [[`${caseName(s)} fwd`, "forward"], [`${caseName(s)} fwd+bwd`, "forwardBackward"]] as const;
   if (!gpuOnly) {
     setBackend(cpu({ threads }));
     console.log(cpuKernel());
-    for (const [cin, cout] of CHANNELS) {
-      const c = calls(cin, cout);
-      for (const [name, key] of cases(cin, cout)) {
+    for (const s of SHAPES) {
+      const c = calls(s);
+      for (const [name, key] of cases(s)) {
         const seconds = medianSeconds(() => tidy(() => c[key]()).forEach((t) => t.dispose()), RUNS);
         results.push({ bench: "conv2d", case: name, system: "@sam/cpu", threads, value: seconds * 1e3, unit: "ms" });
       }
@@ -61,9 +83,9 @@ export async function convBench({ threads, webgpu, gpuOnly }: BenchOptions): Pro
   const gpu = await benchGpu(webgpu);
   if (gpu) {
     setBackend(gpu.gpu);
-    for (const [cin, cout] of CHANNELS) {
-      const c = calls(cin, cout);
-      for (const [name, key] of cases(cin, cout)) {
+    for (const s of SHAPES) {
+      const c = calls(s);
+      for (const [name, key] of cases(s)) {
         const seconds = await gpuSeconds(gpu.gpu, gpu.timing, () => tidy(() => c[key]()).forEach((t) => t.dispose()));
         results.push({ bench: "conv2d", case: name, system: gpu.system, threads: 1, value: seconds * 1e3, unit: "ms" });
       }
@@ -72,9 +94,9 @@ export async function convBench({ threads, webgpu, gpuOnly }: BenchOptions): Pro
     if (gpu.cuda) addAnchor(results, torchResults("cuda", 1, gpu.timing));
   }
   if (!gpuOnly) {
-    results.push(...tfjsResults("conv", RUNS, [String(BATCH), String(SIZE), ...CHANNELS.map(([a, b]) => `${a}:${b}`)], (_c, seconds) => seconds * 1e3, "ms"));
+    results.push(...tfjsResults("conv", RUNS, [String(BATCH), "32", ...TFJS.map(([a, b]) => `${a}:${b}`)], (_c, seconds) => seconds * 1e3, "ms"));
     addAnchor(results, torchResults("cpu", threads, { runs: RUNS, repeats: 1 }));
   }
-  report(`conv2d 3×3, batch ${BATCH}, ${SIZE}×${SIZE}, float32, median of ${RUNS} runs (tfjs-cpu: one) in ms; ratio is time over PyTorch's` +
+  report(`conv2d 3×3, padding 1, batch ${BATCH}, float32 (@N: an N×N input, 32×32 otherwise; s2: stride 2), median of ${RUNS} runs (tfjs-cpu: one) in ms; ratio is time over PyTorch's` +
     (gpu && !gpu.software ? ` (GPU rows: runs of ${gpu.timing.repeats} calls, each run finished on the device)` : ""), results);
 }
