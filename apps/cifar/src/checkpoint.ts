@@ -108,18 +108,18 @@ export async function readRunPosition(dir: string): Promise<RunPosition> {
  * normalisation it was trained with (absent in checkpoints from before it was recorded).
  */
 export async function loadModel(dir: string, model: Module): Promise<{ normalization?: Normalization; position: RunPosition }> {
-  const from = await checkpointDir(dir);
-  const file = join(from, "model.safetensors");
-  const weights = decodeSafetensors(new Uint8Array(await readFile(file)), file);
-  await refuseNonFinite(file, weights);
-  model.loadStateDict(weights);
-  const saved = await readJson<SavedState>(join(from, "state.json"));
+  const saved = await restoreModel(await checkpointDir(dir), model);
   return { normalization: saved.normalization, position: saved.position };
 }
 
-async function refuseNonFinite(file: string, weights: Record<string, Tensor>): Promise<void> {
+/** Loads the checkpoint folder `from`'s weights into `model`, refusing non-finite ones, and reads its state.json. */
+async function restoreModel(from: string, model: Module): Promise<SavedState> {
+  const file = join(from, "model.safetensors");
+  const weights = decodeSafetensors(new Uint8Array(await readFile(file)), file);
   const bad = await nonFinite(weights);
   if (bad.length > 0) throw new SamError("resume", `${file}: ${describeNonFinite(bad)}; the run diverged and cannot be resumed from this checkpoint`);
+  model.loadStateDict(weights);
+  return readJson<SavedState>(join(from, "state.json"));
 }
 
 /** "a, b, c and 4 more hold NaN or infinite values", for the tensors {@link nonFinite} named. */
@@ -143,13 +143,10 @@ export async function nonFinite(tensors: Record<string, Tensor>): Promise<string
 /** Restores model, optimizer and scheduler from `dir`, returning where the run was. */
 export async function loadCheckpoint(dir: string, model: Module, optimizer: Optimizer, scheduler: LRScheduler): Promise<RunPosition> {
   const from = await checkpointDir(dir);
-  const read = async (name: string) => new Uint8Array(await readFile(join(from, name)));
-  const weights = decodeSafetensors(await read("model.safetensors"), join(from, "model.safetensors"));
-  await refuseNonFinite(join(from, "model.safetensors"), weights);
-  model.loadStateDict(weights);
-  const saved = await readJson<SavedState>(join(from, "state.json"));
+  const saved = await restoreModel(from, model);
+  const file = join(from, "optimizer.safetensors");
   const state: Record<number, ParamState> = {};
-  for (const [key, t] of Object.entries(decodeSafetensors(await read("optimizer.safetensors"), join(from, "optimizer.safetensors")))) {
+  for (const [key, t] of Object.entries(decodeSafetensors(new Uint8Array(await readFile(file)), file))) {
     const [i, name] = [Number(key.slice(0, key.indexOf("."))), key.slice(key.indexOf(".") + 1)];
     (state[i] ??= {})[name] = t;
   }

@@ -62,6 +62,12 @@ const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"];
 const DASHES = ["", "7 4", "2 3", "10 3 2 3", "4 4"];
 const MARKERS = ["circle", "square", "triangle", "diamond", "cross"];
 
+/** Run i's colour, and its dash as an SVG attribute ("" for a solid line). */
+function style(i: number): { colour: string; dash: string } {
+  const dash = DASHES[i % DASHES.length];
+  return { colour: COLOURS[i % COLOURS.length], dash: dash ? ` stroke-dasharray="${dash}"` : "" };
+}
+
 const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
 
 /** About `count` round tick values (1, 2 or 5 times a power of ten apart) covering [lo, hi]. */
@@ -116,16 +122,14 @@ function plot(title: string, series: Series[], yLabel: string): string {
     + `<text x="${left - 6}" y="${y(t) + 4}" text-anchor="end" font-size="11">${tickLabel(t, yTicks)}</text>`).join("")
     + xTicks.map((t) => `<text x="${x(t)}" y="${h - bottom + 16}" text-anchor="middle" font-size="11">${tickLabel(t, xTicks)}</text>`).join("");
   const lines = series.map((s) => {
-    const colour = COLOURS[s.run % COLOURS.length];
+    const { colour, dash } = style(s.run);
     const finite = s.points.filter(([, v]) => Number.isFinite(v));
     const pts = finite.map(([e, v]) => `${x(e).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
-    const dash = DASHES[s.run % DASHES.length] ? ` stroke-dasharray="${DASHES[s.run % DASHES.length]}"` : "";
     return `<polyline fill="none" stroke="${colour}" stroke-width="${s.thin ? 1 : 2}"${dash} stroke-opacity="${s.thin ? 0.8 : 1}" points="${pts}"><title>${escape(s.label)}</title></polyline>`
       + (s.marked ? finite.map(([e, v]) => marker(MARKERS[s.run % MARKERS.length], x(e), y(v), colour)).join("") : "");
   }).join("");
   const legend = series.map((s) => {
-    const colour = COLOURS[s.run % COLOURS.length];
-    const dash = DASHES[s.run % DASHES.length] ? ` stroke-dasharray="${DASHES[s.run % DASHES.length]}"` : "";
+    const { colour, dash } = style(s.run);
     return `<span><svg width="34" height="10"><line x1="0" x2="34" y1="5" y2="5" stroke="${colour}" stroke-width="${s.thin ? 1 : 2}"${dash}/>${s.marked ? marker(MARKERS[s.run % MARKERS.length], 17, 5, colour) : ""}</svg> ${escape(s.label)}</span>`;
   }).join(" ");
   return `<figure><figcaption>${escape(title)}</figcaption><svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif">`
@@ -150,14 +154,13 @@ function densityPlot(runs: RunSummary[]): string {
   const grid = Array.from({ length: hi - lo + 1 }, (_, i) => lo + i).map((p) => `<line x1="${left}" x2="${w - right}" y1="${y(p)}" y2="${y(p)}" stroke="#e4e4e4"/><text x="${left - 6}" y="${y(p) + 4}" text-anchor="end" font-size="11">1e${p}</text>`).join("")
     + xTicks.map((t) => `<text x="${x(t)}" y="${h - bottom + 16}" text-anchor="middle" font-size="11">${tickLabel(t, xTicks)}</text>`).join("");
   const lines = measured.map(({ r, i }) => {
-    const colour = COLOURS[i % COLOURS.length];
-    const dash = DASHES[i % DASHES.length] ? ` stroke-dasharray="${DASHES[i % DASHES.length]}"` : "";
+    const { colour, dash } = style(i);
     const d = r.hessian!.density;
     const pts = d.grid.map((t, j) => `${x(t).toFixed(1)},${y(Math.log10(Math.max(d.values[j], floor))).toFixed(1)}`).join(" ");
     return `<polyline fill="none" stroke="${colour}" stroke-width="2"${dash} points="${pts}"><title>${escape(r.name)}</title></polyline>`
       + `<line x1="${x(r.hessian!.lambdaMax)}" x2="${x(r.hessian!.lambdaMax)}" y1="${top}" y2="${h - bottom}" stroke="${colour}" stroke-width="1"${dash}><title>${escape(r.name)} λmax</title></line>`;
   }).join("");
-  const legend = measured.map(({ r, i }) => `<span style="color:${COLOURS[i % COLOURS.length]}">${escape(r.name)} (λmax ${r.hessian!.lambdaMax.toPrecision(4)})</span>`).join(" ");
+  const legend = measured.map(({ r, i }) => `<span style="color:${style(i).colour}">${escape(r.name)} (λmax ${r.hessian!.lambdaMax.toPrecision(4)})</span>`).join(" ");
   return `<figure><figcaption>Hessian spectral density (log scale)</figcaption><svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif">`
     + `${grid}<text x="${(w + left) / 2}" y="${h - 6}" text-anchor="middle" font-size="11">eigenvalue</text>${lines}</svg><div class="legend">${legend}</div></figure>`;
 }

@@ -48,6 +48,14 @@ const small = (data: string, out: string, epochs: number) => [
   "train", "--data", data, "--model", "cnn", "--optimizer", "sam", "--epochs", String(epochs), "--batch-size", "20", "--out", out, "--seed", "3",
 ];
 
+/** A SAM run of `epochs` on a small data set, trained into a fresh folder. */
+function trainedRun(epochs: number): { data: string; out: string } {
+  const data = cifarFolder(100);
+  const out = mkdtempSync(join(tmpdir(), "sam-run-"));
+  expect(run(small(data, out, epochs)).status).toBe(0);
+  return { data, out };
+}
+
 describe("bad flags fail before any work, with a clear message", () => {
   it.each([
     [["train", "--model", "vgg"], '--model: unknown value "vgg"; expected resnet20, resnet56, wrn16-8, wrn28-10, cnn'],
@@ -170,9 +178,7 @@ describe("a run", () => {
 
 describe("hessian", () => {
   it("measures a run's last checkpoint into hessian.json and its report, the same for the same seed", () => {
-    const data = cifarFolder(100);
-    const out = mkdtempSync(join(tmpdir(), "sam-run-"));
-    expect(run(small(data, out, 1)).status).toBe(0);
+    const { out } = trainedRun(1);
     const state = JSON.parse(readFileSync(join(out, "checkpoint", "state.json"), "utf8"));
     expect(state.normalization.mean).toHaveLength(3); // the statistics the inputs were normalised with
     // a checkpoint a crash left half-written is never read
@@ -203,9 +209,7 @@ describe("hessian", () => {
   }, 180_000);
 
   it("refuses what it cannot measure, before any work", () => {
-    const data = cifarFolder(100);
-    const out = mkdtempSync(join(tmpdir(), "sam-run-"));
-    expect(run(small(data, out, 1)).status).toBe(0);
+    const { out } = trainedRun(1);
     const refuse = (args: string[], status: number, message: string) => {
       const r = run(args);
       expect(r.status).toBe(status);
@@ -222,9 +226,7 @@ describe("hessian", () => {
 
 describe("nothing silent, nothing lost", () => {
   it("a second run into the same --out is refused and changes nothing; --overwrite replaces it; other files are never replaced", () => {
-    const data = cifarFolder(100);
-    const out = mkdtempSync(join(tmpdir(), "sam-run-"));
-    expect(run(small(data, out, 1)).status).toBe(0);
+    const { data, out } = trainedRun(1);
     const before = snapshot(out);
     const again = run([...small(data, out, 1), "--lr", "0.5"]);
     expect(again.status).toBe(2);
@@ -253,9 +255,7 @@ describe("nothing silent, nothing lost", () => {
   }, 120_000);
 
   it("--resume refuses a checkpoint whose weights are not finite", () => {
-    const data = cifarFolder(100);
-    const out = mkdtempSync(join(tmpdir(), "sam-run-"));
-    expect(run(small(data, out, 1)).status).toBe(0);
+    const { out } = trainedRun(1);
     const file = join(out, "checkpoint", "model.safetensors");
     const bytes = readFileSync(file);
     const header = Number(bytes.readBigUInt64LE(0));
@@ -267,9 +267,7 @@ describe("nothing silent, nothing lost", () => {
   }, 120_000);
 
   it("--resume takes --epochs, --threads, --device and --data, refuses any flag that contradicts the run, and damaged files are named", () => {
-    const data = cifarFolder(100);
-    const out = mkdtempSync(join(tmpdir(), "sam-run-"));
-    expect(run(small(data, out, 2)).status).toBe(0);
+    const { data, out } = trainedRun(2);
     const before = snapshot(out);
     const refuse = (args: string[], message: string) => {
       const r = run(["--resume", out, ...args]);

@@ -5,7 +5,7 @@
 import { check, Generator } from "@sam/tensor";
 import { lanczos } from "./lanczos.js";
 import type { LinearOperator } from "./operator.js";
-import { tridiagonalEigen } from "./tridiagonal.js";
+import { tridiagonalEigen, type TridiagonalEigen } from "./tridiagonal.js";
 
 /** Options of {@link spectralDensity}. */
 export interface SpectralDensityOptions {
@@ -49,13 +49,12 @@ export interface Quadrature {
 }
 
 /**
- * The Gauss quadrature of a Lanczos run: T's eigenvalues as nodes, the squared first components of
- * its eigenvectors as weights.
+ * The Gauss quadrature of a Lanczos run, from the eigen-decomposition of its T: the eigenvalues as
+ * nodes, the squared first components of the eigenvectors as weights.
  * @example
- * const { nodes, weights } = quadratureOf([2, 2], [1]); // nodes [3, 1], weights [0.5, 0.5]
+ * const { nodes, weights } = quadratureOf(tridiagonalEigen([2, 2], [1])); // nodes [3, 1], weights [0.5, 0.5]
  */
-export function quadratureOf(alpha: readonly number[], beta: readonly number[]): Quadrature {
-  const t = tridiagonalEigen(alpha, beta);
+export function quadratureOf(t: TridiagonalEigen): Quadrature {
   return { nodes: t.values, weights: t.vectors[0].map((z) => z * z) };
 }
 
@@ -78,7 +77,7 @@ export async function spectralDensity(op: LinearOperator, o: SpectralDensityOpti
     const { alpha, beta } = await lanczos(op, {
       iterations, generator, onProgress: (done) => o.onProgress?.(r * iterations + done, fresh * iterations),
     });
-    quadrature.push(quadratureOf(alpha, beta));
+    quadrature.push(quadratureOf(tridiagonalEigen(alpha, beta)));
   }
   const nodes = quadrature.flatMap((q) => q.nodes);
   const [lo, hi] = [Math.min(...nodes), Math.max(...nodes)];

@@ -54,14 +54,14 @@ export async function topEigenvalues(op: LinearOperator, o: TopEigenvaluesOption
   const top = Array.from({ length: k }, (_, i) => i);
   const values = top.map((i) => t.values[i]);
   const residuals = top.map((i) => Math.abs(residual * t.vectors[last][i]));
-  if (!o.vectors) return { values, residuals, iterations: alpha.length, quadrature: quadratureOf(alpha, beta) };
+  if (!o.vectors) return { values, residuals, iterations: alpha.length, quadrature: quadratureOf(t) };
   const vectors = top.map((i) => {
     const v = new Float64Array(op.dimension);
     basis.forEach((b, j) => axpy(t.vectors[j][i], b, v));
     const length = norm(v);
     return v.map((x) => x / length);
   });
-  return { values, residuals, vectors, iterations: alpha.length, quadrature: quadratureOf(alpha, beta) };
+  return { values, residuals, vectors, iterations: alpha.length, quadrature: quadratureOf(t) };
 }
 
 /** Options of {@link powerIteration}. */

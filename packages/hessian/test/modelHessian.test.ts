@@ -8,17 +8,12 @@ import { BatchNorm2d, Conv2d, crossEntropy, Flatten, Linear, Module, ReLU, Seque
 import { concat, fromValues, manualSeed, memory, setBackend, tidy, type Tensor } from "@sam/tensor";
 import { hutchinsonTrace, modelHessian, topEigenvalues, type Batch, type ModelHessian } from "../src/index.js";
 import { jacobiEigenvalues, uniform } from "./dense.js";
+import { Tanh } from "./tanh.js";
 
 setBackend(cpu()); // at load: the batches below are made while the suites are collected
 
 const f64 = { dtype: "float64" as const };
 
-/** tanh keeps the MLP's loss smooth, so finite differences of its gradient are meaningful. */
-class Tanh extends Module {
-  forward(x: Tensor): Tensor {
-    return x.tanh();
-  }
-}
 
 function mlp(): Module {
   manualSeed(1);

@@ -4,19 +4,15 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { cpu } from "@sam/cpu";
 import { BatchNorm2d, Conv2d, crossEntropy, decodeSafetensors, Flatten, Linear, Module, ReLU, Sequential } from "@sam/nn";
-import { setBackend, type Tensor } from "@sam/tensor";
+import { setBackend } from "@sam/tensor";
 import { modelHessian, topEigenvalues } from "../src/index.js";
+import { Tanh } from "./tanh.js";
 
 setBackend(cpu());
 
 const figures = JSON.parse(readFileSync(new URL("./fixtures/hessian.json", import.meta.url), "utf8")) as Record<string, { parameters: number; lambdaMax: number; trace: number }>;
 const f64 = { dtype: "float64" as const };
 
-class Tanh extends Module {
-  forward(x: Tensor): Tensor {
-    return x.tanh();
-  }
-}
 
 const models: Record<string, () => Module> = {
   mlp: () => new Sequential(new Linear(3, 6, f64), new Tanh(), new Linear(6, 3, f64)),
