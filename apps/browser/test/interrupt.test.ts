@@ -31,6 +31,15 @@ function marked(mark: string): number[] {
   }).map(Number);
 }
 
+/** The program a process runs, or "" once it has exited (it may go between listing and reading). */
+function program(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0")[0];
+  } catch {
+    return "";
+  }
+}
+
 async function until(condition: () => boolean, seconds: number): Promise<boolean> {
   for (const end = Date.now() + seconds * 1000; Date.now() < end; await new Promise((r) => setTimeout(r, 200))) {
     if (condition()) return true;
@@ -68,7 +77,7 @@ describe.skipIf(missing !== null)(`the page tests stopped in the middle${missing
     });
     const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
     // Chromium itself up: a process running its binary, not one of the shells that start it
-    const chromiumUp = () => marked(mark).some((pid) => readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0")[0].includes("chrom"));
+    const chromiumUp = () => marked(mark).some((pid) => program(pid).includes("chrom"));
     try {
       expect(await until(chromiumUp, 60), "Chromium did not start").toBe(true);
       process.kill(group ? -child.pid! : child.pid!, signal);
