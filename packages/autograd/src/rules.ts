@@ -1,8 +1,8 @@
 // One gradient rule per primitive, written with tensor ops so that backward can itself be recorded.
 // A rule gives the vector-Jacobian product for input i; broadcasting is undone by the caller (sumTo).
 import {
-  avgPool2d, avgPool2dBackward, conv2d, conv2dBackwardInput, conv2dBackwardWeight, dispatch, gather, isFloating,
-  maxPool2dArgmax, pad, scatterAdd, where, zeros, type OpName, type OpParams, type Tensor,
+  avgPool2d, avgPool2dBackward, channelAffine, channelDots, conv2d, conv2dBackwardInput, conv2dBackwardWeight, dispatch, gather, isFloating,
+  maxPool2dArgmax, pad, scatterAdd, where, zeros, zerosLike, type OpName, type OpParams, type Tensor,
 } from "@sam/tensor";
 
 /** The gradient of a primitive's output `y`, pulled back to input `i` (null: no gradient flows). */
@@ -19,6 +19,21 @@ function share(winner: Tensor, loser: Tensor): Tensor {
 /** The shape of a reduction's output with the reduced axes kept as 1. */
 function keptShape(shape: readonly number[], axes: readonly number[]): number[] {
   return shape.map((d, i) => (axes.includes(i) ? 1 : d));
+}
+
+/** Row `i` of a `[2, C]` per-channel result. */
+function row(t: Tensor, i: number): Tensor {
+  return t.slice([i]).reshape([t.shape[1]]);
+}
+
+/** Values per channel of an [N, C, …] tensor. */
+function perChannelCount(x: Tensor): number {
+  return x.size / x.shape[1];
+}
+
+/** channelAffine's output gradient with the ReLU's zeros applied. */
+function passed(g: Tensor, y: Tensor, relu: boolean): Tensor {
+  return relu ? where(y.gt(0), g, 0) : g;
 }
 
 /** max/min: the gradient goes to the elements equal to the extreme, split evenly among ties. */
@@ -105,4 +120,25 @@ export const vjps: { [K in OpName]: Vjp<K> } = {
   gather: (g, [x, index], _, { axis }, i) =>
     i === 0 ? scatterAdd(zeros([...x.shape], { dtype: x.dtype, backend: x.backend }), axis, index, g) : null,
   scatterAdd: (g, [, index], _, { axis }, i) => (i === 0 ? g : i === 2 ? gather(g, axis, index) : null),
+
+  // mean = Σx/n, var = Σ(x − mean)²/n: dx = dmean/n + dvar·2(x − mean)/n, as one affine map of x
+  channelMoments: (g, [x], y) => {
+    const n = perChannelCount(x);
+    const varScale = row(g, 1).mul(2 / n);
+    return channelAffine(x, varScale, row(g, 0).div(n).sub(varScale.mul(row(y, 0))));
+  },
+  // Σg and Σg·x are linear in each: d/dg = h₀ + h₁·x, d/dx = h₁·g
+  channelDots: (h, [g, x], _, __, i) =>
+    i === 0 ? channelAffine(x, row(h, 1), row(h, 0)) : channelAffine(g, row(h, 1), zerosLike(row(h, 0))),
+  // y = act(x·s + t + r·u): with g' the gradient through act, dx = g'·s, ds = Σg'·x, dt = Σg',
+  // dr = g'·u, du = Σg'·r
+  channelAffine: (g, [x, scale, , addend, addendScale], y, { relu }, i) => {
+    const gp = passed(g, y, relu);
+    const zero = zerosLike(scale);
+    if (i === 0) return channelAffine(gp, scale, zero);
+    if (i === 1) return row(channelDots(gp, x), 1);
+    if (i === 2) return row(channelDots(gp, x), 0);
+    if (i === 3) return channelAffine(gp, addendScale, zero);
+    return row(channelDots(gp, addend), 1);
+  },
 };

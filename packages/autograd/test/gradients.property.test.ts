@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   conv2d, conv2dBackwardInput, conv2dBackwardWeight, avgPool2d, avgPool2dBackward, dispatch, Generator, maxPool2d, randn,
-  setBackend, shapeRules, tensor, where, gather, scatterAdd, windowOutSize, type OpName, type Tensor,
+  setBackend, shapeRules, tensor, where, channelAffine, channelDots, channelMoments, gather, scatterAdd, windowOutSize, type OpName, type Tensor,
 } from "@sam/tensor";
 import { cpu } from "@sam/cpu";
 import { checkGrad } from "../src/index.js";
@@ -49,6 +49,9 @@ const binaryCase = (op: OpName) =>
       inputs: [values(shapes[0], g, op === "pow"), values(shapes[1], g, positive && op === "div")],
     };
   });
+
+/** [N, C, …] shapes: rank 2 to 4. */
+const channelled = fc.record({ s: fc.array(dim, { minLength: 2, maxLength: 4 }), seed });
 
 const axesOf = (s: readonly number[], mask: number) => s.map((_, i) => i).filter((i) => (mask >> i) & 1);
 
@@ -150,6 +153,20 @@ const cases: Partial<Record<OpName, fc.Arbitrary<Case>>> = {
     const idxShape = s.map((d, i) => (i === a ? k : d));
     const index = tensor(Array.from({ length: idxShape.reduce((p, d) => p * d, 1) }, () => g.nextUint32() % s[a]), { dtype: "int32", shape: idxShape });
     return { f: (t, src) => scatterAdd(t, a, index, src), inputs: [values(s, g), values(idxShape, g)] };
+  }),
+  channelMoments: channelled.map(({ s, seed }): Case => ({ f: (x) => channelMoments(x), inputs: [values(s, new Generator(seed))] })),
+  channelDots: channelled.map(({ s, seed }): Case => {
+    const g = new Generator(seed);
+    return { f: (dy, x) => channelDots(dy, x), inputs: [values(s, g), values(s, g)] };
+  }),
+  channelAffine: fc.record({ c: channelled, addend: fc.boolean(), relu: fc.boolean() }).map(({ c: { s, seed }, addend, relu }): Case => {
+    const g = new Generator(seed);
+    const perChannel = () => values([s[1]], g);
+    const inputs = [values(s, g), perChannel(), perChannel(), ...(addend ? [values(s, g), perChannel()] : [])];
+    return {
+      f: (x, scale, shift, r, u) => channelAffine(x, scale, shift, { addend: r, addendScale: u, relu }),
+      inputs,
+    };
   }),
 };
 

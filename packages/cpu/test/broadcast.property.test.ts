@@ -1,7 +1,7 @@
 // Elementwise ops and reductions over random broadcast shapes against a plain index-by-index loop.
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Generator, randn, setBackend, sizeOf, stridesOf, where, type Tensor } from "@sam/tensor";
+import { channelAffine, channelDots, channelMoments, Generator, randn, setBackend, sizeOf, stridesOf, where, type Tensor } from "@sam/tensor";
 import { cpu } from "../src/index.js";
 
 beforeAll(() => setBackend(cpu()));
@@ -81,7 +81,7 @@ describe("broadcast kernels", () => {
     }), { numRuns: 100 });
   });
 
-  it("large ops and reductions shared between two threads equal the one-thread result, runs cut anywhere", () => {
+  it("large ops, reductions and per-channel ops shared between two threads equal the one-thread result, runs cut anywhere", () => {
     const run = (threads: number) => {
       setBackend(cpu({ threads }));
       const g = new Generator(11);
@@ -89,7 +89,8 @@ describe("broadcast kernels", () => {
       const col = randn([301, 1], { generator: g });
       const row = randn([299], { generator: g });
       const out = [x.mul(col), x.sub(row), x.add(x), col.div(x), x.neg(), x.relu(), x.exp(), x.gt(col).cast("float32"), where(x.gt(row), x, col),
-        x.sum([0, 2]), x.sum(1), x.max([0, 1]), x.min(2), x.sum()];
+        x.sum([0, 2]), x.sum(1), x.max([0, 1]), x.min(2), x.sum(),
+        channelMoments(x), channelDots(x.exp(), x), channelAffine(x, col.reshape([301]), col.reshape([301]).neg(), { addend: x.exp(), relu: true })];
       return out.map((t) => Array.from(t.dataSync()));
     };
     const [one, two] = [run(1), run(2)];

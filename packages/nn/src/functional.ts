@@ -1,7 +1,7 @@
 // Composite functions for networks: softmax, losses, batch normalisation and dropout, from primitives
 // (batch normalisation in training with its gradient in closed form).
 import { customVjp } from "@sam/autograd";
-import { check, fmt, Generator, defaultGenerator, onesLike, rand, type Tensor } from "@sam/tensor";
+import { channelAffine, channelDots, channelMoments, check, fmt, Generator, defaultGenerator, onesLike, rand, where, type Tensor } from "@sam/tensor";
 
 /** How a loss combines its per-example values. */
 export type Reduction = "mean" | "sum" | "none";
@@ -93,22 +93,36 @@ export function dropout(x: Tensor, p: number, generator: Generator = defaultGene
   return x.mul(keepMask.cast(x.dtype)).div(1 - p);
 }
 
+/** What a batch norm adds and applies after normalising, in the same pass (a residual block's tail). */
+export interface BatchNormThen {
+  /** A tensor of the input's shape added to the result (the residual). */
+  addend?: Tensor;
+  /** Apply ReLU to the result (after the addend). */
+  relu?: boolean;
+}
+
+/** x̂·weight + bias as one per-channel map of x: scale = weight/σ, shift = bias − mean·scale. */
+function foldedAffine(mean: Tensor, std: Tensor, weight: Tensor | null, bias: Tensor | null): [scale: Tensor, shift: Tensor] {
+  const scale = weight ? weight.div(std) : onesLike(std).div(std);
+  const shifted = mean.mul(scale);
+  return [scale, bias ? bias.sub(shifted) : shifted.neg()];
+}
+
 /**
- * Normalises over every axis but the channel axis (1) with the given statistics, then scales and shifts.
+ * Normalises over every axis but the channel axis (1) with the given statistics, then scales and
+ * shifts, all folded into one per-channel affine map; `then` adds a residual and applies ReLU in
+ * the same pass.
  * @example
  * batchNorm(x, mean, variance, weight, bias, 1e-5);
  */
-export function batchNorm(x: Tensor, mean: Tensor, variance: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number): Tensor {
-  const shape = x.shape.map((d, i) => (i === 1 ? d : 1));
-  let y = x.sub(mean.reshape(shape)).div(variance.reshape(shape).add(eps).sqrt());
-  if (weight) y = y.mul(weight.reshape(shape));
-  if (bias) y = y.add(bias.reshape(shape));
-  return y;
+export function batchNorm(x: Tensor, mean: Tensor, variance: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number, then: BatchNormThen = {}): Tensor {
+  const [scale, shift] = foldedAffine(mean, variance.add(eps).sqrt(), weight, bias);
+  return channelAffine(x, scale, shift, { addend: then.addend, relu: then.relu });
 }
 
 /** What {@link batchNormTraining} returns. */
 export interface BatchNormResult {
-  /** The normalised, scaled and shifted input. */
+  /** The normalised, scaled and shifted input (with `then` applied). */
   y: Tensor;
   /** The batch mean of each channel. */
   mean: Tensor;
@@ -116,40 +130,47 @@ export interface BatchNormResult {
   variance: Tensor;
 }
 
+/** Row `i` of a `[2, C]` per-channel result. */
+function row(t: Tensor, i: number): Tensor {
+  return t.slice([i]).reshape([t.shape[1]]);
+}
+
 /**
  * Batch normalisation with the batch's own statistics, as in training: normalises over every
- * axis but the channel axis (1), then scales and shifts. Returns the output with the batch's mean
- * and biased variance per channel (for running statistics). Recorded as one node whose gradient
- * is the closed form — with x̂ the normalised input, σ = √(variance + eps), N values per channel
- * and g the output's gradient: dβ = Σg, dγ = Σg·x̂, dx = γ/σ · (g − dβ/N − x̂·dγ/N) — which
- * passes over x about a third as often as differentiating the ops one by one.
+ * axis but the channel axis (1), then scales and shifts, and applies `then` (a residual and ReLU).
+ * Returns the output with the batch's mean and biased variance per channel (for running
+ * statistics). Recorded as one node whose gradient is the closed form — with g the gradient after
+ * the ReLU's zeros, x̂ the normalised input, σ = √(variance + eps) and N values per channel:
+ * dβ = Σg, dγ = Σg·x̂, dx = γ/σ · (g − dβ/N − x̂·dγ/N), and the residual's gradient g. Forward and
+ * backward are two passes over the activations each (channelMoments and channelAffine;
+ * channelDots and channelAffine), plus the ReLU's mask.
  * @example
  * const { y, mean, variance } = batchNormTraining(x, weight, bias, 1e-5);
  */
-export function batchNormTraining(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number): BatchNormResult {
-  const channels = x.shape[1];
-  const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
-  const shape = x.shape.map((d, i) => (i === 1 ? d : 1));
-  const count = x.size / channels;
-  let mean!: Tensor, variance!: Tensor, std!: Tensor, normalised!: Tensor;
-  const inputs = [x, weight, bias].filter((t): t is Tensor => t !== null);
-  const y = customVjp("batchNorm", inputs, () => {
-    mean = x.mean(axes, true);
-    const centred = x.sub(mean);
-    variance = centred.mul(centred).mean(axes, true);
-    std = variance.add(eps).sqrt();
-    normalised = centred.div(std);
-    let out = normalised;
-    if (weight) out = out.mul(weight.reshape(shape));
-    if (bias) out = out.add(bias.reshape(shape));
-    return out;
+export function batchNormTraining(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number, then: BatchNormThen = {}): BatchNormResult {
+  const count = x.size / x.shape[1];
+  const { addend, relu = false } = then;
+  let mean!: Tensor, variance!: Tensor, invStd!: Tensor;
+  const inputs = [x, weight, bias, addend ?? null];
+  const y: Tensor = customVjp("batchNorm", inputs.filter((t): t is Tensor => t !== null), () => {
+    const moments = channelMoments(x);
+    [mean, variance] = [row(moments, 0), row(moments, 1)];
+    const std = variance.add(eps).sqrt();
+    invStd = onesLike(std).div(std);
+    const [scale, shift] = foldedAffine(mean, std, weight, bias);
+    return channelAffine(x, scale, shift, { addend, relu });
   }, (g) => {
-    const dBias = g.sum(axes, true);
-    const dWeight = g.mul(normalised).sum(axes, true);
-    const scale = (weight ? weight.reshape(shape) : onesLike(std)).div(std);
-    const dx = x.requiresGrad ? g.sub(dBias.div(count)).sub(normalised.mul(dWeight.div(count))).mul(scale) : null;
-    const grads = [dx, weight && dWeight.reshape([channels]), bias && dBias.reshape([channels])];
-    return grads.filter((_, i) => [x, weight, bias][i] !== null);
+    const passed = relu ? where(y.gt(0), g, 0) : g;
+    const dots = channelDots(passed, x);
+    const dBias = row(dots, 0);
+    const dWeight = row(dots, 1).sub(mean.mul(dBias)).mul(invStd); // Σg·x̂ = (Σg·x − mean·Σg)/σ
+    // dx = a·g + b·x + c, with a = γ/σ, b = −a·dγ/(σN), c = −a·dβ/N − b·mean
+    const a = weight ? weight.mul(invStd) : invStd;
+    const b = a.mul(invStd).mul(dWeight).div(-count);
+    const c = a.mul(dBias).div(-count).sub(b.mul(mean));
+    const dx = x.requiresGrad ? channelAffine(x, b, c, { addend: passed, addendScale: a }) : null;
+    const grads = [dx, weight && dWeight, bias && dBias, addend ? passed : null];
+    return grads.filter((_, i) => inputs[i] !== null);
   });
-  return { y, mean: mean.reshape([channels]), variance: variance.reshape([channels]) };
+  return { y, mean, variance };
 }

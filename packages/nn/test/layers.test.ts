@@ -100,6 +100,20 @@ describe("modes and shapes", () => {
     xs.forEach((v, i) => expect(y[i]).toBeCloseTo(v / Math.sqrt(1 + 1e-5), 5));
     expect(() => bn.forward(randn([3, 4, 2, 2]))).toThrow("BatchNorm2d: expected input of rank 4 with 2 channels, got [3,4,2,2]");
   });
+  it("BatchNorm's residual and ReLU, fused, equal relu(bn(x) + addend), in training and evaluation", async () => {
+    const g = new Generator(5);
+    const [x, r] = [randn([4, 3, 5, 5], { generator: g, ...f64 }), randn([4, 3, 5, 5], { generator: g, ...f64 })];
+    const bn = new BatchNorm2d(3, f64);
+    bn.weight!.assign(randn([3], { generator: g, ...f64 }));
+    for (const mode of ["train", "eval"] as const) {
+      bn[mode]();
+      bn.updateRunningStats = false;
+      const [fused, apart] = [await bn.forward(x, { addend: r, relu: true }).data(), await bn.forward(x).add(r).relu().data()];
+      fused.forEach((v, i) => expect(v).toBeCloseTo(apart[i], 12));
+      expect(fused.some((v) => v === 0) && fused.some((v) => v > 0)).toBe(true);
+    }
+    expect(() => bn.forward(x, { addend: randn([4, 3, 5, 4], f64) })).toThrow("BatchNorm2d: the addend [4,3,5,4] must have the input's shape [4,3,5,5]");
+  });
   it("Linear and Conv2d name the layer and the expected input", () => {
     expect(() => new Linear(3, 2).forward(randn([2, 4]))).toThrow("Linear: expected input [..., 3], got [2,4]");
     expect(() => new Conv2d(3, 2, 3).forward(randn([2, 4, 5, 5]))).toThrow("Conv2d: expected input [N, 3, H, W], got [2,4,5,5]");

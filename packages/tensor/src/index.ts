@@ -6,7 +6,7 @@ export {
 } from "./shape.js";
 export {
   type OpName, type OpParams, type Meta, type ShapeRule, type UnaryOp, type BinaryOp, type CompareOp, type ReduceOp,
-  type ArgReduceOp, type Conv2dParams, type Pool2dParams, type OtherOpParams, type ReduceParams, type ArgReduceParams, type SliceParams, type PadParams,
+  type ArgReduceOp, type Conv2dParams, type Pool2dParams, type OtherOpParams, type ReduceParams, type ArgReduceParams, type SliceParams, type PadParams, type ChannelAffineParams,
   type AxisParams, type ShapeParams, shapeRules, windowOutSize, UNARY_OPS, BINARY_OPS, COMPARE_OPS,
 } from "./primitives.js";
 export { type Backend, type BackendTensor, type DataHandle, type Kernel, type KernelTable } from "./backend.js";
@@ -19,3 +19,4 @@ export {
 } from "./creation.js";
 export { Generator, defaultGenerator, manualSeed, rand, randn, randint, type RandomOptions } from "./random.js";
 export * from "./ops.js";
+export { type ChannelAffineOptions, channelMoments, channelDots, channelAffine } from "./channels.js";

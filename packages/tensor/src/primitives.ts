@@ -154,6 +154,18 @@ export interface OtherOpParams {
   gather: AxisParams;
   /** The indexed axis. */
   scatterAdd: AxisParams;
+  /** Per-channel mean and biased variance: no parameters. */
+  channelMoments: Record<string, never>;
+  /** Per-channel Σg and Σg·x: no parameters. */
+  channelDots: Record<string, never>;
+  /** Per-channel affine map, then ReLU or not. */
+  channelAffine: ChannelAffineParams;
+}
+
+/** Parameters of `channelAffine`. */
+export interface ChannelAffineParams {
+  /** Apply max(0, ·) to the result. */
+  relu: boolean;
 }
 
 /** The name of a primitive op. */
@@ -304,6 +316,25 @@ function checkGathered(op: string, x: Shape, index: Meta, axis: number): void {
   );
 }
 
+/** A tensor of rank ≥ 2 whose axis 1 is the channel axis, of a floating dtype. */
+function channelled(op: string, x: Meta): number {
+  check(x.shape.length >= 2, op, () => `input must be [N, C, …], got ${fmt(x.shape)}`);
+  numeric(op, x, true);
+  return x.shape[1];
+}
+
+/** A per-channel operand: [C] and the input's dtype. */
+function perChannel(op: string, name: string, m: Meta, x: Meta, channels: number): void {
+  sameDType(op, x, m);
+  check(m.shape.length === 1 && m.shape[0] === channels, op, () => `${name} must be [${channels}], got ${fmt(m.shape)}`);
+}
+
+/** Another tensor of x's shape and dtype. */
+function likeInput(op: string, name: string, m: Meta, x: Meta): void {
+  sameDType(op, x, m);
+  check(sameShape(m.shape, x.shape), op, () => `${name} ${fmt(m.shape)} must have the input's shape ${fmt(x.shape)}`);
+}
+
 /** The shape rule of every primitive; a primitive without one fails to compile. */
 export const shapeRules: { [K in OpName]: ShapeRule<K> } = {
   neg: unary("neg"), abs: unary("abs"), sign: unary("sign"), exp: unary("exp"), log: unary("log"),
@@ -451,5 +482,28 @@ export const shapeRules: { [K in OpName]: ShapeRule<K> } = {
     numeric("scatterAdd", target, false);
     check(sameShape(index.shape, src.shape), "scatterAdd", () => `index ${fmt(index.shape)} and source ${fmt(src.shape)} differ`);
     return { shape: target.shape, dtype: target.dtype };
+  },
+  channelMoments(inputs) {
+    arity("channelMoments", inputs, 1);
+    return { shape: [2, channelled("channelMoments", inputs[0])], dtype: inputs[0].dtype };
+  },
+  channelDots(inputs) {
+    arity("channelDots", inputs, 2);
+    const [g, x] = inputs;
+    const channels = channelled("channelDots", x);
+    likeInput("channelDots", "gradient", g, x);
+    return { shape: [2, channels], dtype: x.dtype };
+  },
+  channelAffine(inputs) {
+    check(inputs.length === 3 || inputs.length === 5, "channelAffine", () => `expected 3 inputs (x, scale, shift) or 5 (and addend, addendScale), got ${inputs.length}`);
+    const [x, scale, shift, addend, addendScale] = inputs;
+    const channels = channelled("channelAffine", x);
+    perChannel("channelAffine", "scale", scale, x, channels);
+    perChannel("channelAffine", "shift", shift, x, channels);
+    if (addend) {
+      likeInput("channelAffine", "addend", addend, x);
+      perChannel("channelAffine", "addendScale", addendScale, x, channels);
+    }
+    return { shape: x.shape, dtype: x.dtype };
   },
 };

@@ -1,5 +1,6 @@
 // The CPU kernel table: one reference kernel for every primitive.
 import type { KernelTable } from "@sam/tensor";
+import { channelAffine, channelDots, channelMoments } from "./channels.js";
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from "./conv.js";
 import { binaryKernel, cast, unaryKernel, where } from "./elementwise.js";
 import { gather, scatterAdd } from "./indexing.js";
@@ -26,4 +27,5 @@ export const kernels: KernelTable = {
   matmul, conv2d, conv2dBackwardInput, conv2dBackwardWeight,
   maxPool2d, maxPool2dArgmax, avgPool2d, avgPool2dBackward,
   gather, scatterAdd,
+  channelMoments, channelDots, channelAffine,
 };

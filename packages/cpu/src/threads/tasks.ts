@@ -6,6 +6,7 @@ import { conv2dBackwardInputF32, conv2dBackwardWeightChunksF32, conv2dBackwardWe
 import { gemmF32 } from "../wasm/gemmF32.js";
 import { binaryRange, unaryRange, whereRange, type ElementwiseTask } from "../kernels/elementwiseRanges.js";
 import { reduceRange, type ReduceTask } from "../kernels/reduceRange.js";
+import { channelAffineRange, channelDotsRange, channelMomentsRange, type ChannelAffineTask, type ChannelSumsTask } from "../kernels/channelRanges.js";
 import { view, type SharedArray } from "./shared.js";
 
 export { share, type SharedArray } from "./shared.js";
@@ -53,12 +54,18 @@ export interface MatmulTask {
 }
 
 /** Work a thread can be given. */
-export type Task = ConvTask | WeightChunksTask | MatmulTask | ElementwiseTask | ReduceTask;
-
+export type Task = ConvTask | WeightChunksTask | MatmulTask | ElementwiseTask | ReduceTask | ChannelSumsTask | ChannelAffineTask;
 
 /** Runs one share, on whichever thread receives it. */
 export function runTask(t: Task): void {
   if (t.op === "reduce") return reduceRange(t.name, view(t.a), t.shape, t.targets, view(t.out), t.from, t.to);
+  if (t.op === "channelSums") {
+    return t.b ? channelDotsRange(view(t.a), view(t.b), t.layout, view(t.out), t.from, t.to) : channelMomentsRange(view(t.a), t.layout, view(t.out), t.from, t.to);
+  }
+  if (t.op === "channelAffine") {
+    return channelAffineRange(view(t.x), view(t.scale), view(t.shift), t.addend && view(t.addend), t.addendScale && view(t.addendScale),
+      view(t.out), t.relu, t.layout, t.from, t.to);
+  }
   if (t.op === "unary") return unaryRange(t.name, view(t.out), view(t.a), t.from, t.to);
   if (t.op === "where") return whereRange(view(t.out), t.shape, view(t.cond), view(t.a), view(t.b), t.strides, t.from, t.to);
   if (t.op === "binary") return binaryRange(t.name, view(t.out), t.shape, view(t.a), t.aStrides, view(t.b), t.bStrides, t.from, t.to);

@@ -1,7 +1,7 @@
 // Batch normalisation over the channel axis, with running statistics for evaluation.
 import { noGrad } from "@sam/autograd";
 import { check, fmt, full, ones, zeros, type Tensor } from "@sam/tensor";
-import { batchNorm, batchNormTraining } from "../functional.js";
+import { batchNorm, batchNormTraining, type BatchNormThen } from "../functional.js";
 import { Module } from "../module.js";
 import { Parameter } from "../parameter.js";
 
@@ -61,14 +61,21 @@ export abstract class BatchNorm extends Module {
   /** The ranks this layer accepts. */
   protected abstract readonly ranks: readonly number[];
 
-  /** Normalises x [N, C, …]. */
-  forward(x: Tensor): Tensor {
+  /**
+   * Normalises x [N, C, …]; `then` adds a residual and applies ReLU in the same pass, as
+   * `relu(bn(x) + addend)` would in three.
+   */
+  forward(x: Tensor, then: BatchNormThen = {}): Tensor {
     check(this.ranks.includes(x.rank) && x.shape[1] === this.numFeatures, this.constructor.name,
       () => `expected input of rank ${this.ranks.join(" or ")} with ${this.numFeatures} channels, got ${fmt(x.shape)}`);
-    if (!this.training) return batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, this.eps);
+    if (then.addend) {
+      check(then.addend.shape.length === x.shape.length && then.addend.shape.every((d, i) => d === x.shape[i]), this.constructor.name,
+        () => `the addend ${fmt(then.addend!.shape)} must have the input's shape ${fmt(x.shape)}`);
+    }
+    if (!this.training) return batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, this.eps, then);
     const count = x.size / this.numFeatures;
     check(count > 1, this.constructor.name, () => `needs more than one value per channel in training, got ${fmt(x.shape)}`);
-    const { y, mean, variance: biased } = batchNormTraining(x, this.weight, this.bias, this.eps);
+    const { y, mean, variance: biased } = batchNormTraining(x, this.weight, this.bias, this.eps, then);
     if (this.updateRunningStats) {
       noGrad(() => {
         const m = this.momentum;

@@ -66,8 +66,8 @@ export class BasicBlock extends Module {
 
   /** relu(bn2(conv2(relu(bn1(conv1 x)))) + shortcut x). */
   forward(x: Tensor): Tensor {
-    const h = this.bn2.forward(this.conv2.forward(this.bn1.forward(this.conv1.forward(x)).relu()));
-    return h.add(this.shortcut ? this.shortcut.forward(x) : x).relu();
+    const h = this.conv2.forward(this.bn1.forward(this.conv1.forward(x), { relu: true }));
+    return this.bn2.forward(h, { addend: this.shortcut ? this.shortcut.forward(x) : x, relu: true });
   }
 }
 
@@ -113,7 +113,7 @@ export class ResNet extends Module {
 
   /** [N, 3, 32, 32] → [N, classes]. */
   forward(x: Tensor): Tensor {
-    let h = this.bn1.forward(this.conv1.forward(x)).relu();
+    let h = this.bn1.forward(this.conv1.forward(x), { relu: true });
     h = this.layer3.forward(this.layer2.forward(this.layer1.forward(h)));
     return this.fc.forward(h.mean([2, 3]));
   }

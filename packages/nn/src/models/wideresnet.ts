@@ -50,9 +50,9 @@ export class WideBlock extends Module {
 
   /** The block; the shortcut branches after the first pre-activation when it projects. */
   forward(x: Tensor): Tensor {
-    const a = this.bn1.forward(x).relu();
+    const a = this.bn1.forward(x, { relu: true });
     let h = this.conv1.forward(a);
-    h = this.bn2.forward(h).relu();
+    h = this.bn2.forward(h, { relu: true });
     if (this.dropout) h = this.dropout.forward(h);
     h = this.conv2.forward(h);
     return h.add(this.convShortcut ? this.convShortcut.forward(a) : x);
@@ -103,6 +103,6 @@ export class WideResNet extends Module {
   forward(x: Tensor): Tensor {
     let h = this.conv1.forward(x);
     h = this.block3.forward(this.block2.forward(this.block1.forward(h)));
-    return this.fc.forward(this.bn1.forward(h).relu().mean([2, 3]));
+    return this.fc.forward(this.bn1.forward(h, { relu: true }).mean([2, 3]));
   }
 }

@@ -1,6 +1,7 @@
 // The WebGPU kernel table: a WGSL kernel for every primitive, recording into one command stream.
 import type { KernelTable } from "@sam/tensor";
 import type { CommandStream } from "../stream.js";
+import { channelAffineKernel, channelDotsKernel, channelMomentsKernel } from "./channels.js";
 import { binaryKernel, castKernel, compareKernel, unaryKernel, whereKernel } from "./elementwise.js";
 import { conv2dBackwardInputKernel, conv2dBackwardWeightKernel, conv2dKernel, matmulKernel } from "./gemm.js";
 import { gatherKernel, scatterAddKernel } from "./indexing.js";
@@ -31,5 +32,6 @@ export function kernels(stream: CommandStream): KernelTable {
     maxPool2d: maxPool2dKernel(s), maxPool2dArgmax: maxPool2dArgmaxKernel(s),
     avgPool2d: avgPool2dKernel(s), avgPool2dBackward: avgPool2dBackwardKernel(s),
     gather: gatherKernel(s), scatterAdd: scatterAddKernel(s),
+    channelMoments: channelMomentsKernel(s), channelDots: channelDotsKernel(s), channelAffine: channelAffineKernel(s),
   };
 }
