@@ -18,15 +18,21 @@ const geometryWith = (og: { min: number; max: number }) => fc.record({
 }).filter((c) => windowOutSize(c.h, c.kh, c.stride[0], c.padding[0], c.dilation[0]) > 0 && windowOutSize(c.w, c.kw, c.stride[1], c.padding[1], c.dilation[1]) > 0);
 const geometry = geometryWith({ min: 1, max: 6 });
 
-// Output rows of whole 8-pixel panels read with stride 1 along x: the in-place (implicit GEMM)
-// forward path, over blocks that end mid-row, hold several images, or split an image.
+// Output rows of whole 8-pixel panels: the in-place (implicit GEMM) forward path, over blocks that
+// end mid-row, hold several images, or split an image, with column strides 1 to 3 (rows stored as
+// their column phases).
 const panelled = fc.record({
   n: fc.integer({ min: 1, max: 9 }), groups: fc.integer({ min: 1, max: 2 }), cg: fc.integer({ min: 1, max: 5 }),
   og: fc.integer({ min: 1, max: 6 }), h: fc.integer({ min: 1, max: 30 }), wo: fc.constantFrom(8, 16, 24, 40),
   kh: fc.integer({ min: 1, max: 3 }), kw: fc.integer({ min: 1, max: 3 }), sy: fc.integer({ min: 1, max: 2 }),
+  sx: fc.integer({ min: 1, max: 3 }), extra: fc.nat(2),
   padding: fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 1 })),
   dilation: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })), seed: fc.nat(),
-}).map((c) => ({ ...c, w: c.wo - 2 * c.padding[1] + c.dilation[1] * (c.kw - 1), stride: [c.sy, 1] as [number, number] }))
+}).map((c) => ({
+  ...c,
+  w: (c.wo - 1) * c.sx + 1 + c.dilation[1] * (c.kw - 1) - 2 * c.padding[1] + (c.extra % c.sx),
+  stride: [c.sy, c.sx] as [number, number],
+}))
   .filter((c) => c.w >= 1 && windowOutSize(c.h, c.kh, c.sy, c.padding[0], c.dilation[0]) > 0);
 
 function close(fast: Tensor, reference: Tensor, scale: number): void {

@@ -114,17 +114,47 @@ export function convColumns(g: ConvGeometry): number {
 }
 
 /**
+ * Zero-padded rows as {@link padRows} writes them, but with each padded row split into its `phases`
+ * column phases, L floats apart: padded column j at (j mod phases)·L + ⌊j / phases⌋. With a column
+ * stride of `phases`, the pixels of an output row then read consecutive floats for every tap.
+ * Float indices; the rows are `phases`·L floats apart.
+ */
+function padRowsPhased(mem: Float32Array, src: number, dst: number, channels: number, top: number, valid: number, bottom: number,
+  w: number, pw: number, srcChannel: number, dstChannel: number, phases: number, phaseLength: number): void {
+  const row = phases * phaseLength;
+  for (let c = 0; c < channels; c++) {
+    const to = dst + c * dstChannel;
+    mem.fill(0, to, to + (top + valid + bottom) * row);
+    for (let r = 0; r < valid; r++) {
+      const from = src + c * srcChannel + r * w;
+      const at = to + (top + r) * row;
+      for (let phase = 0; phase < phases; phase++) {
+        // padded columns j ≡ phase (mod phases) inside the image: j = pw + i, 0 ≤ i < w
+        const first = Math.max(0, Math.ceil((pw - phase) / phases));
+        const d = at + phase * phaseLength;
+        for (let k = first, i = phase + first * phases - pw; i < w; k++, i += phases) mem[d + k] = mem[from + i];
+      }
+    }
+  }
+}
+
+/**
  * The input of one group read in place by the GEMM kernels: each block of output pixels copies
  * the input rows those pixels' windows cover, zero-padded on every side, so that im2col's element
  * (tap r, pixel q) is the float at q's offset plus r's. Copying those rows moves far less than
  * im2col would (every input value once per block instead of once per tap). An image is copied
- * into the kernel's memory whole, once, and padded there.
+ * into the kernel's memory whole, once, and padded there. `phased` (for a kernel that reads a
+ * panel's pixels as consecutive floats) stores each padded row as its column phases when the
+ * column stride s is above 1, so that neighbouring output pixels still read neighbouring floats.
  */
-function paddedInput(x: TypedArray, g: ConvGeometry, p: Conv2dParams, group: number): InPlace {
+function paddedInput(x: TypedArray, g: ConvGeometry, p: Conv2dParams, group: number, phased: boolean): InPlace {
   const [sy, sx, ph, pw] = [p.stride[0], p.stride[1], p.padding[0], p.padding[1]];
   const [dh, dw] = p.dilation;
   const plane = g.ho * g.wo;
-  const wp = g.w + 2 * pw;
+  const phases = phased ? sx : 1;
+  const phaseLength = Math.ceil((g.w + 2 * pw) / phases);
+  const wp = phases * phaseLength; // a padded row: its phases one after another
+  const column = (j: number) => (j % phases) * phaseLength + Math.floor(j / phases); // padded column j's place in its row
   const outRows = Math.min(g.ho, Math.floor((BLOCK_COLUMNS - 1) / g.wo) + 2); // output rows a block can touch
   const rows = (outRows - 1) * sy + (g.kh - 1) * dh + 1; // input rows those need
   const channelStride = rows * wp;
@@ -138,7 +168,7 @@ function paddedInput(x: TypedArray, g: ConvGeometry, p: Conv2dParams, group: num
       for (let r = 0; r < g.rows; r++) {
         const c = Math.floor(r / (g.kh * g.kw));
         const t = r - c * g.kh * g.kw;
-        taps[r] = (c * channelStride + Math.floor(t / g.kw) * dh * wp + (t % g.kw) * dw) * 4;
+        taps[r] = (c * channelStride + Math.floor(t / g.kw) * dh * wp + column((t % g.kw) * dw)) * 4;
       }
     },
     prepare(mem, sourceAt, offsets, j0, nc) {
@@ -158,9 +188,11 @@ function paddedInput(x: TypedArray, g: ConvGeometry, p: Conv2dParams, group: num
         }
         const top = Math.min(needed, Math.max(0, -iy0)); // rows above the image, then inside it, then below
         const bottom = Math.min(needed - top, Math.max(0, iy0 + needed - g.h));
-        padRows((stageAt + Math.max(0, iy0) * g.w) * 4, segment * 4, g.cg, top, needed - top - bottom, bottom, g.w, pw, g.h * g.w * 4, channelStride * 4);
+        const src = stageAt + Math.max(0, iy0) * g.w;
+        if (phases === 1) padRows(src * 4, segment * 4, g.cg, top, needed - top - bottom, bottom, g.w, pw, g.h * g.w * 4, channelStride * 4);
+        else padRowsPhased(mem, src, segment, g.cg, top, needed - top - bottom, bottom, g.w, pw, g.h * g.w, channelStride, phases, phaseLength);
         for (let pixel = q - image * plane, oy = Math.floor(pixel / g.wo), ox = pixel - oy * g.wo, at = q - j0; at < end - j0; at++) {
-          offsets[at] = (segment + (oy - oy0) * sy * wp + ox * sx) * 4;
+          offsets[at] = (segment + (oy - oy0) * sy * wp + column(ox * sx)) * 4;
           if (++ox === g.wo) [ox, oy] = [0, oy + 1];
         }
         segment += segmentStride;
@@ -170,18 +202,18 @@ function paddedInput(x: TypedArray, g: ConvGeometry, p: Conv2dParams, group: num
   };
 }
 
-/** Whether the forward convolution reads its input in place: output rows of whole panels, stride 1 along x. */
-function direct(g: ConvGeometry, p: Conv2dParams): boolean {
-  return p.stride[1] === 1 && g.wo % NR === 0;
+/** Whether the forward convolution reads its input in place: output rows of whole panels. */
+function direct(g: ConvGeometry): boolean {
+  return g.wo % NR === 0;
 }
 
 /** y[n, o] = Σ w[o] ⋆ x[n]: W_g [og × rows] · im2col(x) [rows × n·plane] per group; columns `from`…`to`. */
 export function conv2dF32(x: TypedArray, w: TypedArray, y: TypedArray, g: ConvGeometry, p: Conv2dParams, from = 0, to = convColumns(g)): void {
   const plane = g.ho * g.wo;
-  if (direct(g, p)) {
+  if (direct(g)) {
     const cols = new Columns(BLOCK_COLUMNS);
     for (let group = 0; group < p.groups; group++) {
-      directGemm(g.og, g.n * plane, g.rows, packRows(w, group * g.og * g.rows, g.rows, 1), paddedInput(x, g, p, group),
+      directGemm(g.og, g.n * plane, g.rows, packRows(w, group * g.og * g.rows, g.rows, 1), paddedInput(x, g, p, group, true),
         (mem, at, ldt, i0, mc, j0, nc) => {
           // a block's columns are consecutive pixels, a run per image: rows of C go out in runs
           cols.fill(g, p, group, j0, nc);
@@ -313,7 +345,7 @@ function conv2dBackwardWeightInPlace(x: TypedArray, dy: TypedArray, dw: TypedArr
   const plane = g.ho * g.wo;
   for (let group = 0; group < p.groups; group++) {
     let staged = -1; // the image whose dy sits in the staging area
-    gatheredGemm(g.rows, g.og, g.n * plane, paddedInput(x, g, p, group),
+    gatheredGemm(g.rows, g.og, g.n * plane, paddedInput(x, g, p, group, false),
       (mem, at, p0, kc, o0, no, stage) => {
         const whole = Math.floor(no / NR); // panels of eight channels; a narrower last one below
         for (let q = 0; q < kc;) {
