@@ -139,7 +139,7 @@ function asForwardConv(w: BackendTensor, out: BackendTensor, p: Conv2dParams): {
   if (p.stride[0] !== 1 || p.stride[1] !== 1 || padding[0] < 0 || padding[1] < 0 || out.shape[3] % NR !== 0) return null;
   const og = o / p.groups;
   const src = dataOf(w);
-  const flipped = new Float32Array(new ShareableBuffer(src.length * 4));
+  const flipped = scratch32("flipped", src.length);
   for (let group = 0; group < p.groups; group++) {
     for (let c = 0; c < cg; c++) {
       for (let k = 0; k < og; k++) {
@@ -152,11 +152,98 @@ function asForwardConv(w: BackendTensor, out: BackendTensor, p: Conv2dParams): {
   return { w: { handle: { data: flipped }, shape: [cg * p.groups, og, kh, kw], dtype: "float32" }, p: { ...p, padding } };
 }
 
+const scratches = new Map<string, Float32Array<ArrayBufferLike>>();
+
+/**
+ * `size` floats of shared scratch under `name`, kept between calls: a SharedArrayBuffer made per
+ * call is reclaimed late and its garbage collections cost more than the kernel.
+ */
+function scratch32(name: string, size: number): Float32Array {
+  let buffer = scratches.get(name);
+  if (!buffer || buffer.length < size) scratches.set(name, (buffer = new Float32Array(new ShareableBuffer(size * 4))));
+  return buffer.subarray(0, size);
+}
+
+/** The taps of one kernel axis that reach input phase φ (of stride s), as a stride-1 correlation of dy. */
+interface PhaseTaps {
+  /** The taps k, in the order the correlation reads them (dy offsets ascending). */
+  taps: number[];
+  /** Zeros before dy: minus the first tap's offset. */
+  padding: number;
+  /** The spacing of the taps' offsets. */
+  dilation: number;
+}
+
+/**
+ * Input pixel i = s·a + φ receives dy[a + (φ + pad − k·dil) / s] from tap k wherever that is a
+ * whole number: those taps, ordered by offset, form a correlation of stride 1 (null: none do).
+ */
+function phaseTaps(phase: number, kernel: number, stride: number, padding: number, dilation: number): PhaseTaps | null {
+  const taps: number[] = [];
+  for (let k = kernel - 1; k >= 0; k--) if ((phase + padding - k * dilation) % stride === 0) taps.push(k);
+  if (taps.length === 0) return null;
+  const offset = (k: number) => (phase + padding - k * dilation) / stride;
+  return { taps, padding: -offset(taps[0]), dilation: taps.length > 1 ? offset(taps[1]) - offset(taps[0]) : 1 };
+}
+
+
+/**
+ * For a stride above 1, the input gradient splits by the input pixel's phase (i mod s along each
+ * axis): each phase is a stride-1 convolution of dy with the taps that reach it, flipped and with
+ * input and output channels swapped, whose outputs interleave into dx. Each runs in place on the
+ * forward kernel (it needs output rows of whole panels; false where a phase has none), instead of
+ * a GEMM whose columns are scattered back pixel by pixel.
+ */
+function byPhases(dy: BackendTensor, w: BackendTensor, out: BackendTensor, p: Conv2dParams): boolean {
+  const [n, c, h, wd] = out.shape;
+  const [o, cg, kh, kw] = w.shape;
+  const [sy, sx] = p.stride;
+  const og = o / p.groups;
+  const phasesY = Array.from({ length: sy }, (_, f) => ({ f, size: Math.ceil((h - f) / sy), t: phaseTaps(f, kh, sy, p.padding[0], p.dilation[0]) }));
+  const phasesX = Array.from({ length: sx }, (_, f) => ({ f, size: Math.ceil((wd - f) / sx), t: phaseTaps(f, kw, sx, p.padding[1], p.dilation[1]) }));
+  if (phasesX.some((x) => x.size % NR !== 0)) return false;
+  const dx = dataOf(out);
+  dx.fill(0); // phases no tap reaches stay zero
+  const src = dataOf(w);
+  for (const py of phasesY) {
+    for (const px of phasesX) {
+      if (!py.t || !px.t || py.size === 0) continue;
+      const [ty, tx] = [py.t.taps, px.t.taps];
+      const sub = scratch32("flipped", c * og * ty.length * tx.length);
+      for (let group = 0; group < p.groups; group++) {
+        for (let ci = 0; ci < cg; ci++) {
+          for (let k = 0; k < og; k++) {
+            const from = ((group * og + k) * cg + ci) * kh * kw;
+            const to = ((group * cg + ci) * og + k) * ty.length * tx.length;
+            ty.forEach((a, i) => tx.forEach((b, j) => { sub[to + i * tx.length + j] = src[from + a * kw + b]; }));
+          }
+        }
+      }
+      const phase = scratch32("phase", n * c * py.size * px.size);
+      const phaseOut: BackendTensor = { handle: { data: phase }, shape: [n, c, py.size, px.size], dtype: "float32" };
+      const subW: BackendTensor = { handle: { data: sub }, shape: [c, og, ty.length, tx.length], dtype: "float32" };
+      const q: Conv2dParams = { stride: [1, 1], padding: [py.t.padding, px.t.padding], dilation: [py.t.dilation, px.t.dilation], groups: p.groups };
+      const g = geometry(dy.shape, subW.shape, phaseOut.shape, p.groups);
+      threaded("conv2d", dy, subW, phaseOut, g, q, convColumns(g));
+      // interleave: dx[…, s·a + φy, s·b + φx] = phase[…, a, b]
+      for (let plane = 0; plane < n * c; plane++) {
+        for (let a = 0; a < py.size; a++) {
+          const from = (plane * py.size + a) * px.size;
+          const to = (plane * h + a * sy + py.f) * wd + px.f;
+          for (let b = 0; b < px.size; b++) dx[to + b * sx] = phase[from + b];
+        }
+      }
+    }
+  }
+  return true;
+}
+
 export const conv2dBackwardInput: Kernel<"conv2dBackwardInput"> = ([dy, w], out, p) => {
   const g = geometry(out.shape, w.shape, dy.shape, p.groups);
   if (fast(out.dtype)) {
     const forward = asForwardConv(w, out, p);
     if (forward) return threaded("conv2d", dy, forward.w, out, geometry(dy.shape, forward.w.shape, out.shape, p.groups), forward.p, g.n * g.h * g.w);
+    if ((p.stride[0] > 1 || p.stride[1] > 1) && byPhases(dy, w, out, p)) return;
     return threaded("conv2dBackwardInput", dy, w, out, g, p, convColumns(g), g.ho * g.wo);
   }
   const plane = g.ho * g.wo;

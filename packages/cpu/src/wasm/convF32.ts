@@ -152,7 +152,12 @@ function paddedInput(x: TypedArray, g: ConvGeometry, p: Conv2dParams, group: num
   const [dh, dw] = p.dilation;
   const plane = g.ho * g.wo;
   const phases = phased ? sx : 1;
-  const phaseLength = Math.ceil((g.w + 2 * pw) / phases);
+  // zeros on the right: pw for a convolution of symmetric padding; more where a caller asks for
+  // outputs whose windows reach further (the input gradient's phases), and then the rows are
+  // padded by that on both sides and read `shift` floats further in
+  const right = Math.max(pw, (g.wo - 1) * sx + (g.kw - 1) * dw + 1 - g.w - pw);
+  const shift = right - pw;
+  const phaseLength = Math.ceil((g.w + 2 * right) / phases);
   const wp = phases * phaseLength; // a padded row: its phases one after another
   const column = (j: number) => (j % phases) * phaseLength + Math.floor(j / phases); // padded column j's place in its row
   const outRows = Math.min(g.ho, Math.floor((BLOCK_COLUMNS - 1) / g.wo) + 2); // output rows a block can touch
@@ -189,10 +194,10 @@ function paddedInput(x: TypedArray, g: ConvGeometry, p: Conv2dParams, group: num
         const top = Math.min(needed, Math.max(0, -iy0)); // rows above the image, then inside it, then below
         const bottom = Math.min(needed - top, Math.max(0, iy0 + needed - g.h));
         const src = stageAt + Math.max(0, iy0) * g.w;
-        if (phases === 1) padRows(src * 4, segment * 4, g.cg, top, needed - top - bottom, bottom, g.w, pw, g.h * g.w * 4, channelStride * 4);
-        else padRowsPhased(mem, src, segment, g.cg, top, needed - top - bottom, bottom, g.w, pw, g.h * g.w, channelStride, phases, phaseLength);
+        if (phases === 1) padRows(src * 4, segment * 4, g.cg, top, needed - top - bottom, bottom, g.w, right, g.h * g.w * 4, channelStride * 4);
+        else padRowsPhased(mem, src, segment, g.cg, top, needed - top - bottom, bottom, g.w, right, g.h * g.w, channelStride, phases, phaseLength);
         for (let pixel = q - image * plane, oy = Math.floor(pixel / g.wo), ox = pixel - oy * g.wo, at = q - j0; at < end - j0; at++) {
-          offsets[at] = (segment + (oy - oy0) * sy * wp + column(ox * sx)) * 4;
+          offsets[at] = (segment + (oy - oy0) * sy * wp + column(ox * sx + shift)) * 4;
           if (++ox === g.wo) [ox, oy] = [0, oy + 1];
         }
         segment += segmentStride;
