@@ -114,6 +114,30 @@ describe("float32 convolutions (SIMD) against the float64 reference", () => {
     }), { numRuns: 60 });
   });
 
+  it("the input gradient of strided convolutions by phases (stride-1 convolutions of dy, interleaved) agrees too", () => {
+    const inputs = fc.record({
+      n: fc.integer({ min: 1, max: 3 }), groups: fc.integer({ min: 1, max: 2 }), cg: fc.integer({ min: 1, max: 4 }),
+      og: fc.integer({ min: 1, max: 5 }), h: fc.integer({ min: 1, max: 12 }), w: fc.constantFrom(16, 24, 32, 48),
+      kh: fc.integer({ min: 1, max: 3 }), kw: fc.integer({ min: 1, max: 3 }),
+      stride: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+      padding: fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })),
+      dilation: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })), seed: fc.nat(),
+    }).filter((c) => (c.stride[0] > 1 || c.stride[1] > 1) && windowOutSize(c.h, c.kh, c.stride[0], c.padding[0], c.dilation[0]) > 0
+      && windowOutSize(c.w, c.kw, c.stride[1], c.padding[1], c.dilation[1]) > 0);
+    fc.assert(fc.property(inputs, (c) => {
+      tidy(() => {
+        const g = new Generator(c.seed);
+        const opts = { stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups };
+        const shape = [c.n, c.cg * c.groups, c.h, c.w];
+        const w = randn([c.og * c.groups, c.cg, c.kh, c.kw], { generator: g });
+        const dy = randn([c.n, c.og * c.groups, windowOutSize(c.h, c.kh, c.stride[0], c.padding[0], c.dilation[0]),
+          windowOutSize(c.w, c.kw, c.stride[1], c.padding[1], c.dilation[1])], { generator: g });
+        close(conv2dBackwardInput(dy, w, shape, opts), conv2dBackwardInput(dy.cast("float64"), w.cast("float64"), shape, opts),
+          Math.sqrt(c.og * c.kh * c.kw) * 8);
+      });
+    }), { numRuns: 80 });
+  });
+
   it("give bit-identical results on one thread and on two", () => {
     const results = [1, 2].map((threads) => {
       setBackend(cpu({ threads }));
@@ -132,7 +156,10 @@ describe("float32 convolutions (SIMD) against the float64 reference", () => {
         const dySingle = randn([1, 32, 12, 12], { generator: g });
         const panels = conv2d(randn([3, 16, 20, 24], { generator: g }), randn([32, 16, 3, 3], { generator: g }), { padding: 1 }); // in place
         const flipped = conv2dBackwardInput(randn([3, 32, 20, 24], { generator: g }), randn([32, 16, 3, 3], { generator: g }), [3, 16, 20, 24], { padding: 1 });
-        return [y, panels, flipped, conv2dBackwardInput(dy, w, x.shape, opts), conv2dBackwardWeight(x, dy, w.shape, opts),
+        const strided = { stride: 2, padding: 1 };
+        const phased = conv2d(randn([32, 16, 32, 32], { generator: g }), randn([32, 16, 3, 3], { generator: g }), strided); // in place, by column phases
+        const byPhase = conv2dBackwardInput(randn([32, 32, 16, 16], { generator: g }), randn([32, 16, 3, 3], { generator: g }), [32, 16, 32, 32], strided);
+        return [y, panels, flipped, phased, byPhase, conv2dBackwardInput(dy, w, x.shape, opts), conv2dBackwardWeight(x, dy, w.shape, opts),
           conv2dBackwardWeight(wide, dyy, ww.shape, { padding: 1 }), conv2dBackwardWeight(single, dySingle, ww.shape, { padding: 1 }),
         ].map((t) => Array.from(t.dataSync()));
       });

@@ -3,7 +3,7 @@
 // nothing from @sam/tensor at run time, so a worker loads them by relative URL alone.
 import type { TypedArray } from "@sam/tensor";
 import type { SharedArray } from "../threads/shared.js";
-import { channelAffineF32, simdChannelAffine } from "../wasm/channelF32.js";
+import { channelAffineF32, channelDotsF32, channelMomentsF32, simdChannelAffine, simdChannelSums } from "../wasm/channelF32.js";
 
 /** [N, C, P]: images, channels and values per plane. */
 export type ChannelLayout = [number, number, number];
@@ -39,9 +39,10 @@ export interface ChannelAffineTask {
 /**
  * Mean and biased variance of channels from…to into out[c] and out[C + c]: the mean first, then
  * the squared deviations from it (two passes, as the composite does, so no cancellation), summed
- * in float64 in the order n, then p, whatever the share.
+ * in float64 in the order n, then p, whatever the share (float32 in WebAssembly SIMD, two lanes).
  */
 export function channelMomentsRange(x: TypedArray, [n, c, p]: ChannelLayout, out: TypedArray, from: number, to: number): void {
+  if (x instanceof Float32Array && simdChannelSums()) return channelMomentsF32(x, n, c, p, out as Float32Array, from, to);
   const count = n * p;
   for (let ch = from; ch < to; ch++) {
     let s = 0;
@@ -63,8 +64,9 @@ export function channelMomentsRange(x: TypedArray, [n, c, p]: ChannelLayout, out
   }
 }
 
-/** Σg and Σg·x of channels from…to into out[c] and out[C + c], in float64, in a fixed order. */
+/** Σg and Σg·x of channels from…to into out[c] and out[C + c], in float64, in a fixed order (float32 in WebAssembly SIMD, two lanes). */
 export function channelDotsRange(g: TypedArray, x: TypedArray, [n, c, p]: ChannelLayout, out: TypedArray, from: number, to: number): void {
+  if (x instanceof Float32Array && simdChannelSums()) return channelDotsF32(g as Float32Array, x, n, c, p, out as Float32Array, from, to);
   for (let ch = from; ch < to; ch++) {
     let s = 0;
     let d = 0;

@@ -191,8 +191,8 @@ function phaseTaps(phase: number, kernel: number, stride: number, padding: numbe
  * For a stride above 1, the input gradient splits by the input pixel's phase (i mod s along each
  * axis): each phase is a stride-1 convolution of dy with the taps that reach it, flipped and with
  * input and output channels swapped, whose outputs interleave into dx. Each runs in place on the
- * forward kernel (it needs output rows of whole panels; false where a phase has none), instead of
- * a GEMM whose columns are scattered back pixel by pixel.
+ * forward kernel (false where one cannot), instead of a GEMM whose columns are scattered back
+ * pixel by pixel.
  */
 function byPhases(dy: BackendTensor, w: BackendTensor, out: BackendTensor, p: Conv2dParams): boolean {
   const [n, c, h, wd] = out.shape;
@@ -201,7 +201,8 @@ function byPhases(dy: BackendTensor, w: BackendTensor, out: BackendTensor, p: Co
   const og = o / p.groups;
   const phasesY = Array.from({ length: sy }, (_, f) => ({ f, size: Math.ceil((h - f) / sy), t: phaseTaps(f, kh, sy, p.padding[0], p.dilation[0]) }));
   const phasesX = Array.from({ length: sx }, (_, f) => ({ f, size: Math.ceil((wd - f) / sx), t: phaseTaps(f, kw, sx, p.padding[1], p.dilation[1]) }));
-  if (phasesX.some((x) => x.size % NR !== 0)) return false;
+  // each phase must run in place: output rows of whole panels, windows starting at or before dy's
+  if (phasesX.some((x) => x.size % NR !== 0) || [...phasesY, ...phasesX].some((a) => a.t !== null && a.t.padding < 0)) return false;
   const dx = dataOf(out);
   dx.fill(0); // phases no tap reaches stay zero
   const src = dataOf(w);

@@ -88,6 +88,18 @@ export class Code {
   broadcastLane(lane: number): this {
     return this.simd(0x0d, ...Array.from({ length: 16 }, (_, i) => 4 * lane + (i % 4)));
   }
+  /** v128.load64_zero: two floats (eight bytes) into the low half, zeros above. */
+  load64Zero(offset = 0): this { return this.simd(0x5d, 3, ...uleb(offset)); }
+  /** v128.load64_splat: one f64 from memory into both lanes. */
+  load64Splat(offset = 0): this { return this.simd(0x0a, 3, ...uleb(offset)); }
+  /** f64x2.promote_low_f32x4: the two low float32 lanes as float64. */
+  f64x2PromoteLow(): this { return this.simd(0x5f); }
+  /** f64x2.add */
+  f64x2Add(): this { return this.simd(0xf0); }
+  /** f64x2.sub */
+  f64x2Sub(): this { return this.simd(0xf1); }
+  /** f64x2.mul */
+  f64x2Mul(): this { return this.simd(0xf2); }
   /** v128.load8x8_u: eight bytes, each zero-extended to an i16 lane. */
   load8x8(offset = 0): this { return this.simd(0x02, 3, ...uleb(offset)); }
   /** v128.const of sixteen bytes. */

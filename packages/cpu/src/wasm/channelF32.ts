@@ -1,9 +1,12 @@
-// channelAffine in float32 WebAssembly SIMD: x·scale + shift (+ addend·addendScale), then ReLU,
-// plane by plane. A JavaScript loop takes 2–4 ns an element here (8 ms for a 128×16×32×32
-// activation with a residual and ReLU); the module does four lanes an instruction, and most of
-// its time is copying the chunks in and out. Each operation rounds to float32, so results can
-// differ from the JavaScript loop (which rounds once) in the last bit; every plane of a given
-// shape takes the same path, so the split between threads changes nothing.
+// The per-channel primitives in float32 WebAssembly SIMD. channelAffine: x·scale + shift
+// (+ addend·addendScale), then ReLU, plane by plane. A JavaScript loop takes 2–4 ns an element
+// here (8 ms for a 128×16×32×32 activation with a residual and ReLU); the module does four lanes
+// an instruction, and most of its time is copying the chunks in and out. Each operation rounds to
+// float32, so results can differ from the JavaScript loop (which rounds once) in the last bit;
+// every plane of a given shape takes the same path, so the split between threads changes nothing.
+// channelMoments and channelDots: a channel's values are copied in whole and summed in float64,
+// two lanes at a time (so in another order than the JavaScript loop: the float32 results can differ
+// in the last bit); a channel is always summed by one thread.
 import { buildModule, Code, I32, V128 } from "./builder.js";
 
 const CHUNK = 16384; // floats of x, of the addend and of the output per call
@@ -11,7 +14,10 @@ const X_AT = 0;
 const ADDEND_AT = CHUNK * 4;
 const OUT_AT = 2 * CHUNK * 4;
 const PARAMS_AT = 3 * CHUNK * 4; // scale, shift and addendScale of each segment: at most CHUNK / 4 segments
-const PAGES = Math.ceil((3 * CHUNK * 4 + (CHUNK / 4) * 12) / 65536);
+const RESULT_AT = 3 * CHUNK * 4 + (CHUNK / 4) * 12; // the sums' accumulators: two f64x2
+const MEAN_AT = RESULT_AT + 32; // the mean the squared deviations are taken from
+const DATA_AT = MEAN_AT + 16; // a channel's values (and the gradient's, after them)
+const PAGES = Math.ceil(DATA_AT / 65536);
 
 /** The four variants: with or without the addend, with or without ReLU. */
 const VARIANTS = [[false, false], [false, true], [true, false], [true, true]] as const;
@@ -41,9 +47,69 @@ function affineCode(addend: boolean, relu: boolean): Code {
   return c;
 }
 
+/** Lanes summed side by side: four f64x2 accumulators, so the additions do not wait on one another. */
+const ACCUMULATORS = 4;
+/** Floats a step of the sums' loops takes: two per accumulator. */
+const GROUP = 2 * ACCUMULATORS;
+
+/**
+ * Emits a loop over `groups` groups of GROUP floats from byte `at` (params 0 and 1, or those
+ * given), with `body(k, address)` folding the k-th pair of a group (loaded from `address` plus 8k)
+ * into accumulators of its own; then stores `stored` accumulator sets, each summed over its
+ * accumulators in order, at RESULT_AT + 16·set.
+ */
+function groupLoop(c: Code, at: number, groups: number, sets: number, body: (acc: (set: number) => number, k: number, i: number) => void): Code {
+  const [i, end] = [c.local(I32), c.local(I32)];
+  const accs = Array.from({ length: sets }, () => Array.from({ length: ACCUMULATORS }, () => c.local(V128)));
+  c.get(at).tee(i).get(groups).i32(4 * GROUP).mul().add().set(end);
+  c.loop(i, 4 * GROUP, end, () => {
+    for (let k = 0; k < ACCUMULATORS; k++) body((set) => accs[set][k], k, i);
+  });
+  for (let set = 0; set < sets; set++) {
+    c.i32(0).get(accs[set][0]);
+    for (let k = 1; k < ACCUMULATORS; k++) c.get(accs[set][k]).f64x2Add();
+    c.store(RESULT_AT + 16 * set);
+  }
+  return c;
+}
+
+/** Emits `sum(at, groups)`: the f64x2 sum of groups·GROUP floats from byte `at`, to RESULT_AT. */
+function sumCode(): Code {
+  const c = new Code([I32, I32]);
+  return groupLoop(c, 0, 1, 1, (acc, k, i) => c.get(acc(0)).get(i).load64Zero(8 * k).f64x2PromoteLow().f64x2Add().set(acc(0)));
+}
+
+/** Emits `squares(at, groups)`: the f64x2 sum of (x − mean)², the mean at MEAN_AT, to RESULT_AT. */
+function squaresCode(): Code {
+  const c = new Code([I32, I32]);
+  const [mean, d] = [c.local(V128), c.local(V128)];
+  c.i32(0).load64Splat(MEAN_AT).set(mean);
+  return groupLoop(c, 0, 1, 1, (acc, k, i) => {
+    c.get(i).load64Zero(8 * k).f64x2PromoteLow().get(mean).f64x2Sub().tee(d).get(d).f64x2Mul();
+    c.get(acc(0)).f64x2Add().set(acc(0));
+  });
+}
+
+/** Emits `dots(gAt, xAt, groups)`: the f64x2 sums of g and of g·x, to RESULT_AT and RESULT_AT + 16. */
+function dotsCode(): Code {
+  const c = new Code([I32, I32, I32]);
+  const [G_AT, X_AT_, GROUPS] = [0, 1, 2];
+  const [x, g] = [c.local(I32), c.local(V128)];
+  c.get(X_AT_).get(G_AT).sub().set(x); // the x operand's distance from g's
+  return groupLoop(c, G_AT, GROUPS, 2, (acc, k, i) => {
+    c.get(i).load64Zero(8 * k).f64x2PromoteLow().tee(g).get(acc(0)).f64x2Add().set(acc(0));
+    c.get(g).get(i).get(x).add().load64Zero(8 * k).f64x2PromoteLow().f64x2Mul().get(acc(1)).f64x2Add().set(acc(1));
+  });
+}
+
 interface ChannelModule {
+  memory: WebAssembly.Memory;
   mem: Float32Array;
+  wide: Float64Array;
   run: Record<string, (segments: number, len: number) => void>;
+  sum: (at: number, groups: number) => void;
+  squares: (at: number, groups: number) => void;
+  dots: (gAt: number, xAt: number, groups: number) => void;
 }
 
 let module: ChannelModule | null | undefined;
@@ -53,12 +119,98 @@ function ready(): ChannelModule | null {
   if (module !== undefined) return module;
   module = null;
   if (typeof WebAssembly === "undefined") return module;
-  const bytes = buildModule(VARIANTS.map(([a, r]) => ({ name: variantName(a, r), code: affineCode(a, r) })));
+  const bytes = buildModule([
+    ...VARIANTS.map(([a, r]) => ({ name: variantName(a, r), code: affineCode(a, r) })),
+    { name: "sum", code: sumCode() }, { name: "squares", code: squaresCode() }, { name: "dots", code: dotsCode() },
+  ]);
   if (!WebAssembly.validate(bytes)) return module;
   const memory = new WebAssembly.Memory({ initial: PAGES });
   const ex = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
-  module = { mem: new Float32Array(memory.buffer), run: ex as unknown as ChannelModule["run"] };
+  const f = ex as unknown as Pick<ChannelModule, "sum" | "squares" | "dots">;
+  module = {
+    memory, mem: new Float32Array(memory.buffer), wide: new Float64Array(memory.buffer),
+    run: ex as unknown as ChannelModule["run"], sum: f.sum, squares: f.squares, dots: f.dots,
+  };
   return module;
+}
+
+/** Grows the memory to hold `floats` floats from DATA_AT (views are remade after growing). */
+function reserve(m: ChannelModule, floats: number): void {
+  const missing = DATA_AT + floats * 4 - m.memory.buffer.byteLength;
+  if (missing <= 0) return;
+  m.memory.grow(Math.ceil(missing / 65536));
+  m.mem = new Float32Array(m.memory.buffer);
+  m.wide = new Float64Array(m.memory.buffer);
+}
+
+/** Whether float32 channel sums go through the module here. */
+export function simdChannelSums(): boolean {
+  return ready() !== null;
+}
+
+/** Copies channel `ch` of [n, c, p] data into the module's memory from float index `at`. */
+function stageChannel(m: ChannelModule, x: Float32Array, n: number, c: number, p: number, ch: number, at: number): void {
+  for (let i = 0; i < n; i++) m.mem.set(x.subarray((i * c + ch) * p, (i * c + ch + 1) * p), at + i * p);
+}
+
+/** The two lanes of accumulator `k` (at RESULT_AT + 16k) added. */
+function lanes(m: ChannelModule, k: number): number {
+  return m.wide[RESULT_AT / 8 + 2 * k] + m.wide[RESULT_AT / 8 + 2 * k + 1];
+}
+
+/** Mean and biased variance of channels from…to of [n, c, p] float32 data into out[ch] and out[c + ch]; {@link simdChannelSums} must hold. */
+export function channelMomentsF32(x: Float32Array, n: number, c: number, p: number, out: Float32Array, from: number, to: number): void {
+  const m = ready()!;
+  const count = n * p;
+  const groups = Math.floor(count / GROUP);
+  const tail = groups * GROUP; // the last few floats are added here, in order
+  reserve(m, count);
+  const at = DATA_AT / 4;
+  for (let ch = from; ch < to; ch++) {
+    stageChannel(m, x, n, c, p, ch, at);
+    let s = 0;
+    if (groups > 0) {
+      m.sum(DATA_AT, groups);
+      s = lanes(m, 0);
+    }
+    for (let i = tail; i < count; i++) s += m.mem[at + i];
+    const mean = s / count;
+    let q = 0;
+    if (groups > 0) {
+      m.wide[MEAN_AT / 8] = mean;
+      m.squares(DATA_AT, groups);
+      q = lanes(m, 0);
+    }
+    for (let i = tail; i < count; i++) q += (m.mem[at + i] - mean) ** 2;
+    out[ch] = mean;
+    out[c + ch] = q / count;
+  }
+}
+
+/** Σg and Σg·x of channels from…to into out[ch] and out[c + ch]; {@link simdChannelSums} must hold. */
+export function channelDotsF32(g: Float32Array, x: Float32Array, n: number, c: number, p: number, out: Float32Array, from: number, to: number): void {
+  const m = ready()!;
+  const count = n * p;
+  const groups = Math.floor(count / GROUP);
+  const tail = groups * GROUP;
+  const stride = Math.ceil(count / 2) * 2; // x's copy starts on an 8-byte boundary
+  reserve(m, 2 * stride);
+  const [gAt, xAt] = [DATA_AT / 4, DATA_AT / 4 + stride];
+  for (let ch = from; ch < to; ch++) {
+    stageChannel(m, g, n, c, p, ch, gAt);
+    stageChannel(m, x, n, c, p, ch, xAt);
+    let [s, d] = [0, 0];
+    if (groups > 0) {
+      m.dots(gAt * 4, xAt * 4, groups);
+      [s, d] = [lanes(m, 0), lanes(m, 1)];
+    }
+    for (let i = tail; i < count; i++) {
+      s += m.mem[gAt + i];
+      d += m.mem[gAt + i] * m.mem[xAt + i];
+    }
+    out[ch] = s;
+    out[c + ch] = d;
+  }
 }
 
 /** The segment length for planes of `p` floats: the plane, or an equal part of it within a chunk; 0 where none is a multiple of 4. */
