@@ -6,6 +6,7 @@ import { hvpBench } from "./hvp.js";
 import { matmulBench } from "./matmul.js";
 import type { BenchOptions } from "./options.js";
 import { trainBench } from "./train.js";
+import { trainerBench } from "./trainer.js";
 
 const FLAGS = ["--profile", "--webgpu", "--gpu-only"];
 const args = process.argv.slice(2);
@@ -21,7 +22,7 @@ if (unknownFlags.length > 0) {
   process.exit(2);
 }
 const options: BenchOptions = { threads, profile: args.includes("--profile"), webgpu: args.includes("--webgpu"), gpuOnly: args.includes("--gpu-only") };
-const benches: Record<string, (options: BenchOptions) => Promise<void>> = { matmul: matmulBench, conv: convBench, train: trainBench, hvp: hvpBench };
+const benches: Record<string, (options: BenchOptions) => Promise<void>> = { matmul: matmulBench, conv: convBench, train: trainBench, trainer: trainerBench, hvp: hvpBench };
 
 const wanted = args.filter((a) => !a.startsWith("--"));
 const unknown = wanted.filter((w) => !(w in benches));

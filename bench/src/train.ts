@@ -9,7 +9,7 @@ import type { BenchOptions } from "./options.js";
 import { report, type Result } from "./report.js";
 
 const BATCH = 128;
-const STEPS = 3;
+const STEPS = 7;
 const GPU_STEPS = 10;
 
 interface Timing {

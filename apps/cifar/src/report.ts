@@ -15,6 +15,8 @@ export interface EpochMetrics {
   imagesPerSec: number;
   /** The training loss of each step of the epoch. */
   stepLosses?: number[];
+  /** The process's peak resident memory so far, MiB (absent in runs saved before it was recorded). */
+  peakRssMiB?: number;
 }
 
 /** Where a run stopped because its loss or weights stopped being finite. */

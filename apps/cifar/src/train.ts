@@ -202,6 +202,7 @@ export async function runTraining(config: Config, data: RunData, out: string, re
     const m: EpochMetrics = {
       epoch, trainLoss: lossSum / seen, trainAcc: correct / seen, testLoss: test.loss, testAcc: test.acc, lr,
       seconds: (performance.now() - start) / 1000, imagesPerSec: seen / trainSeconds, stepLosses: sums.losses,
+      peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     };
     metrics.push(m);
     schedule.step();
@@ -212,7 +213,7 @@ export async function runTraining(config: Config, data: RunData, out: string, re
     await writeReport();
     await saveCheckpoint(out, model, optimizer, schedule, { epoch }, transforms.normalization);
     log(`epoch ${epoch}/${config.epochs}  train loss ${m.trainLoss.toFixed(4)} acc ${(m.trainAcc * 100).toFixed(2)}%  `
-      + `test loss ${m.testLoss.toFixed(4)} acc ${(m.testAcc * 100).toFixed(2)}%  lr ${lr.toFixed(4)}  ${m.imagesPerSec.toFixed(1)} img/s  ${formatTime(m.seconds)}`);
+      + `test loss ${m.testLoss.toFixed(4)} acc ${(m.testAcc * 100).toFixed(2)}%  lr ${lr.toFixed(4)}  ${m.imagesPerSec.toFixed(1)} img/s  ${formatTime(m.seconds)}  peak ${m.peakRssMiB} MiB`);
     if (hooks.shouldStop?.() && epoch < config.epochs) {
       log(`interrupted: stopped after epoch ${epoch}; continue with --resume ${out}`);
       return { metrics, interrupted: true };

@@ -2,7 +2,7 @@
 // CPU run step for step and lowers the loss.
 import { describe, expect, it } from "vitest";
 import { cpu } from "@sam/cpu";
-import { setBackend } from "@sam/tensor";
+import { assertCloseSync, setBackend } from "@sam/tensor";
 import { backends } from "./backends.js";
 import { samTraining, type PlainState } from "./training.js";
 
@@ -36,11 +36,7 @@ describe.each(backends)("SAM training on $name", ({ make }) => {
     got.losses.forEach((l, i) => expect(Math.abs(l - want.losses[i])).toBeLessThan(1e-3 * want.losses[i]));
     expect(Object.keys(got.state)).toEqual(Object.keys(want.state));
     for (const [key, { values: w }] of Object.entries(want.state)) {
-      const scale = Math.max(1e-2, ...w.map(Math.abs));
-      w.forEach((v, i) => {
-        const g = got.state[key].values[i];
-        if (Math.abs(g - v) > 1e-3 * scale) expect.fail(`${key}[${i}]: got ${g}, float64 CPU ${v}`);
-      });
+      assertCloseSync(got.state[key].values, w, { rtol: 1e-3, atol: 1e-5, relativeTo: "largest", name: `${key} against the float64 CPU run` });
     }
   });
 });

@@ -2,7 +2,7 @@
 // (stride, padding, dilation, groups, odd sizes, batches spanning packing blocks).
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, full, Generator, randn, setBackend, tidy, windowOutSize, type Tensor } from "@sam/tensor";
+import { assertCloseSync, conv2d, conv2dBackwardInput, conv2dBackwardWeight, full, Generator, randn, setBackend, tidy, windowOutSize, type Tensor } from "@sam/tensor";
 import { cpu } from "../src/index.js";
 
 beforeAll(() => setBackend(cpu()));
@@ -35,12 +35,9 @@ const panelled = fc.record({
 }))
   .filter((c) => c.w >= 1 && windowOutSize(c.h, c.kh, c.sy, c.padding[0], c.dilation[0]) > 0);
 
+/** The float32 result within 1e-5·scale of the float64 reference, element by element. */
 function close(fast: Tensor, reference: Tensor, scale: number): void {
-  const [a, b] = [fast.dataSync(), reference.dataSync()];
-  expect(a.length).toBe(b.length);
-  a.forEach((v, i) => {
-    if (Math.abs(v - b[i]) > 1e-5 * scale) expect.fail(`element ${i}: float32 ${v}, float64 reference ${b[i]}`);
-  });
+  assertCloseSync(fast.dataSync(), reference.dataSync(), { rtol: 0, atol: 1e-5 * scale, name: "float32 against the float64 reference" });
 }
 
 describe("float32 convolutions (SIMD) against the float64 reference", () => {

@@ -2,7 +2,7 @@
 // PyTorch's weights load by name, and outputs and running statistics match in both modes.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { setBackend, tidy, type Tensor } from "@sam/tensor";
+import { assertClose, setBackend, tidy, type Tensor } from "@sam/tensor";
 import { cpu } from "@sam/cpu";
 import { decodeSafetensors, ResNet, SmallCNN, WideResNet, type Module } from "../src/index.js";
 
@@ -17,14 +17,7 @@ function prefixed(all: Record<string, Tensor>, prefix: string): Record<string, T
   return Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
 }
 
-async function expectClose(got: Tensor, want: Tensor, tol: number): Promise<void> {
-  expect(got.shape).toEqual(want.shape);
-  const [g, w] = [await got.data(), await want.data()];
-  const scale = Math.max(1, ...Array.from(w, Math.abs));
-  w.forEach((v, i) => {
-    if (Math.abs(g[i] - v) > tol * scale) expect.fail(`element ${i}: got ${g[i]}, PyTorch ${v}`);
-  });
-}
+const expectClose = (got: Tensor, want: Tensor, tol: number) => assertClose(got, want, { rtol: tol, atol: tol, relativeTo: "largest", name: "against PyTorch" });
 
 const cases: [string, () => Module][] = [
   ["resnet8A", () => new ResNet(8, { shortcut: "A" })],

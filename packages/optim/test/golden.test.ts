@@ -2,7 +2,7 @@
 // (fixtures/make_optim.py): parameters and batch-norm buffers after every case, and the losses.
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { setBackend, tensor, tidy, type Tensor } from "@sam/tensor";
+import { assertClose, setBackend, tensor, tidy, type Tensor } from "@sam/tensor";
 import { cpu } from "@sam/cpu";
 import { backward } from "@sam/autograd";
 import { BatchNorm2d, Conv2d, crossEntropy, Flatten, Linear, MaxPool2d, ReLU, Sequential, withoutRunningStats } from "@sam/nn";
@@ -94,11 +94,7 @@ describe("optimizers against PyTorch", () => {
     const state = m.stateDict();
     expect(Object.keys(state)).toEqual(Object.keys(want.final));
     for (const [key, values] of Object.entries(want.final)) {
-      const got = await state[key].data();
-      const scale = Math.max(...values.map(Math.abs), 1e-3);
-      values.forEach((v, i) => {
-        if (Math.abs(got[i] - v) > 1e-9 * scale) expect.fail(`${key}[${i}]: got ${got[i]}, PyTorch ${v}`);
-      });
+      await assertClose(state[key], values, { rtol: 1e-9, atol: 1e-12, relativeTo: "largest", name: `${key} against PyTorch` });
     }
   });
 });

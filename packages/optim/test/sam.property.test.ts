@@ -2,7 +2,7 @@
 // in float64, checked against finite differences and against references written independently.
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Generator, randint, randn, setBackend, tensor, tidy, type Tensor } from "@sam/tensor";
+import { assertClose, Generator, randint, randn, setBackend, tensor, tidy, type Tensor } from "@sam/tensor";
 import { cpu } from "@sam/cpu";
 import { backward, grad } from "@sam/autograd";
 import { BatchNorm2d, Conv2d, crossEntropy, Flatten, Linear, Module, Sequential, withoutRunningStats, AvgPool2d } from "@sam/nn";
@@ -118,28 +118,25 @@ function lossAt(p: Problem, w: readonly number[], rows?: [number, number]): numb
   return tidy(() => withoutRunningStats(p.net, () => lossOf(p, { rows, weights: unflat(p.net.parameters(), w) })).dataSync()[0]);
 }
 
-function expectClose(got: readonly number[], want: readonly number[], tol: number): void {
-  const scale = Math.max(1e-3, ...want.map(Math.abs));
-  got.forEach((g, i) => {
-    if (!(Math.abs(g - want[i]) <= tol * scale)) expect.fail(`element ${i}: got ${g}, want ${want[i]}`);
-  });
-}
+/** Within `tol` of the largest expected magnitude (at least 1e-3). */
+const near = (got: readonly number[], want: readonly number[], tol: number) =>
+  assertClose(got, want, { rtol: tol, atol: tol * 1e-3, relativeTo: "largest", name: "SAM gradient against finite differences" });
 
 const rho = fc.double({ min: 0.01, max: 0.5, noNaN: true });
 const runs = { numRuns: 12 };
 
 describe("SAM on random small networks (float64)", () => {
-  it("first-order: the gradient is ∇L at w + ε, by finite differences", () => {
-    fc.assert(fc.property(problem, rho, fc.boolean(), (p, r, adaptive) => {
+  it("first-order: the gradient is ∇L at w + ε, by finite differences", async () => {
+    await fc.assert(fc.asyncProperty(problem, rho, fc.boolean(), async (p, r, adaptive) => {
       const w = flat(p.net.parameters());
       const eps = epsilon(w, gradientAt(p, w), r, adaptive);
       const shifted = w.map((v, i) => v + eps[i]);
-      expectClose(samGradient(p, { rho: r, adaptive }), finiteDifferences((v) => lossAt(p, v), shifted, () => 1e-6), 1e-6);
+      await near(samGradient(p, { rho: r, adaptive }), finiteDifferences((v) => lossAt(p, v), shifted, () => 1e-6), 1e-6);
     }), runs);
   });
 
-  it("exact: the gradient is that of w ↦ L(w + ε(w)), by finite differences", () => {
-    fc.assert(fc.property(problem, rho, fc.boolean(), (p, r, adaptive) => {
+  it("exact: the gradient is that of w ↦ L(w + ε(w)), by finite differences", async () => {
+    await fc.assert(fc.asyncProperty(problem, rho, fc.boolean(), async (p, r, adaptive) => {
       const w = flat(p.net.parameters());
       const composite = (v: number[]) => {
         const eps = epsilon(v, gradientAt(p, v), r, adaptive);
@@ -148,7 +145,7 @@ describe("SAM on random small networks (float64)", () => {
       // ASAM's T = |w| + η has a kink at 0. A weight on it (batch norm's zero bias) is fine: the central
       // difference of a symmetric kink is its 0 subgradient, as autograd's. A step across it from w ≠ 0 is not.
       const step = (i: number) => (adaptive && w[i] !== 0 ? Math.min(1e-5, Math.abs(w[i]) / 2) : 1e-5);
-      expectClose(samGradient(p, { rho: r, adaptive, exact: true }), finiteDifferences(composite, w, step), 1e-5);
+      await near(samGradient(p, { rho: r, adaptive, exact: true }), finiteDifferences(composite, w, step), 1e-5);
     }), { numRuns: 8 });
   });
 
@@ -159,8 +156,8 @@ describe("SAM on random small networks (float64)", () => {
     }), runs);
   });
 
-  it("m < |B| averages each group's own SAM gradient (per-group reference)", () => {
-    fc.assert(fc.property(problem, rho, (p, r) => {
+  it("m < |B| averages each group's own SAM gradient (per-group reference)", async () => {
+    await fc.assert(fc.asyncProperty(problem, rho, async (p, r) => {
       const m = p.batch % 3 === 0 ? 3 : 2;
       const w = flat(p.net.parameters());
       const reference = w.map(() => 0);
@@ -169,7 +166,7 @@ describe("SAM on random small networks (float64)", () => {
         const eps = epsilon(w, gradientAt(p, w, rows), r, false);
         gradientAt(p, w.map((v, i) => v + eps[i]), rows).forEach((g, i) => (reference[i] += g / (p.batch / m)));
       }
-      expectClose(samGradient(p, { rho: r, m }), reference, 1e-9);
+      await near(samGradient(p, { rho: r, m }), reference, 1e-9);
     }), runs);
   });
 
@@ -197,8 +194,8 @@ describe("SAM on random small networks (float64)", () => {
     }), { numRuns: 6 });
   });
 
-  it("ASAM's perturbation is ρ·T²g/‖Tg‖ with T = |w| + η", () => {
-    fc.assert(fc.property(problem, rho, fc.double({ min: 0, max: 0.1, noNaN: true }), (p, r, eta) => {
+  it("ASAM's perturbation is ρ·T²g/‖Tg‖ with T = |w| + η", async () => {
+    await fc.assert(fc.asyncProperty(problem, rho, fc.double({ min: 0, max: 0.1, noNaN: true }), async (p, r, eta) => {
       const start = snapshot(p.net);
       const params = p.net.parameters();
       const w = flat(params);
@@ -208,8 +205,8 @@ describe("SAM on random small networks (float64)", () => {
       const g = flat(params.map((q) => q.grad!));
       sam.firstStep();
       const moved = flat(params).map((v, i) => v - w[i]);
-      expectClose(moved, epsilon(w, g, r, true, eta), 1e-10);
       p.net.loadStateDict(start);
+      await near(moved, epsilon(w, g, r, true, eta), 1e-10);
     }), runs);
   });
 

@@ -20,3 +20,4 @@ export {
 export { Generator, defaultGenerator, manualSeed, rand, randn, randint, type RandomOptions } from "./random.js";
 export * from "./ops.js";
 export { type ChannelAffineOptions, channelMoments, channelDots, channelAffine } from "./channels.js";
+export { type CloseOptions, assertClose, assertCloseSync } from "./testing.js";
