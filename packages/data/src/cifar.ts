@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { SamError } from "@sam/tensor";
 import type { ImageDataset } from "./dataset.js";
 import { readMaybeGzipped } from "./files.js";
-import { readTar } from "./tar.js";
+import { readTarFile } from "./tar.js";
 
 /** Options of {@link loadCifar}. */
 export interface CifarOptions {
@@ -60,7 +60,8 @@ async function fetchFiles(source: string, l: Layout): Promise<(name: string) => 
       }
     };
   }
-  const files = readTar(await readMaybeGzipped(source), source);
+  const wanted = new Set([...l.files, l.meta].map((name) => `${l.folder}/${name}`));
+  const files = await readTarFile(source, (name) => wanted.has(name));
   return async (name) => {
     const body = files.get(`${l.folder}/${name}`);
     if (!body) throw new SamError("loadCifar", `${source}: ${l.folder}/${name} is not in the archive`);

@@ -1,7 +1,8 @@
 // Getting an archive: a local copy when given, else the cache, else a download that is verified
 // and renamed into place, so an interrupted download never leaves a half-made file.
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { SamError } from "@sam/tensor";
@@ -99,7 +100,9 @@ export async function download(remote: RemoteFile, path: string, o: EnsureOption
 
 /** Checks a file's MD5 against the official one, telling `o` the result (and warning on a mismatch). */
 async function verify(remote: RemoteFile, path: string, o: EnsureOptions, hint: string): Promise<void> {
-  const sum = md5(new Uint8Array(await readFile(path)));
+  const hash = createHash("md5");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Uint8Array); // streamed: never the whole file in memory
+  const sum = hash.digest("hex");
   if (sum !== remote.md5) o.onWarning?.(`${path}: MD5 ${sum} is not the official ${remote.file}'s (${remote.md5}); relying on the format checks${hint}`);
   o.onChecksum?.(path, sum === remote.md5);
 }

@@ -1,6 +1,6 @@
 // @sam/data: data sets in their official formats, a seeded DataLoader, augmentation and label noise.
 export { type ImageDataset, size, subset } from "./dataset.js";
-export { readTar } from "./tar.js";
+export { readTar, readTarFile, TarReader } from "./tar.js";
 export { readMaybeGzipped } from "./files.js";
 export { loadCifar, type CifarOptions } from "./cifar.js";
 export { decodeIdx, loadIdxDataset, type IdxArray, type IdxDatasetOptions, FASHION_MNIST_CLASSES, MNIST_CLASSES } from "./idx.js";

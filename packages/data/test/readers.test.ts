@@ -7,7 +7,8 @@ import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { setBackend } from "@sam/tensor";
 import { cpu } from "@sam/cpu";
-import { decodeIdx, FASHION_MNIST_CLASSES, loadCifar, loadIdxDataset, readTar } from "../src/index.js";
+import fc from "fast-check";
+import { decodeIdx, FASHION_MNIST_CLASSES, loadCifar, loadIdxDataset, readTar, readTarFile, TarReader } from "../src/index.js";
 import { cifarArchive, cifarRecords, idx, tar } from "./archives.js";
 
 beforeAll(() => setBackend(cpu()));
@@ -91,6 +92,25 @@ describe("CIFAR-10 binary", () => {
       `loadCifar: ${badLabel}: data_batch_2.bin: label 12 is out of range 0–9 in record 2 (at byte 6146)`);
     const missing = write(folder, "m.tar.gz", cifarArchive(2, (f) => delete f["cifar-10-batches-bin/data_batch_4.bin"]));
     await expect(loadCifar({ source: missing, split: "train" })).rejects.toThrow("cifar-10-batches-bin/data_batch_4.bin is not in the archive");
+  });
+
+  it("reads an archive fed in chunks cut anywhere as it reads it whole, keeping only what is asked for", async () => {
+    const member = fc.tuple(fc.stringMatching(/^[a-z]{1,8}$/), fc.uint8Array({ maxLength: 1500 }));
+    await fc.assert(fc.asyncProperty(fc.uniqueArray(member, { maxLength: 5, selector: ([name]) => name }), fc.array(fc.nat(), { maxLength: 8 }),
+      async (members, cuts) => {
+        const bytes = tar(Object.fromEntries(members));
+        const whole = readTar(bytes, "x.tar");
+        const keep = (name: string) => name.length % 2 === 0;
+        const reader = new TarReader("x.tar", keep);
+        const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+        [0, ...points].forEach((from, i) => reader.push(bytes.subarray(from, [...points, bytes.length][i])));
+        const kept = reader.end();
+        expect([...kept.keys()]).toEqual([...whole.keys()].filter(keep));
+        for (const [name, body] of kept) expect(body).toEqual(whole.get(name));
+        const folder = dir();
+        expect(await readTarFile(write(folder, "x.tar.gz", new Uint8Array(gzipSync(bytes))), keep)).toEqual(kept);
+        expect(await readTarFile(write(folder, "x.tar", bytes), keep)).toEqual(kept);
+      }), { numRuns: 40 });
   });
 
   it("refuses a corrupt archive: a bad tar header, a cut tar, broken gzip", async () => {

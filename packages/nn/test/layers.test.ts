@@ -2,9 +2,9 @@
 // against PyTorch's values.
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Generator, randint, randn, setBackend, tensor, tidy, type Tensor } from "@sam/tensor";
+import { Generator, memory, randint, randn, setBackend, tensor, tidy, type Tensor } from "@sam/tensor";
 import { cpu } from "@sam/cpu";
-import { checkGrad } from "@sam/autograd";
+import { checkGrad, noGrad } from "@sam/autograd";
 import {
   AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, crossEntropy, Dropout, dropout, Flatten, Identity, Linear, logSoftmax,
   MaxPool2d, mseLoss, nllLoss, ReLU, Sequential, softmax, type Module,
@@ -113,6 +113,19 @@ describe("modes and shapes", () => {
       expect(fused.some((v) => v === 0) && fused.some((v) => v > 0)).toBe(true);
     }
     expect(() => bn.forward(x, { addend: randn([4, 3, 5, 4], f64) })).toThrow("BatchNorm2d: the addend [4,3,5,4] must have the input's shape [4,3,5,5]");
+  });
+  it("Sequential frees each module's intermediates at once when no gradient is recorded, with the same output", async () => {
+    const g = new Generator(3);
+    const net = new Sequential(new Linear(6, 32, { generator: g }), new ReLU(), new Linear(32, 32, { generator: g }), new ReLU(), new Linear(32, 3, { generator: g }));
+    const x = randn([5, 6], { generator: g });
+    const recorded = net.forward(x);
+    const before = memory().buffers;
+    const y = noGrad(() => net.forward(x));
+    expect(memory().buffers - before).toBe(1); // the output alone
+    expect(Array.from(await y.data())).toEqual(Array.from(await recorded.data()));
+    const outer = noGrad(() => tidy(() => new Sequential(new Identity(), new Identity()).forward(x)));
+    expect(outer).toBe(x); // an input passed through is never freed
+    expect(x.disposed).toBe(false);
   });
   it("Linear and Conv2d name the layer and the expected input", () => {
     expect(() => new Linear(3, 2).forward(randn([2, 4]))).toThrow("Linear: expected input [..., 3], got [2,4]");
