@@ -115,7 +115,7 @@ describe("a run", () => {
     expect(run(small(data, straight, 2)).status).toBe(0);
     const lines = readFileSync(join(straight, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
     expect(lines.map((l) => l.epoch)).toEqual([1, 2]);
-    for (const key of ["trainLoss", "trainAcc", "testLoss", "testAcc", "lr", "seconds", "imagesPerSec"]) expect(Number.isFinite(lines[1][key])).toBe(true);
+    for (const key of ["trainLoss", "trainAcc", "testLoss", "testAcc", "lr", "seconds", "imagesPerSec", "peakRssMiB"]) expect(Number.isFinite(lines[1][key])).toBe(true);
     expect(JSON.parse(readFileSync(join(straight, "config.json"), "utf8")).optimizer).toBe("sam");
     expect(readFileSync(join(straight, "report.html"), "utf8")).toContain("<svg");
 
@@ -126,7 +126,7 @@ describe("a run", () => {
     expect(resumed.status).toBe(0);
     expect(resumed.stdout).toContain(`resuming ${split} after epoch 1 of 2`);
     expect(readFileSync(join(split, "checkpoint", "model.safetensors"))).toEqual(readFileSync(join(straight, "checkpoint", "model.safetensors")));
-    const strip = (f: string) => readFileSync(f, "utf8").trim().split("\n").map((l) => { const m = JSON.parse(l); delete m.seconds; delete m.imagesPerSec; return m; });
+    const strip = (f: string) => readFileSync(f, "utf8").trim().split("\n").map((l) => { const m = JSON.parse(l); delete m.seconds; delete m.imagesPerSec; delete m.peakRssMiB; return m; });
     expect(strip(join(split, "metrics.jsonl"))).toEqual(strip(join(straight, "metrics.jsonl")));
   }, 120_000);
 
@@ -155,7 +155,7 @@ describe("a run", () => {
       expect(resumed.status).toBe(0);
       if (signal !== "SIGKILL") expect(resumed.stdout).toMatch(/resuming .* after batch \d+ of epoch 2 of 3/);
       expect(readFileSync(join(out, "checkpoint", "model.safetensors"))).toEqual(readFileSync(join(straight, "checkpoint", "model.safetensors")));
-      const strip = (f: string) => readFileSync(f, "utf8").trim().split("\n").map((l) => { const m = JSON.parse(l); delete m.seconds; delete m.imagesPerSec; return m; });
+      const strip = (f: string) => readFileSync(f, "utf8").trim().split("\n").map((l) => { const m = JSON.parse(l); delete m.seconds; delete m.imagesPerSec; delete m.peakRssMiB; return m; });
       expect(strip(join(out, "metrics.jsonl"))).toEqual(strip(join(straight, "metrics.jsonl")));
     }
   }, 240_000);
