@@ -4,23 +4,48 @@ import { isFloating, type DType } from "./dtype.js";
 import { check, fmt } from "./errors.js";
 import { broadcastShapes, sameShape, sizeOf, type Shape } from "./shape.js";
 
+/**
+ * The elementwise families, each declared once: the op names (from which the types, the lists and
+ * the backends' kernel rows are derived) and whether each op needs a floating dtype.
+ */
+const UNARY = {
+  neg: false, abs: false, sign: false, exp: true, log: true, sqrt: true, sin: true, cos: true, tanh: true, sigmoid: true, relu: false,
+} as const satisfies Record<string, boolean>;
+const BINARY = { add: false, sub: false, mul: false, div: true, pow: true, maximum: false, minimum: false } as const satisfies Record<string, boolean>;
+const COMPARE = { eq: false, ne: false, lt: false, le: false, gt: false, ge: false } as const satisfies Record<string, boolean>;
+
 /** Elementwise ops of one input. */
-export type UnaryOp = "neg" | "abs" | "sign" | "exp" | "log" | "sqrt" | "sin" | "cos" | "tanh" | "sigmoid" | "relu";
+export type UnaryOp = keyof typeof UNARY;
 /** Elementwise arithmetic of two broadcast inputs. */
-export type BinaryOp = "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum";
+export type BinaryOp = keyof typeof BINARY;
 /** Elementwise comparisons of two broadcast inputs; the result is `bool`. */
-export type CompareOp = "eq" | "ne" | "lt" | "le" | "gt" | "ge";
+export type CompareOp = keyof typeof COMPARE;
 /** Reductions over a set of axes. */
 export type ReduceOp = "sum" | "max" | "min";
 /** Index-of-extreme reductions over one axis; the result is `int32`. */
 export type ArgReduceOp = "argmax" | "argmin";
 
 /** Every unary op name, in a fixed order. */
-export const UNARY_OPS: readonly UnaryOp[] = ["neg", "abs", "sign", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu"];
+export const UNARY_OPS = Object.keys(UNARY) as UnaryOp[];
 /** Every binary op name, in a fixed order. */
-export const BINARY_OPS: readonly BinaryOp[] = ["add", "sub", "mul", "div", "pow", "maximum", "minimum"];
+export const BINARY_OPS = Object.keys(BINARY) as BinaryOp[];
 /** Every comparison op name, in a fixed order. */
-export const COMPARE_OPS: readonly CompareOp[] = ["eq", "ne", "lt", "le", "gt", "ge"];
+export const COMPARE_OPS = Object.keys(COMPARE) as CompareOp[];
+
+/** Whether an elementwise op needs a floating (float32/float64) dtype. */
+export function floatOnly(op: UnaryOp | BinaryOp | CompareOp): boolean {
+  return ({ ...UNARY, ...BINARY, ...COMPARE } as Record<string, boolean>)[op];
+}
+
+/**
+ * One row per op of a family, `{ [op]: make(op) }`: how a backend fills its kernel table (and the
+ * shape rules theirs) for a whole family at once.
+ * @example
+ * const rows = familyRows(UNARY_OPS, (op) => unaryKernel(op)); // { neg: …, abs: …, … }
+ */
+export function familyRows<K extends string, V>(ops: readonly K[], make: (op: K) => V): Record<K, V> {
+  return Object.fromEntries(ops.map((op) => [op, make(op)])) as Record<K, V>;
+}
 
 /** Geometry of a 2-D convolution, normalised to pairs (height, width). */
 export interface Conv2dParams {
@@ -182,8 +207,6 @@ export interface Meta {
 /** A shape rule: checks the inputs and parameters of one primitive and gives its output's meta. */
 export type ShapeRule<K extends OpName> = (inputs: readonly Meta[], params: OpParams[K]) => Meta;
 
-const FLOAT_ONLY_UNARY = new Set<UnaryOp>(["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid"]);
-
 function arity(op: string, inputs: readonly Meta[], n: number): void {
   check(inputs.length === n, op, () => `expected ${n} input(s), got ${inputs.length}`);
 }
@@ -200,7 +223,7 @@ function sameDType(op: string, a: Meta, b: Meta): void {
 function unary(op: UnaryOp): ShapeRule<UnaryOp> {
   return (inputs) => {
     arity(op, inputs, 1);
-    numeric(op, inputs[0], FLOAT_ONLY_UNARY.has(op));
+    numeric(op, inputs[0], floatOnly(op));
     return { shape: inputs[0].shape, dtype: inputs[0].dtype };
   };
 }
@@ -210,7 +233,7 @@ function binary(op: BinaryOp): ShapeRule<BinaryOp> {
     arity(op, inputs, 2);
     const [a, b] = inputs;
     sameDType(op, a, b);
-    numeric(op, a, op === "div" || op === "pow");
+    numeric(op, a, floatOnly(op));
     return { shape: broadcastShapes(op, a.shape, b.shape), dtype: a.dtype };
   };
 }
@@ -337,12 +360,9 @@ function likeInput(op: string, name: string, m: Meta, x: Meta): void {
 
 /** The shape rule of every primitive; a primitive without one fails to compile. */
 export const shapeRules: { [K in OpName]: ShapeRule<K> } = {
-  neg: unary("neg"), abs: unary("abs"), sign: unary("sign"), exp: unary("exp"), log: unary("log"),
-  sqrt: unary("sqrt"), sin: unary("sin"), cos: unary("cos"), tanh: unary("tanh"),
-  sigmoid: unary("sigmoid"), relu: unary("relu"),
-  add: binary("add"), sub: binary("sub"), mul: binary("mul"), div: binary("div"), pow: binary("pow"),
-  maximum: binary("maximum"), minimum: binary("minimum"),
-  eq: compare("eq"), ne: compare("ne"), lt: compare("lt"), le: compare("le"), gt: compare("gt"), ge: compare("ge"),
+  ...familyRows(UNARY_OPS, unary),
+  ...familyRows(BINARY_OPS, binary),
+  ...familyRows(COMPARE_OPS, compare),
   sum: reduce("sum"), max: reduce("max"), min: reduce("min"),
   argmax: argReduce("argmax"), argmin: argReduce("argmin"),
 

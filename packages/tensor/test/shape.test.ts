@@ -1,7 +1,9 @@
 // Shape rules and broadcasting, checked without any backend.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { broadcastShapes, broadcastStrides, normalizeAxes, SamError, shapeRules, stridesOf, windowOutSize } from "../src/index.js";
+import {
+  BINARY_OPS, broadcastShapes, broadcastStrides, COMPARE_OPS, floatOnly, normalizeAxes, SamError, shapeRules, stridesOf, UNARY_OPS, windowOutSize,
+} from "../src/index.js";
 
 const shape = fc.array(fc.integer({ min: 1, max: 5 }), { maxLength: 4 });
 
@@ -50,5 +52,19 @@ describe("shape rules", () => {
   it("axes are normalised, and repeats or out-of-range axes are refused", () => {
     expect(normalizeAxes("f", [-1, 0], 3)).toEqual([0, 2]);
     expect(() => normalizeAxes("sum", [3], 3)).toThrow(SamError);
+  });
+});
+
+describe("the elementwise families", () => {
+  it("have a shape rule per op that refuses an integer input exactly where the family says the op needs a float", () => {
+    const int = { shape: [2], dtype: "int32" as const };
+    for (const op of [...UNARY_OPS, ...BINARY_OPS, ...COMPARE_OPS]) {
+      const inputs = (UNARY_OPS as string[]).includes(op) ? [int] : [int, int];
+      const rule = () => (shapeRules[op] as (i: typeof inputs, p: Record<string, never>) => unknown)(inputs, {});
+      if (floatOnly(op)) expect(rule, op).toThrow(`${op}: expected a floating (float32/float64) dtype, got int32`);
+      else expect(rule, op).not.toThrow();
+    }
+    expect(UNARY_OPS.filter(floatOnly)).toEqual(["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid"]);
+    expect(BINARY_OPS.filter(floatOnly)).toEqual(["div", "pow"]);
   });
 });

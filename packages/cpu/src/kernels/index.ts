@@ -1,5 +1,5 @@
 // The CPU kernel table: one reference kernel for every primitive.
-import type { KernelTable } from "@sam/tensor";
+import { BINARY_OPS, COMPARE_OPS, familyRows, UNARY_OPS, type KernelTable } from "@sam/tensor";
 import { channelAffine, channelDots, channelMoments } from "./channels.js";
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from "./conv.js";
 import { binaryKernel, cast, unaryKernel, where } from "./elementwise.js";
@@ -11,15 +11,9 @@ import { argReduceKernel, reduceKernel } from "./reduce.js";
 
 /** Every primitive's CPU kernel; tsc fails if one is missing. */
 export const kernels: KernelTable = {
-  neg: unaryKernel("neg"), abs: unaryKernel("abs"), sign: unaryKernel("sign"),
-  exp: unaryKernel("exp"), log: unaryKernel("log"), sqrt: unaryKernel("sqrt"),
-  sin: unaryKernel("sin"), cos: unaryKernel("cos"), tanh: unaryKernel("tanh"),
-  sigmoid: unaryKernel("sigmoid"), relu: unaryKernel("relu"),
-  add: binaryKernel("add"), sub: binaryKernel("sub"), mul: binaryKernel("mul"),
-  div: binaryKernel("div"), pow: binaryKernel("pow"),
-  maximum: binaryKernel("maximum"), minimum: binaryKernel("minimum"),
-  eq: binaryKernel("eq"), ne: binaryKernel("ne"), lt: binaryKernel("lt"),
-  le: binaryKernel("le"), gt: binaryKernel("gt"), ge: binaryKernel("ge"),
+  ...familyRows(UNARY_OPS, unaryKernel),
+  ...familyRows(BINARY_OPS, binaryKernel),
+  ...familyRows(COMPARE_OPS, binaryKernel),
   where, cast,
   sum: reduceKernel("sum"), max: reduceKernel("max"), min: reduceKernel("min"),
   argmax: argReduceKernel("argmax"), argmin: argReduceKernel("argmin"),

@@ -1,5 +1,5 @@
 // The WebGPU kernel table: a WGSL kernel for every primitive, recording into one command stream.
-import type { KernelTable } from "@sam/tensor";
+import { BINARY_OPS, COMPARE_OPS, familyRows, UNARY_OPS, type KernelTable } from "@sam/tensor";
 import type { CommandStream } from "../stream.js";
 import { channelAffineKernel, channelDotsKernel, channelMomentsKernel } from "./channels.js";
 import { binaryKernel, castKernel, compareKernel, unaryKernel, whereKernel } from "./elementwise.js";
@@ -13,15 +13,9 @@ import { argReduceKernel, reduceKernel } from "./reduce.js";
 export function kernels(stream: CommandStream): KernelTable {
   const s = stream;
   return {
-    neg: unaryKernel(s, "neg"), abs: unaryKernel(s, "abs"), sign: unaryKernel(s, "sign"),
-    exp: unaryKernel(s, "exp"), log: unaryKernel(s, "log"), sqrt: unaryKernel(s, "sqrt"),
-    sin: unaryKernel(s, "sin"), cos: unaryKernel(s, "cos"), tanh: unaryKernel(s, "tanh"),
-    sigmoid: unaryKernel(s, "sigmoid"), relu: unaryKernel(s, "relu"),
-    add: binaryKernel(s, "add"), sub: binaryKernel(s, "sub"), mul: binaryKernel(s, "mul"),
-    div: binaryKernel(s, "div"), pow: binaryKernel(s, "pow"),
-    maximum: binaryKernel(s, "maximum"), minimum: binaryKernel(s, "minimum"),
-    eq: compareKernel(s, "eq"), ne: compareKernel(s, "ne"), lt: compareKernel(s, "lt"),
-    le: compareKernel(s, "le"), gt: compareKernel(s, "gt"), ge: compareKernel(s, "ge"),
+    ...familyRows(UNARY_OPS, (op) => unaryKernel(s, op)),
+    ...familyRows(BINARY_OPS, (op) => binaryKernel(s, op)),
+    ...familyRows(COMPARE_OPS, (op) => compareKernel(s, op)),
     where: whereKernel(s), cast: castKernel(s),
     sum: reduceKernel(s, "sum"), max: reduceKernel(s, "max"), min: reduceKernel(s, "min"),
     argmax: argReduceKernel(s, "argmax"), argmin: argReduceKernel(s, "argmin"),
