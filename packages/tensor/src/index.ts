@@ -7,7 +7,7 @@ export {
 export {
   type OpName, type OpParams, type Meta, type ShapeRule, type UnaryOp, type BinaryOp, type CompareOp, type ReduceOp,
   type ArgReduceOp, type Conv2dParams, type Pool2dParams, type OtherOpParams, type ReduceParams, type ArgReduceParams, type SliceParams, type PadParams, type ChannelAffineParams,
-  type AxisParams, type ShapeParams, shapeRules, windowOutSize, UNARY_OPS, BINARY_OPS, COMPARE_OPS, floatOnly, familyRows,
+  type AxisParams, type ShapeParams, shapeRules, windowOutSize, UNARY_OPS, BINARY_OPS, COMPARE_OPS, UNARY_FAMILY, BINARY_FAMILY, COMPARE_FAMILY, floatOnly, familyRows,
 } from "./primitives.js";
 export { type Backend, type BackendTensor, type DataHandle, type Kernel, type KernelTable } from "./backend.js";
 export { type MemoryInfo, memory, Storage } from "./storage.js";

@@ -4,37 +4,39 @@ import { isFloating, type DType } from "./dtype.js";
 import { check, fmt } from "./errors.js";
 import { broadcastShapes, sameShape, sizeOf, type Shape } from "./shape.js";
 
-/**
- * The elementwise families, each declared once: the op names (from which the types, the lists and
- * the backends' kernel rows are derived) and whether each op needs a floating dtype.
- */
-const UNARY = {
+// The elementwise families, each declared once: the op names (from which the types, the lists and
+// the backends' kernel rows are derived) and whether each op needs a floating dtype.
+
+/** The unary ops, each with whether it needs a floating dtype. */
+export const UNARY_FAMILY = {
   neg: false, abs: false, sign: false, exp: true, log: true, sqrt: true, sin: true, cos: true, tanh: true, sigmoid: true, relu: false,
 } as const satisfies Record<string, boolean>;
-const BINARY = { add: false, sub: false, mul: false, div: true, pow: true, maximum: false, minimum: false } as const satisfies Record<string, boolean>;
-const COMPARE = { eq: false, ne: false, lt: false, le: false, gt: false, ge: false } as const satisfies Record<string, boolean>;
+/** The binary arithmetic ops, each with whether it needs a floating dtype. */
+export const BINARY_FAMILY = { add: false, sub: false, mul: false, div: true, pow: true, maximum: false, minimum: false } as const satisfies Record<string, boolean>;
+/** The comparisons (any numeric dtype). */
+export const COMPARE_FAMILY = { eq: false, ne: false, lt: false, le: false, gt: false, ge: false } as const satisfies Record<string, boolean>;
 
 /** Elementwise ops of one input. */
-export type UnaryOp = keyof typeof UNARY;
+export type UnaryOp = keyof typeof UNARY_FAMILY;
 /** Elementwise arithmetic of two broadcast inputs. */
-export type BinaryOp = keyof typeof BINARY;
+export type BinaryOp = keyof typeof BINARY_FAMILY;
 /** Elementwise comparisons of two broadcast inputs; the result is `bool`. */
-export type CompareOp = keyof typeof COMPARE;
+export type CompareOp = keyof typeof COMPARE_FAMILY;
 /** Reductions over a set of axes. */
 export type ReduceOp = "sum" | "max" | "min";
 /** Index-of-extreme reductions over one axis; the result is `int32`. */
 export type ArgReduceOp = "argmax" | "argmin";
 
 /** Every unary op name, in a fixed order. */
-export const UNARY_OPS = Object.keys(UNARY) as UnaryOp[];
+export const UNARY_OPS = Object.keys(UNARY_FAMILY) as UnaryOp[];
 /** Every binary op name, in a fixed order. */
-export const BINARY_OPS = Object.keys(BINARY) as BinaryOp[];
+export const BINARY_OPS = Object.keys(BINARY_FAMILY) as BinaryOp[];
 /** Every comparison op name, in a fixed order. */
-export const COMPARE_OPS = Object.keys(COMPARE) as CompareOp[];
+export const COMPARE_OPS = Object.keys(COMPARE_FAMILY) as CompareOp[];
 
 /** Whether an elementwise op needs a floating (float32/float64) dtype. */
 export function floatOnly(op: UnaryOp | BinaryOp | CompareOp): boolean {
-  return ({ ...UNARY, ...BINARY, ...COMPARE } as Record<string, boolean>)[op];
+  return ({ ...UNARY_FAMILY, ...BINARY_FAMILY, ...COMPARE_FAMILY } as Record<string, boolean>)[op];
 }
 
 /**
