@@ -9,12 +9,37 @@ import { broadcastShapes, sameShape, sizeOf, type Shape } from "./shape.js";
 
 /** The unary ops, each with whether it needs a floating dtype. */
 export const UNARY_FAMILY = {
-  neg: false, abs: false, sign: false, exp: true, log: true, sqrt: true, sin: true, cos: true, tanh: true, sigmoid: true, relu: false,
+  /** −x */ neg: false,
+  /** |x| */ abs: false,
+  /** −1, 0 or 1 */ sign: false,
+  /** eˣ */ exp: true,
+  /** ln x */ log: true,
+  /** √x */ sqrt: true,
+  /** sin x */ sin: true,
+  /** cos x */ cos: true,
+  /** tanh x */ tanh: true,
+  /** 1 / (1 + e⁻ˣ) */ sigmoid: true,
+  /** max(x, 0) */ relu: false,
 } as const satisfies Record<string, boolean>;
 /** The binary arithmetic ops, each with whether it needs a floating dtype. */
-export const BINARY_FAMILY = { add: false, sub: false, mul: false, div: true, pow: true, maximum: false, minimum: false } as const satisfies Record<string, boolean>;
-/** The comparisons (any numeric dtype). */
-export const COMPARE_FAMILY = { eq: false, ne: false, lt: false, le: false, gt: false, ge: false } as const satisfies Record<string, boolean>;
+export const BINARY_FAMILY = {
+  /** a + b */ add: false,
+  /** a − b */ sub: false,
+  /** a · b */ mul: false,
+  /** a / b */ div: true,
+  /** aᵇ */ pow: true,
+  /** max(a, b) */ maximum: false,
+  /** min(a, b) */ minimum: false,
+} as const satisfies Record<string, boolean>;
+/** The comparisons, each with whether it needs a floating dtype (none does). */
+export const COMPARE_FAMILY = {
+  /** a = b */ eq: false,
+  /** a ≠ b */ ne: false,
+  /** a < b */ lt: false,
+  /** a ≤ b */ le: false,
+  /** a > b */ gt: false,
+  /** a ≥ b */ ge: false,
+} as const satisfies Record<string, boolean>;
 
 /** Elementwise ops of one input. */
 export type UnaryOp = keyof typeof UNARY_FAMILY;
