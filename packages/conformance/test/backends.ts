@@ -28,6 +28,9 @@ if (webgpuSkipped) {
   console.warn(`\n*** WebGPU conformance tests SKIPPED: ${webgpuSkipped} ***\n`);
 }
 
+/** The CPU's reference kernels alone: the definition every other backend is compared with. */
+export const referenceBackend: BackendCase = { name: "cpu (reference kernels)", make: async () => cpu({ kernels: "reference" }), float64: true, tolerance: () => FLOAT32 };
+
 let shared: Promise<Backend> | null = null;
 
 /** Every available backend; WebGPU's device is shared by the test files of one worker. */

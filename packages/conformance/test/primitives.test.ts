@@ -1,15 +1,15 @@
 // Every primitive's forward values against PyTorch's (fixtures/make_primitives.py), in float64
-// and float32, run through each backend in the list.
+// and float32, run through the CPU's reference kernels and each backend in the list.
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { assertCloseSync, bytesPerElement, dispatch, fromValues, full, setBackend, shapeRules, type DType, type OpName } from "@sam/tensor";
-import { backends } from "./backends.js";
+import { backends, referenceBackend } from "./backends.js";
 
 interface Encoded { shape: number[]; dtype: DType; data: number[] }
 interface Case { name: string; op: OpName; inputs: Encoded[]; params: never; out: Encoded }
 
 const fixture = JSON.parse(readFileSync(new URL("./fixtures/primitives.json", import.meta.url), "utf8")) as { cases: Case[] };
-describe.each(backends)("primitives on $name", ({ make, float64, tolerance }) => {
+describe.each([referenceBackend, ...backends])("primitives on $name", ({ make, float64, tolerance }) => {
   beforeAll(async () => setBackend(await make()));
 
   it("covers every primitive", () => {

@@ -1,4 +1,4 @@
-// Every backend's float32 kernels against the CPU's float64 reference, over random shapes: sizes
+// Every backend's float32 kernels against the CPU's reference kernels in float64, over random shapes: sizes
 // that are not multiples of any tile or workgroup, broadcasting, degenerate (1 and 0) axes, and
 // every convolution and pooling geometry the shape rules allow.
 import fc from "fast-check";
@@ -9,7 +9,7 @@ import {
 } from "@sam/tensor";
 import { backends } from "./backends.js";
 
-const reference = cpu();
+const reference = cpu({ kernels: "reference" });
 
 interface Input { shape: number[]; dtype: DType; values: number[] }
 

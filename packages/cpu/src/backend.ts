@@ -1,8 +1,13 @@
-// The CPU backend: shared typed-array storage and the reference kernel table.
-import { bytesPerElement, check, type Backend, type DataHandle, type DType, type TypedArray } from "@sam/tensor";
-import { currentPool, setPool, type Pool } from "./threads/current.js";
-import { kernels } from "./kernels/index.js";
-import { handleData, ShareableBuffer, viewOf } from "./kernels/storage.js";
+// The CPU backend: shared typed-array storage, and the reference kernel table with the fast
+// layer's entries over it (or the reference table alone).
+import { bytesPerElement, check, type Backend, type DataHandle, type DType, type KernelTable, type TypedArray } from "@sam/tensor";
+import { fastKernels } from "./fast/index.js";
+import { currentPool, setPool, type Pool } from "./fast/pool.js";
+import { referenceKernels } from "./reference/index.js";
+import { handleData, ShareableBuffer, viewOf } from "./storage.js";
+
+/** The reference table with the fast layer's entries in place of their references. */
+const fast: KernelTable = { ...referenceKernels, ...fastKernels } as KernelTable;
 
 /**
  * Freed buffers are kept for reuse, like a caching allocator, and not left to the garbage
@@ -28,20 +33,30 @@ export interface CpuOptions {
    * Default: the number of cores.
    */
   threads?: number;
+  /**
+   * `"fast"` (the default): float32 in WebAssembly SIMD and large work shared between the threads.
+   * `"reference"`: every primitive by its plain definition, on the calling thread (`threads` is
+   * not used) — slow, and what the fast kernels are tested against.
+   */
+  kernels?: "fast" | "reference";
 }
 
 /**
  * Creates the CPU backend on `threads` threads; `startPool` starts the workers (null where the
  * environment has none, and then only one thread is allowed).
  */
-export function createCpu(threads: number, startPool: ((threads: number) => Pool) | null): Backend {
-  check(Number.isInteger(threads) && threads >= 1, "cpu", () => `threads must be a positive integer, got ${threads}`);
-  check(threads === 1 || startPool !== null, "cpu", () => `${threads} threads need worker threads, which this environment does not offer; use threads: 1`);
-  if ((currentPool()?.threads ?? 1) !== threads) setPool(threads > 1 ? startPool!(threads) : null);
+export function createCpu(threads: number, startPool: ((threads: number) => Pool) | null, which: CpuOptions["kernels"] = "fast"): Backend {
+  check(which === "fast" || which === "reference", "cpu", () => `kernels must be "fast" or "reference", got ${JSON.stringify(which)}`);
+  const kernels = which === "reference" ? referenceKernels : fast;
+  if (which === "fast") {
+    check(Number.isInteger(threads) && threads >= 1, "cpu", () => `threads must be a positive integer, got ${threads}`);
+    check(threads === 1 || startPool !== null, "cpu", () => `${threads} threads need worker threads, which this environment does not offer; use threads: 1`);
+    if ((currentPool()?.threads ?? 1) !== threads) setPool(threads > 1 ? startPool!(threads) : null);
+  }
   const pool = new Map<number, ArrayBufferLike[]>(); // free buffers by size class
   let pooled = 0;
   return {
-    name: "cpu",
+    name: which === "reference" ? "cpu-reference" : "cpu",
     alloc(dtype: DType, size: number) {
       const bytes = sizeClass(size * bytesPerElement(dtype));
       const reused = pool.get(bytes)?.pop();

@@ -5,8 +5,8 @@ import { createCpu, type CpuOptions } from "./backend.js";
 import { WebWorkerPool } from "./threads/webPool.js";
 
 export { type CpuOptions } from "./backend.js";
-export { gemm, type MatrixView } from "./kernels/gemm.js";
-export { workerShares } from "./threads/current.js";
+export { gemm, type MatrixView } from "./reference/gemm.js";
+export { workerShares } from "./fast/pool.js";
 export { fusedMultiplyAdd, gemmF32, simdAvailable } from "./wasm/gemmF32.js";
 
 /**
@@ -22,5 +22,5 @@ export function cpu(opts: CpuOptions = {}): Backend {
     throw new SamError("cpu", `threads: ${threads} needs a cross-origin isolated page (SharedArrayBuffer); serve it with ` +
       "Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp, or use threads: 1");
   }
-  return createCpu(threads, (n) => new WebWorkerPool(n));
+  return createCpu(threads, (n) => new WebWorkerPool(n), opts.kernels);
 }

@@ -16,5 +16,5 @@ enableRelaxedSimd(); // before any kernel compiles, on this thread or a worker
  * tensor([1, 2, 3]).dataSync(); // Float32Array [1, 2, 3]
  */
 export function cpu(opts: CpuOptions = {}): Backend {
-  return createCpu(opts.threads ?? availableParallelism(), (threads) => new ThreadPool(threads));
+  return createCpu(opts.threads ?? availableParallelism(), (threads) => new ThreadPool(threads), opts.kernels);
 }

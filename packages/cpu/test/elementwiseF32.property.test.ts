@@ -3,7 +3,8 @@
 // float arithmetic is delicate (±0, ±∞, NaN, subnormals, division by zero).
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { binaryFns, binaryRange, unaryFns, unaryRange, whereRange } from "../src/kernels/elementwiseRanges.js";
+import { binaryRange, unaryRange, whereRange } from "../src/fast/elementwiseRuns.js";
+import { binaryFns, unaryFns } from "../src/reference/elementwiseLoops.js";
 import { MIN_SIMD_RUN } from "../src/wasm/elementwiseF32.js";
 
 const SPECIAL = [0, -0, Infinity, -Infinity, NaN, 1e-45, -1e-45, 1.17e-38, 3.4e38, -3.4e38, 1, -1];

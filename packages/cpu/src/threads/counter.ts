@@ -1,5 +1,5 @@
 // The counter a pool shares with its workers, and what a worker does with a posted share of work.
-import { runTask, type Task } from "./tasks.js";
+import { runTask, type Task } from "../fast/tasks.js";
 
 /** Slots of the shared Int32Array: shares finished, workers ready, and whether a share failed. */
 export const FINISHED = 0;

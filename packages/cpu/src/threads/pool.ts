@@ -3,8 +3,8 @@
 import { Worker } from "node:worker_threads";
 import { SamError } from "@sam/tensor";
 import { FAILED, FINISHED, newCounter, READY } from "./counter.js";
-import type { Pool } from "./current.js";
-import { runTask, type Task } from "./tasks.js";
+import type { Pool } from "../fast/pool.js";
+import { runTask, type Task } from "../fast/tasks.js";
 
 // The compiled worker; run from TypeScript sources (the tests), this module finds it in dist/.
 const WORKER = import.meta.url.endsWith(".ts")

@@ -4,8 +4,8 @@
 // loop; until they are all ready, every share runs on the calling thread, with the same results.
 import { SamError } from "@sam/tensor";
 import { FAILED, FINISHED, newCounter, READY } from "./counter.js";
-import type { Pool } from "./current.js";
-import { runTask, type Task } from "./tasks.js";
+import type { Pool } from "../fast/pool.js";
+import { runTask, type Task } from "../fast/tasks.js";
 
 const WORKER = new URL("./webWorker.js", import.meta.url);
 

@@ -2,7 +2,7 @@
 // later one a share of work. Its modules import only by relative URL (module workers see no
 // import map).
 import { runPosted, signalReady } from "./counter.js";
-import type { Task } from "./tasks.js";
+import type { Task } from "../fast/tasks.js";
 
 let counter: Int32Array | null = null;
 self.onmessage = (event: MessageEvent<{ signal: SharedArrayBuffer } | Task>) => {

@@ -2,7 +2,7 @@
 // the input through the convolution's geometry (im2col on the fly), and the stores write the
 // output in place (col2im on the fly for the input gradient), so no column matrix is ever built.
 import type { Conv2dParams, TypedArray } from "@sam/tensor";
-import type { Geometry as ConvGeometry } from "../kernels/conv.js";
+import type { Geometry as ConvGeometry } from "../geometry.js";
 import { NR } from "./gemmKernel.js";
 import { blockedGemm, BLOCK_COLUMNS, directGemm, gatheredGemm, padRows, transposePanels, type InPlace, type PackA } from "./gemmF32.js";
 
@@ -392,11 +392,16 @@ export function conv2dBackwardWeightF32(x: TypedArray, dy: TypedArray, dw: Typed
   for (let group = 0; group < p.groups; group++) {
     blockedGemm(g.og, g.rows, g.n * plane,
       (mem, at, i0, mc, j0, kc, mr) => {
-        cols.fill(g, p, group, j0, kc);
+        // A may be packed whole, over a depth of every pixel of the batch: the column table holds
+        // BLOCK_COLUMNS at a time
         let k = at;
         for (let ip = 0; ip < mc; ip += mr) {
-          for (let j = 0; j < kc; j++) {
-            for (let r = 0; r < mr; r++) mem[k++] = ip + r < mc ? dy[cols.out[j] + (i0 + ip + r) * plane] : 0;
+          for (let c0 = 0; c0 < kc; c0 += BLOCK_COLUMNS) {
+            const count = Math.min(BLOCK_COLUMNS, kc - c0);
+            cols.fill(g, p, group, j0 + c0, count);
+            for (let j = 0; j < count; j++) {
+              for (let r = 0; r < mr; r++) mem[k++] = ip + r < mc ? dy[cols.out[j] + (i0 + ip + r) * plane] : 0;
+            }
           }
         }
       },

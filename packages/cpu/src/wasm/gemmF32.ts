@@ -1,7 +1,7 @@
 // Float32 GEMM on the WebAssembly SIMD kernel: JavaScript packs strided operands into the
 // kernel's memory block by block; the kernel multiplies and accumulates C in its own memory over
 // the whole depth; JavaScript then stores each finished block of C once.
-import type { MatrixView } from "../kernels/gemm.js";
+import type { MatrixView } from "../reference/gemm.js";
 import { compileGemmKernel, GATHER_ROWS, NR, tileRows, type GemmKernel, type TileRows } from "./gemmKernel.js";
 
 const KC = 256; // depth of a block: an A panel (5×KC) and a B panel (KC×8) stay in L1

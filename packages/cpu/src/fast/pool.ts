@@ -1,5 +1,6 @@
-// The thread pool the CPU kernels share; set when a CPU backend is created. This module imports no
-// worker implementation, so the kernels load anywhere (Node's worker_threads live in pool.ts).
+// The thread pool the fast kernels share; set when a CPU backend is created. This module imports no
+// worker implementation, so the kernels load anywhere (Node's worker_threads live in threads/).
+import { splitEvenly } from "../threads/split.js";
 import type { Task } from "./tasks.js";
 
 /** Threads that run one task each, the first on the calling thread, and return when all are done. */
@@ -34,6 +35,19 @@ export function poolFor(flops: number): Pool | null {
 /** The pool, or null when running on one thread. */
 export function currentPool(): Pool | null {
   return pool;
+}
+
+/** Elements of an elementwise or per-channel op below which it runs on the calling thread alone. */
+const MIN_SHARED_ELEMENTS = 2 ** 18;
+
+/**
+ * Runs `local(0, units)` here, or, for an op over at least MIN_SHARED_ELEMENTS elements, splits
+ * its units (elements, channels, planes) evenly between the pool's threads as `task(from, to)`.
+ */
+export function shareOut(elements: number, units: number, task: (from: number, to: number) => Task, local: (from: number, to: number) => void): void {
+  const shared = elements >= MIN_SHARED_ELEMENTS ? pool : null;
+  if (!shared || units < 2) return local(0, units);
+  shared.run(splitEvenly(units, shared.threads).map(([from, to]) => task(from, to)));
 }
 
 /**

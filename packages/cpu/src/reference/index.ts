@@ -1,4 +1,6 @@
-// The CPU kernel table: one reference kernel for every primitive.
+// The reference kernel table: every primitive by definition, in any dtype, on one thread, with no
+// WebAssembly. It is what the fast layer must agree with, and what the tests compare against
+// (`cpu({ kernels: "reference" })`).
 import { BINARY_OPS, COMPARE_OPS, familyRows, UNARY_OPS, type KernelTable } from "@sam/tensor";
 import { channelAffine, channelDots, channelMoments } from "./channels.js";
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from "./conv.js";
@@ -9,8 +11,8 @@ import { concat, expand, pad, permute, reshape, slice } from "./movement.js";
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dArgmax } from "./pool.js";
 import { argReduceKernel, reduceKernel } from "./reduce.js";
 
-/** Every primitive's CPU kernel; tsc fails if one is missing. */
-export const kernels: KernelTable = {
+/** Every primitive's reference kernel; tsc fails if one is missing. */
+export const referenceKernels: KernelTable = {
   ...familyRows(UNARY_OPS, unaryKernel),
   ...familyRows(BINARY_OPS, binaryKernel),
   ...familyRows(COMPARE_OPS, binaryKernel),

@@ -1,7 +1,7 @@
 // Movement kernels: copies that rearrange elements without arithmetic.
 import { broadcastStrides, stridesOf, type Kernel } from "@sam/tensor";
 import { broadcastRuns, offsets } from "./strided.js";
-import { dataOf } from "./storage.js";
+import { dataOf } from "../storage.js";
 
 /** Reshape never reaches a kernel (tensors share storage), but a copy is its correct meaning. */
 export const reshape: Kernel<"reshape"> = ([x], out) => {

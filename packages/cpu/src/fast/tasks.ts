@@ -1,15 +1,102 @@
-// The work a thread can be given: a float32 convolution or matrix product over a range of its GEMM's
-// columns, or an elementwise op over a range of its output.
-import type { Conv2dParams } from "@sam/tensor";
-import type { Geometry } from "../kernels/conv.js";
+// The work a thread can be given, and the entry every worker runs it through: a float32
+// convolution or matrix product over a range of its GEMM's columns, an elementwise op over a range
+// of its output, a reduction over a range of its slots, a per-channel op over channels or planes.
+// Nothing here imports @sam/tensor at run time, so a browser's module worker loads it by relative
+// URL alone.
+import type { Conv2dParams, ReduceOp } from "@sam/tensor";
+import type { ChannelLayout, Geometry } from "../geometry.js";
+import { reduceRange } from "../reference/reduceLoops.js";
+import { view, type SharedArray } from "../threads/shared.js";
 import { conv2dBackwardInputF32, conv2dBackwardWeightChunksF32, conv2dBackwardWeightF32, conv2dF32 } from "../wasm/convF32.js";
 import { gemmF32 } from "../wasm/gemmF32.js";
-import { binaryRange, unaryRange, whereRange, type ElementwiseTask } from "../kernels/elementwiseRanges.js";
-import { reduceRange, type ReduceTask } from "../kernels/reduceRange.js";
-import { channelAffineRange, channelDotsRange, channelMomentsRange, type ChannelAffineTask, type ChannelSumsTask } from "../kernels/channelRanges.js";
-import { view, type SharedArray } from "./shared.js";
+import { channelAffineRange, channelDotsRange, channelMomentsRange } from "./channelRuns.js";
+import { binaryRange, unaryRange, whereRange } from "./elementwiseRuns.js";
 
-export { share, type SharedArray } from "./shared.js";
+export { share, type SharedArray } from "../threads/shared.js";
+
+/** One share of a unary op: output elements from…to. */
+export interface UnaryTask {
+  op: "unary";
+  name: string;
+  a: SharedArray;
+  out: SharedArray;
+  from: number;
+  to: number;
+}
+
+/** One share of a binary op: output elements from…to. */
+export interface BinaryTask {
+  op: "binary";
+  name: string;
+  a: SharedArray;
+  b: SharedArray;
+  out: SharedArray;
+  /** The output's shape and each operand's broadcast strides. */
+  shape: number[];
+  aStrides: number[];
+  bStrides: number[];
+  from: number;
+  to: number;
+}
+
+/** One share of where(cond, a, b): output elements from…to. */
+export interface WhereTask {
+  op: "where";
+  cond: SharedArray;
+  a: SharedArray;
+  b: SharedArray;
+  out: SharedArray;
+  /** The output's shape and each operand's broadcast strides. */
+  shape: number[];
+  strides: [number[], number[], number[]];
+  from: number;
+  to: number;
+}
+
+/** One share of an elementwise op. */
+export type ElementwiseTask = UnaryTask | BinaryTask | WhereTask;
+
+/** One share of a reduction: output slots from…to. */
+export interface ReduceTask {
+  op: "reduce";
+  name: ReduceOp;
+  a: SharedArray;
+  out: SharedArray;
+  shape: number[];
+  /** The output slot's stride along each input axis (0 along reduced axes). */
+  targets: number[];
+  from: number;
+  to: number;
+}
+
+/** One share of channelMoments (b null) or channelDots: channels from…to. */
+export interface ChannelSumsTask {
+  op: "channelSums";
+  /** x for the moments; g for the dots. */
+  a: SharedArray;
+  /** x for the dots; null for the moments. */
+  b: SharedArray | null;
+  out: SharedArray;
+  layout: ChannelLayout;
+  from: number;
+  to: number;
+}
+
+/** One share of channelAffine: planes (n·C + c) from…to. */
+export interface ChannelAffineTask {
+  op: "channelAffine";
+  x: SharedArray;
+  scale: SharedArray;
+  shift: SharedArray;
+  addend: SharedArray | null;
+  addendScale: SharedArray | null;
+  out: SharedArray;
+  relu: boolean;
+  layout: ChannelLayout;
+  from: number;
+  to: number;
+}
+
 
 /** One share of a convolution: which primitive, its operands (two inputs, one output) and the columns. */
 export interface ConvTask {

@@ -1,84 +1,15 @@
-// 2-D convolution and its two gradient primitives: float32 on the SIMD GEMM (wasm/convF32.ts),
-// otherwise by im2col onto the reference GEMM.
+// 2-D convolution and its two gradient primitives in float32 on the SIMD GEMM (wasm/convF32.ts),
+// shared between the threads; anything else goes to the reference kernels.
 import type { BackendTensor, Conv2dParams, DType, Kernel } from "@sam/tensor";
-import { gemm } from "./gemm.js";
+import { geometry, type Geometry } from "../geometry.js";
+import * as reference from "../reference/conv.js";
+import { dataOf, ShareableBuffer } from "../storage.js";
+import { splitColumns, splitEvenly } from "../threads/split.js";
 import { convColumns } from "../wasm/convF32.js";
 import { BLOCK_COLUMNS_ALIGN, simdAvailable } from "../wasm/gemmF32.js";
-import { currentPool, poolFor } from "../threads/current.js";
-import { splitColumns, splitEvenly } from "../threads/split.js";
-import { runTask, share, type ConvTask, type WeightChunksTask } from "../threads/tasks.js";
-import { dataOf, ShareableBuffer } from "./storage.js";
 import { NR } from "../wasm/gemmKernel.js";
-
-/** Sizes of one convolution, named as in the formulas. */
-export interface Geometry {
-  n: number; c: number; h: number; w: number; // input
-  o: number; kh: number; kw: number; // weight
-  ho: number; wo: number; // output
-  cg: number; og: number; // channels per group
-  rows: number; // cg·kh·kw: the depth of the GEMM
-}
-
-function geometry(x: readonly number[], w: readonly number[], y: readonly number[], groups: number): Geometry {
-  const [n, c, h, wd] = x;
-  const [o, cg, kh, kw] = w;
-  return { n, c, h, w: wd, o, kh, kw, ho: y[2], wo: y[3], cg, og: o / groups, rows: cg * kh * kw };
-}
-
-type Columns = Float64Array;
-let scratch = new Float64Array(0);
-
-/** The reference path's im2col buffer, reused across calls. */
-function columns(size: number): Columns {
-  if (scratch.length < size) scratch = new Float64Array(size);
-  return scratch;
-}
-
-/** cols[(c·kh + i)·kw + j, oy·wo + ox] = x[n, g·cg + c, oy·sh − ph + i·dh, ox·sw − pw + j·dw] (0 outside). */
-function im2col(x: ArrayLike<number>, g: Geometry, p: Conv2dParams, n: number, group: number, cols: Columns): void {
-  const plane = g.ho * g.wo;
-  for (let c = 0; c < g.cg; c++) {
-    const src = (n * g.c + group * g.cg + c) * g.h * g.w;
-    for (let i = 0; i < g.kh; i++) {
-      for (let j = 0; j < g.kw; j++) {
-        const row = ((c * g.kh + i) * g.kw + j) * plane;
-        for (let oy = 0; oy < g.ho; oy++) {
-          const iy = oy * p.stride[0] - p.padding[0] + i * p.dilation[0];
-          const at = row + oy * g.wo;
-          if (iy < 0 || iy >= g.h) {
-            cols.fill(0, at, at + g.wo);
-            continue;
-          }
-          for (let ox = 0; ox < g.wo; ox++) {
-            const ix = ox * p.stride[1] - p.padding[1] + j * p.dilation[1];
-            cols[at + ox] = ix >= 0 && ix < g.w ? x[src + iy * g.w + ix] : 0;
-          }
-        }
-      }
-    }
-  }
-}
-
-/** The adjoint of im2col: dx[n, g·cg + c, iy, ix] += cols[…] for every window position. */
-function col2im(cols: Columns, g: Geometry, p: Conv2dParams, n: number, group: number, dx: { [i: number]: number }): void {
-  const plane = g.ho * g.wo;
-  for (let c = 0; c < g.cg; c++) {
-    const dst = (n * g.c + group * g.cg + c) * g.h * g.w;
-    for (let i = 0; i < g.kh; i++) {
-      for (let j = 0; j < g.kw; j++) {
-        const row = ((c * g.kh + i) * g.kw + j) * plane;
-        for (let oy = 0; oy < g.ho; oy++) {
-          const iy = oy * p.stride[0] - p.padding[0] + i * p.dilation[0];
-          if (iy < 0 || iy >= g.h) continue;
-          for (let ox = 0; ox < g.wo; ox++) {
-            const ix = ox * p.stride[1] - p.padding[1] + j * p.dilation[1];
-            if (ix >= 0 && ix < g.w) dx[dst + iy * g.w + ix] += cols[row + oy * g.wo + ox];
-          }
-        }
-      }
-    }
-  }
-}
+import { currentPool, poolFor } from "./pool.js";
+import { runTask, share, type ConvTask, type WeightChunksTask } from "./tasks.js";
 
 /**
  * Runs a float32 convolution over its GEMM's columns, split between the threads at column-block
@@ -102,32 +33,18 @@ function threaded(
   else tasks.forEach(runTask);
 }
 
-/** float32 convolutions run on the SIMD GEMM; float64 stays on the reference path. */
+/** float32 convolutions run on the SIMD GEMM; float64 stays on the reference kernels. */
 function fast(dtype: DType): boolean {
   return dtype === "float32" && simdAvailable();
 }
 
-function forEachImageAndGroup(g: Geometry, groups: number, fn: (n: number, group: number) => void): void {
-  for (let n = 0; n < g.n; n++) for (let group = 0; group < groups; group++) fn(n, group);
-}
-
-/** y[n, o] = Σ w[o] ⋆ x[n]: per image and group, W_g · im2col(x). */
+/** y[n, o] = Σ w[o] ⋆ x[n]. */
 export const conv2d: Kernel<"conv2d"> = ([x, w], out, p) => {
+  if (!fast(out.dtype)) return reference.conv2d([x, w], out, p);
   const g = geometry(x.shape, w.shape, out.shape, p.groups);
-  if (fast(out.dtype)) return threaded("conv2d", x, w, out, g, p, convColumns(g));
-  const plane = g.ho * g.wo;
-  const cols = columns(g.rows * plane);
-  const [xs, ws, ys] = [dataOf(x), dataOf(w), dataOf(out)];
-  forEachImageAndGroup(g, p.groups, (n, group) => {
-    im2col(xs, g, p, n, group, cols);
-    gemm(g.og, plane, g.rows,
-      { data: ws, offset: group * g.og * g.rows, rowStride: g.rows, colStride: 1 },
-      { data: cols, offset: 0, rowStride: plane, colStride: 1 },
-      ys, (n * g.o + group * g.og) * plane, plane, false);
-  });
+  threaded("conv2d", x, w, out, g, p, convColumns(g));
 };
 
-/** dx = col2im(W_gᵀ · dy) per image and group. */
 /**
  * For stride 1, the input gradient is itself a convolution: of dy, padded by dilation·(k − 1) −
  * padding, with the kernel flipped in space and its input and output channels swapped. Returned
@@ -239,25 +156,14 @@ function byPhases(dy: BackendTensor, w: BackendTensor, out: BackendTensor, p: Co
   return true;
 }
 
+/** dx: as a forward convolution of the flipped weights (stride 1), by phases (strided), else col2im as the tiles come. */
 export const conv2dBackwardInput: Kernel<"conv2dBackwardInput"> = ([dy, w], out, p) => {
+  if (!fast(out.dtype)) return reference.conv2dBackwardInput([dy, w], out, p);
   const g = geometry(out.shape, w.shape, dy.shape, p.groups);
-  if (fast(out.dtype)) {
-    const forward = asForwardConv(w, out, p);
-    if (forward) return threaded("conv2d", dy, forward.w, out, geometry(dy.shape, forward.w.shape, out.shape, p.groups), forward.p, g.n * g.h * g.w);
-    if ((p.stride[0] > 1 || p.stride[1] > 1) && byPhases(dy, w, out, p)) return;
-    return threaded("conv2dBackwardInput", dy, w, out, g, p, convColumns(g), g.ho * g.wo);
-  }
-  const plane = g.ho * g.wo;
-  const cols = columns(g.rows * plane);
-  const [dys, ws, dx] = [dataOf(dy), dataOf(w), dataOf(out)];
-  dx.fill(0); // col2im adds in
-  forEachImageAndGroup(g, p.groups, (n, group) => {
-    gemm(g.rows, plane, g.og,
-      { data: ws, offset: group * g.og * g.rows, rowStride: 1, colStride: g.rows },
-      { data: dys, offset: (n * g.o + group * g.og) * plane, rowStride: plane, colStride: 1 },
-      cols, 0, plane, false);
-    col2im(cols, g, p, n, group, dx);
-  });
+  const forward = asForwardConv(w, out, p);
+  if (forward) return threaded("conv2d", dy, forward.w, out, geometry(dy.shape, forward.w.shape, out.shape, p.groups), forward.p, g.n * g.h * g.w);
+  if ((p.stride[0] > 1 || p.stride[1] > 1) && byPhases(dy, w, out, p)) return;
+  threaded("conv2dBackwardInput", dy, w, out, g, p, convColumns(g), g.ho * g.wo);
 };
 
 /** The most chunks the weight gradient's depth (the batch) is cut into. */
@@ -299,17 +205,6 @@ function weightGradient(x: BackendTensor, dy: BackendTensor, out: BackendTensor,
 
 /** dW_g = Σₙ dy[n, g] · im2col(x[n])ᵀ. */
 export const conv2dBackwardWeight: Kernel<"conv2dBackwardWeight"> = ([x, dy], out, p) => {
-  const g = geometry(x.shape, out.shape, dy.shape, p.groups);
-  if (fast(out.dtype)) return weightGradient(x, dy, out, g, p);
-  const plane = g.ho * g.wo;
-  const cols = columns(g.rows * plane);
-  const [xs, dys, dw] = [dataOf(x), dataOf(dy), dataOf(out)];
-  dw.fill(0); // an empty batch adds nothing
-  forEachImageAndGroup(g, p.groups, (n, group) => {
-    im2col(xs, g, p, n, group, cols);
-    gemm(g.og, g.rows, plane,
-      { data: dys, offset: (n * g.o + group * g.og) * plane, rowStride: plane, colStride: 1 },
-      { data: cols, offset: 0, rowStride: 1, colStride: plane },
-      dw, group * g.og * g.rows, g.rows, n > 0);
-  });
+  if (!fast(out.dtype)) return reference.conv2dBackwardWeight([x, dy], out, p);
+  weightGradient(x, dy, out, geometry(x.shape, out.shape, dy.shape, p.groups), p);
 };

@@ -1,21 +1,8 @@
-// The loop of the reductions over a range of output slots: what a thread runs for its share. It
-// imports nothing from @sam/tensor at run time, so a worker loads it by relative URL alone.
+// The loop of the reductions over a range of output slots: the definition, and what a thread runs
+// for its share. It imports nothing from @sam/tensor at run time, so a worker loads it by relative
+// URL alone.
 import type { ReduceOp, TypedArray } from "@sam/tensor";
-import type { SharedArray } from "../threads/shared.js";
 import { broadcastRuns } from "./strided.js";
-
-/** One share of a reduction: output slots from…to. */
-export interface ReduceTask {
-  op: "reduce";
-  name: ReduceOp;
-  a: SharedArray;
-  out: SharedArray;
-  shape: number[];
-  /** The output slot's stride along each input axis (0 along reduced axes). */
-  targets: number[];
-  from: number;
-  to: number;
-}
 
 /**
  * Folds every input element into its output slot, run by run, for slots from…to alone: along a

@@ -1,31 +1,21 @@
-// Reductions: sum, max and min over any set of axes; argmax and argmin over one axis.
+// Reductions by definition: sum, max and min over any set of axes (folded in float64, slot by
+// slot), argmax and argmin over one axis.
 import { stridesOf, type ArgReduceOp, type Kernel, type ReduceOp } from "@sam/tensor";
-import { currentPool } from "../threads/current.js";
-import { share } from "../threads/shared.js";
-import { splitEvenly } from "../threads/split.js";
-import { reduceRange, type ReduceTask } from "./reduceRange.js";
-import { dataOf } from "./storage.js";
+import { dataOf } from "../storage.js";
+import { reduceRange } from "./reduceLoops.js";
 
 /** Output strides seen from the input: reduced axes step nowhere. */
-function targetStrides(shape: readonly number[], axes: readonly number[]): number[] {
+export function targetStrides(shape: readonly number[], axes: readonly number[]): number[] {
   const kept = shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const s = stridesOf(kept);
   return s.map((v, i) => (axes.includes(i) ? 0 : v));
 }
 
-/** Input elements of a reduction below which its slots are not shared between threads. */
-const MIN_SHARED_ELEMENTS = 2 ** 18;
-
-/** A reduction over `axes`; large ones share their output slots between the threads. */
+/** A reduction over `axes`. */
 export function reduceKernel(op: ReduceOp): Kernel<ReduceOp> {
   return ([x], out, { axes }) => {
     const [a, o] = [dataOf(x), dataOf(out)];
-    const targets = targetStrides(x.shape, axes);
-    const pool = a.length >= MIN_SHARED_ELEMENTS ? currentPool() : null;
-    if (!pool || o.length < 2) return reduceRange(op, a, x.shape, targets, o, 0, o.length);
-    pool.run(splitEvenly(o.length, pool.threads).map(([from, to]): ReduceTask => ({
-      op: "reduce", name: op, a: share(a, x.dtype), out: share(o, out.dtype), shape: [...x.shape], targets, from, to,
-    })));
+    reduceRange(op, a, x.shape, targetStrides(x.shape, axes), o, 0, o.length);
   };
 }
 

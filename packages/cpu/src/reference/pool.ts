@@ -1,6 +1,6 @@
 // 2-D pooling: max (with the argmax its gradient needs) and average (with its adjoint).
 import type { BackendTensor, Kernel, Pool2dParams } from "@sam/tensor";
-import { dataOf } from "./storage.js";
+import { dataOf } from "../storage.js";
 
 /** Visits every output position with the bounds of its window, clipped to the input. */
 function forEachWindow(

@@ -1,7 +1,7 @@
 // Indexing kernels: gather along an axis and its adjoint, scatter-add.
 import { SamError, stridesOf, type BackendTensor, type Kernel } from "@sam/tensor";
 import { offsets } from "./strided.js";
-import { dataOf } from "./storage.js";
+import { dataOf } from "../storage.js";
 
 /** Offsets into `x` for every index element, with the indexed axis left for the index value. */
 function baseOffsets(x: BackendTensor, index: BackendTensor, axis: number): { base: Int32Array | null; step: number } {

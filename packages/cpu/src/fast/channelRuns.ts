@@ -1,0 +1,30 @@
+// The per-channel loops as the fast layer runs them over a thread's share: float32 in WebAssembly
+// SIMD (wasm/channelF32.ts) where it can, everything else by the reference loops. They import
+// nothing from @sam/tensor at run time, so a worker loads them by relative URL alone.
+import type { TypedArray } from "@sam/tensor";
+import type { ChannelLayout } from "../geometry.js";
+import { channelAffineLoop, channelDotsLoop, channelMomentsLoop } from "../reference/channelLoops.js";
+import { channelAffineF32, channelDotsF32, channelMomentsF32, simdChannelAffine, simdChannelSums } from "../wasm/channelF32.js";
+
+/** Mean and biased variance of channels from…to into out[c] and out[C + c]. */
+export function channelMomentsRange(x: TypedArray, layout: ChannelLayout, out: TypedArray, from: number, to: number): void {
+  if (x instanceof Float32Array && simdChannelSums()) return channelMomentsF32(x, ...layout, out as Float32Array, from, to);
+  channelMomentsLoop(x, layout, out, from, to);
+}
+
+/** Σg and Σg·x of channels from…to into out[c] and out[C + c]. */
+export function channelDotsRange(g: TypedArray, x: TypedArray, layout: ChannelLayout, out: TypedArray, from: number, to: number): void {
+  if (x instanceof Float32Array && simdChannelSums()) return channelDotsF32(g as Float32Array, x, ...layout, out as Float32Array, from, to);
+  channelDotsLoop(g, x, layout, out, from, to);
+}
+
+/** x·scale[c] + shift[c] (+ addend·addendScale[c]), then max(0, ·) if `relu`, over planes from…to. */
+export function channelAffineRange(x: TypedArray, scale: TypedArray, shift: TypedArray, addend: TypedArray | null, addendScale: TypedArray | null,
+  out: TypedArray, relu: boolean, layout: ChannelLayout, from: number, to: number): void {
+  const [, c, p] = layout;
+  if (x instanceof Float32Array && simdChannelAffine(p)) {
+    return channelAffineF32(x, scale as Float32Array, shift as Float32Array, addend as Float32Array | null, addendScale as Float32Array | null,
+      out as Float32Array, relu, c, p, from, to);
+  }
+  channelAffineLoop(x, scale, shift, addend, addendScale, out, relu, layout, from, to);
+}
