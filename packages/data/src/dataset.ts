@@ -4,7 +4,7 @@ import { check } from "@sam/tensor";
 /**
  * Images as unsigned bytes, channel-major ([N, C, H, W] row-major), with int32 class labels.
  * @example
- * const { images, labels, shape } = await loadCifar({ archive: "cifar-10-binary.tar.gz", split: "test" });
+ * const { images, labels, shape } = await loadCifar({ source: "cifar-10-binary.tar.gz", split: "test" });
  */
 export interface ImageDataset {
   /** N·C·H·W pixel bytes. */
