@@ -124,21 +124,23 @@ export const vjps: { [K in OpName]: Vjp<K> } = {
   // mean = Σx/n, var = Σ(x − mean)²/n: dx = dmean/n + dvar·2(x − mean)/n, as one affine map of x
   channelMoments: (g, [x], y) => {
     const n = perChannelCount(x);
-    const varScale = row(g, 1).mul(2 / n);
-    return channelAffine(x, varScale, row(g, 0).div(n).sub(varScale.mul(row(y, 0))));
+    return channelAffine(x, row(g, 1).mul(2 / n), row(g, 0).div(n), { center: row(y, 0) });
   },
-  // Σg and Σg·x are linear in each: d/dg = h₀ + h₁·x, d/dx = h₁·g
-  channelDots: (h, [g, x], _, __, i) =>
-    i === 0 ? channelAffine(x, row(h, 1), row(h, 0)) : channelAffine(g, row(h, 1), zerosLike(row(h, 0))),
-  // y = act(x·s + t + r·u): with g' the gradient through act, dx = g'·s, ds = Σg'·x, dt = Σg',
-  // dr = g'·u, du = Σg'·r
-  channelAffine: (g, [x, scale, , addend, addendScale], y, { relu }, i) => {
+  // Σg and Σg·(x − m): d/dg = h₀ + h₁·(x − m), d/dx = h₁·g, d/dm = −h₁·Σg
+  channelDots: (h, [g, x, center], y, _, i) =>
+    i === 0 ? channelAffine(x, row(h, 1), row(h, 0), { center })
+    : i === 1 ? channelAffine(g, row(h, 1), zerosLike(row(h, 0)))
+    : row(h, 1).mul(row(y, 0)).neg(),
+  // y = act((x − m)·s + t + r·u): with g' the gradient through act, dx = g'·s, dm = −s·Σg',
+  // ds = Σg'·(x − m) = Σg'·x − m·Σg', dt = Σg', dr = g'·u, du = Σg'·r
+  channelAffine: (g, [x, center, scale, , addend, addendScale], y, { relu }, i) => {
     const gp = passed(g, y, relu);
     const zero = zerosLike(scale);
     if (i === 0) return channelAffine(gp, scale, zero);
-    if (i === 1) return row(channelDots(gp, x), 1);
-    if (i === 2) return row(channelDots(gp, x), 0);
-    if (i === 3) return channelAffine(gp, addendScale, zero);
-    return row(channelDots(gp, addend), 1);
+    if (i === 4) return channelAffine(gp, addendScale, zero);
+    if (i === 5) return row(channelDots(gp, addend), 1);
+    const dots = channelDots(gp, x, center);
+    if (i === 1) return row(dots, 0).mul(scale).neg();
+    return row(dots, i === 2 ? 1 : 0);
   },
 };

@@ -157,14 +157,14 @@ const cases: Partial<Record<OpName, fc.Arbitrary<Case>>> = {
   channelMoments: channelled.map(({ s, seed }): Case => ({ f: (x) => channelMoments(x), inputs: [values(s, new Generator(seed))] })),
   channelDots: channelled.map(({ s, seed }): Case => {
     const g = new Generator(seed);
-    return { f: (dy, x) => channelDots(dy, x), inputs: [values(s, g), values(s, g)] };
+    return { f: (dy, x, m) => channelDots(dy, x, m), inputs: [values(s, g), values(s, g), values([s[1]], g)] };
   }),
   channelAffine: fc.record({ c: channelled, addend: fc.boolean(), relu: fc.boolean() }).map(({ c: { s, seed }, addend, relu }): Case => {
     const g = new Generator(seed);
     const perChannel = () => values([s[1]], g);
-    const inputs = [values(s, g), perChannel(), perChannel(), ...(addend ? [values(s, g), perChannel()] : [])];
+    const inputs = [values(s, g), perChannel(), perChannel(), perChannel(), ...(addend ? [values(s, g), perChannel()] : [])];
     return {
-      f: (x, scale, shift, r, u) => channelAffine(x, scale, shift, { addend: r, addendScale: u, relu }),
+      f: (x, center, scale, shift, r, u) => channelAffine(x, scale, shift, { center, addend: r, addendScale: u, relu }),
       inputs,
     };
   }),

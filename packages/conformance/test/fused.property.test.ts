@@ -5,11 +5,14 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { vjp } from "@sam/autograd";
+import { cpu } from "@sam/cpu";
 import { batchNormTraining } from "@sam/nn";
 import {
-  channelAffine, channelDots, channelMoments, concat, fromValues, setBackend, sizeOf, tidy, type DType, type Tensor,
+  channelAffine, channelDots, channelMoments, concat, fromValues, setBackend, sizeOf, tidy, type Backend, type DType, type Tensor,
 } from "@sam/tensor";
 import { backends } from "./backends.js";
+
+const reference = cpu({ kernels: "reference" });
 
 /** Deterministic values in [−2, 2) + offset from a seed. */
 function values(count: number, seed: number, offset = 0): number[] {
@@ -27,9 +30,10 @@ const along = (v: Tensor, x: Tensor) => v.reshape(x.shape.map((d, i) => (i === 1
 
 // The composite definitions.
 const momentsComposite = (x: Tensor) => concat([x.mean(others(x)).reshape([1, -1]), x.variance(others(x), false, 0).reshape([1, -1])], 0);
-const dotsComposite = (g: Tensor, x: Tensor) => concat([g.sum(others(x)).reshape([1, -1]), g.mul(x).sum(others(x)).reshape([1, -1])], 0);
-function affineComposite(x: Tensor, s: Tensor, t: Tensor, r: Tensor | undefined, u: Tensor | undefined, relu: boolean): Tensor {
-  let y = x.mul(along(s, x)).add(along(t, x));
+const dotsComposite = (g: Tensor, x: Tensor, m: Tensor) =>
+  concat([g.sum(others(x)).reshape([1, -1]), g.mul(x.sub(along(m, x))).sum(others(x)).reshape([1, -1])], 0);
+function affineComposite(x: Tensor, m: Tensor, s: Tensor, t: Tensor, r: Tensor | undefined, u: Tensor | undefined, relu: boolean): Tensor {
+  let y = x.sub(along(m, x)).mul(along(s, x)).add(along(t, x));
   if (r && u) y = y.add(r.mul(along(u, x)));
   return relu ? y.relu() : y;
 }
@@ -59,17 +63,27 @@ describe.each(backends)("batch norm's fused primitives on $name", ({ make, float
     rest: fc.array(fc.integer({ min: 1, max: 7 }), { maxLength: 2 }), seed: fc.nat(), addend: fc.boolean(), relu: fc.boolean(),
   });
 
-  /** Both functions, values and gradients, agree within the dtype's tolerance of the largest magnitude. */
+  /**
+   * Both functions, values and gradients, agree within the dtype's tolerance of the largest
+   * magnitude. In float32 the fused result may also be as far from the exact value (the composite
+   * in float64 on the reference kernels) as the float32 composite is: where the statistics are
+   * ill-conditioned (two close values in a channel) both lose digits, by different roundings.
+   */
   async function agree(name: string, dtype: DType, fused: (...xs: Tensor[]) => Tensor, composite: (...xs: Tensor[]) => Tensor,
     shapes: number[][], seed: number): Promise<void> {
-    const make = () => shapes.map((s, k) => fromValues(values(sizeOf(s), seed + k, k === 0 ? 0.7 : 0), s, dtype));
-    const [a, b] = [make(), make()];
+    const make = (d: DType, backend?: Backend) => shapes.map((s, k) => fromValues(values(sizeOf(s), seed + k, k === 0 ? 0.7 : 0), s, d, backend));
+    const [a, b] = [make(dtype), make(dtype)];
     const [got, want] = [await evaluate(fused, a, seed), await evaluate(composite, b, seed)];
-    [...a, ...b].forEach((t) => t.dispose());
+    const c = dtype === "float32" ? make("float64", reference) : [];
+    const exact = dtype === "float32" ? await evaluate(composite, c, seed) : want;
+    [...a, ...b, ...c].forEach((t) => t.dispose());
     want.forEach((w, k) => {
       const bound = tolerance(dtype) * w.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
       w.forEach((v, i) => {
-        if (!(Math.abs(got[k][i] - v) <= bound)) expect.fail(`${name} in ${dtype}, ${k === 0 ? "value" : `gradient ${k - 1}`} element ${i}: fused ${got[k][i]}, composite ${v}`);
+        const slack = 2 * Math.abs(v - exact[k][i]);
+        if (!(Math.abs(got[k][i] - v) <= bound + slack)) {
+          expect.fail(`${name} in ${dtype}, ${k === 0 ? "value" : `gradient ${k - 1}`} element ${i}: fused ${got[k][i]}, composite ${v}, exact ${exact[k][i]}`);
+        }
       });
     });
   }
@@ -78,10 +92,10 @@ describe.each(backends)("batch norm's fused primitives on $name", ({ make, float
     await fc.assert(fc.asyncProperty(shape, async ({ n, c, rest, seed, addend, relu }) => {
       const x = [n, c, ...rest];
       await agree("channelMoments", dtype, channelMoments, momentsComposite, [x], seed);
-      await agree("channelDots", dtype, channelDots, dotsComposite, [x, x], seed);
-      const shapes = [x, [c], [c], ...(addend ? [x, [c]] : [])];
-      await agree("channelAffine", dtype, (xs, s, t, r, u) => channelAffine(xs, s, t, { addend: r, addendScale: u, relu }),
-        (xs, s, t, r, u) => affineComposite(xs, s, t, r, u, relu), shapes, seed);
+      await agree("channelDots", dtype, channelDots, dotsComposite, [x, x, [c]], seed);
+      const shapes = [x, [c], [c], [c], ...(addend ? [x, [c]] : [])];
+      await agree("channelAffine", dtype, (xs, m, s, t, r, u) => channelAffine(xs, s, t, { center: m, addend: r, addendScale: u, relu }),
+        (xs, m, s, t, r, u) => affineComposite(xs, m, s, t, r, u, relu), shapes, seed);
     }), { numRuns: 20 });
   });
 
@@ -94,11 +108,20 @@ describe.each(backends)("batch norm's fused primitives on $name", ({ make, float
     }), { numRuns: 20 });
   });
 
+  it("keep their digits in a badly conditioned channel (two values, close together)", async () => {
+    // found by the property above, when batch norm's gradient was b·x + c per channel: with the
+    // mean folded into c, float32 lost digits the composite kept; it is now b·(x − mean) + c
+    for (const dtype of dtypes) {
+      await agree("batchNormTraining", dtype, (xs, w, b) => batchNormTraining(xs, w, b, 1e-5).y,
+        (xs, w, b) => batchNormComposite(xs, w, b, undefined, false), [[2, 4], [4], [4]], 449915356);
+    }
+  });
+
   it("large activations (the CPU shares them between its threads)", async () => {
     const x = [8, 16, 40, 41];
     for (const dtype of dtypes) {
-      await agree("channelAffine", dtype, (xs, s, t, r, u) => channelAffine(xs, s, t, { addend: r, addendScale: u, relu: true }),
-        (xs, s, t, r, u) => affineComposite(xs, s, t, r, u, true), [x, [16], [16], x, [16]], 7);
+      await agree("channelAffine", dtype, (xs, m, s, t, r, u) => channelAffine(xs, s, t, { center: m, addend: r, addendScale: u, relu: true }),
+        (xs, m, s, t, r, u) => affineComposite(xs, m, s, t, r, u, true), [x, [16], [16], [16], x, [16]], 7);
       await agree("batchNormTraining", dtype, (xs, w, b) => batchNormTraining(xs, w, b, 1e-5).y,
         (xs, w, b) => batchNormComposite(xs, w, b, undefined, false), [x, [16], [16]], 8);
     }

@@ -1,7 +1,7 @@
 // Composite functions for networks: softmax, losses, batch normalisation and dropout, from primitives
 // (batch normalisation in training with its gradient in closed form).
 import { customVjp } from "@sam/autograd";
-import { channelAffine, channelDots, channelMoments, check, fmt, Generator, defaultGenerator, onesLike, rand, where, type Tensor } from "@sam/tensor";
+import { channelAffine, channelDots, channelMoments, check, fmt, Generator, defaultGenerator, onesLike, rand, where, zerosLike, type Tensor } from "@sam/tensor";
 
 /** How a loss combines its per-example values. */
 export type Reduction = "mean" | "sum" | "none";
@@ -101,11 +101,9 @@ export interface BatchNormThen {
   relu?: boolean;
 }
 
-/** x̂·weight + bias as one per-channel map of x: scale = weight/σ, shift = bias − mean·scale. */
-function foldedAffine(mean: Tensor, std: Tensor, weight: Tensor | null, bias: Tensor | null): [scale: Tensor, shift: Tensor] {
-  const scale = weight ? weight.div(std) : onesLike(std).div(std);
-  const shifted = mean.mul(scale);
-  return [scale, bias ? bias.sub(shifted) : shifted.neg()];
+/** x̂·weight + bias as one per-channel map of x about the mean: (x − mean)·scale + shift, scale = weight/σ, shift = bias. */
+function foldedAffine(std: Tensor, weight: Tensor | null, bias: Tensor | null): [scale: Tensor, shift: Tensor] {
+  return [weight ? weight.div(std) : onesLike(std).div(std), bias ?? zerosLike(std)];
 }
 
 /**
@@ -116,8 +114,8 @@ function foldedAffine(mean: Tensor, std: Tensor, weight: Tensor | null, bias: Te
  * batchNorm(x, mean, variance, weight, bias, 1e-5);
  */
 export function batchNorm(x: Tensor, mean: Tensor, variance: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number, then: BatchNormThen = {}): Tensor {
-  const [scale, shift] = foldedAffine(mean, variance.add(eps).sqrt(), weight, bias);
-  return channelAffine(x, scale, shift, { addend: then.addend, relu: then.relu });
+  const [scale, shift] = foldedAffine(variance.add(eps).sqrt(), weight, bias);
+  return channelAffine(x, scale, shift, { center: mean, addend: then.addend, relu: then.relu });
 }
 
 /** What {@link batchNormTraining} returns. */
@@ -157,18 +155,18 @@ export function batchNormTraining(x: Tensor, weight: Tensor | null, bias: Tensor
     [mean, variance] = [row(moments, 0), row(moments, 1)];
     const std = variance.add(eps).sqrt();
     invStd = onesLike(std).div(std);
-    const [scale, shift] = foldedAffine(mean, std, weight, bias);
-    return channelAffine(x, scale, shift, { addend, relu });
+    const [scale, shift] = foldedAffine(std, weight, bias);
+    return channelAffine(x, scale, shift, { center: mean, addend, relu });
   }, (g) => {
     const passed = relu ? where(y.gt(0), g, 0) : g;
-    const dots = channelDots(passed, x);
+    const dots = channelDots(passed, x, mean);
     const dBias = row(dots, 0);
-    const dWeight = row(dots, 1).sub(mean.mul(dBias)).mul(invStd); // Σg·x̂ = (Σg·x − mean·Σg)/σ
-    // dx = a·g + b·x + c, with a = γ/σ, b = −a·dγ/(σN), c = −a·dβ/N − b·mean
+    const dWeight = row(dots, 1).mul(invStd); // Σg·x̂ = Σg·(x − mean)/σ
+    // dx = a·g + b·(x − mean) + c, with a = γ/σ, b = −a·dγ/(σN), c = −a·dβ/N
     const a = weight ? weight.mul(invStd) : invStd;
     const b = a.mul(invStd).mul(dWeight).div(-count);
-    const c = a.mul(dBias).div(-count).sub(b.mul(mean));
-    const dx = x.requiresGrad ? channelAffine(x, b, c, { addend: passed, addendScale: a }) : null;
+    const c = a.mul(dBias).div(-count);
+    const dx = x.requiresGrad ? channelAffine(x, b, c, { center: mean, addend: passed, addendScale: a }) : null;
     const grads = [dx, weight && dWeight, bias && dBias, addend ? passed : null];
     return grads.filter((_, i) => inputs[i] !== null);
   });

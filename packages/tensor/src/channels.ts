@@ -1,6 +1,6 @@
 // The per-channel primitives batch normalisation is made of: one pass over the activations each,
 // where the same arithmetic as elementwise ops and reductions takes several. Axis 1 is the channel.
-import { onesLike } from "./creation.js";
+import { onesLike, zeros, zerosLike } from "./creation.js";
 import { dispatch } from "./engine.js";
 import type { Tensor } from "./tensor.js";
 
@@ -16,17 +16,20 @@ export function channelMoments(x: Tensor): Tensor {
 }
 
 /**
- * Σg and Σg·x of each channel, over every axis but 1: `[2, C]`, Σg in row 0. Batch norm's
- * backward needs both; this reads g and x once.
+ * Σg and Σg·(x − center) of each channel, over every axis but 1: `[2, C]`, Σg in row 0; center is
+ * `[C]` (zeros when omitted). Batch norm's backward needs both, about the mean; this reads g and x
+ * once, and subtracts the center before the products so that no digits cancel.
  * @example
- * channelDots(g, x); // g and x [N, C, H, W]
+ * channelDots(g, x, mean); // g and x [N, C, H, W]
  */
-export function channelDots(g: Tensor, x: Tensor): Tensor {
-  return dispatch("channelDots", [g, x], {});
+export function channelDots(g: Tensor, x: Tensor, center?: Tensor): Tensor {
+  return dispatch("channelDots", [g, x, center ?? zeros([x.shape[1]], { dtype: x.dtype, backend: x.backend })], {});
 }
 
-/** What {@link channelAffine} adds and applies after `x·scale + shift`. */
+/** What {@link channelAffine} subtracts first, and adds and applies after `(x − center)·scale + shift`. */
 export interface ChannelAffineOptions {
+  /** Subtracted from x before scaling, per channel, `[C]` (zeros when omitted): a mean, so that no digits cancel. */
+  center?: Tensor;
   /** A tensor of x's shape added to the result, times `addendScale`. */
   addend?: Tensor;
   /** The addend's per-channel factor, `[C]` (ones when omitted). */
@@ -36,14 +39,15 @@ export interface ChannelAffineOptions {
 }
 
 /**
- * `x·scale[c] + shift[c]` (+ `addend·addendScale[c]`), then ReLU if asked, in one pass: a batch
- * norm with its statistics folded into scale and shift, the residual add and the activation after
- * it. scale, shift and addendScale are `[C]`.
+ * `(x − center[c])·scale[c] + shift[c]` (+ `addend·addendScale[c]`), then ReLU if asked, in one
+ * pass: a batch norm (center the mean, scale γ/σ, shift β), the residual add and the activation
+ * after it. center, scale, shift and addendScale are `[C]`. Subtracting the center first keeps
+ * the digits that folding it into the shift (x·s + (t − m·s)) would cancel when |m| ≫ σ.
  * @example
- * channelAffine(x, scale, shift, { addend: shortcut, relu: true });
+ * channelAffine(x, weight.div(std), bias, { center: mean, addend: shortcut, relu: true });
  */
 export function channelAffine(x: Tensor, scale: Tensor, shift: Tensor, opts: ChannelAffineOptions = {}): Tensor {
-  const inputs = [x, scale, shift];
+  const inputs = [x, opts.center ?? zerosLike(scale), scale, shift];
   if (opts.addend) inputs.push(opts.addend, opts.addendScale ?? onesLike(scale));
   return dispatch("channelAffine", inputs, { relu: opts.relu ?? false });
 }

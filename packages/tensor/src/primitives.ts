@@ -208,9 +208,9 @@ export interface OtherOpParams {
   scatterAdd: AxisParams;
   /** Per-channel mean and biased variance: no parameters. */
   channelMoments: Record<string, never>;
-  /** Per-channel Σg and Σg·x: no parameters. */
+  /** Per-channel Σg and Σg·(x − center): no parameters. */
   channelDots: Record<string, never>;
-  /** Per-channel affine map, then ReLU or not. */
+  /** Per-channel affine map about a center, then ReLU or not. */
   channelAffine: ChannelAffineParams;
 }
 
@@ -535,16 +535,19 @@ export const shapeRules: { [K in OpName]: ShapeRule<K> } = {
     return { shape: [2, channelled("channelMoments", inputs[0])], dtype: inputs[0].dtype };
   },
   channelDots(inputs) {
-    arity("channelDots", inputs, 2);
-    const [g, x] = inputs;
+    arity("channelDots", inputs, 3);
+    const [g, x, center] = inputs;
     const channels = channelled("channelDots", x);
     likeInput("channelDots", "gradient", g, x);
+    perChannel("channelDots", "center", center, x, channels);
     return { shape: [2, channels], dtype: x.dtype };
   },
   channelAffine(inputs) {
-    check(inputs.length === 3 || inputs.length === 5, "channelAffine", () => `expected 3 inputs (x, scale, shift) or 5 (and addend, addendScale), got ${inputs.length}`);
-    const [x, scale, shift, addend, addendScale] = inputs;
+    check(inputs.length === 4 || inputs.length === 6, "channelAffine",
+      () => `expected 4 inputs (x, center, scale, shift) or 6 (and addend, addendScale), got ${inputs.length}`);
+    const [x, center, scale, shift, addend, addendScale] = inputs;
     const channels = channelled("channelAffine", x);
+    perChannel("channelAffine", "center", center, x, channels);
     perChannel("channelAffine", "scale", scale, x, channels);
     perChannel("channelAffine", "shift", shift, x, channels);
     if (addend) {

@@ -12,19 +12,19 @@ export function channelMomentsRange(x: TypedArray, layout: ChannelLayout, out: T
   channelMomentsLoop(x, layout, out, from, to);
 }
 
-/** Σg and Σg·x of channels from…to into out[c] and out[C + c]. */
-export function channelDotsRange(g: TypedArray, x: TypedArray, layout: ChannelLayout, out: TypedArray, from: number, to: number): void {
-  if (x instanceof Float32Array && simdChannelSums()) return channelDotsF32(g as Float32Array, x, ...layout, out as Float32Array, from, to);
-  channelDotsLoop(g, x, layout, out, from, to);
+/** Σg and Σg·(x − center[c]) of channels from…to into out[c] and out[C + c]. */
+export function channelDotsRange(g: TypedArray, x: TypedArray, center: TypedArray, layout: ChannelLayout, out: TypedArray, from: number, to: number): void {
+  if (x instanceof Float32Array && simdChannelSums()) return channelDotsF32(g as Float32Array, x, center as Float32Array, ...layout, out as Float32Array, from, to);
+  channelDotsLoop(g, x, center, layout, out, from, to);
 }
 
-/** x·scale[c] + shift[c] (+ addend·addendScale[c]), then max(0, ·) if `relu`, over planes from…to. */
-export function channelAffineRange(x: TypedArray, scale: TypedArray, shift: TypedArray, addend: TypedArray | null, addendScale: TypedArray | null,
-  out: TypedArray, relu: boolean, layout: ChannelLayout, from: number, to: number): void {
+/** (x − center[c])·scale[c] + shift[c] (+ addend·addendScale[c]), then max(0, ·) if `relu`, over planes from…to. */
+export function channelAffineRange(x: TypedArray, center: TypedArray, scale: TypedArray, shift: TypedArray, addend: TypedArray | null,
+  addendScale: TypedArray | null, out: TypedArray, relu: boolean, layout: ChannelLayout, from: number, to: number): void {
   const [, c, p] = layout;
   if (x instanceof Float32Array && simdChannelAffine(p)) {
-    return channelAffineF32(x, scale as Float32Array, shift as Float32Array, addend as Float32Array | null, addendScale as Float32Array | null,
-      out as Float32Array, relu, c, p, from, to);
+    return channelAffineF32(x, center as Float32Array, scale as Float32Array, shift as Float32Array, addend as Float32Array | null,
+      addendScale as Float32Array | null, out as Float32Array, relu, c, p, from, to);
   }
-  channelAffineLoop(x, scale, shift, addend, addendScale, out, relu, layout, from, to);
+  channelAffineLoop(x, center, scale, shift, addend, addendScale, out, relu, layout, from, to);
 }

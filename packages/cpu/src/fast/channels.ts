@@ -12,26 +12,26 @@ import { share } from "./tasks.js";
 export const channelMoments: Kernel<"channelMoments"> = ([x], out) => {
   const [a, o, layout] = [dataOf(x), dataOf(out), layoutOf(x)];
   shareOut(a.length, layout[1],
-    (from, to) => ({ op: "channelSums", a: share(a, x.dtype), b: null, out: share(o, out.dtype), layout, from, to }),
+    (from, to) => ({ op: "channelSums", a: share(a, x.dtype), b: null, center: null, out: share(o, out.dtype), layout, from, to }),
     (from, to) => channelMomentsRange(a, layout, o, from, to));
 };
 
-/** Σg and Σg·x of each channel: [2, C]. */
-export const channelDots: Kernel<"channelDots"> = ([g, x], out) => {
-  const [dg, dx, o, layout] = [dataOf(g), dataOf(x), dataOf(out), layoutOf(x)];
+/** Σg and Σg·(x − center) of each channel: [2, C]. */
+export const channelDots: Kernel<"channelDots"> = ([g, x, center], out) => {
+  const [dg, dx, m, o, layout] = [dataOf(g), dataOf(x), dataOf(center), dataOf(out), layoutOf(x)];
   shareOut(dx.length, layout[1],
-    (from, to) => ({ op: "channelSums", a: share(dg, g.dtype), b: share(dx, x.dtype), out: share(o, out.dtype), layout, from, to }),
-    (from, to) => channelDotsRange(dg, dx, layout, o, from, to));
+    (from, to) => ({ op: "channelSums", a: share(dg, g.dtype), b: share(dx, x.dtype), center: share(m, center.dtype), out: share(o, out.dtype), layout, from, to }),
+    (from, to) => channelDotsRange(dg, dx, m, layout, o, from, to));
 };
 
-/** x·scale + shift (+ addend·addendScale), per channel, then ReLU if asked. */
-export const channelAffine: Kernel<"channelAffine"> = ([x, scale, shift, addend, addendScale], out, { relu }) => {
-  const [a, s, t, o, layout] = [dataOf(x), dataOf(scale), dataOf(shift), dataOf(out), layoutOf(x)];
+/** (x − center)·scale + shift (+ addend·addendScale), per channel, then ReLU if asked. */
+export const channelAffine: Kernel<"channelAffine"> = ([x, center, scale, shift, addend, addendScale], out, { relu }) => {
+  const [a, m, s, t, o, layout] = [dataOf(x), dataOf(center), dataOf(scale), dataOf(shift), dataOf(out), layoutOf(x)];
   const [r, u] = addend ? [dataOf(addend), dataOf(addendScale)] : [null, null];
   shareOut(a.length, layout[0] * layout[1],
     (from, to) => ({
-      op: "channelAffine", x: share(a, x.dtype), scale: share(s, scale.dtype), shift: share(t, shift.dtype),
+      op: "channelAffine", x: share(a, x.dtype), center: share(m, center.dtype), scale: share(s, scale.dtype), shift: share(t, shift.dtype),
       addend: r && share(r, x.dtype), addendScale: u && share(u, x.dtype), out: share(o, out.dtype), relu, layout, from, to,
     }),
-    (from, to) => channelAffineRange(a, s, t, r, u, o, relu, layout, from, to));
+    (from, to) => channelAffineRange(a, m, s, t, r, u, o, relu, layout, from, to));
 };

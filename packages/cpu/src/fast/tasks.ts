@@ -76,6 +76,8 @@ export interface ChannelSumsTask {
   a: SharedArray;
   /** x for the dots; null for the moments. */
   b: SharedArray | null;
+  /** The dots' center, per channel; null for the moments. */
+  center: SharedArray | null;
   out: SharedArray;
   layout: ChannelLayout;
   from: number;
@@ -86,6 +88,7 @@ export interface ChannelSumsTask {
 export interface ChannelAffineTask {
   op: "channelAffine";
   x: SharedArray;
+  center: SharedArray;
   scale: SharedArray;
   shift: SharedArray;
   addend: SharedArray | null;
@@ -147,10 +150,11 @@ export type Task = ConvTask | WeightChunksTask | MatmulTask | ElementwiseTask | 
 export function runTask(t: Task): void {
   if (t.op === "reduce") return reduceRange(t.name, view(t.a), t.shape, t.targets, view(t.out), t.from, t.to);
   if (t.op === "channelSums") {
-    return t.b ? channelDotsRange(view(t.a), view(t.b), t.layout, view(t.out), t.from, t.to) : channelMomentsRange(view(t.a), t.layout, view(t.out), t.from, t.to);
+    return t.b && t.center ? channelDotsRange(view(t.a), view(t.b), view(t.center), t.layout, view(t.out), t.from, t.to)
+      : channelMomentsRange(view(t.a), t.layout, view(t.out), t.from, t.to);
   }
   if (t.op === "channelAffine") {
-    return channelAffineRange(view(t.x), view(t.scale), view(t.shift), t.addend && view(t.addend), t.addendScale && view(t.addendScale),
+    return channelAffineRange(view(t.x), view(t.center), view(t.scale), view(t.shift), t.addend && view(t.addend), t.addendScale && view(t.addendScale),
       view(t.out), t.relu, t.layout, t.from, t.to);
   }
   if (t.op === "unary") return unaryRange(t.name, view(t.out), view(t.a), t.from, t.to);

@@ -32,9 +32,10 @@ export function channelMomentsLoop(x: TypedArray, [n, c, p]: ChannelLayout, out:
   }
 }
 
-/** Σg and Σg·x of channels from…to into out[c] and out[C + c], in float64, in a fixed order. */
-export function channelDotsLoop(g: TypedArray, x: TypedArray, [n, c, p]: ChannelLayout, out: TypedArray, from: number, to: number): void {
+/** Σg and Σg·(x − center[c]) of channels from…to into out[c] and out[C + c], in float64, in a fixed order. */
+export function channelDotsLoop(g: TypedArray, x: TypedArray, center: TypedArray, [n, c, p]: ChannelLayout, out: TypedArray, from: number, to: number): void {
   for (let ch = from; ch < to; ch++) {
+    const m = center[ch];
     let s = 0;
     let d = 0;
     for (let i = 0; i < n; i++) {
@@ -42,7 +43,7 @@ export function channelDotsLoop(g: TypedArray, x: TypedArray, [n, c, p]: Channel
       for (let j = 0; j < p; j++) {
         const v = g[at + j];
         s += v;
-        d += v * x[at + j];
+        d += v * (x[at + j] - m);
       }
     }
     out[ch] = s;
@@ -51,22 +52,22 @@ export function channelDotsLoop(g: TypedArray, x: TypedArray, [n, c, p]: Channel
 }
 
 /**
- * x·scale[c] + shift[c] (+ addend·addendScale[c]), then max(0, ·) if `relu`, over planes from…to.
- * The arithmetic is in float64, rounded once on the store.
+ * (x − center[c])·scale[c] + shift[c] (+ addend·addendScale[c]), then max(0, ·) if `relu`, over
+ * planes from…to. The arithmetic is in float64, rounded once on the store.
  */
-export function channelAffineLoop(x: TypedArray, scale: TypedArray, shift: TypedArray, addend: TypedArray | null, addendScale: TypedArray | null,
-  out: TypedArray, relu: boolean, [, c, p]: ChannelLayout, from: number, to: number): void {
+export function channelAffineLoop(x: TypedArray, center: TypedArray, scale: TypedArray, shift: TypedArray, addend: TypedArray | null,
+  addendScale: TypedArray | null, out: TypedArray, relu: boolean, [, c, p]: ChannelLayout, from: number, to: number): void {
   for (let plane = from; plane < to; plane++) {
     const ch = plane % c;
-    const [s, t, at] = [scale[ch], shift[ch], plane * p];
+    const [m, s, t, at] = [center[ch], scale[ch], shift[ch], plane * p];
     if (addend && addendScale) {
       const u = addendScale[ch];
-      if (relu) for (let j = at; j < at + p; j++) { const v = x[j] * s + t + addend[j] * u; out[j] = Math.max(v, 0); }
-      else for (let j = at; j < at + p; j++) out[j] = x[j] * s + t + addend[j] * u;
+      if (relu) for (let j = at; j < at + p; j++) { const v = (x[j] - m) * s + t + addend[j] * u; out[j] = Math.max(v, 0); }
+      else for (let j = at; j < at + p; j++) out[j] = (x[j] - m) * s + t + addend[j] * u;
     } else if (relu) {
-      for (let j = at; j < at + p; j++) { const v = x[j] * s + t; out[j] = Math.max(v, 0); }
+      for (let j = at; j < at + p; j++) { const v = (x[j] - m) * s + t; out[j] = Math.max(v, 0); }
     } else {
-      for (let j = at; j < at + p; j++) out[j] = x[j] * s + t;
+      for (let j = at; j < at + p; j++) out[j] = (x[j] - m) * s + t;
     }
   }
 }

@@ -1,4 +1,4 @@
-// The per-channel primitives in float32 WebAssembly SIMD. channelAffine: x·scale + shift
+// The per-channel primitives in float32 WebAssembly SIMD. channelAffine: (x − center)·scale + shift
 // (+ addend·addendScale), then ReLU, plane by plane. A JavaScript loop takes 2–4 ns an element
 // here (8 ms for a 128×16×32×32 activation with a residual and ReLU); the module does four lanes
 // an instruction, and most of its time is copying the chunks in and out. Each operation rounds to
@@ -13,9 +13,9 @@ const CHUNK = 16384; // floats of x, of the addend and of the output per call
 const X_AT = 0;
 const ADDEND_AT = CHUNK * 4;
 const OUT_AT = 2 * CHUNK * 4;
-const PARAMS_AT = 3 * CHUNK * 4; // scale, shift and addendScale of each segment: at most CHUNK / 4 segments
-const RESULT_AT = 3 * CHUNK * 4 + (CHUNK / 4) * 12; // the sums' accumulators: two f64x2
-const MEAN_AT = RESULT_AT + 32; // the mean the squared deviations are taken from
+const PARAMS_AT = 3 * CHUNK * 4; // center, scale, shift and addendScale of each segment: at most CHUNK / 4 segments
+const RESULT_AT = 3 * CHUNK * 4 + (CHUNK / 4) * 16; // the sums' accumulators: two f64x2
+const MEAN_AT = RESULT_AT + 32; // the center the squared deviations and the dots are taken about
 const DATA_AT = MEAN_AT + 16; // a channel's values (and the gradient's, after them)
 const PAGES = Math.ceil(DATA_AT / 65536);
 
@@ -23,22 +23,23 @@ const PAGES = Math.ceil(DATA_AT / 65536);
 const VARIANTS = [[false, false], [false, true], [true, false], [true, true]] as const;
 const variantName = (addend: boolean, relu: boolean) => `affine${addend ? "Add" : ""}${relu ? "Relu" : ""}`;
 
-/** Emits `f(segments, len)`: segment k is `len` floats (a multiple of 4) at k·len, with its parameters at PARAMS_AT + 12k. */
+/** Emits `f(segments, len)`: segment k is `len` floats (a multiple of 4) at k·len, with its parameters at PARAMS_AT + 16k. */
 function affineCode(addend: boolean, relu: boolean): Code {
   const c = new Code([I32, I32]);
   const [SEGMENTS, LEN] = [0, 1];
   const [k, i, end, param] = [c.local(I32), c.local(I32), c.local(I32), c.local(I32)];
-  const [s, t, u] = [c.local(V128), c.local(V128), c.local(V128)];
+  const [m, s, t, u] = [c.local(V128), c.local(V128), c.local(V128), c.local(V128)];
   c.i32(0).set(k);
   c.loop(k, 1, SEGMENTS, () => {
-    c.get(k).i32(12).mul().set(param);
-    c.get(param).loadF32(PARAMS_AT).f32x4Splat().set(s);
-    c.get(param).loadF32(PARAMS_AT + 4).f32x4Splat().set(t);
-    if (addend) c.get(param).loadF32(PARAMS_AT + 8).f32x4Splat().set(u);
+    c.get(k).i32(16).mul().set(param);
+    c.get(param).loadF32(PARAMS_AT).f32x4Splat().set(m);
+    c.get(param).loadF32(PARAMS_AT + 4).f32x4Splat().set(s);
+    c.get(param).loadF32(PARAMS_AT + 8).f32x4Splat().set(t);
+    if (addend) c.get(param).loadF32(PARAMS_AT + 12).f32x4Splat().set(u);
     c.get(k).get(LEN).mul().i32(4).mul().tee(i).get(LEN).i32(4).mul().add().set(end);
     c.loop(i, 16, end, () => {
       c.get(i); // the store's address
-      c.get(i).load(X_AT).get(s).f32x4Mul().get(t).f32x4Add();
+      c.get(i).load(X_AT).get(m).f32x4Sub().get(s).f32x4Mul().get(t).f32x4Add();
       if (addend) c.get(i).load(ADDEND_AT).get(u).f32x4Mul().f32x4Add();
       if (relu) c.zero().f32x4Max(); // keeps NaN, maps −0 to +0, as the JavaScript loop
       c.store(OUT_AT);
@@ -90,15 +91,16 @@ function squaresCode(): Code {
   });
 }
 
-/** Emits `dots(gAt, xAt, groups)`: the f64x2 sums of g and of g·x, to RESULT_AT and RESULT_AT + 16. */
+/** Emits `dots(gAt, xAt, groups)`: the f64x2 sums of g and of g·(x − center), the center at MEAN_AT, to RESULT_AT and RESULT_AT + 16. */
 function dotsCode(): Code {
   const c = new Code([I32, I32, I32]);
   const [G_AT, X_AT_, GROUPS] = [0, 1, 2];
-  const [x, g] = [c.local(I32), c.local(V128)];
+  const [x, g, center] = [c.local(I32), c.local(V128), c.local(V128)];
   c.get(X_AT_).get(G_AT).sub().set(x); // the x operand's distance from g's
+  c.i32(0).load64Splat(MEAN_AT).set(center);
   return groupLoop(c, G_AT, GROUPS, 2, (acc, k, i) => {
     c.get(i).load64Zero(8 * k).f64x2PromoteLow().tee(g).get(acc(0)).f64x2Add().set(acc(0));
-    c.get(g).get(i).get(x).add().load64Zero(8 * k).f64x2PromoteLow().f64x2Mul().get(acc(1)).f64x2Add().set(acc(1));
+    c.get(g).get(i).get(x).add().load64Zero(8 * k).f64x2PromoteLow().get(center).f64x2Sub().f64x2Mul().get(acc(1)).f64x2Add().set(acc(1));
   });
 }
 
@@ -187,8 +189,8 @@ export function channelMomentsF32(x: Float32Array, n: number, c: number, p: numb
   }
 }
 
-/** Σg and Σg·x of channels from…to into out[ch] and out[c + ch]; {@link simdChannelSums} must hold. */
-export function channelDotsF32(g: Float32Array, x: Float32Array, n: number, c: number, p: number, out: Float32Array, from: number, to: number): void {
+/** Σg and Σg·(x − center[ch]) of channels from…to into out[ch] and out[c + ch]; {@link simdChannelSums} must hold. */
+export function channelDotsF32(g: Float32Array, x: Float32Array, center: Float32Array, n: number, c: number, p: number, out: Float32Array, from: number, to: number): void {
   const m = ready()!;
   const count = n * p;
   const groups = Math.floor(count / GROUP);
@@ -199,14 +201,16 @@ export function channelDotsF32(g: Float32Array, x: Float32Array, n: number, c: n
   for (let ch = from; ch < to; ch++) {
     stageChannel(m, g, n, c, p, ch, gAt);
     stageChannel(m, x, n, c, p, ch, xAt);
+    const mean = center[ch];
     let [s, d] = [0, 0];
     if (groups > 0) {
+      m.wide[MEAN_AT / 8] = mean;
       m.dots(gAt * 4, xAt * 4, groups);
       [s, d] = [lanes(m, 0), lanes(m, 1)];
     }
     for (let i = tail; i < count; i++) {
       s += m.mem[gAt + i];
-      d += m.mem[gAt + i] * m.mem[xAt + i];
+      d += m.mem[gAt + i] * (m.mem[xAt + i] - mean);
     }
     out[ch] = s;
     out[c + ch] = d;
@@ -227,11 +231,11 @@ export function simdChannelAffine(p: number): boolean {
 }
 
 /**
- * out = x·scale[c] + shift[c] (+ addend·addendScale[c]), then max(0, ·) if `relu`, over planes
+ * out = (x − center[c])·scale[c] + shift[c] (+ addend·addendScale[c]), then max(0, ·) if `relu`, over planes
  * from…to of [n, c, p] float32 data, many segments a call; {@link simdChannelAffine} must hold.
  */
-export function channelAffineF32(x: Float32Array, scale: Float32Array, shift: Float32Array, addend: Float32Array | null, addendScale: Float32Array | null,
-  out: Float32Array, relu: boolean, c: number, p: number, from: number, to: number): void {
+export function channelAffineF32(x: Float32Array, center: Float32Array, scale: Float32Array, shift: Float32Array, addend: Float32Array | null,
+  addendScale: Float32Array | null, out: Float32Array, relu: boolean, c: number, p: number, from: number, to: number): void {
   const m = ready()!;
   const len = segmentLength(p);
   const run = m.run[variantName(addend !== null, relu)];
@@ -242,10 +246,11 @@ export function channelAffineF32(x: Float32Array, scale: Float32Array, shift: Fl
     const at = from * p + q * len; // first float of this call
     for (let e = 0; e < k; e++) {
       const ch = Math.floor((at + e * len) / p) % c;
-      const base = PARAMS_AT / 4 + 3 * e;
-      m.mem[base] = scale[ch];
-      m.mem[base + 1] = shift[ch];
-      if (addendScale) m.mem[base + 2] = addendScale[ch];
+      const base = PARAMS_AT / 4 + 4 * e;
+      m.mem[base] = center[ch];
+      m.mem[base + 1] = scale[ch];
+      m.mem[base + 2] = shift[ch];
+      if (addendScale) m.mem[base + 3] = addendScale[ch];
     }
     m.mem.set(x.subarray(at, at + k * len), X_AT / 4);
     if (addend) m.mem.set(addend.subarray(at, at + k * len), ADDEND_AT / 4);

@@ -58,29 +58,30 @@ ${channelLoop(["q"], "    let d = x[v] - mean;\n    q += d * d;")}
   };
 }
 
-/** Σg and Σg·x of each channel. */
+/** Σg and Σg·(x − center) of each channel. */
 export function channelDotsKernel(stream: CommandStream): Kernel<"channelDots"> {
-  return ([g, x], out) => {
+  return ([g, x, center], out) => {
     const c = x.shape[1];
     if (c === 0) return;
-    const code = `${bindings([["g", g.dtype], ["x", x.dtype]], ["out", out.dtype])}
-${perChannel(["s", "d"], `${channelLoop(["s", "d"], "    s += g[v];\n    d += g[v] * x[v];")}
+    const code = `${bindings([["g", g.dtype], ["x", x.dtype], ["center", center.dtype]], ["out", out.dtype])}
+${perChannel(["s", "d"], `  let m = center[ch];
+${channelLoop(["s", "d"], "    s += g[v];\n    d += g[v] * (x[v] - m);")}
   if (lid.x == 0u) {
     out[ch] = sPart[0];
     out[dims[0] + ch] = dPart[0];
   }`)}`;
-    stream.run({ code, buffers: [gpu(g), gpu(x), gpu(out)], meta: layoutMeta(x), grid: grid(c) });
+    stream.run({ code, buffers: [gpu(g), gpu(x), gpu(center), gpu(out)], meta: layoutMeta(x), grid: grid(c) });
   };
 }
 
-/** x·scale + shift (+ addend·addendScale), per channel, then ReLU if asked: one thread an element. */
+/** (x − center)·scale + shift (+ addend·addendScale), per channel, then ReLU if asked: one thread an element. */
 export function channelAffineKernel(stream: CommandStream): Kernel<"channelAffine"> {
-  return ([x, scale, shift, addend, addendScale], out, { relu }) => {
+  return ([x, center, scale, shift, addend, addendScale], out, { relu }) => {
     const n = sizeOf(out.shape);
     if (n === 0) return;
-    const inputs = [x, scale, shift, ...(addend ? [addend, addendScale] : [])];
-    const names = ["x", "scale", "shift", "addend", "addendScale"];
-    const sum = `x[i] * scale[ch] + shift[ch]${addend ? " + addend[i] * addendScale[ch]" : ""}`;
+    const inputs = [x, center, scale, shift, ...(addend ? [addend, addendScale] : [])];
+    const names = ["x", "center", "scale", "shift", "addend", "addendScale"];
+    const sum = `(x[i] - center[ch]) * scale[ch] + shift[ch]${addend ? " + addend[i] * addendScale[ch]" : ""}`;
     // max(v, 0) would turn NaN into 0 on some GPUs; the select keeps it, as on the CPU
     const code = `${bindings(inputs.map((t, k) => [names[k], t.dtype] as const), ["out", out.dtype])}
 ${perElement(`  let ch = (i / dims[2]) % dims[1];
