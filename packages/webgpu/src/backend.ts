@@ -1,5 +1,6 @@
 // The WebGPU backend over one device: storage in pooled GPU buffers, every primitive a WGSL kernel
 // recorded into a batched command stream.
+/// <reference types="@webgpu/types" preserve="true" />
 import { SamError, type Backend, type DataHandle, type DType, type TypedArray } from "@sam/tensor";
 import type { GpuHandle } from "./buffers.js";
 import { kernels } from "./kernels/index.js";

@@ -1,4 +1,5 @@
 // @sam/webgpu in browsers: the same backend on `navigator.gpu`; Dawn is never bundled.
+/// <reference types="@webgpu/types" preserve="true" />
 import { SamError } from "@sam/tensor";
 import { backendOn, type WebGpuBackend, type WebGpuOptions } from "./backend.js";
 

@@ -1,4 +1,5 @@
 // @sam/webgpu in Node: the WebGPU backend on Dawn, through the `webgpu` package.
+/// <reference types="@webgpu/types" preserve="true" />
 import { create } from "webgpu";
 import { SamError } from "@sam/tensor";
 import { backendOn, type WebGpuBackend, type WebGpuOptions } from "./backend.js";

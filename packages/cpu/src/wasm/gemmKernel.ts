@@ -167,7 +167,8 @@ export type TransposePanels = (src: number, dst: number, panels: number, count: 
 
 /** The compiled kernel and the memory it works in. */
 export interface GemmKernel {
-  memory: WebAssembly.Memory;
+  /** A WebAssembly.Memory, by what is used of it (so the declarations need no WebAssembly types). */
+  memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   /** Whether it multiplies and adds in one relaxed-SIMD instruction (engines with relaxed SIMD). */
   fused: boolean;
   /** The block kernel by tile height. */

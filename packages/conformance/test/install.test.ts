@@ -1,0 +1,90 @@
+// Every package as a user receives it: packed into a tarball that holds its built JavaScript, its
+// declarations, README and licence, and depends on the others by version; installed from the
+// tarballs into a project outside the repository (no network), where a TypeScript file using all
+// of them type-checks against the installed declarations and runs with plain Node.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
+import { describe, expect, it } from "vitest";
+
+const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+const PACKAGES = ["tensor", "cpu", "autograd", "nn", "optim", "data", "hessian", "webgpu"];
+
+const packs = mkdtempSync(join(tmpdir(), "sam-packs-"));
+
+/** The files of a tarball, and its package.json. */
+function contents(tarball: string): { files: string[]; manifest: Record<string, unknown> } {
+  const files = execFileSync("tar", ["tzf", tarball], { encoding: "utf8" }).trim().split("\n").map((f) => f.replace(/^package\//, ""));
+  const manifest = JSON.parse(execFileSync("tar", ["xzf", tarball, "-O", "package/package.json"], { encoding: "utf8" })) as Record<string, unknown>;
+  return { files, manifest };
+}
+
+const USE_ALL = `import { setBackend, tensor, randn, randint, type Tensor } from "@sam/tensor";
+import { cpu } from "@sam/cpu";
+import { grad } from "@sam/autograd";
+import { SmallCNN, crossEntropy, withoutRunningStats } from "@sam/nn";
+import { SAM, SGD } from "@sam/optim";
+import { DataLoader, type ImageDataset } from "@sam/data";
+import { modelHessian, topEigenvalues } from "@sam/hessian";
+
+setBackend(cpu({ threads: 1 }));
+const cube: (x: Tensor) => Tensor = (x) => x.pow(3).sum();
+const slope: number[] = Array.from(await grad(cube)(tensor([1, 2])).data());
+const data: ImageDataset = {
+  images: Uint8Array.from({ length: 8 * 64 }, (_, i) => i % 256), labels: Int32Array.from({ length: 8 }, (_, i) => i % 2),
+  shape: [1, 8, 8], classes: ["a", "b"],
+};
+const model = new SmallCNN({ inChannels: 1, numClasses: 2, widths: [4, 4, 4] });
+const sam = new SAM(model.parameters(), SGD, { rho: 0.05, lr: 0.1 }, { secondPass: (run) => withoutRunningStats(model, run) });
+let last = 0;
+for (const { x, y } of new DataLoader(data, { batchSize: 4 }).epochBatches()) last = await sam.step(() => crossEntropy(model.forward(x), y)).item();
+const batches = [{ x: randn([4, 1, 8, 8]), y: randint(0, 2, [4]) }];
+const { values } = await topEigenvalues(modelHessian(model, batches, (z, t) => crossEntropy(z, t)), { k: 1, iterations: 5 });
+console.log(JSON.stringify({ slope, last, lambda: values[0] }));
+`;
+
+describe("the packages, packed and installed", () => {
+  it("pack into tarballs with their JavaScript, declarations, README and licence, depending on each other by version", () => {
+    for (const p of PACKAGES) execFileSync("pnpm", ["pack", "--pack-destination", packs], { cwd: join(ROOT, "packages", p), stdio: "ignore" });
+    const tarballs = readdirSync(packs);
+    expect(tarballs.sort()).toEqual(PACKAGES.map((p) => `sam-${p}-0.1.0.tgz`).sort());
+    for (const t of tarballs) {
+      const { files, manifest } = contents(join(packs, t));
+      expect(files, t).toEqual(expect.arrayContaining(["package.json", "README.md", "LICENSE", "dist/index.js", "dist/index.d.ts"]));
+      expect(files.some((f) => f.startsWith("src/") || f.startsWith("test/")), `${t} ships sources or tests`).toBe(false);
+      const deps = { ...(manifest.dependencies as Record<string, string> | undefined) };
+      for (const [name, version] of Object.entries(deps)) {
+        expect(version, `${t}: ${name}`).not.toMatch(/^workspace:/);
+        if (name.startsWith("@sam/")) expect(version, `${t}: ${name}`).toBe("0.1.0");
+      }
+      expect(manifest.license).toBe("MIT");
+    }
+    // the WebGPU declarations name the GPU types, so the package brings them
+    const webgpu = contents(join(packs, "sam-webgpu-0.1.0.tgz")).manifest;
+    expect(Object.keys(webgpu.dependencies as object)).toEqual(expect.arrayContaining(["@webgpu/types", "webgpu"]));
+  }, 120_000);
+
+  it("install into a project of a user's without a network, type-check against their declarations and run", () => {
+    // @sam/webgpu needs the `webgpu` package (Dawn's binaries) from the registry, so it is checked
+    // as a tarball above and installed by the others' tests inside the repository
+    const project = mkdtempSync(join(tmpdir(), "sam-user-"));
+    writeFileSync(join(project, "package.json"), JSON.stringify({ name: "my-project", private: true, type: "module" }));
+    const tarballs = readdirSync(packs).filter((t) => !t.includes("webgpu")).map((t) => join(packs, t));
+    execFileSync("npm", ["install", "--offline", "--no-audit", "--no-fund", ...tarballs], { cwd: project, stdio: "ignore" });
+    const main = join(project, "main.ts");
+    writeFileSync(main, USE_ALL);
+    const program = ts.createProgram([main], {
+      target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      strict: true, noEmit: true, types: ["node"], typeRoots: [join(ROOT, "node_modules/@types")], lib: ["lib.es2022.d.ts"],
+    });
+    const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+    expect(problems).toEqual([]);
+    writeFileSync(join(project, "main.mjs"), ts.transpileModule(USE_ALL, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText);
+    const printed = JSON.parse(execFileSync(process.execPath, ["main.mjs"], { cwd: project, encoding: "utf8" }).trim()) as { slope: number[]; last: number; lambda: number };
+    expect(printed.slope).toEqual([3, 12]);
+    expect(Number.isFinite(printed.last) && Number.isFinite(printed.lambda)).toBe(true);
+  }, 120_000);
+});
