@@ -1,7 +1,7 @@
 // One gradient rule per primitive, written with tensor ops so that backward can itself be recorded.
 // A rule gives the vector-Jacobian product for input i; broadcasting is undone by the caller (sumTo).
 import {
-  avgPool2d, avgPool2dBackward, channelAffine, channelDots, conv2d, conv2dBackwardInput, conv2dBackwardWeight, dispatch, gather, isFloating,
+  avgPool2d, avgPool2dBackward, channelAffine, channelDots, reluMask, conv2d, conv2dBackwardInput, conv2dBackwardWeight, dispatch, gather, isFloating,
   maxPool2dArgmax, pad, scatterAdd, where, zeros, zerosLike, type OpName, type OpParams, type Tensor,
 } from "@sam/tensor";
 
@@ -33,7 +33,7 @@ function perChannelCount(x: Tensor): number {
 
 /** channelAffine's output gradient with the ReLU's zeros applied. */
 function passed(g: Tensor, y: Tensor, relu: boolean): Tensor {
-  return relu ? where(y.gt(0), g, 0) : g;
+  return relu ? reluMask(g, y) : g;
 }
 
 /** max/min: the gradient goes to the elements equal to the extreme, split evenly among ties. */
@@ -55,7 +55,7 @@ export const vjps: { [K in OpName]: Vjp<K> } = {
   cos: (g, [x]) => g.mul(x.sin()).neg(), //              d(cos x) = −sin x · dx
   tanh: (g, _, y) => g.mul(y.mul(y).neg().add(1)), //    d(tanh x) = (1 − tanh² x) · dx
   sigmoid: (g, _, y) => g.mul(y.mul(y.neg().add(1))), // dσ = σ(1 − σ) · dx
-  relu: (g, [x]) => where(x.gt(0), g, 0), //              d relu = [x > 0] · dx (0 where x ≤ 0, as PyTorch)
+  relu: (g, [x]) => reluMask(g, x), //                   d relu = [x > 0] · dx (0 where x ≤ 0, as PyTorch)
 
   add: (g) => g, //                                               d(a + b) = da + db
   sub: (g, _, __, ___, i) => (i === 0 ? g : g.neg()), //          d(a − b) = da − db
@@ -68,6 +68,7 @@ export const vjps: { [K in OpName]: Vjp<K> } = {
   },
   maximum: (g, [a, b], _, __, i) => g.mul(i === 0 ? share(a, b) : share(b, a)),
   minimum: (g, [a, b], _, __, i) => g.mul(i === 0 ? share(b, a) : share(a, b)),
+  reluMask: (g, [, b], _, __, i) => (i === 0 ? reluMask(g, b) : null), // linear in a; piecewise constant in b
   eq: none, ne: none, lt: none, le: none, gt: none, ge: none,
 
   where: (g, [c], _, __, i) => (i === 0 ? null : i === 1 ? where(c, g, 0) : where(c, 0, g)),

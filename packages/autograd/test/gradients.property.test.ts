@@ -91,7 +91,7 @@ const cases: Partial<Record<OpName, fc.Arbitrary<Case>>> = {
   sqrt: unaryCase("sqrt", true), sin: unaryCase("sin"), cos: unaryCase("cos"), tanh: unaryCase("tanh"),
   sigmoid: unaryCase("sigmoid"), relu: unaryCase("relu"),
   add: binaryCase("add"), sub: binaryCase("sub"), mul: binaryCase("mul"), div: binaryCase("div"),
-  pow: binaryCase("pow"), maximum: binaryCase("maximum"), minimum: binaryCase("minimum"),
+  pow: binaryCase("pow"), maximum: binaryCase("maximum"), minimum: binaryCase("minimum"), reluMask: binaryCase("reluMask"),
   sum: reduceCase("sum"), max: reduceCase("max"), min: reduceCase("min"),
   where: fc.record({ s: shape, mask: fc.nat(63), seed }).map(({ s, mask, seed }): Case => {
     const g = new Generator(seed);

@@ -29,7 +29,7 @@ function same(got: Float32Array | Uint8Array, want: Float32Array | Uint8Array): 
 describe("float32 elementwise in SIMD", () => {
   it("binary ops and comparisons equal their scalar functions, for every broadcast of the run and any share", () => {
     const inner = fc.oneof(fc.constantFrom(1, 3, 64, MIN_SIMD_RUN, MIN_SIMD_RUN + 3, 4096, 16384, 16385, 40000), fc.integer({ min: 1, max: 3000 }));
-    const ops = ["add", "sub", "mul", "div", "eq", "ne", "lt", "le", "gt", "ge"] as const;
+    const ops = ["add", "sub", "mul", "div", "reluMask", "eq", "ne", "lt", "le", "gt", "ge"] as const;
     fc.assert(fc.property(fc.constantFrom(...ops), inner, fc.nat(), fc.boolean(), fc.boolean(), fc.nat(), fc.nat(), fc.nat(),
       (op, n, rows, aRow, bRow, seed, cut0, cut1) => {
         // shape [outer, n]: short runs come many to a chunk; an operand is a full matrix or one value per row
@@ -38,7 +38,7 @@ describe("float32 elementwise in SIMD", () => {
         const [from, to] = [cut0 % (total + 1), cut1 % (total + 1)].sort((x, y) => x - y);
         const a = floats(aRow ? outer : total, seed);
         const b = floats(bRow ? outer : total, seed + 1);
-        const output = () => (["add", "sub", "mul", "div"].includes(op) ? new Float32Array(total) : new Uint8Array(total)).fill(7);
+        const output = () => (["add", "sub", "mul", "div", "reluMask"].includes(op) ? new Float32Array(total) : new Uint8Array(total)).fill(7);
         const got = output();
         binaryRange(op, got, [outer, n], a, aRow ? [1, 0] : [n, 1], b, bRow ? [1, 0] : [n, 1], from, to);
         const want = output();

@@ -1,7 +1,7 @@
 // Composite functions for networks: softmax, losses, batch normalisation and dropout, from primitives
 // (batch normalisation in training with its gradient in closed form).
 import { customVjp } from "@sam/autograd";
-import { channelAffine, channelDots, channelMoments, check, fmt, Generator, defaultGenerator, onesLike, rand, where, zerosLike, type Tensor } from "@sam/tensor";
+import { channelAffine, channelDots, channelMoments, check, fmt, Generator, defaultGenerator, onesLike, rand, reluMask, zerosLike, type Tensor } from "@sam/tensor";
 
 /** How a loss combines its per-example values. */
 export type Reduction = "mean" | "sum" | "none";
@@ -158,7 +158,7 @@ export function batchNormTraining(x: Tensor, weight: Tensor | null, bias: Tensor
     const [scale, shift] = foldedAffine(std, weight, bias);
     return channelAffine(x, scale, shift, { center: mean, addend, relu });
   }, (g) => {
-    const passed = relu ? where(y.gt(0), g, 0) : g;
+    const passed = relu ? reluMask(g, y) : g;
     const dots = channelDots(passed, x, mean);
     const dBias = row(dots, 0);
     const dWeight = row(dots, 1).mul(invStd); // Σg·x̂ = Σg·(x − mean)/σ

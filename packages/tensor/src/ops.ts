@@ -47,6 +47,16 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
 }
 
 /**
+ * `g` where `x > 0`, else 0 (broadcast): the ReLU's gradient given its input or output `x`, in one
+ * pass instead of a comparison and a `where`.
+ * @example
+ * reluMask(grad, x); // where(x.gt(0), grad, 0)
+ */
+export function reluMask(g: Tensor, x: Operand): Tensor {
+  return binary("reluMask", g, x);
+}
+
+/**
  * Converts to another dtype (float → int truncates toward zero; anything → bool is `≠ 0`).
  * @example
  * cast(mask, "float32");

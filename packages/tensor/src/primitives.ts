@@ -30,6 +30,7 @@ export const BINARY_FAMILY = {
   /** aᵇ */ pow: true,
   /** max(a, b) */ maximum: false,
   /** min(a, b) */ minimum: false,
+  /** a where b > 0, else 0: the ReLU's gradient a given its input or output b, in one pass */ reluMask: true,
 } as const satisfies Record<string, boolean>;
 /** The comparisons, each with whether it needs a floating dtype (none does). */
 export const COMPARE_FAMILY = {

@@ -65,6 +65,6 @@ describe("the elementwise families", () => {
       else expect(rule, op).not.toThrow();
     }
     expect(UNARY_OPS.filter(floatOnly)).toEqual(["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid"]);
-    expect(BINARY_OPS.filter(floatOnly)).toEqual(["div", "pow"]);
+    expect(BINARY_OPS.filter(floatOnly)).toEqual(["div", "pow", "reluMask"]);
   });
 });

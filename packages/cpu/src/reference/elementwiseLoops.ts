@@ -32,6 +32,7 @@ export const binaryFns: Record<BinaryOp | CompareOp, Fn2> = {
   pow: Math.pow,
   maximum: Math.max,
   minimum: Math.min,
+  reluMask: (a, b) => (b > 0 ? a : 0),
   eq: (a, b) => +(a === b),
   ne: (a, b) => +(a !== b),
   lt: (a, b) => +(a < b),

@@ -18,7 +18,7 @@ const PAGES = Math.ceil((3 * CHUNK * 4 + CHUNK) / 65536);
 export const MIN_SIMD_RUN = 256;
 
 /** Binary ops with a SIMD loop. */
-export type SimdBinaryOp = "add" | "sub" | "mul" | "div";
+export type SimdBinaryOp = "add" | "sub" | "mul" | "div" | "reluMask";
 /** Unary ops with a SIMD loop. */
 export type SimdUnaryOp = "neg" | "abs" | "sqrt" | "relu";
 /** Comparisons with a SIMD loop. */
@@ -29,6 +29,7 @@ const binaryOps: Record<SimdBinaryOp, (c: Code) => Code> = {
   sub: (c) => c.f32x4Sub(),
   mul: (c) => c.f32x4Mul(),
   div: (c) => c.f32x4Div(),
+  reluMask: (c) => c.zero().f32x4Gt().and128(), // a's bits where b > 0 (all ones), zeros elsewhere: where(b > 0, a, 0) exactly
 };
 
 const compareOps: Record<SimdCompareOp, (c: Code) => Code> = {

@@ -32,6 +32,7 @@ const BINARY: Record<BinaryOp, string> = {
   pow: "power(a, b)",
   maximum: "max(a, b)",
   minimum: "min(a, b)",
+  reluMask: "select(0.0, a, b > 0.0)",
 };
 
 const COMPARE: Record<CompareOp, string> = { eq: "a == b", ne: "a != b", lt: "a < b", le: "a <= b", gt: "a > b", ge: "a >= b" };
