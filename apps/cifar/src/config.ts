@@ -79,7 +79,7 @@ export function usage(): string {
     "  compare   train the --optimizers on the same seed and data, and write one report",
     "  hessian   the loss Hessian of a saved run (--run DIR): top eigenvalues, trace and spectral density",
     "            into DIR/hessian.json and its report; --seed seeds the random vectors",
-    "  (none)    the demonstration: compare SGD and SAM on a CIFAR-10 subset (about 3.5 minutes on 2 cores)",
+    "  (none)    the demonstration: compare SGD and SAM on a CIFAR-10 subset (about 2.5 minutes on 2 cores)",
     "",
     ...lines,
     "",
