@@ -18,6 +18,24 @@ export function geometry(x: readonly number[], w: readonly number[], y: readonly
   return { n, c, h, w: wd, o, kh, kw, ho: y[2], wo: y[3], cg, og: o / groups, rows: cg * kh * kw };
 }
 
+/**
+ * Where a convolution's output element (image n, channel o, row oy, column ox) is stored:
+ * n·image + o·channel + oy·row + ox·column + offset. Dense for a plain output; strided to write
+ * one phase of a larger tensor in place.
+ */
+export interface Placement {
+  image: number;
+  channel: number;
+  row: number;
+  column: number;
+  offset: number;
+}
+
+/** The dense [N, O, HO, WO] placement of a convolution's output. */
+export function densePlacement(g: Geometry): Placement {
+  return { image: g.o * g.ho * g.wo, channel: g.ho * g.wo, row: g.wo, column: 1, offset: 0 };
+}
+
 /** [N, C, P]: images, channels and values per plane (the product of the axes after the channel). */
 export type ChannelLayout = [number, number, number];
 

@@ -1,7 +1,7 @@
 // 2-D convolution and its two gradient primitives in float32 on the SIMD GEMM (wasm/convF32.ts),
 // shared between the threads; anything else goes to the reference kernels.
 import type { BackendTensor, Conv2dParams, DType, Kernel } from "@sam/tensor";
-import { geometry, type Geometry } from "../geometry.js";
+import { geometry, type Geometry, type Placement } from "../geometry.js";
 import * as reference from "../reference/conv.js";
 import { dataOf, ShareableBuffer } from "../storage.js";
 import { splitColumns, splitEvenly } from "../threads/split.js";
@@ -19,16 +19,16 @@ import { runTask, share, type ConvTask, type WeightChunksTask } from "./tasks.js
  */
 function threaded(
   op: ConvTask["op"], a: BackendTensor, b: BackendTensor, out: BackendTensor, g: Geometry, p: Conv2dParams, columns: number,
-  align = BLOCK_COLUMNS_ALIGN,
+  align = BLOCK_COLUMNS_ALIGN, placement?: Placement,
 ): void {
   if (g.n * g.ho * g.wo * g.o * g.rows === 0) {
-    dataOf(out).fill(0); // an empty sum: the GEMMs would write nothing
+    if (!placement) dataOf(out).fill(0); // an empty sum: the GEMMs would write nothing (a placed output was zeroed by its caller)
     return;
   }
   const pool = poolFor(2 * g.n * g.ho * g.wo * g.o * g.rows); // the same for all three primitives
   const ranges = splitColumns(columns, currentPool()?.threads ?? 1, align);
   const [sa, sb, so] = [share(dataOf(a), a.dtype), share(dataOf(b), b.dtype), share(dataOf(out), out.dtype)];
-  const tasks = ranges.map(([from, to]): ConvTask => ({ op, a: sa, b: sb, out: so, geometry: g, params: p, from, to }));
+  const tasks = ranges.map(([from, to]): ConvTask => ({ op, a: sa, b: sb, out: so, geometry: g, params: p, from, to, placement }));
   if (pool && tasks.length > 1) pool.run(tasks);
   else tasks.forEach(runTask);
 }
@@ -107,9 +107,9 @@ function phaseTaps(phase: number, kernel: number, stride: number, padding: numbe
 /**
  * For a stride above 1, the input gradient splits by the input pixel's phase (i mod s along each
  * axis): each phase is a stride-1 convolution of dy with the taps that reach it, flipped and with
- * input and output channels swapped, whose outputs interleave into dx. Each runs in place on the
- * forward kernel (false where one cannot), instead of a GEMM whose columns are scattered back
- * pixel by pixel.
+ * input and output channels swapped, whose output is written straight into its places in dx.
+ * Each runs in place on the forward kernel (false where one cannot), instead of a GEMM whose
+ * columns are scattered back pixel by pixel.
  */
 function byPhases(dy: BackendTensor, w: BackendTensor, out: BackendTensor, p: Conv2dParams): boolean {
   const [n, c, h, wd] = out.shape;
@@ -125,7 +125,7 @@ function byPhases(dy: BackendTensor, w: BackendTensor, out: BackendTensor, p: Co
   const src = dataOf(w);
   for (const py of phasesY) {
     for (const px of phasesX) {
-      if (!py.t || !px.t || py.size === 0) continue;
+      if (!py.t || !px.t || py.size === 0 || px.size === 0) continue;
       const [ty, tx] = [py.t.taps, px.t.taps];
       const sub = scratch32("flipped", c * og * ty.length * tx.length);
       for (let group = 0; group < p.groups; group++) {
@@ -137,20 +137,12 @@ function byPhases(dy: BackendTensor, w: BackendTensor, out: BackendTensor, p: Co
           }
         }
       }
-      const phase = scratch32("phase", n * c * py.size * px.size);
-      const phaseOut: BackendTensor = { handle: { data: phase }, shape: [n, c, py.size, px.size], dtype: "float32" };
       const subW: BackendTensor = { handle: { data: sub }, shape: [c, og, ty.length, tx.length], dtype: "float32" };
       const q: Conv2dParams = { stride: [1, 1], padding: [py.t.padding, px.t.padding], dilation: [py.t.dilation, px.t.dilation], groups: p.groups };
-      const g = geometry(dy.shape, subW.shape, phaseOut.shape, p.groups);
-      threaded("conv2d", dy, subW, phaseOut, g, q, convColumns(g));
-      // interleave: dx[…, s·a + φy, s·b + φx] = phase[…, a, b]
-      for (let plane = 0; plane < n * c; plane++) {
-        for (let a = 0; a < py.size; a++) {
-          const from = (plane * py.size + a) * px.size;
-          const to = (plane * h + a * sy + py.f) * wd + px.f;
-          for (let b = 0; b < px.size; b++) dx[to + b * sx] = phase[from + b];
-        }
-      }
+      const g = geometry(dy.shape, subW.shape, [n, c, py.size, px.size], p.groups);
+      // the phase's output goes straight to dx[…, s·a + φy, s·b + φx]
+      const placement: Placement = { image: c * h * wd, channel: h * wd, row: sy * wd, column: sx, offset: py.f * wd + px.f };
+      threaded("conv2d", dy, subW, out, g, q, convColumns(g), BLOCK_COLUMNS_ALIGN, placement);
     }
   }
   return true;

@@ -4,7 +4,7 @@
 // Nothing here imports @sam/tensor at run time, so a browser's module worker loads it by relative
 // URL alone.
 import type { Conv2dParams, ReduceOp } from "@sam/tensor";
-import type { ChannelLayout, Geometry } from "../geometry.js";
+import type { ChannelLayout, Geometry, Placement } from "../geometry.js";
 import { reduceRange } from "../reference/reduceLoops.js";
 import { view, type SharedArray } from "../threads/shared.js";
 import { conv2dBackwardInputF32, conv2dBackwardWeightChunksF32, conv2dBackwardWeightF32, conv2dF32 } from "../wasm/convF32.js";
@@ -111,6 +111,8 @@ export interface ConvTask {
   params: Conv2dParams;
   from: number;
   to: number;
+  /** Where the forward convolution writes its output, when not densely (one phase of an input gradient). */
+  placement?: Placement;
 }
 
 /** Chunks from…to of a weight gradient's batch: chunk c is images c·per…(c+1)·per, its dW written to partials[c·size…]. */
@@ -170,6 +172,7 @@ export function runTask(t: Task): void {
       { data: b, offset: t.bOffsets[i], rowStride: t.n, colStride: 1 }, c, i * t.m * t.n + r0 * t.n, t.n, false, t.from, t.to));
     return;
   }
-  const run = { conv2d: conv2dF32, conv2dBackwardInput: conv2dBackwardInputF32, conv2dBackwardWeight: conv2dBackwardWeightF32 }[t.op];
+  if (t.op === "conv2d") return conv2dF32(view(t.a), view(t.b), view(t.out), t.geometry, t.params, t.from, t.to, t.placement ?? null);
+  const run = { conv2dBackwardInput: conv2dBackwardInputF32, conv2dBackwardWeight: conv2dBackwardWeightF32 }[t.op];
   run(view(t.a), view(t.b), view(t.out), t.geometry, t.params, t.from, t.to);
 }

@@ -2,7 +2,7 @@
 // the input through the convolution's geometry (im2col on the fly), and the stores write the
 // output in place (col2im on the fly for the input gradient), so no column matrix is ever built.
 import type { Conv2dParams, TypedArray } from "@sam/tensor";
-import type { Geometry as ConvGeometry } from "../geometry.js";
+import { densePlacement, type Geometry as ConvGeometry, type Placement } from "../geometry.js";
 import { NR } from "./gemmKernel.js";
 import { blockedGemm, BLOCK_COLUMNS, directGemm, gatheredGemm, padRows, transposePanels, type InPlace, type PackA } from "./gemmF32.js";
 
@@ -212,23 +212,33 @@ function direct(g: ConvGeometry): boolean {
   return g.wo % NR === 0;
 }
 
-/** y[n, o] = Σ w[o] ⋆ x[n]: W_g [og × rows] · im2col(x) [rows × n·plane] per group; columns `from`…`to`. */
-export function conv2dF32(x: TypedArray, w: TypedArray, y: TypedArray, g: ConvGeometry, p: Conv2dParams, from = 0, to = convColumns(g)): void {
+/**
+ * y[n, o] = Σ w[o] ⋆ x[n]: W_g [og × rows] · im2col(x) [rows × n·plane] per group; columns
+ * `from`…`to`. A `placement` other than the dense one (the in-place path only) writes the output
+ * into a larger tensor, such as one phase of an input gradient.
+ */
+export function conv2dF32(x: TypedArray, w: TypedArray, y: TypedArray, g: ConvGeometry, p: Conv2dParams, from = 0, to = convColumns(g),
+  placement: Placement | null = null): void {
   const plane = g.ho * g.wo;
   if (direct(g)) {
-    const cols = new Columns(BLOCK_COLUMNS);
+    const at0 = placement ?? densePlacement(g);
+    const rowsFollow = at0.column === 1 && at0.row === g.wo; // an image's rows are one run, as in a dense output
     for (let group = 0; group < p.groups; group++) {
       directGemm(g.og, g.n * plane, g.rows, packRows(w, group * g.og * g.rows, g.rows, 1), paddedInput(x, g, p, group, true),
         (mem, at, ldt, i0, mc, j0, nc) => {
-          // a block's columns are consecutive pixels, a run per image: rows of C go out in runs
-          cols.fill(g, p, group, j0, nc);
+          // a block's columns are consecutive pixels: rows of C go out in runs (an image, or a row)
           for (let j = 0; j < nc;) {
-            let run = 1;
-            while (j + run < nc && cols.out[j + run] === cols.out[j] + run) run++;
+            const image = Math.floor((j0 + j) / plane);
+            const pixel = j0 + j - image * plane;
+            const oy = Math.floor(pixel / g.wo);
+            const ox = pixel - oy * g.wo;
+            const run = Math.min(nc - j, rowsFollow ? plane - pixel : g.wo - ox);
+            const first = image * at0.image + (group * g.og + i0) * at0.channel + oy * at0.row + ox * at0.column + at0.offset;
             for (let i = 0; i < mc; i++) {
-              const dst = cols.out[j] + (i0 + i) * plane;
+              const dst = first + i * at0.channel;
               const src = at + i * ldt + j;
-              if (run >= LONG_RUN) y.set(mem.subarray(src, src + run), dst);
+              if (at0.column !== 1) for (let e = 0; e < run; e++) y[dst + e * at0.column] = mem[src + e];
+              else if (run >= LONG_RUN) y.set(mem.subarray(src, src + run), dst);
               else for (let e = 0; e < run; e++) y[dst + e] = mem[src + e];
             }
             j += run;
@@ -237,6 +247,7 @@ export function conv2dF32(x: TypedArray, w: TypedArray, y: TypedArray, g: ConvGe
     }
     return;
   }
+  if (placement) throw new Error("conv2dF32: an output placement needs the in-place path (output rows of whole panels)");
   const cols = new Columns(BLOCK_COLUMNS);
   const taps = new Taps(BLOCK_COLUMNS);
   for (let group = 0; group < p.groups; group++) {
