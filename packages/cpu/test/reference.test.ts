@@ -23,6 +23,7 @@ function results(backend: Backend): number[][] {
     y, conv2dBackwardInput(dy, w, x.shape, strided), conv2dBackwardWeight(x, dy, w.shape, strided), a.matmul(b),
     channelMoments(x), channelDots(x.exp(), x), channelAffine(x, s, t, { addend: x.sin(), relu: true }),
     x.mul(s.reshape([1, 8, 1, 1])).sub(x.sum([0, 2, 3], true)).div(x.abs().add(1)), x.max([1, 3]), x.gt(0).cast("float64"),
+    x.pad([[0, 0], [2, 3]], -1), x.pad([[1, 0], [0, 0], [0, 2]]), x.pad([[0, 0], [0, 0], [0, 0], [1, 1]]), // blocks of 9,216 and 96; by element
   ].map((r) => Array.from(r.dataSync()));
 }
 

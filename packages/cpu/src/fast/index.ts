@@ -8,6 +8,7 @@ import { channelAffine, channelDots, channelMoments } from "./channels.js";
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from "./conv.js";
 import { binaryKernel, unaryKernel, where } from "./elementwise.js";
 import { matmul } from "./matmul.js";
+import { pad } from "./movement.js";
 import { reduceKernel } from "./reduce.js";
 
 /** The kernels the fast layer overrides. */
@@ -17,6 +18,6 @@ export const fastKernels: Partial<KernelTable> = {
   ...familyRows(COMPARE_OPS, binaryKernel),
   where,
   sum: reduceKernel("sum"), max: reduceKernel("max"), min: reduceKernel("min"),
-  matmul, conv2d, conv2dBackwardInput, conv2dBackwardWeight,
+  matmul, conv2d, conv2dBackwardInput, conv2dBackwardWeight, pad,
   channelMoments, channelDots, channelAffine,
 };
