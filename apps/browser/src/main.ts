@@ -2,7 +2,7 @@
 // `&threads=N` threads), plots the loss after every step and, when the address asks for it
 // (`?report=/path`), posts the losses back to the server that served it. `&batch=B&size=S` scales
 // the task (16 images of 8×8 pixels by default).
-import { cpu, workerShares } from "@sam/cpu";
+import { cpu, workerShares, workersReady } from "@sam/cpu";
 import { setBackend, type Backend } from "@sam/tensor";
 import { webgpu } from "@sam/webgpu";
 import { trainSteps } from "./training.js";
@@ -37,6 +37,7 @@ async function backend(): Promise<{ backend: Backend; on: string }> {
 async function main(): Promise<void> {
   const { backend: chosen, on } = await backend();
   setBackend(chosen);
+  await workersReady(); // the CPU's Web Workers share the work from the first step
   status.textContent = `training on ${on}`;
   const losses: number[] = [];
   const scale = { batch: Number(params.get("batch") ?? 16), size: Number(params.get("size") ?? 8) };
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
     losses.push(loss);
     log.textContent += `step ${losses.length}: loss ${loss.toFixed(4)}\n`;
     draw(losses);
-    // yield to the event loop: the plot is redrawn, and the CPU backend's workers can start
+    // yield to the event loop, so that the plot is redrawn
     await new Promise((resolve) => setTimeout(resolve));
   }
   status.textContent = `done: loss ${losses[0].toFixed(3)} → ${losses[losses.length - 1].toFixed(3)} on ${on}`;

@@ -6,7 +6,7 @@ import { WebWorkerPool } from "./threads/webPool.js";
 
 export { type CpuOptions } from "./backend.js";
 export { gemm, type MatrixView } from "./reference/gemm.js";
-export { workerShares } from "./fast/pool.js";
+export { workerShares, workersReady } from "./fast/pool.js";
 export { fusedMultiplyAdd, gemmF32, simdAvailable } from "./wasm/gemmF32.js";
 
 /**

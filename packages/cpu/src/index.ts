@@ -2,5 +2,5 @@
 export { type CpuOptions } from "./backend.js";
 export { cpu } from "./node.js";
 export { gemm, type MatrixView } from "./reference/gemm.js";
-export { workerShares } from "./fast/pool.js";
+export { workerShares, workersReady } from "./fast/pool.js";
 export { fusedMultiplyAdd, gemmF32, simdAvailable } from "./wasm/gemmF32.js";

@@ -11,6 +11,8 @@ export interface Pool {
   readonly shares: number;
   /** Runs tasks[0] here and the others on the workers. */
   run(tasks: Task[]): void;
+  /** Resolves once every worker has started, where they start in the background (a browser's). */
+  whenReady?(): Promise<void>;
 }
 
 let pool: Pool | null = null;
@@ -48,6 +50,19 @@ export function shareOut(elements: number, units: number, task: (from: number, t
   const shared = elements >= MIN_SHARED_ELEMENTS ? pool : null;
   if (!shared || units < 2) return local(0, units);
   shared.run(splitEvenly(units, shared.threads).map(([from, to]) => task(from, to)));
+}
+
+/**
+ * Resolves once the CPU backend's worker threads have all started: at once in Node (its pool
+ * waits for them itself) and on one thread. In a browser, workers start only after the page
+ * yields to its event loop, and until then every share runs on the page's thread; await this
+ * before a loop that should use them from its first step.
+ * @example
+ * setBackend(cpu({ threads: 4 }));
+ * await workersReady();
+ */
+export async function workersReady(): Promise<void> {
+  await pool?.whenReady?.();
 }
 
 /**

@@ -33,6 +33,15 @@ export class WebWorkerPool implements Pool {
     return Atomics.load(this.counter, READY) === this.workers.length;
   }
 
+  /** Resolves once every worker has started; a worker that never does is an error after DEADLINE_MS. */
+  async whenReady(): Promise<void> {
+    const deadline = performance.now() + DEADLINE_MS;
+    while (!this.ready) {
+      if (performance.now() > deadline) throw new SamError("cpu", `${this.workers.length} Web Worker(s) did not start within ${DEADLINE_MS / 1000} s (${WORKER.href})`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
   /** Runs tasks[0] here and the others on the workers; returns when every one has finished. */
   run(tasks: Task[]): void {
     const others = tasks.slice(1);
