@@ -3,7 +3,7 @@
 // tarballs into a project outside the repository (no network), where a TypeScript file using all
 // of them type-checks against the installed declarations and runs with plain Node.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,6 +14,9 @@ const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const PACKAGES = ["tensor", "cpu", "autograd", "nn", "optim", "data", "hessian", "webgpu"];
 
 const packs = mkdtempSync(join(tmpdir(), "sam-packs-"));
+
+/** The version in a tarball's name (sam-NAME-VERSION.tgz). */
+const tarballVersion = (file: string) => file.replace(/^sam-[a-z]+-/, "").replace(/\.tgz$/, "");
 
 /** The files of a tarball, and its package.json. */
 function contents(tarball: string): { files: string[]; manifest: Record<string, unknown> } {
@@ -47,10 +50,18 @@ console.log(JSON.stringify({ slope, last, lambda: values[0] }));
 `;
 
 describe("the packages, packed and installed", () => {
+  it("are versioned together: one version, and pnpm's release checks pass (pnpm change check)", () => {
+    const versions = PACKAGES.map((p) => (JSON.parse(readFileSync(join(ROOT, "packages", p, "package.json"), "utf8")) as { version: string }).version);
+    expect(new Set(versions).size, versions.join(", ")).toBe(1);
+    const out = execFileSync("pnpm", ["change", "check"], { cwd: ROOT, encoding: "utf8" });
+    expect(out).toMatch(/satisfy the configured versioning invariants/);
+  });
+
   it("pack into tarballs with their JavaScript, declarations, README and licence, depending on each other by version", () => {
     for (const p of PACKAGES) execFileSync("pnpm", ["pack", "--pack-destination", packs], { cwd: join(ROOT, "packages", p), stdio: "ignore" });
     const tarballs = readdirSync(packs);
-    expect(tarballs.sort()).toEqual(PACKAGES.map((p) => `sam-${p}-0.1.0.tgz`).sort());
+    const version = (JSON.parse(readFileSync(join(ROOT, "packages/tensor/package.json"), "utf8")) as { version: string }).version;
+    expect(tarballs.sort()).toEqual(PACKAGES.map((p) => `sam-${p}-${version}.tgz`).sort());
     for (const t of tarballs) {
       const { files, manifest } = contents(join(packs, t));
       expect(files, t).toEqual(expect.arrayContaining(["package.json", "README.md", "LICENSE", "dist/index.js", "dist/index.d.ts"]));
@@ -58,12 +69,12 @@ describe("the packages, packed and installed", () => {
       const deps = { ...(manifest.dependencies as Record<string, string> | undefined) };
       for (const [name, version] of Object.entries(deps)) {
         expect(version, `${t}: ${name}`).not.toMatch(/^workspace:/);
-        if (name.startsWith("@sam/")) expect(version, `${t}: ${name}`).toBe("0.1.0");
+        if (name.startsWith("@sam/")) expect(version, `${t}: ${name}`).toBe(tarballVersion(t));
       }
       expect(manifest.license).toBe("MIT");
     }
     // the WebGPU declarations name the GPU types, so the package brings them
-    const webgpu = contents(join(packs, "sam-webgpu-0.1.0.tgz")).manifest;
+    const webgpu = contents(join(packs, `sam-webgpu-${version}.tgz`)).manifest;
     expect(Object.keys(webgpu.dependencies as object)).toEqual(expect.arrayContaining(["@webgpu/types", "webgpu"]));
   }, 120_000);
 
