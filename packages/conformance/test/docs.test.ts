@@ -12,8 +12,8 @@ import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
 import { webgpuSkipped } from "./backends.js";
+import { ROOT } from "./userProject.js";
 
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const HERE = fileURLToPath(new URL("..", import.meta.url));
 
 /** The markdown files whose examples must work: the guides, the front page and every README. */

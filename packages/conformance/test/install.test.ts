@@ -3,17 +3,15 @@
 // tarballs into a project outside the repository (no network), where a TypeScript file using all
 // of them type-checks against the installed declarations and runs with plain Node.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
+import { pack, ROOT, tarballs, userProject } from "./userProject.js";
 
-const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const PACKAGES = ["tensor", "cpu", "autograd", "nn", "optim", "data", "hessian", "webgpu"];
 
-const packs = mkdtempSync(join(tmpdir(), "sam-packs-"));
+let packs = "";
 
 /** The version in a tarball's name (sam-NAME-VERSION.tgz). */
 const tarballVersion = (file: string) => file.replace(/^sam-[a-z]+-/, "").replace(/\.tgz$/, "");
@@ -58,14 +56,14 @@ describe("the packages, packed and installed", () => {
   });
 
   it("pack into tarballs with their JavaScript, declarations, README and licence, depending on each other by version", () => {
-    for (const p of PACKAGES) execFileSync("pnpm", ["pack", "--pack-destination", packs], { cwd: join(ROOT, "packages", p), stdio: "ignore" });
-    const tarballs = readdirSync(packs);
+    packs = pack(PACKAGES);
+    const files = readdirSync(packs);
     const version = (JSON.parse(readFileSync(join(ROOT, "packages/tensor/package.json"), "utf8")) as { version: string }).version;
-    expect(tarballs.sort()).toEqual(PACKAGES.map((p) => `sam-${p}-${version}.tgz`).sort());
-    for (const t of tarballs) {
-      const { files, manifest } = contents(join(packs, t));
-      expect(files, t).toEqual(expect.arrayContaining(["package.json", "README.md", "LICENSE", "dist/index.js", "dist/index.d.ts"]));
-      expect(files.some((f) => f.startsWith("src/") || f.startsWith("test/")), `${t} ships sources or tests`).toBe(false);
+    expect(files.sort()).toEqual(PACKAGES.map((p) => `sam-${p}-${version}.tgz`).sort());
+    for (const t of files) {
+      const { files: inside, manifest } = contents(join(packs, t));
+      expect(inside, t).toEqual(expect.arrayContaining(["package.json", "README.md", "LICENSE", "dist/index.js", "dist/index.d.ts"]));
+      expect(inside.some((f) => f.startsWith("src/") || f.startsWith("test/")), `${t} ships sources or tests`).toBe(false);
       const deps = { ...(manifest.dependencies as Record<string, string> | undefined) };
       for (const [name, version] of Object.entries(deps)) {
         expect(version, `${t}: ${name}`).not.toMatch(/^workspace:/);
@@ -81,10 +79,7 @@ describe("the packages, packed and installed", () => {
   it("install into a project of a user's without a network, type-check against their declarations and run", () => {
     // @sam/webgpu needs the `webgpu` package (Dawn's binaries) from the registry, so it is checked
     // as a tarball above and installed by the others' tests inside the repository
-    const project = mkdtempSync(join(tmpdir(), "sam-user-"));
-    writeFileSync(join(project, "package.json"), JSON.stringify({ name: "my-project", private: true, type: "module" }));
-    const tarballs = readdirSync(packs).filter((t) => !t.includes("webgpu")).map((t) => join(packs, t));
-    execFileSync("npm", ["install", "--offline", "--no-audit", "--no-fund", ...tarballs], { cwd: project, stdio: "ignore" });
+    const project = userProject(tarballs(packs).filter((t) => !t.includes("webgpu")));
     const main = join(project, "main.ts");
     writeFileSync(main, USE_ALL);
     const program = ts.createProgram([main], {
