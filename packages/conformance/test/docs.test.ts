@@ -126,7 +126,7 @@ describe("the examples in the docs and READMEs", () => {
   const gpu = (e: Example) => e.code.includes('from "@sam/webgpu"');
   const runnable = examples.filter((e) => e.run && !(gpu(e) && webgpuSkipped));
   const skipped = examples.filter((e) => e.run && gpu(e) && webgpuSkipped);
-  it.skipIf(skipped.length === 0).each(skipped.map((e) => e.name))(`%s runs (SKIPPED: ${webgpuSkipped})`, () => {});
+  if (skipped.length > 0) it.skip.each(skipped.map((e) => e.name))(`%s runs (SKIPPED: ${webgpuSkipped})`, () => {});
 
   it.each(runnable.map((e) => [e.name, e] as const))("%s runs", (_name, e) => {
     const js = ts.transpileModule(e.code, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText;
