@@ -1,7 +1,7 @@
 // One gradient rule per primitive, written with tensor ops so that backward can itself be recorded.
 // A rule gives the vector-Jacobian product for input i; broadcasting is undone by the caller (sumTo).
 import {
-  avgPool2d, avgPool2dBackward, channelAffine, channelDots, reluMask, conv2d, conv2dBackwardInput, conv2dBackwardWeight, dispatch, gather, isFloating,
+  avgPool2d, avgPool2dBackward, channelAffine, channelDots, channelRow, reluMask, conv2d, conv2dBackwardInput, conv2dBackwardWeight, dispatch, gather, isFloating,
   maxPool2dArgmax, pad, scatterAdd, where, zeros, zerosLike, type OpName, type OpParams, type Tensor,
 } from "@sam/tensor";
 
@@ -19,11 +19,6 @@ function share(winner: Tensor, loser: Tensor): Tensor {
 /** The shape of a reduction's output with the reduced axes kept as 1. */
 function keptShape(shape: readonly number[], axes: readonly number[]): number[] {
   return shape.map((d, i) => (axes.includes(i) ? 1 : d));
-}
-
-/** Row `i` of a `[2, C]` per-channel result. */
-function row(t: Tensor, i: number): Tensor {
-  return t.slice([i]).reshape([t.shape[1]]);
 }
 
 /** Values per channel of an [N, C, …] tensor. */
@@ -125,13 +120,13 @@ export const vjps: { [K in OpName]: Vjp<K> } = {
   // mean = Σx/n, var = Σ(x − mean)²/n: dx = dmean/n + dvar·2(x − mean)/n, as one affine map of x
   channelMoments: (g, [x], y) => {
     const n = perChannelCount(x);
-    return channelAffine(x, row(g, 1).mul(2 / n), row(g, 0).div(n), { center: row(y, 0) });
+    return channelAffine(x, channelRow(g, 1).mul(2 / n), channelRow(g, 0).div(n), { center: channelRow(y, 0) });
   },
   // Σg and Σg·(x − m): d/dg = h₀ + h₁·(x − m), d/dx = h₁·g, d/dm = −h₁·Σg
   channelDots: (h, [g, x, center], y, _, i) =>
-    i === 0 ? channelAffine(x, row(h, 1), row(h, 0), { center })
-    : i === 1 ? channelAffine(g, row(h, 1), zerosLike(row(h, 0)))
-    : row(h, 1).mul(row(y, 0)).neg(),
+    i === 0 ? channelAffine(x, channelRow(h, 1), channelRow(h, 0), { center })
+    : i === 1 ? channelAffine(g, channelRow(h, 1), zerosLike(channelRow(h, 0)))
+    : channelRow(h, 1).mul(channelRow(y, 0)).neg(),
   // y = act((x − m)·s + t + r·u): with g' the gradient through act, dx = g'·s, dm = −s·Σg',
   // ds = Σg'·(x − m) = Σg'·x − m·Σg', dt = Σg', dr = g'·u, du = Σg'·r
   channelAffine: (g, [x, center, scale, , addend, addendScale], y, { relu }, i) => {
@@ -139,9 +134,9 @@ export const vjps: { [K in OpName]: Vjp<K> } = {
     const zero = zerosLike(scale);
     if (i === 0) return channelAffine(gp, scale, zero);
     if (i === 4) return channelAffine(gp, addendScale, zero);
-    if (i === 5) return row(channelDots(gp, addend), 1);
+    if (i === 5) return channelRow(channelDots(gp, addend), 1);
     const dots = channelDots(gp, x, center);
-    if (i === 1) return row(dots, 0).mul(scale).neg();
-    return row(dots, i === 2 ? 1 : 0);
+    if (i === 1) return channelRow(dots, 0).mul(scale).neg();
+    return channelRow(dots, i === 2 ? 1 : 0);
   },
 };

@@ -1,7 +1,7 @@
 // Composite functions for networks: softmax, losses, batch normalisation and dropout, from primitives
 // (batch normalisation in training with its gradient in closed form).
 import { customVjp } from "@sam/autograd";
-import { channelAffine, channelDots, channelMoments, check, fmt, Generator, defaultGenerator, onesLike, rand, reluMask, zerosLike, type Tensor } from "@sam/tensor";
+import { channelAffine, channelDots, channelMoments, channelRow, check, fmt, Generator, defaultGenerator, onesLike, rand, reluMask, zerosLike, type Tensor } from "@sam/tensor";
 
 /** How a loss combines its per-example values. */
 export type Reduction = "mean" | "sum" | "none";
@@ -128,11 +128,6 @@ export interface BatchNormResult {
   variance: Tensor;
 }
 
-/** Row `i` of a `[2, C]` per-channel result. */
-function row(t: Tensor, i: number): Tensor {
-  return t.slice([i]).reshape([t.shape[1]]);
-}
-
 /**
  * Batch normalisation with the batch's own statistics, as in training: normalises over every
  * axis but the channel axis (1), then scales and shifts, and applies `then` (a residual and ReLU).
@@ -152,7 +147,7 @@ export function batchNormTraining(x: Tensor, weight: Tensor | null, bias: Tensor
   const inputs = [x, weight, bias, addend ?? null];
   const y: Tensor = customVjp("batchNorm", inputs.filter((t): t is Tensor => t !== null), () => {
     const moments = channelMoments(x);
-    [mean, variance] = [row(moments, 0), row(moments, 1)];
+    [mean, variance] = [channelRow(moments, 0), channelRow(moments, 1)];
     const std = variance.add(eps).sqrt();
     invStd = onesLike(std).div(std);
     const [scale, shift] = foldedAffine(std, weight, bias);
@@ -160,8 +155,8 @@ export function batchNormTraining(x: Tensor, weight: Tensor | null, bias: Tensor
   }, (g) => {
     const passed = relu ? reluMask(g, y) : g;
     const dots = channelDots(passed, x, mean);
-    const dBias = row(dots, 0);
-    const dWeight = row(dots, 1).mul(invStd); // Σg·x̂ = Σg·(x − mean)/σ
+    const dBias = channelRow(dots, 0);
+    const dWeight = channelRow(dots, 1).mul(invStd); // Σg·x̂ = Σg·(x − mean)/σ
     // dx = a·g + b·(x − mean) + c, with a = γ/σ, b = −a·dγ/(σN), c = −a·dβ/N
     const a = weight ? weight.mul(invStd) : invStd;
     const b = a.mul(invStd).mul(dWeight).div(-count);

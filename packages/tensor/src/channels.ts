@@ -16,6 +16,15 @@ export function channelMoments(x: Tensor): Tensor {
 }
 
 /**
+ * Row `i` of a `[2, C]` per-channel result (channelMoments, channelDots) as a `[C]` tensor.
+ * @example
+ * const mean = channelRow(channelMoments(x), 0);
+ */
+export function channelRow(t: Tensor, i: 0 | 1): Tensor {
+  return t.slice([i]).reshape([t.shape[1]]);
+}
+
+/**
  * Σg and Σg·(x − center) of each channel, over every axis but 1: `[2, C]`, Σg in row 0; center is
  * `[C]` (zeros when omitted). Batch norm's backward needs both, about the mean; this reads g and x
  * once, and subtracts the center before the products so that no digits cancel.

@@ -19,5 +19,5 @@ export {
 } from "./creation.js";
 export { Generator, defaultGenerator, manualSeed, rand, randn, randint, type RandomOptions } from "./random.js";
 export * from "./ops.js";
-export { type ChannelAffineOptions, channelMoments, channelDots, channelAffine } from "./channels.js";
+export { type ChannelAffineOptions, channelMoments, channelDots, channelAffine, channelRow } from "./channels.js";
 export { type CloseOptions, assertClose, assertCloseSync } from "./testing.js";
