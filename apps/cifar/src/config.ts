@@ -35,8 +35,8 @@ export const FLAGS = {
   data: { type: "string", help: "a local archive or folder instead of the cached or downloaded one" },
   model: { type: "string", default: "resnet20", help: "resnet20 | resnet56 | wrn16-8 | wrn28-10 | cnn" },
   optimizer: { type: "string", default: "sgd", help: "sgd | adam | sam | asam (SAM and ASAM wrap SGD)" },
-  rho: { type: "string", default: "0.05", help: "SAM's neighbourhood radius (ASAM: try 0.5–2)" },
-  m: { type: "string", help: "m-sharpness group size; must divide --batch-size (default: the batch)" },
+  rho: { type: "string", default: "0.05", help: "SAM's neighbourhood radius (ASAM: try 0.5–2); sweep: a list" },
+  m: { type: "string", help: "m-sharpness group size; must divide --batch-size (default: the batch); sweep: a list" },
   lr: { type: "string", default: "0.1", help: "peak learning rate (Adam: try 0.001)" },
   momentum: { type: "string", default: "0.9", help: "SGD momentum" },
   "weight-decay": { type: "string", default: "5e-4", help: "L2 weight decay" },
@@ -45,7 +45,7 @@ export const FLAGS = {
   "batch-size": { type: "string", default: "128", help: "images per step" },
   "label-smoothing": { type: "string", default: "0", help: "cross-entropy label smoothing in [0, 1)" },
   augment: { type: "string", default: "basic", help: "none | basic (crop + flip) | cutout (basic + Cutout 16)" },
-  "label-noise": { type: "string", default: "0", help: "fraction of training labels replaced at random" },
+  "label-noise": { type: "string", default: "0", help: "fraction of training labels replaced at random; sweep: a list" },
   "train-subset": { type: "string", help: "use only the first N training images" },
   "test-subset": { type: "string", help: "use only the first N test images" },
   device: { type: "string", default: "cpu", help: "cpu | webgpu" },
@@ -54,8 +54,9 @@ export const FLAGS = {
   out: { type: "string", help: "output folder, new or empty (default runs/<optimizer>-<time>)" },
   overwrite: { type: "boolean", help: "replace the run already in --out" },
   resume: { type: "string", help: "continue the run saved in this folder up to --epochs" },
-  optimizers: { type: "string", default: "sgd,sam", help: "compare: the optimizers to train, comma-separated" },
-  hessian: { type: "boolean", help: "train, compare: the loss Hessian of each run at the end, as the hessian command does" },
+  optimizers: { type: "string", default: "sgd,sam", help: "compare, sweep: the optimizers to train, comma-separated" },
+  seeds: { type: "string", default: "0,1,2", help: "sweep: the seeds each configuration is trained with, comma-separated" },
+  hessian: { type: "boolean", help: "train, compare, sweep: the loss Hessian of each run at the end, as the hessian command does" },
   run: { type: "string", help: "hessian: the run folder whose last checkpoint is measured" },
   examples: { type: "string", default: "1000", help: "hessian: the first N images of the run's training subset" },
   k: { type: "string", default: "5", help: "hessian: top eigenvalues to compute (λmax/λk is the sharpness ratio)" },
@@ -73,10 +74,13 @@ export function usage(): string {
     return `${left.padEnd(30)}${f.help}${def}`;
   });
   return [
-    "usage: pnpm cifar [train|compare] [flags]",
+    "usage: pnpm cifar [train|compare|sweep|hessian] [flags]",
     "",
     "  train     train one model with one optimizer",
     "  compare   train the --optimizers on the same seed and data, and write one report",
+    "  sweep     train every combination of --optimizers, --seeds and the lists given for --rho, --m and",
+    "            --label-noise, one after another (--resume DIR continues an interrupted sweep), and",
+    "            report each configuration's mean ± sd over the seeds and its difference from the first optimizer",
     "  hessian   the loss Hessian of a saved run (--run DIR): top eigenvalues, trace and spectral density",
     "            into DIR/hessian.json and its report; --seed seeds the random vectors",
     "  (none)    the demonstration: compare SGD and SAM on a CIFAR-10 subset (about 2.5 minutes on 2 cores)",
@@ -119,9 +123,19 @@ export interface HessianSettings {
   seed: number;
 }
 
+/** The settings a sweep trains every combination of (one value each in `Command.config`). */
+export interface Grid {
+  optimizers: Config["optimizer"][];
+  seeds: number[];
+  rho: number[];
+  /** Group sizes; undefined is the whole batch. */
+  m: (number | undefined)[];
+  labelNoise: number[];
+}
+
 /** The parsed command line: the command, the run's configuration and the output options. */
 export interface Command {
-  command: "train" | "compare" | "demo" | "hessian" | "help";
+  command: "train" | "compare" | "sweep" | "demo" | "hessian" | "help";
   config: Config;
   out?: string;
   resume?: string;
@@ -134,6 +148,8 @@ export interface Command {
   hessian?: HessianSettings;
   /** Flags given explicitly (a resumed run takes the rest from its config.json). */
   given: Set<string>;
+  /** What `sweep` trains (its first values are also in `config`). */
+  grid?: Grid;
 }
 
 /** Parses and checks the command line; throws UsageError before any work starts. */
@@ -147,15 +163,35 @@ export function parseCommand(argv: string[]): Command {
   const v = parsed.values as Record<string, string | boolean | undefined>;
   const positional = parsed.positionals;
   if (positional.length > 1) throw new UsageError(`unexpected arguments: ${positional.slice(1).join(" ")}`);
-  const command = v.help ? "help" : positional.length === 0 ? "demo" : choice("command", positional[0], ["train", "compare", "hessian"] as const);
+  const command = v.help ? "help" : positional.length === 0 ? "demo" : choice("command", positional[0], ["train", "compare", "sweep", "hessian"] as const);
+  // parseArgs fills in defaults, so what was given is read off the arguments themselves
+  const given = new Set(argv.filter((a) => a.startsWith("--")).map((a) => a.slice(2).split("=")[0]));
   const s = (k: string) => (v[k] as string | undefined) ?? ((FLAGS as Record<string, { default?: string }>)[k].default);
+  /** The values of a flag that takes a list in a sweep (its first value stands in `config`). */
+  const list = <T>(flag: string, parse: (value: string) => T): T[] => {
+    const items = s(flag) === undefined ? [undefined] : s(flag)!.split(",");
+    if (items.length > 1 && command !== "sweep") throw new UsageError(`--${flag}: a list of values is for the sweep command only; give one value`);
+    const values = items.map((i) => parse(i as string));
+    const twice = values.find((x, i) => values.indexOf(x) !== i);
+    if (twice !== undefined) throw new UsageError(`--${flag}: ${String(twice)} is listed twice`);
+    return values;
+  };
+  if (command !== "sweep" && given.has("seeds")) throw new UsageError("--seeds: only for the sweep command (train and compare take one --seed)");
+  if (command === "sweep" && given.has("seed")) throw new UsageError("--seed: a sweep takes --seeds, a comma-separated list");
+  const grid: Grid = {
+    optimizers: [],
+    seeds: command === "sweep" ? list("seeds", (x) => number("seeds", x, { integer: true, min: 0 })) : [],
+    rho: list("rho", (x) => number("rho", x, { min: 0 })),
+    m: list("m", (x) => (x === undefined ? undefined : number("m", x, { integer: true, min: 1 }))),
+    labelNoise: list("label-noise", (x) => number("label-noise", x, { min: 0, max: 1 })),
+  };
   const config: Config = {
     dataset: choice("dataset", s("dataset")!, ["cifar10", "cifar100", "fashion-mnist"] as const),
     data: s("data"),
     model: choice("model", s("model")!, ["resnet20", "resnet56", "wrn16-8", "wrn28-10", "cnn"] as const),
     optimizer: choice("optimizer", s("optimizer")!, ["sgd", "adam", "sam", "asam"] as const),
-    rho: number("rho", s("rho"), { min: 0 }),
-    m: s("m") === undefined ? undefined : number("m", s("m"), { integer: true, min: 1 }),
+    rho: grid.rho[0],
+    m: grid.m[0],
     lr: number("lr", s("lr"), { above: 0 }),
     momentum: number("momentum", s("momentum"), { min: 0, max: 1 }),
     weightDecay: number("weight-decay", s("weight-decay"), { min: 0 }),
@@ -164,25 +200,24 @@ export function parseCommand(argv: string[]): Command {
     batchSize: number("batch-size", s("batch-size"), { integer: true, min: 1 }),
     labelSmoothing: number("label-smoothing", s("label-smoothing"), { min: 0, max: 0.999 }),
     augment: choice("augment", s("augment")!, ["none", "basic", "cutout"] as const),
-    labelNoise: number("label-noise", s("label-noise"), { min: 0, max: 1 }),
+    labelNoise: grid.labelNoise[0],
     trainSubset: s("train-subset") === undefined ? undefined : number("train-subset", s("train-subset"), { integer: true, min: 1 }),
     testSubset: s("test-subset") === undefined ? undefined : number("test-subset", s("test-subset"), { integer: true, min: 1 }),
     device: choice("device", s("device")!, ["cpu", "webgpu"] as const),
     threads: number("threads", s("threads"), { integer: true, min: 1 }),
-    seed: number("seed", s("seed"), { integer: true, min: 0 }),
+    seed: command === "sweep" ? grid.seeds[0] : number("seed", s("seed"), { integer: true, min: 0 }),
   };
-  if (config.m !== undefined && config.batchSize % config.m !== 0) {
-    throw new UsageError(`--m: ${config.m} does not divide --batch-size ${config.batchSize}`);
-  }
-  // a subset smaller than a batch is trained as one short batch, which m must divide too
-  if (config.m !== undefined && config.trainSubset !== undefined && config.trainSubset < config.batchSize && config.trainSubset % config.m !== 0) {
-    throw new UsageError(`--m: ${config.m} does not divide --train-subset ${config.trainSubset}, which is smaller than --batch-size ${config.batchSize} and so is the one batch`);
+  for (const m of grid.m) {
+    if (m !== undefined && config.batchSize % m !== 0) throw new UsageError(`--m: ${m} does not divide --batch-size ${config.batchSize}`);
+    // a subset smaller than a batch is trained as one short batch, which m must divide too
+    if (m !== undefined && config.trainSubset !== undefined && config.trainSubset < config.batchSize && config.trainSubset % m !== 0) {
+      throw new UsageError(`--m: ${m} does not divide --train-subset ${config.trainSubset}, which is smaller than --batch-size ${config.batchSize} and so is the one batch`);
+    }
   }
   const optimizers = s("optimizers")!.split(",").map((o) => choice("optimizers", o.trim(), ["sgd", "adam", "sam", "asam"] as const));
   const twice = optimizers.find((o, i) => optimizers.indexOf(o) !== i);
-  if (twice) throw new UsageError(`--optimizers: ${twice} is listed twice; each optimizer's run has one folder (compare seeds with separate runs)`);
-  // parseArgs fills in defaults, so what was given is read off the arguments themselves
-  const given = new Set(argv.filter((a) => a.startsWith("--")).map((a) => a.slice(2).split("=")[0]));
+  if (twice) throw new UsageError(`--optimizers: ${twice} is listed twice; each optimizer's run has one folder (compare seeds with sweep --seeds)`);
+  grid.optimizers = optimizers;
   const settings: HessianSettings = {
     examples: number("examples", s("examples"), { integer: true, min: 1 }),
     k: number("k", s("k"), { integer: true, min: 1 }),
@@ -198,5 +233,5 @@ export function parseCommand(argv: string[]): Command {
   if (command === "hessian" && v.hessian === true) throw new UsageError("--hessian: the hessian command computes it already");
   if (v.run !== undefined && command !== "hessian") throw new UsageError("--run: only for the hessian command (use --out or --resume to name a run folder)");
   const hessian = command === "hessian" || v.hessian === true ? settings : undefined;
-  return { command, config, out: s("out"), resume: s("resume"), optimizers, overwrite: v.overwrite === true, run: s("run"), hessian, given };
+  return { command, config, out: s("out"), resume: s("resume"), optimizers, overwrite: v.overwrite === true, run: s("run"), hessian, given, grid: command === "sweep" ? grid : undefined };
 }

@@ -9,8 +9,10 @@ import { parseCommand, usage, UsageError, type Command, type Config } from "./co
 import { loadRunData } from "./datasets.js";
 import { prepareOutFolder, type OutFolder } from "./outFolder.js";
 import { renderReport, type RunSummary } from "./report.js";
-import { measuredConfig, resumedConfig } from "./resume.js";
+import { measuredConfig, resumedConfig, resumedSweep } from "./resume.js";
 import { measureHessian } from "./runHessian.js";
+import { runSweep } from "./sweep.js";
+import { sweepCells, type SweepPlan } from "./sweepPlan.js";
 import { runTraining } from "./train.js";
 import { writeFileAtomic } from "@sam/nn";
 
@@ -25,9 +27,17 @@ function stamp(): string {
 const EXIT = { done: 0, failed: 1, usage: 2, diverged: 3, interrupted: 130 };
 
 /** Everything that can be checked before any work: the flags, the saved run or the output folder. */
-async function plan(argv: string[]): Promise<{ cmd: Command; base: Config; out: string; folder?: OutFolder }> {
+async function plan(argv: string[]): Promise<{ cmd: Command; base: Config; out: string; folder?: OutFolder; sweep?: SweepPlan }> {
   const cmd = parseCommand(argv);
   if (cmd.command === "help") return { cmd, base: cmd.config, out: "" };
+  if (cmd.command === "sweep" && cmd.resume !== undefined) {
+    const sweep = await resumedSweep(cmd);
+    return { cmd, base: sweep.config, out: cmd.resume, sweep };
+  }
+  if (cmd.command === "sweep") {
+    const out = cmd.out ?? join("runs", `sweep-${stamp()}`);
+    return { cmd, base: cmd.config, out, folder: prepareOutFolder(out, cmd.overwrite), sweep: { config: cmd.config, grid: cmd.grid!, hessian: cmd.hessian } };
+  }
   if (cmd.resume !== undefined) return { cmd, base: await resumedConfig(cmd), out: cmd.resume };
   if (cmd.command === "hessian") return { cmd, base: await measuredConfig(cmd), out: cmd.run! };
   const demo = Object.entries(DEMO).filter(([k]) => !cmd.given.has(k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)));
@@ -62,7 +72,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(`cifar: ${e.message}\n\nrun pnpm cifar --help for every flag`);
     return EXIT.usage;
   }
-  const { cmd, base, out, folder } = planned;
+  const { cmd, base, out, folder, sweep } = planned;
   if (cmd.command === "help") {
     console.log(usage());
     return EXIT.done;
@@ -90,6 +100,23 @@ async function main(argv: string[]): Promise<number> {
   process.on("SIGINT", interrupt);
   process.on("SIGTERM", interrupt);
   const hooks = { shouldStop: () => stop };
+
+  if (sweep) {
+    const runs = sweepCells(sweep.config, sweep.grid).length;
+    console.log(`sweep: ${runs} runs of ${base.model} on ${base.dataset}, ${base.epochs} epoch${base.epochs === 1 ? "" : "s"} each → ${out}`);
+    try {
+      // the data is checked (and fetched) once before the first run
+      const data = await loadRunData(base, { onWarning, onProgress: progressPrinter() });
+      console.log(`data: ${data.train.labels.length} training and ${data.test.labels.length} test images from ${data.provenance}`);
+    } catch (e) {
+      folder?.abandon();
+      throw e;
+    }
+    const r = await runSweep(out, sweep, hooks);
+    if (r.interrupted) console.log(`sweep interrupted; continue it with pnpm cifar sweep --resume ${out}`);
+    console.log(`\nsummary: ${join(out, "summary.json")}\nreport: ${join(out, "report.html")}`);
+    return r.interrupted ? EXIT.interrupted : r.diverged ? EXIT.diverged : EXIT.done;
+  }
 
   if (cmd.resume !== undefined) {
     const data = await loadRunData(base, { onWarning });

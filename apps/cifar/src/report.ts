@@ -70,7 +70,7 @@ function style(i: number): { colour: string; dash: string } {
   return { colour: COLOURS[i % COLOURS.length], dash: dash ? ` stroke-dasharray="${dash}"` : "" };
 }
 
-const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
+export const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
 
 /** About `count` round tick values (1, 2 or 5 times a power of ten apart) covering [lo, hi]. */
 export function niceTicks(lo: number, hi: number, count = 5): number[] {
@@ -98,7 +98,7 @@ function marker(kind: string, x: number, y: number, colour: string): string {
 }
 
 /** A series of one run: points (x in epochs), its label, and whether to mark its points. */
-interface Series {
+export interface Series {
   run: number;
   label: string;
   points: [number, number][];
@@ -107,7 +107,7 @@ interface Series {
 }
 
 /** One line plot with round ticks on both axes and a legend that names every series. */
-function plot(title: string, series: Series[], yLabel: string): string {
+export function plot(title: string, series: Series[], yLabel: string): string {
   const [w, h, left, bottom, top, right] = [560, 300, 60, 40, 16, 16];
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = series.flatMap((s) => s.points.map((p) => p[1])).filter(Number.isFinite);
@@ -141,7 +141,7 @@ function plot(title: string, series: Series[], yLabel: string): string {
 }
 
 /** The spectral densities on a log scale, as the SAM paper plots them, with each run's λmax marked. */
-function densityPlot(runs: RunSummary[]): string {
+export function densityPlot(runs: RunSummary[]): string {
   const measured = runs.map((r, i) => ({ r, i })).filter(({ r }) => r.hessian);
   if (measured.length === 0) return "";
   const [w, h, left, bottom, top, right] = [560, 300, 60, 40, 16, 16];
@@ -205,7 +205,7 @@ function caveats(runs: RunSummary[]): string[] {
 }
 
 /** The configuration once: one column per run where runs differ, the differing rows highlighted. */
-function configTable(runs: RunSummary[]): string {
+export function configTable(runs: RunSummary[]): string {
   const keys = Array.from(new Set(runs.flatMap((r) => Object.keys(r.config)))) as (keyof Config)[];
   const show = (v: unknown) => (v === undefined ? "—" : escape(String(v)));
   const rows = keys.map((k) => {
@@ -216,6 +216,16 @@ function configTable(runs: RunSummary[]): string {
   }).join("");
   return `<table class="config"><tr><th></th>${runs.map((r) => `<th>${escape(r.name)}</th>`).join("")}</tr>${rows}</table>`
     + (runs.length > 1 ? `<p class="note">Highlighted: what differs between the runs.</p>` : "");
+}
+
+/** The start of a report page: its title and styles, up to the opening of the body. */
+export function pageHead(title: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:1220px;margin:24px auto;padding:0 16px;color:#222}
+figure{display:inline-block;margin:8px;vertical-align:top}figcaption{font-weight:600;margin-bottom:4px}table{border-collapse:collapse;margin:8px 0}
+td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}td:first-child,th:first-child{text-align:left}.legend{font-size:12px;max-width:560px}
+.legend span{margin-right:12px;white-space:nowrap}.config td,.config th{text-align:left;font-size:13px}tr.differs{background:#fff3c4}
+.diverged{color:#b00020;font-weight:600}.caveats{background:#f4f6fb;border-left:4px solid #8aa1d1;padding:8px 16px}.note{font-size:12px;color:#555}</style></head><body>`;
 }
 
 /** The page for one run or a comparison. */
@@ -235,12 +245,7 @@ export function renderReport(title: string, runs: RunSummary[]): string {
     runs.map((r, i) => ({ run: i, label: `${r.name} ${label}`, marked: true, points: r.metrics.map((m): [number, number] => [m.epoch, (m[key] as number) * scale]) }));
   const data = Array.from(new Set(runs.map((r) => r.data).filter((d): d is string => !!d)));
   const notes = caveats(runs);
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:1220px;margin:24px auto;padding:0 16px;color:#222}
-figure{display:inline-block;margin:8px;vertical-align:top}figcaption{font-weight:600;margin-bottom:4px}table{border-collapse:collapse;margin:8px 0}
-td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}td:first-child,th:first-child{text-align:left}.legend{font-size:12px;max-width:560px}
-.legend span{margin-right:12px;white-space:nowrap}.config td,.config th{text-align:left;font-size:13px}tr.differs{background:#fff3c4}
-.diverged{color:#b00020;font-weight:600}.caveats{background:#f4f6fb;border-left:4px solid #8aa1d1;padding:8px 16px}.note{font-size:12px;color:#555}</style></head><body>
+  return `${pageHead(title)}
 <h1>${escape(title)}</h1>
 <table><tr><th>run</th><th>status</th><th>final test acc</th><th>best test acc</th><th>final test loss</th><th>final train acc</th><th>images/s</th><th>time</th></tr>${rows}</table>
 ${data.length > 0 ? `<p class="note">Data: ${data.map(escape).join("<br>")}</p>` : ""}

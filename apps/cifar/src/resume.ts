@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { SamError } from "@sam/tensor";
 import { readJson, readRunPosition } from "./checkpoint.js";
 import { UsageError, type Command, type Config } from "./config.js";
+import type { SweepPlan } from "./sweepPlan.js";
 
 /** Flags that say what the Hessian computes, not how the run was trained. */
 const HESSIAN_FLAGS = new Set(["hessian", "run", "examples", "k", "iterations", "probes", "density-runs"]);
@@ -69,4 +70,45 @@ export async function resumedConfig(cmd: Command): Promise<Config> {
 /** The configuration of the run `hessian --run DIR` measures; only where it runs may differ. */
 export async function measuredConfig(cmd: Command): Promise<Config> {
   return (await savedConfig(cmd, cmd.run!, "--run", ["threads", "device", "data"])).config;
+}
+
+/** The sweep's own flags, and where their values stand in a saved plan. */
+const GRID_FLAGS: Record<string, (p: SweepPlan) => unknown> = {
+  optimizers: (p) => p.grid.optimizers, seeds: (p) => p.grid.seeds, rho: (p) => p.grid.rho, m: (p) => p.grid.m, "label-noise": (p) => p.grid.labelNoise,
+};
+
+/**
+ * The plan to continue the sweep in `cmd.resume` with: as `--resume` of a run, `--epochs`,
+ * `--threads`, `--device` and `--data` may change (and the Hessian settings, or `--hessian`
+ * added); any other flag that contradicts the saved sweep is a UsageError naming both values.
+ */
+export async function resumedSweep(cmd: Command): Promise<SweepPlan> {
+  const dir = cmd.resume!;
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--resume ${dir}: no such folder`);
+  if (!existsSync(join(dir, "sweep.json"))) throw new UsageError(`--resume ${dir}: no sweep.json there; not a sweep's folder (a single run continues with pnpm cifar train --resume)`);
+  const saved = await readJson<SweepPlan>(join(dir, "sweep.json"));
+  const mayChange: (keyof Config)[] = ["epochs", "threads", "device", "data"];
+  const config: Config = { ...saved.config };
+  const asGiven = cmd.grid!;
+  const now: SweepPlan = { config: cmd.config, grid: asGiven };
+  for (const given of cmd.given) {
+    if (given === "resume" || given === "help" || HESSIAN_FLAGS.has(given)) continue;
+    if (given === "out" || given === "overwrite") throw new UsageError(`--${given}: not for --resume, which uses the sweep in ${dir}`);
+    const key = camel(given) as keyof Config;
+    const [a, b] = GRID_FLAGS[given] ? [GRID_FLAGS[given](now), GRID_FLAGS[given](saved)] : [cmd.config[key], saved.config[key]];
+    if (mayChange.includes(key)) {
+      (config as unknown as Record<string, unknown>)[key] = a;
+    } else if (JSON.stringify(a) !== JSON.stringify(b)) {
+      const list = (v: unknown) => (Array.isArray(v) ? v.map((x) => x ?? "the batch").join(",") : String(v));
+      throw new UsageError(`--${given} ${list(a)} contradicts the sweep in ${dir}, started with --${given} ${list(b)}; `
+        + `with --resume only ${mayChange.map((k) => `--${k}`).join(", ")} may change (start a new sweep for the rest)`);
+    }
+  }
+  if (config.epochs < saved.config.epochs) {
+    throw new UsageError(`--epochs ${config.epochs}: the sweep in ${dir} trains ${saved.config.epochs} epochs; give at least that many`);
+  }
+  const hessianGiven = [...cmd.given].some((g) => HESSIAN_FLAGS.has(g));
+  // JSON keeps "the whole batch" as null
+  const grid = { ...saved.grid, m: saved.grid.m.map((m) => m ?? undefined) };
+  return { config, grid, hessian: hessianGiven ? cmd.hessian : saved.hessian };
 }

@@ -67,6 +67,14 @@ describe("bad flags fail before any work, with a clear message", () => {
     [["train", "--out", "/proc/sam-run"], "--out /proc/sam-run: cannot create /proc/sam-run (ENOENT)"],
     [["--resume", "/nonexistent/run"], "--resume /nonexistent/run: no such folder"],
     [["compare", "--optimizers", "sgd,sam,sgd"], "--optimizers: sgd is listed twice"],
+    [["train", "--rho", "0.05,0.1"], "--rho: a list of values is for the sweep command only; give one value"],
+    [["compare", "--label-noise", "0,0.2"], "--label-noise: a list of values is for the sweep command only"],
+    [["train", "--seeds", "0,1"], "--seeds: only for the sweep command (train and compare take one --seed)"],
+    [["sweep", "--seed", "1"], "--seed: a sweep takes --seeds, a comma-separated list"],
+    [["sweep", "--seeds", "0,1,0"], "--seeds: 0 is listed twice"],
+    [["sweep", "--m", "16,3"], "--m: 3 does not divide --batch-size 128"],
+    [["sweep", "--seeds", "0,x"], '--seeds: expected an integer ≥ 0, got "x"'],
+    [["sweep", "--resume", "/nonexistent/sweep"], "--resume /nonexistent/sweep: no such folder"],
   ])("%j", (args, message) => {
     const r = run(args);
     expect(r.status).toBe(2);
@@ -174,6 +182,63 @@ describe("a run", () => {
     expect(m.trainLoss).toBeLessThan(3);
     expect(m.testAcc).toBeGreaterThanOrEqual(0);
   }, 120_000);
+});
+
+describe("sweep", () => {
+  const strip = (f: string) => readFileSync(f, "utf8").trim().split("\n").map((l) => { const m = JSON.parse(l); delete m.seconds; delete m.imagesPerSec; delete m.peakRssMiB; return m; });
+  const sweep = (data: string, out: string) => [
+    "sweep", "--data", data, "--model", "cnn", "--epochs", "2", "--batch-size", "10", "--optimizers", "sgd,sam", "--rho", "0.05,0.2", "--seeds", "0,1", "--out", out,
+  ];
+
+  it("trains every combination as train would, continues where it was interrupted, and summarises the seeds", async () => {
+    const data = cifarFolder(100);
+    const straight = mkdtempSync(join(tmpdir(), "sam-sweep-"));
+    const r = run(sweep(data, straight));
+    expect(r.status, r.stderr).toBe(0);
+    const cells = ["sgd-seed0", "sam-rho0.05-seed0", "sam-rho0.2-seed0", "sgd-seed1", "sam-rho0.05-seed1", "sam-rho0.2-seed1"];
+    expect(r.stdout.match(/^== .* ==$/gm)).toEqual(cells.map((c, i) => `== ${c} (${i + 1} of 6) ==`));
+    // a cell is the run that train makes with the same settings
+    const single = mkdtempSync(join(tmpdir(), "sam-run-"));
+    expect(run(["train", "--data", data, "--model", "cnn", "--epochs", "2", "--batch-size", "10", "--optimizer", "sam", "--rho", "0.2", "--seed", "1", "--out", single, "--overwrite"]).status).toBe(0);
+    expect(strip(join(straight, "sam-rho0.2-seed1", "metrics.jsonl"))).toEqual(strip(join(single, "metrics.jsonl")));
+
+    const summary = JSON.parse(readFileSync(join(straight, "summary.json"), "utf8"));
+    expect(summary.groups.map((g: { group: string; seeds: number[] }) => [g.group, g.seeds])).toEqual([["sgd", [0, 1]], ["sam-rho0.05", [0, 1]], ["sam-rho0.2", [0, 1]]]);
+    const acc = (cell: string) => strip(join(straight, cell, "metrics.jsonl"))[1].testAcc as number;
+    const sam = summary.groups[2];
+    expect(sam.perSeed[1].testAcc).toBe(acc("sam-rho0.2-seed1"));
+    expect(sam.estimates.testAcc.mean).toBeCloseTo((acc("sam-rho0.2-seed0") + acc("sam-rho0.2-seed1")) / 2, 12);
+    const diff = summary.differences.find((d: { group: string; figure: string }) => d.group === "sam-rho0.2" && d.figure === "testAcc");
+    expect(diff.baseline).toBe("sgd");
+    expect(diff.values).toEqual([acc("sam-rho0.2-seed0") - acc("sgd-seed0"), acc("sam-rho0.2-seed1") - acc("sgd-seed1")]);
+    expect(diff.estimate.ci95[0]).toBeLessThanOrEqual(diff.estimate.mean);
+    expect(readFileSync(join(straight, "report.html"), "utf8")).toContain("sam-rho0.2 − sgd");
+
+    // Ctrl-C during the third run, then --resume: the same runs, the same summary
+    const out = mkdtempSync(join(tmpdir(), "sam-sweep-"));
+    const child = spawn(process.execPath, [MAIN, ...sweep(data, out)], { cwd: ROOT, stdio: "ignore" });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    while (!existsSync(join(out, "sam-rho0.2-seed0", "checkpoint"))) await new Promise((res) => setTimeout(res, 20));
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    expect(existsSync(join(out, "sgd-seed1"))).toBe(false);
+    const partial = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
+    expect(partial.groups[2].pending).toEqual([0, 1]);
+    expect(partial.groups[0].seeds).toEqual([0]);
+    const refused = run(["sweep", "--resume", out, "--seeds", "0,2"]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain(`--seeds 0,2 contradicts the sweep in ${out}, started with --seeds 0,1`);
+    const resumed = run(["sweep", "--resume", out]);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toContain("== sam-rho0.2-seed0 (3 of 6, continued) ==");
+    expect(resumed.stdout).not.toContain("== sgd-seed0");
+    for (const c of cells) expect(strip(join(out, c, "metrics.jsonl"))).toEqual(strip(join(straight, c, "metrics.jsonl")));
+    expect(JSON.parse(readFileSync(join(out, "summary.json"), "utf8"))).toEqual(summary);
+    // a finished sweep resumed trains nothing
+    const again = run(["sweep", "--resume", out]);
+    expect(again.status).toBe(0);
+    expect(again.stdout).not.toMatch(/^== /m);
+  }, 240_000);
 });
 
 describe("hessian", () => {

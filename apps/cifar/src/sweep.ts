@@ -1,0 +1,73 @@
+// A sweep: every combination of optimizers, seeds, ρ, m and label noise trained one after another,
+// each in its own run folder, so an interrupted sweep continues where it stopped; then one summary.
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { writeFileAtomic } from "@sam/nn";
+import { readJson, readRunPosition } from "./checkpoint.js";
+import { loadRunData } from "./datasets.js";
+import type { Divergence, EpochMetrics, HessianSummary } from "./report.js";
+import { measureHessian } from "./runHessian.js";
+import { sweepCells, type SweepPlan } from "./sweepPlan.js";
+import { summarizeSweep, type CellResult } from "./sweepSummary.js";
+import { renderSweepReport } from "./sweepReport.js";
+import { runTraining, type RunHooks } from "./train.js";
+
+/** How a sweep ended. */
+export interface SweepResult {
+  interrupted: boolean;
+  diverged: boolean;
+}
+
+async function readMetrics(dir: string): Promise<EpochMetrics[]> {
+  const text = await readFile(join(dir, "metrics.jsonl"), "utf8");
+  return text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as EpochMetrics);
+}
+
+/** What a cell's folder holds so far. */
+async function cellState(dir: string, epochs: number): Promise<"new" | "partial" | "done" | "diverged"> {
+  if (existsSync(join(dir, "diverged.json"))) return "diverged";
+  // a run stopped before its first checkpoint starts again
+  if (!existsSync(join(dir, "checkpoint"))) return "new";
+  return (await readRunPosition(dir)).epoch >= epochs ? "done" : "partial";
+}
+
+/**
+ * Trains the cells of `plan` that are not done into `dir`, measures their Hessians when asked,
+ * and writes `summary.json` and `report.html` from every finished cell (also when interrupted).
+ */
+export async function runSweep(dir: string, plan: SweepPlan, hooks: RunHooks = {}): Promise<SweepResult> {
+  const log = hooks.log ?? ((line: string) => console.log(line));
+  await writeFileAtomic(join(dir, "sweep.json"), JSON.stringify(plan, null, 2) + "\n");
+  const cells = sweepCells(plan.config, plan.grid);
+  const results: CellResult[] = [];
+  let [interrupted, diverged] = [false, false];
+  for (const [i, cell] of cells.entries()) {
+    const cellDir = join(dir, cell.name);
+    const hessianPath = join(cellDir, "hessian.json");
+    const state = await cellState(cellDir, cell.config.epochs);
+    let divergence = state === "diverged" ? await readJson<Divergence>(join(cellDir, "diverged.json")) : undefined;
+    const measure = plan.hessian !== undefined && !existsSync(hessianPath);
+    if (!interrupted && state !== "diverged" && (state !== "done" || measure)) {
+      log(`\n== ${cell.name} (${i + 1} of ${cells.length}${state === "partial" ? ", continued" : ""}) ==`);
+      const data = await loadRunData(cell.config);
+      if (state !== "done") {
+        const r = await runTraining(cell.config, data, cellDir, state === "partial", hooks);
+        interrupted = r.interrupted;
+        if (r.diverged) {
+          divergence = r.diverged;
+          await writeFileAtomic(join(cellDir, "diverged.json"), JSON.stringify(r.diverged) + "\n");
+        }
+      }
+      if (measure && !interrupted && !divergence) await measureHessian(cellDir, cell.config, data, { ...plan.hessian!, seed: cell.config.seed }, log);
+    }
+    const metrics = existsSync(join(cellDir, "metrics.jsonl")) ? await readMetrics(cellDir) : [];
+    const hessian = existsSync(hessianPath) ? await readJson<HessianSummary>(hessianPath) : undefined;
+    diverged ||= divergence !== undefined;
+    results.push({ cell, metrics, diverged: divergence, hessian });
+  }
+  const summary = summarizeSweep(plan, results);
+  await writeFileAtomic(join(dir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
+  await writeFileAtomic(join(dir, "report.html"), renderSweepReport(plan, summary, results));
+  return { interrupted, diverged };
+}

@@ -1,0 +1,77 @@
+// report.html of a sweep: each configuration's mean ± sd over seeds with every seed's value, the
+// paired differences from the baseline with their 95% intervals, and the curves of every run.
+import { configTable, densityPlot, escape, pageHead, plot, type Series } from "./report.js";
+import { studentQuantile, type Estimate } from "./stats.js";
+import type { SweepPlan } from "./sweepPlan.js";
+import type { CellResult, Figure, SweepSummary } from "./sweepSummary.js";
+
+const LABELS: Record<Figure, string> = {
+  testAcc: "final test acc", testLoss: "final test loss", trainAcc: "final train acc", trainLoss: "final train loss", lambdaMax: "λmax", ratio: "λmax/λk",
+};
+const PERCENT = new Set<Figure>(["testAcc", "trainAcc"]);
+
+/** A figure as the page prints it: accuracies in percent, the rest with four significant digits. */
+function show(f: Figure, v: number): string {
+  return PERCENT.has(f) ? `${(v * 100).toFixed(2)}` : v.toPrecision(4);
+}
+
+function meanSd(f: Figure, e: Estimate | undefined): string {
+  if (!e) return "—";
+  return e.n < 2 ? `${show(f, e.mean)} (one seed)` : `${show(f, e.mean)} ± ${show(f, e.sd)}`;
+}
+
+/** How wide Student's interval is for the number of seeds paired. */
+function tNote(summary: SweepSummary): string {
+  const n = Math.max(0, ...summary.differences.map((d) => d.seeds.length));
+  if (n < 2) return "An interval needs two seeds or more.";
+  return `With ${n} seeds the interval is the mean ± ${studentQuantile(0.95, n - 1).toFixed(2)} standard errors (Student's t, ${n - 1} degree${n === 2 ? "" : "s"} of freedom).`;
+}
+
+/** The sweep's page. */
+export function renderSweepReport(plan: SweepPlan, summary: SweepSummary, results: CellResult[]): string {
+  const figures = (["testAcc", "testLoss", "trainAcc", "lambdaMax", "ratio"] as Figure[]).filter((f) => summary.groups.some((g) => g.estimates[f]));
+  const title = `Sweep: ${plan.grid.optimizers.join(", ").toUpperCase()} · ${plan.config.model} · ${plan.config.dataset} · seeds ${plan.grid.seeds.join(", ")}`;
+  const groupRows = summary.groups.map((g) => {
+    const status = [`${g.seeds.length} done`, g.pending.length ? `${g.pending.length} to go` : "", g.diverged.length ? `<span class="diverged">${g.diverged.length} diverged (seed ${g.diverged.join(", ")})</span>` : ""].filter(Boolean).join(", ");
+    const seeds = g.seeds.map((s) => `${s}: ${show("testAcc", g.perSeed[s].testAcc!)}`).join(", ");
+    return `<tr><td>${escape(g.group)}</td><td>${status}</td>${figures.map((f) => `<td>${meanSd(f, g.estimates[f])}</td>`).join("")}<td>${seeds || "—"}</td></tr>`;
+  }).join("");
+  const diffRows = summary.differences.filter((d) => figures.includes(d.figure)).map((d) => {
+    const e = d.estimate;
+    const ci = e.ci95 ? `[${show(d.figure, e.ci95[0])}, ${show(d.figure, e.ci95[1])}]` : "needs two seeds";
+    const excludes = e.ci95 && (e.ci95[0] > 0 || e.ci95[1] < 0);
+    return `<tr><td>${escape(d.group)} − ${escape(d.baseline)}</td><td>${LABELS[d.figure]}</td><td>${show(d.figure, e.mean)}</td><td>${Number.isFinite(e.sd) ? show(d.figure, e.sd) : "—"}</td>`
+      + `<td${excludes ? ' class="differs"' : ""}>${ci}</td><td>${d.values.map((v, i) => `${d.seeds[i]}: ${show(d.figure, v)}`).join(", ")}</td></tr>`;
+  }).join("");
+  const groupIndex = new Map(summary.groups.map((g, i) => [g.group, i]));
+  const curves = (key: "testAcc" | "trainAcc" | "testLoss", scale: number): Series[] => {
+    const perRun: Series[] = results.filter((r) => r.metrics.length > 0).map((r) => ({
+      run: groupIndex.get(r.cell.group)!, label: r.cell.name, marked: false, thin: true, points: r.metrics.map((m): [number, number] => [m.epoch, m[key] * scale]),
+    }));
+    const means: Series[] = summary.groups.filter((g) => g.seeds.length > 1).map((g) => {
+      const runs = results.filter((r) => r.cell.group === g.group && g.seeds.includes(r.cell.config.seed));
+      const points = runs[0].metrics.map((m, e): [number, number] => [m.epoch, (runs.reduce((s, r) => s + r.metrics[e][key], 0) / runs.length) * scale]);
+      return { run: groupIndex.get(g.group)!, label: `${g.group} mean of ${runs.length}`, marked: true, points };
+    });
+    return [...perRun, ...means];
+  };
+  const k = results.find((r) => r.hessian)?.hessian?.k ?? plan.hessian?.k ?? 5;
+  const measured = results.filter((r) => r.hessian).map((r) => ({ name: r.cell.name, config: r.cell.config, metrics: r.metrics, hessian: r.hessian }));
+  const pending = summary.groups.some((g) => g.pending.length > 0);
+  return `${pageHead(title)}
+<h1>${escape(title)}</h1>
+${pending ? `<div class="caveats">The sweep is not finished: the figures are of the runs that finished, and the rest are listed as to go. Continue it with <code>pnpm cifar sweep --resume FOLDER</code>.</div>` : ""}
+<h2>Each configuration over its seeds (mean ± sample sd; accuracies in %)</h2>
+<table><tr><th>configuration</th><th>runs</th>${figures.map((f) => `<th>${f === "ratio" ? `λmax/λ${k}` : LABELS[f]}</th>`).join("")}<th>test acc by seed</th></tr>${groupRows}</table>
+${diffRows ? `<h2>Differences from the baseline, paired by seed</h2>
+<table><tr><th>difference</th><th>figure</th><th>mean</th><th>sd</th><th>95% interval (Student's t)</th><th>by seed</th></tr>${diffRows}</table>
+<p class="note">A pair shares its seed: the same initialisation, data order, augmentation and label noise. Highlighted: an interval that excludes zero. ${tNote(summary)} A difference smaller than the seeds' spread is not evidence either way.</p>` : ""}
+${plot("Test accuracy (%): every run thin, each configuration's mean marked", curves("testAcc", 100), "%")}
+${plot("Training accuracy (%)", curves("trainAcc", 100), "%")}
+${plot("Test loss", curves("testLoss", 1), "loss")}
+${measured.length > 0 ? densityPlot(measured) : ""}
+<h2>Configuration</h2>${configTable([{ name: "every run", config: plan.config, metrics: [] }])}
+<p class="note">Varied by the sweep: optimizers ${plan.grid.optimizers.join(", ")}; seeds ${plan.grid.seeds.join(", ")}; ρ ${plan.grid.rho.join(", ")}; m ${plan.grid.m.map((m) => m ?? "the batch").join(", ")}; label noise ${plan.grid.labelNoise.join(", ")}. The table above shows the first of each.</p>
+</body></html>
+`;
+}

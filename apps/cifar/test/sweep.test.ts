@@ -1,0 +1,74 @@
+// A sweep's pieces: the runs a grid expands to, Student's t, and the summary's arithmetic.
+import { describe, expect, it } from "vitest";
+import type { Config } from "../src/config.js";
+import type { EpochMetrics } from "../src/report.js";
+import { estimate, studentQuantile, studentTwoSided } from "../src/stats.js";
+import { sweepCells, type SweepPlan } from "../src/sweepPlan.js";
+import { summarizeSweep, type CellResult } from "../src/sweepSummary.js";
+
+const base: Config = {
+  dataset: "cifar10", model: "cnn", optimizer: "sgd", rho: 0.05, lr: 0.1, momentum: 0.9, weightDecay: 5e-4, schedule: "cosine",
+  epochs: 2, batchSize: 64, labelSmoothing: 0, augment: "basic", labelNoise: 0, device: "cpu", threads: 2, seed: 0,
+};
+
+describe("Student's t", () => {
+  it("gives the tables' two-sided 95% quantiles", () => {
+    // two-sided 95% points of Student's t, as printed in statistical tables
+    const table: [number, number][] = [[1, 12.706], [2, 4.303], [3, 3.182], [4, 2.776], [9, 2.262], [30, 2.042]];
+    for (const [df, t] of table) expect(studentQuantile(0.95, df)).toBeCloseTo(t, 3);
+    expect(studentTwoSided(0, 5)).toBe(0);
+    expect(studentTwoSided(1e6, 7)).toBeCloseTo(1, 9);
+    expect(() => studentQuantile(0.95, 0)).toThrow("studentTwoSided: df must be a positive integer, got 0");
+  });
+
+  it("estimates a mean with the sample sd and its interval", () => {
+    const e = estimate([1, 2, 3]);
+    expect([e.n, e.mean, e.sd]).toEqual([3, 2, 1]);
+    expect(e.ci95![1] - 2).toBeCloseTo(4.303 / Math.sqrt(3), 3);
+    expect(estimate([5]).ci95).toBeUndefined();
+  });
+});
+
+describe("sweepCells", () => {
+  it("crosses the lists seed by seed; ρ and m only for SAM and ASAM; names carry what varies", () => {
+    const cells = sweepCells(base, { optimizers: ["sgd", "sam"], seeds: [0, 1], rho: [0.05, 0.1], m: [16, undefined], labelNoise: [0.2] });
+    expect(cells.map((c) => c.name)).toEqual([
+      "sgd-seed0", "sam-rho0.05-m16-seed0", "sam-rho0.05-m64-seed0", "sam-rho0.1-m16-seed0", "sam-rho0.1-m64-seed0",
+      "sgd-seed1", "sam-rho0.05-m16-seed1", "sam-rho0.05-m64-seed1", "sam-rho0.1-m16-seed1", "sam-rho0.1-m64-seed1",
+    ]);
+    const c = cells[3].config;
+    expect([c.optimizer, c.rho, c.m, c.labelNoise, c.seed]).toEqual(["sam", 0.1, 16, 0.2, 0]);
+  });
+});
+
+describe("summarizeSweep", () => {
+  const metrics = (acc: number, epochs = 2): EpochMetrics[] => Array.from({ length: epochs }, (_, i) => ({
+    epoch: i + 1, trainLoss: 1, trainAcc: 0.9, testLoss: 1 - acc, testAcc: i === epochs - 1 ? acc : 0, lr: 0.1, seconds: 1, imagesPerSec: 1,
+  }));
+  const plan: SweepPlan = { config: base, grid: { optimizers: ["sgd", "sam"], seeds: [0, 1, 2], rho: [0.05], m: [undefined], labelNoise: [0, 0.4] } };
+
+  it("pairs each configuration with the first optimizer's at the same noise; unfinished and diverged runs stay out", () => {
+    const acc: Record<string, number> = {
+      "sgd-noise0-seed0": 0.6, "sam-noise0-seed0": 0.62, "sgd-noise0.4-seed0": 0.4, "sam-noise0.4-seed0": 0.5,
+      "sgd-noise0-seed1": 0.61, "sam-noise0-seed1": 0.64, "sgd-noise0.4-seed1": 0.42, "sam-noise0.4-seed1": 0.47,
+      "sgd-noise0-seed2": 0.59, "sam-noise0-seed2": 0.6,
+    };
+    const results: CellResult[] = sweepCells(base, plan.grid).map((cell) => {
+      if (cell.name === "sgd-noise0.4-seed2") return { cell, metrics: metrics(0.3, 1) }; // interrupted after an epoch
+      if (cell.name === "sam-noise0.4-seed2") return { cell, metrics: [], diverged: { epoch: 1, step: 3, what: "the training loss is NaN" } };
+      return { cell, metrics: metrics(acc[cell.name]) };
+    });
+    const s = summarizeSweep(plan, results);
+    expect(s.groups.map((g) => [g.group, g.seeds, g.pending, g.diverged])).toEqual([
+      ["sgd-noise0", [0, 1, 2], [], []], ["sam-noise0", [0, 1, 2], [], []], ["sgd-noise0.4", [0, 1], [2], []], ["sam-noise0.4", [0, 1], [], [2]],
+    ]);
+    expect(s.groups[1].estimates.testAcc!.mean).toBeCloseTo(0.62, 12);
+    const noisy = s.differences.find((d) => d.group === "sam-noise0.4" && d.figure === "testAcc")!;
+    expect(noisy.baseline).toBe("sgd-noise0.4");
+    expect(noisy.seeds).toEqual([0, 1]);
+    expect(noisy.values[0]).toBeCloseTo(0.1, 12);
+    expect(noisy.values[1]).toBeCloseTo(0.05, 12);
+    expect(s.differences.some((d) => d.group.startsWith("sgd"))).toBe(false);
+    expect(s.differences.some((d) => d.figure === "lambdaMax")).toBe(false);
+  });
+});
