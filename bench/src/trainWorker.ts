@@ -62,6 +62,8 @@ if (gpu && before) {
   const ms = (v: number[]) => ((v.reduce((a, b) => a + b, 0) / v.length) * 1e3).toFixed(1);
   console.log(`@sam/webgpu ${optimizer}: ${(after.launches - before.launches) / steps} kernels and ${(after.submissions - before.submissions) / steps} submissions a step; ` +
     `recording them takes ${ms(recording)} ms of the ${ms(seconds)} ms step (mean)`);
+  const byOp = Object.entries(after.launchesByOp).map(([op, n]): [string, number] => [op, (n - (before.launchesByOp[op] ?? 0)) / steps]).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+  console.log(`  by primitive: ${byOp.map(([op, n]) => `${op} ${n}`).join(", ")}`);
 }
 console.log(JSON.stringify({ seconds, maxRssBytes: process.resourceUsage().maxRSS * 1024 }));
 process.exit(0); // Dawn's instance would otherwise keep the process alive

@@ -22,6 +22,8 @@ export interface WebGpuStats {
   pipelines: number;
   /** Kernels launched since the backend was created. */
   launches: number;
+  /** The same, by the primitive that launched them. */
+  launchesByOp: Record<string, number>;
   /** Command buffers submitted since the backend was created. */
   submissions: number;
 }
@@ -78,7 +80,7 @@ export async function backendOn(adapter: GPUAdapter, opts: WebGpuOptions = {}): 
     },
     flush: () => stream.flush(),
     sync: () => stream.sync(),
-    stats: () => ({ buffers: stream.liveBuffers, pipelines: stream.pipelines.size, launches: stream.totalLaunches, submissions: stream.submissions }),
+    stats: () => ({ buffers: stream.liveBuffers, pipelines: stream.pipelines.size, launches: stream.totalLaunches, launchesByOp: Object.fromEntries(stream.launchesByOp), submissions: stream.submissions }),
     destroy: () => device.destroy(),
   };
 }

@@ -59,6 +59,8 @@ export class CommandStream {
   liveBuffers = 0;
   /** Kernels launched so far. */
   totalLaunches = 0;
+  /** Kernels launched so far by the primitive that launched them. */
+  readonly launchesByOp = new Map<string, number>();
   /** Command buffers submitted so far. */
   submissions = 0;
   /** The primitive whose kernels are being recorded: it labels their shaders, so the GPU's
@@ -154,6 +156,7 @@ export class CommandStream {
     pass.dispatchWorkgroups(x, y, z);
     output.initialized = true;
     this.totalLaunches++;
+    this.launchesByOp.set(this.op, (this.launchesByOp.get(this.op) ?? 0) + 1);
     if (++this.launches === MAX_LAUNCHES) this.flush();
   }
 
