@@ -1,15 +1,13 @@
-// The page: trains a small CNN with SAM on WebGPU (or on the CPU backend with `?device=cpu`, on
-// `&threads=N` threads), plots the loss after every step and, when the address asks for it
-// (`?report=/path`), posts the losses back to the server that served it. `&batch=B&size=S` scales
-// the task (16 images of 8×8 pixels by default).
-import { cpu, workerShares, workersReady } from "@sam/cpu";
-import { setBackend, type Backend } from "@sam/tensor";
-import { webgpu } from "@sam/webgpu";
-import { trainSteps } from "./training.js";
+// The page: starts the training worker, plots the loss of every step as it arrives, and says where
+// it trains (and why, when it fell back from WebGPU to the CPU). The address may ask for a device
+// (`?device=webgpu|cpu`, default auto), `&threads=N`, a scale (`&batch=B&size=S`, default 16
+// images of 8×8 pixels), and that the results be posted back to the server (`&report=/path`).
+import type { TrainRequest, WorkerMessage } from "./messages.js";
 
 const STEPS = 12;
 const params = new URLSearchParams(location.search);
 const status = document.getElementById("status")!;
+const notice = document.getElementById("notice")!;
 const log = document.getElementById("log")!;
 const plot = document.getElementById("plot")!;
 
@@ -24,37 +22,45 @@ async function report(body: unknown): Promise<void> {
   if (to) await fetch(to, { method: "POST", body: JSON.stringify(body) });
 }
 
-/** The backend the address asks for, and what to call it. */
-async function backend(): Promise<{ backend: Backend; on: string }> {
-  if (params.get("device") === "cpu") {
-    const threads = Number(params.get("threads") ?? 1);
-    return { backend: cpu({ threads }), on: `the CPU (WebAssembly) on ${threads} thread${threads > 1 ? "s" : ""}` };
-  }
-  const gpu = await webgpu();
-  return { backend: gpu, on: gpu.adapter };
-}
+// The page's own thread stays free while the worker trains: the longest gap between its ticks says so.
+let [lastTick, longestGap] = [performance.now(), 0];
+const ticker = setInterval(() => {
+  const now = performance.now();
+  longestGap = Math.max(longestGap, now - lastTick);
+  lastTick = now;
+}, 20);
 
-async function main(): Promise<void> {
-  const { backend: chosen, on } = await backend();
-  setBackend(chosen);
-  await workersReady(); // the CPU's Web Workers share the work from the first step
-  status.textContent = `training on ${on}`;
-  const losses: number[] = [];
-  const scale = { batch: Number(params.get("batch") ?? 16), size: Number(params.get("size") ?? 8) };
-  for await (const loss of trainSteps(STEPS, scale)) {
-    losses.push(loss);
-    log.textContent += `step ${losses.length}: loss ${loss.toFixed(4)}\n`;
+const device = (params.get("device") ?? "auto") as TrainRequest["device"];
+const threads = params.has("threads") ? Number(params.get("threads")) : undefined;
+const request: TrainRequest = { device, threads, steps: STEPS, batch: Number(params.get("batch") ?? 16), size: Number(params.get("size") ?? 8) };
+const worker = new Worker(new URL("./trainer.worker.ts", import.meta.url), { type: "module" });
+const losses: number[] = [];
+let on = "";
+let fellBack: string | undefined;
+
+worker.onmessage = async ({ data: m }: MessageEvent<WorkerMessage>) => {
+  if (m.kind === "device") {
+    ({ on, fellBack } = m);
+    status.textContent = `training on ${on}`;
+    if (fellBack) notice.textContent = `WebGPU is not available here (${fellBack}), so this page trains on the CPU instead: ${on}. It is slower; a browser with WebGPU (Chrome or Edge) trains on the GPU.`;
+  } else if (m.kind === "loss") {
+    losses.push(m.loss);
+    log.textContent += `step ${losses.length}: loss ${m.loss.toFixed(4)}\n`;
     draw(losses);
-    // yield to the event loop, so that the plot is redrawn
-    await new Promise((resolve) => setTimeout(resolve));
+  } else if (m.kind === "done") {
+    clearInterval(ticker);
+    status.textContent = `done: loss ${losses[0].toFixed(3)} → ${losses[losses.length - 1].toFixed(3)} on ${on}`;
+    await report({ device: on, fellBack, losses, workerShares: m.workerShares, longestGapMs: longestGap });
+  } else {
+    clearInterval(ticker);
+    status.textContent = m.message;
+    status.className = "error";
+    await report({ error: m.message });
   }
-  status.textContent = `done: loss ${losses[0].toFixed(3)} → ${losses[losses.length - 1].toFixed(3)} on ${on}`;
-  await report({ device: on, losses, workerShares: workerShares() });
-}
-
-main().catch(async (e: unknown) => {
-  const message = e instanceof Error ? e.message : String(e);
-  status.textContent = message;
+};
+worker.onerror = async (e) => {
+  status.textContent = `the training worker failed: ${e.message}`;
   status.className = "error";
-  await report({ error: message });
-});
+  await report({ error: `the training worker failed: ${e.message}` });
+};
+worker.postMessage(request);

@@ -1,16 +1,16 @@
 #!/usr/bin/env node
-// Serves the repository's files over HTTP so the page and the packages' builds load as ES modules
-// (`pnpm browser`, then open the address it prints), cross-origin isolated so that the CPU
-// backend's Web Workers can share memory. Results the page posts are handed to `onReport`, which
-// the test uses.
+// Serves the built app (dist/app, from `vite build`) over HTTP (`pnpm browser`, then open the
+// address it prints), cross-origin isolated so that the CPU backend's Web Workers can share memory.
+// Results the page posts are handed to `onReport`, which the test uses.
 import { createServer, type Server } from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+// the same folder from src/ (the tests) and from dist/
+const ROOT = fileURLToPath(new URL("../dist/app/", import.meta.url));
 const ISOLATED = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" };
-const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".map": "application/json", ".css": "text/css" };
+const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".map": "application/json", ".css": "text/css", ".wasm": "application/wasm" };
 
 /** Starts the server on `port` (0: any free one); resolves with it once it listens. */
 export function serve(port: number, onReport?: (body: string) => void): Promise<Server> {
@@ -21,10 +21,6 @@ export function serve(port: number, onReport?: (body: string) => void): Promise<
       for await (const chunk of req) body += chunk;
       onReport?.(body);
       res.writeHead(204).end();
-      return;
-    }
-    if (url.pathname === "/") {
-      res.writeHead(302, { location: `/apps/browser/${url.search}` }).end();
       return;
     }
     const file = url.pathname.endsWith("/") ? `${url.pathname}index.html` : url.pathname;

@@ -36,13 +36,19 @@ export interface Browser {
   stop: () => Promise<void>;
 }
 
-/** Opens `url` in headless Chromium with WebGPU on SwiftShader, in a fresh profile. */
-export function openChromium(url: string): Browser {
+/** The switches that give headless Chromium a WebGPU adapter: SwiftShader, through Vulkan. */
+const WEBGPU = ["--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-vulkan=swiftshader", "--use-webgpu-adapter=swiftshader"];
+
+/**
+ * Opens `url` in headless Chromium, in a fresh profile: with WebGPU on SwiftShader, or with
+ * `webgpu: false` as Chromium is on Linux by default, where `navigator.gpu` finds no adapter.
+ */
+export function openChromium(url: string, o: { webgpu?: boolean } = {}): Browser {
   const profile = mkdtempSync(join(tmpdir(), "sam-chromium-"));
   const guard = spawn("/bin/sh", ["-c", GUARD, "sh", CHROMIUM,
     "--headless=new", "--no-sandbox", "--disable-gpu-sandbox", `--user-data-dir=${profile}`,
     "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-vulkan=swiftshader", "--use-webgpu-adapter=swiftshader",
+    ...(o.webgpu === false ? [] : WEBGPU),
     url,
   ], { stdio: ["pipe", "ignore", "ignore"], detached: true });
   const exited = new Promise<void>((resolve) => guard.on("exit", () => resolve()));

@@ -47,15 +47,16 @@ async function until(condition: () => boolean, seconds: number): Promise<boolean
   return condition();
 }
 
-describe("the page tests on a machine without Chromium", () => {
+describe("the page and site tests on a machine without Chromium", () => {
   it("are skipped with a line that says why, and the run passes", () => {
-    const r = spawnSync(process.execPath, [VITEST, "run", "test/page.test.ts"], {
+    const r = spawnSync(process.execPath, [VITEST, "run", "test/page.test.ts", "test/site.test.ts"], {
       cwd: HERE, encoding: "utf8", env: childEnv({ CHROMIUM: "/nonexistent/chromium" }),
     });
     const output = r.stdout + r.stderr;
     expect(r.status, output).toBe(0);
     expect(output).toContain("*** browser page tests SKIPPED: /nonexistent/chromium not found");
-    expect(output).toMatch(/3 skipped/);
+    expect(output).toContain("*** documentation site tests SKIPPED: /nonexistent/chromium not found");
+    expect(output).toMatch(/9 skipped/);
   }, 60_000);
 });
 

@@ -7,8 +7,6 @@ import { FAILED, FINISHED, newCounter, READY } from "./counter.js";
 import type { Pool } from "../fast/pool.js";
 import { runTask, type Task } from "../fast/tasks.js";
 
-const WORKER = new URL("./webWorker.js", import.meta.url);
-
 /** How long the calling thread spins for the workers' shares before calling them lost. */
 const DEADLINE_MS = 60_000;
 
@@ -20,9 +18,10 @@ export class WebWorkerPool implements Pool {
 
   constructor(readonly threads: number) {
     this.workers = Array.from({ length: threads - 1 }, () => {
-      const w = new Worker(WORKER, { type: "module" });
+      // written out in full, as bundlers (Vite, webpack, Parcel) recognise a worker to bundle
+      const w = new Worker(new URL("./webWorker.js", import.meta.url), { type: "module" });
       // a worker that cannot start leaves every share on the calling thread: say why
-      w.onerror = (e) => console.error(`@sam/cpu: a Web Worker failed (${WORKER.href}): ${e.message}`);
+      w.onerror = (e) => console.error(`@sam/cpu: a Web Worker (webWorker.js) failed: ${e.message}`);
       w.postMessage({ signal: this.counter.buffer });
       return w;
     });
@@ -37,7 +36,7 @@ export class WebWorkerPool implements Pool {
   async whenReady(): Promise<void> {
     const deadline = performance.now() + DEADLINE_MS;
     while (!this.ready) {
-      if (performance.now() > deadline) throw new SamError("cpu", `${this.workers.length} Web Worker(s) did not start within ${DEADLINE_MS / 1000} s (${WORKER.href})`);
+      if (performance.now() > deadline) throw new SamError("cpu", `${this.workers.length} Web Worker(s) did not start within ${DEADLINE_MS / 1000} s (webWorker.js)`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
