@@ -3,11 +3,12 @@
 // tarballs into a project outside the repository (no network), where a TypeScript file using all
 // of them type-checks against the installed declarations and runs with plain Node.
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
-import { pack, ROOT, tarballs, userProject } from "./userProject.js";
+import { webgpuSkipped } from "./backends.js";
+import { pack, pnpmUserProject, ROOT, tarballs, userProject } from "./userProject.js";
 
 const PACKAGES = ["tensor", "cpu", "autograd", "nn", "optim", "data", "hessian", "webgpu"];
 
@@ -47,6 +48,34 @@ const { values } = await topEigenvalues(modelHessian(model, batches, (z, t) => c
 console.log(JSON.stringify({ slope, last, lambda: values[0] }));
 `;
 
+/** A user's GPU program: the backend on Dawn, a product, the adapter named. */
+const USE_GPU = `import { setBackend, tensor } from "@sam/tensor";
+import { webgpu, type WebGpuBackend } from "@sam/webgpu";
+
+const gpu: WebGpuBackend = await webgpu();
+setBackend(gpu);
+const product = Array.from(await tensor([[1, 2], [3, 4]]).matmul(tensor([[1], [10]])).data());
+console.log(JSON.stringify({ adapter: gpu.adapter, product }));
+gpu.destroy();
+`;
+
+/** Type-checks \`source\` as \`project\`/main.ts against the installed declarations; returns the problems. */
+function typeCheck(project: string, source: string, lib = ["lib.es2022.d.ts"]): string[] {
+  const main = join(project, "main.ts");
+  writeFileSync(main, source);
+  const program = ts.createProgram([main], {
+    target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    strict: true, noEmit: true, types: ["node"], typeRoots: [join(ROOT, "node_modules/@types")], lib,
+  });
+  return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+}
+
+/** Runs \`source\` with plain Node in \`project\`; returns the JSON line it prints. */
+function runIn<T>(project: string, source: string): T {
+  writeFileSync(join(project, "main.mjs"), ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText);
+  return JSON.parse(execFileSync(process.execPath, ["main.mjs"], { cwd: project, encoding: "utf8" }).trim()) as T;
+}
+
 describe("the packages, packed and installed", () => {
   it("are versioned together: one version, and pnpm's release checks pass (pnpm change check)", () => {
     const versions = PACKAGES.map((p) => (JSON.parse(readFileSync(join(ROOT, "packages", p, "package.json"), "utf8")) as { version: string }).version);
@@ -77,20 +106,28 @@ describe("the packages, packed and installed", () => {
   }, 120_000);
 
   it("install into a project of a user's without a network, type-check against their declarations and run", () => {
-    // @sam/webgpu needs the `webgpu` package (Dawn's binaries) from the registry, so it is checked
-    // as a tarball above and installed by the others' tests inside the repository
+    // npm's offline cache lacks the \`webgpu\` package (Dawn's binaries); @sam/webgpu is installed
+    // with pnpm from its store in the next test
     const project = userProject(tarballs(packs).filter((t) => !t.includes("webgpu")));
-    const main = join(project, "main.ts");
-    writeFileSync(main, USE_ALL);
-    const program = ts.createProgram([main], {
-      target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      strict: true, noEmit: true, types: ["node"], typeRoots: [join(ROOT, "node_modules/@types")], lib: ["lib.es2022.d.ts"],
-    });
-    const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
-    expect(problems).toEqual([]);
-    writeFileSync(join(project, "main.mjs"), ts.transpileModule(USE_ALL, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText);
-    const printed = JSON.parse(execFileSync(process.execPath, ["main.mjs"], { cwd: project, encoding: "utf8" }).trim()) as { slope: number[]; last: number; lambda: number };
+    expect(typeCheck(project, USE_ALL)).toEqual([]);
+    const printed = runIn<{ slope: number[]; last: number; lambda: number }>(project, USE_ALL);
     expect(printed.slope).toEqual([3, 12]);
     expect(Number.isFinite(printed.last) && Number.isFinite(printed.lambda)).toBe(true);
   }, 120_000);
+
+  it("install with pnpm from its store without a network, @sam/webgpu and Dawn included; the whole program type-checks", () => {
+    const project = pnpmUserProject(tarballs(packs));
+    expect(existsSync(join(project, "node_modules/@sam/webgpu/package.json"))).toBe(true);
+    expect(typeCheck(project, USE_ALL)).toEqual([]);
+    // the WebGPU types build on the DOM's, as the Installing guide says
+    expect(typeCheck(project, USE_GPU, ["lib.es2022.d.ts", "lib.dom.d.ts"])).toEqual([]);
+    expect(runIn<{ slope: number[] }>(project, USE_ALL).slope).toEqual([3, 12]);
+  }, 180_000);
+
+  it.skipIf(webgpuSkipped !== null)(`run a WebGPU program from the installed @sam/webgpu on Dawn${webgpuSkipped ? ` (SKIPPED: ${webgpuSkipped})` : ""}`, () => {
+    const project = pnpmUserProject(tarballs(packs));
+    const printed = runIn<{ adapter: string; product: number[] }>(project, USE_GPU);
+    expect(printed.product).toEqual([21, 43]);
+    expect(printed.adapter.length).toBeGreaterThan(0);
+  }, 180_000);
 });
