@@ -19,6 +19,8 @@ export interface Config {
   labelSmoothing: number;
   augment: "none" | "basic" | "cutout";
   labelNoise: number;
+  /** Mixup's α; 0 trains on the batches as they are. */
+  mixup: number;
   trainSubset?: number;
   testSubset?: number;
   device: "cpu" | "webgpu";
@@ -46,6 +48,7 @@ export const FLAGS = {
   "label-smoothing": { type: "string", default: "0", help: "cross-entropy label smoothing in [0, 1)" },
   augment: { type: "string", default: "basic", help: "none | basic (crop + flip) | cutout (basic + Cutout 16)" },
   "label-noise": { type: "string", default: "0", help: "fraction of training labels replaced at random; sweep: a list" },
+  mixup: { type: "string", default: "0", help: "Mixup's α: each batch mixed with a shuffled copy by λ ~ Beta(α, α) (try 0.2–1; 0: off)" },
   "train-subset": { type: "string", help: "use only the first N training images" },
   "test-subset": { type: "string", help: "use only the first N test images" },
   device: { type: "string", default: "cpu", help: "cpu | webgpu" },
@@ -201,6 +204,7 @@ export function parseCommand(argv: string[]): Command {
     labelSmoothing: number("label-smoothing", s("label-smoothing"), { min: 0, max: 0.999 }),
     augment: choice("augment", s("augment")!, ["none", "basic", "cutout"] as const),
     labelNoise: grid.labelNoise[0],
+    mixup: number("mixup", s("mixup"), { min: 0 }),
     trainSubset: s("train-subset") === undefined ? undefined : number("train-subset", s("train-subset"), { integer: true, min: 1 }),
     testSubset: s("test-subset") === undefined ? undefined : number("test-subset", s("test-subset"), { integer: true, min: 1 }),
     device: choice("device", s("device")!, ["cpu", "webgpu"] as const),

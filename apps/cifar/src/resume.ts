@@ -35,14 +35,15 @@ async function savedConfig(cmd: Command, dir: string, flag: string, mayChange: r
     if (e instanceof SamError) throw new UsageError(e.message.replace(/^resume: /, `${flag} ${dir}: `));
     throw e;
   }
-  const config: Config = { ...saved };
+  // settings added since the run was saved take the values it was trained with
+  const config: Config = { ...saved, mixup: saved.mixup ?? 0 };
   for (const given of cmd.given) {
     if (given === flag.slice(2) || given === "help" || HESSIAN_FLAGS.has(given) || (given === "seed" && flag === "--run")) continue;
     if (given === "out" || given === "optimizers" || given === "overwrite") {
       throw new UsageError(`--${given}: not for ${flag}, which uses the run in ${dir}`);
     }
     const key = camel(given) as keyof Config;
-    const [now, before] = [cmd.config[key], saved[key]];
+    const [now, before] = [cmd.config[key], config[key]];
     if (mayChange.includes(key)) {
       (config as unknown as Record<string, unknown>)[key] = now;
     } else if (JSON.stringify(now) !== JSON.stringify(before)) {
@@ -88,7 +89,7 @@ export async function resumedSweep(cmd: Command): Promise<SweepPlan> {
   if (!existsSync(join(dir, "sweep.json"))) throw new UsageError(`--resume ${dir}: no sweep.json there; not a sweep's folder (a single run continues with pnpm cifar train --resume)`);
   const saved = await readJson<SweepPlan>(join(dir, "sweep.json"));
   const mayChange: (keyof Config)[] = ["epochs", "threads", "device", "data"];
-  const config: Config = { ...saved.config };
+  const config: Config = { ...saved.config, mixup: saved.config.mixup ?? 0 };
   const asGiven = cmd.grid!;
   const now: SweepPlan = { config: cmd.config, grid: asGiven };
   for (const given of cmd.given) {

@@ -3,7 +3,7 @@
 import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { backward, noGrad } from "@sam/autograd";
-import { channelStats, compose, cutout, DataLoader, horizontalFlip, normalize, randomCrop, type ImageDataset, type Transform } from "@sam/data";
+import { channelStats, compose, cutout, DataLoader, horizontalFlip, mixup, normalize, randomCrop, type ImageDataset, type Transform } from "@sam/data";
 import { crossEntropy, withoutRunningStats, writeFileAtomic, type Module } from "@sam/nn";
 import { Adam, CosineAnnealingLR, MultiStepLR, SAM, SGD, type LRScheduler, type Optimizer } from "@sam/optim";
 import { Generator, keep, tidy, type Tensor } from "@sam/tensor";
@@ -31,7 +31,27 @@ export interface RunResult {
 /** Sees the logits of each first forward pass with their labels (for the training accuracy). */
 type OnLogits = (logits: Tensor, labels: Tensor) => void;
 
-function makeOptimizer(config: Config, model: Module): { optimizer: Optimizer; step: (x: Tensor, y: Tensor, onLogits: OnLogits) => Tensor } {
+/** What a batch is trained towards: its labels, or with Mixup, two labels weighted λ and 1 − λ. */
+interface Targets {
+  y: Tensor;
+  yB?: Tensor;
+  lambda: number;
+}
+
+/** The rows `rows` of the targets (all of them when undefined). */
+function rowsOf(t: Targets, rows?: [number, number]): Targets {
+  if (!rows) return t;
+  return { y: t.y.slice([rows]), yB: t.yB?.slice([rows]), lambda: t.lambda };
+}
+
+/** The loss towards the targets, and the labels the accuracy is counted against (the heavier ones). */
+function mixedLoss(z: Tensor, t: Targets, smoothing: { labelSmoothing: number }): Tensor {
+  if (!t.yB) return crossEntropy(z, t.y, smoothing);
+  return crossEntropy(z, t.y, smoothing).mul(t.lambda).add(crossEntropy(z, t.yB, smoothing).mul(1 - t.lambda));
+}
+const counted = (t: Targets): Tensor => (t.yB && t.lambda < 0.5 ? t.yB : t.y);
+
+function makeOptimizer(config: Config, model: Module): { optimizer: Optimizer; step: (x: Tensor, t: Targets, onLogits: OnLogits) => Tensor } {
   const params = model.parameters();
   const smoothing = { labelSmoothing: config.labelSmoothing };
   if (config.optimizer === "sam" || config.optimizer === "asam") {
@@ -40,11 +60,11 @@ function makeOptimizer(config: Config, model: Module): { optimizer: Optimizer; s
     }, { m: config.m, secondPass: (run) => withoutRunningStats(model, run) });
     return {
       optimizer: sam,
-      step: (x, y, onLogits) => sam.step(({ rows, first }) => {
-        const [xb, yb] = rows ? [x.slice([rows]), y.slice([rows])] : [x, y];
+      step: (x, t, onLogits) => sam.step(({ rows, first }) => {
+        const [xb, tb] = rows ? [x.slice([rows]), rowsOf(t, rows)] : [x, t];
         const z = model.forward(xb);
-        if (first) onLogits(z, yb);
-        return crossEntropy(z, yb, smoothing);
+        if (first) onLogits(z, counted(tb));
+        return mixedLoss(z, tb, smoothing);
       }, x.shape[0]),
     };
   }
@@ -53,12 +73,12 @@ function makeOptimizer(config: Config, model: Module): { optimizer: Optimizer; s
     : new SGD(params, { lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay });
   return {
     optimizer,
-    step: (x, y, onLogits) => {
+    step: (x, t, onLogits) => {
       optimizer.zeroGrad();
       const loss = tidy(() => {
         const z = model.forward(x);
-        onLogits(z, y);
-        const l = crossEntropy(z, y, smoothing);
+        onLogits(z, counted(t));
+        const l = mixedLoss(z, t, smoothing);
         backward(l);
         return l.detach();
       });
@@ -162,9 +182,13 @@ export async function runTraining(config: Config, data: RunData, out: string, re
     let batches = loader.batch;
     for (const { x, y } of loader.epochBatches()) {
       let right: Tensor | null = null;
-      const loss = step(x, y, (z, labels) => {
+      // Mixup's draws depend only on (seed, epoch, batch), as the augmentation's do, so a resumed run mixes the same
+      const mixed = config.mixup > 0 ? mixup(x, y, config.mixup, new Generator(config.seed * 1_000_003 + epoch * 10_007 + batches)) : undefined;
+      const loss = step(mixed?.x ?? x, { y, yB: mixed?.yB, lambda: mixed?.lambda ?? 1 }, (z, labels) => {
         right = keep(countCorrect(z, labels));
       });
+      mixed?.x.dispose();
+      mixed?.yB.dispose();
       const value = await take(loss);
       if (right) sums.correct += await take(right);
       if (!Number.isFinite(value)) {

@@ -75,6 +75,7 @@ describe("bad flags fail before any work, with a clear message", () => {
     [["sweep", "--m", "16,3"], "--m: 3 does not divide --batch-size 128"],
     [["sweep", "--seeds", "0,x"], '--seeds: expected an integer ≥ 0, got "x"'],
     [["sweep", "--resume", "/nonexistent/sweep"], "--resume /nonexistent/sweep: no such folder"],
+    [["train", "--mixup=-1"], '--mixup: expected a number ≥ 0, got "-1"'],
   ])("%j", (args, message) => {
     const r = run(args);
     expect(r.status).toBe(2);
@@ -182,6 +183,25 @@ describe("a run", () => {
     expect(m.trainLoss).toBeLessThan(3);
     expect(m.testAcc).toBeGreaterThanOrEqual(0);
   }, 120_000);
+});
+
+describe("mixup", () => {
+  it("--mixup trains on mixed batches, and a run resumed mid-way mixes the same ones", () => {
+    const data = cifarFolder(100);
+    const strip = (f: string) => readFileSync(f, "utf8").trim().split("\n").map((l) => { const m = JSON.parse(l); delete m.seconds; delete m.imagesPerSec; delete m.peakRssMiB; return m; });
+    const args = (out: string, epochs: number, extra: string[] = []) => [...small(data, out, epochs), "--mixup", "0.4", "--overwrite", ...extra];
+    const straight = mkdtempSync(join(tmpdir(), "sam-run-"));
+    expect(run(args(straight, 2)).status).toBe(0);
+    const halves = mkdtempSync(join(tmpdir(), "sam-run-"));
+    expect(run(args(halves, 1)).status).toBe(0);
+    const resumed = run(["--resume", halves, "--epochs", "2"]);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(strip(join(halves, "metrics.jsonl"))).toEqual(strip(join(straight, "metrics.jsonl")));
+    expect(JSON.parse(readFileSync(join(straight, "config.json"), "utf8")).mixup).toBe(0.4);
+    const plain = mkdtempSync(join(tmpdir(), "sam-run-"));
+    expect(run([...small(data, plain, 2), "--overwrite"]).status).toBe(0);
+    expect(strip(join(plain, "metrics.jsonl"))[0].trainLoss).not.toBe(strip(join(straight, "metrics.jsonl"))[0].trainLoss);
+  }, 180_000);
 });
 
 describe("sweep", () => {

@@ -7,5 +7,6 @@ export { decodeIdx, loadIdxDataset, type IdxArray, type IdxDatasetOptions, FASHI
 export { type Transform, randomCrop, horizontalFlip, cutout, normalize, compose } from "./transforms.js";
 export { channelStats, type ChannelStats } from "./statistics.js";
 export { withLabelNoise } from "./labelNoise.js";
+export { mixup, sampleBeta, type MixedBatch } from "./mixup.js";
 export { DataLoader, type LoaderOptions, type Batch, type LoaderState } from "./loader.js";
 export { type RemoteFile, type EnsureOptions, defaultCacheDir, md5, download, ensureFile, CIFAR10_ARCHIVE, CIFAR100_ARCHIVE } from "./download.js";
