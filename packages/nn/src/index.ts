@@ -11,6 +11,6 @@ export { Sequential } from "./layers/sequential.js";
 export { ResNet, BasicBlock, type ResNetOptions, type Shortcut } from "./models/resnet.js";
 export { WideResNet, WideBlock, type WideResNetOptions } from "./models/wideresnet.js";
 export { SmallCNN, type SmallCNNOptions } from "./models/smallcnn.js";
-export { withoutRunningStats } from "./runningStats.js";
+export { updateBatchNorm, withoutRunningStats } from "./runningStats.js";
 export { encodeSafetensors, decodeSafetensors } from "./safetensors.js";
 export { writeFileAtomic, saveSafetensors, loadSafetensors } from "./checkpointFile.js";

@@ -11,3 +11,4 @@ export {
   type Schedule, type LinearWarmupOptions,
 } from "./schedulers.js";
 export { clipGradNorm } from "./clipGradNorm.js";
+export { WeightAverage, SWALR, type WeightAverageState, type SWALROptions } from "./swa.js";

@@ -39,7 +39,7 @@ export abstract class BatchNorm extends Module {
   /** Added to the variance. */
   readonly eps: number;
   /** Weight of the newest batch in the running statistics. */
-  readonly momentum: number;
+  momentum: number;
 
   constructor(
     /** Channels. */
