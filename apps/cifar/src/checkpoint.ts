@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { readdir, readFile, rename, rm, stat, writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { decodeSafetensors, encodeSafetensors, type Module } from "@sam/nn";
-import type { LRScheduler, Optimizer, OptimizerStateDict, ParamState } from "@sam/optim";
+import type { LRScheduler, Optimizer, OptimizerStateDict, ParamState, WeightAverage } from "@sam/optim";
 import { noGrad } from "@sam/autograd";
 import { SamError, tidy, type Tensor } from "@sam/tensor";
 
@@ -42,8 +42,8 @@ async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
 }
 
-/** Saves everything into `dir/checkpoint`, atomically. */
-export async function saveCheckpoint(dir: string, model: Module, optimizer: Optimizer, scheduler: LRScheduler, position: RunPosition, normalization: Normalization): Promise<void> {
+/** Saves everything into `dir/checkpoint`, atomically (with the weight average, when the run keeps one). */
+export async function saveCheckpoint(dir: string, model: Module, optimizer: Optimizer, scheduler: LRScheduler, position: RunPosition, normalization: Normalization, average?: WeightAverage): Promise<void> {
   const tmp = join(dir, `checkpoint.tmp-${randomBytes(4).toString("hex")}`);
   await mkdir(tmp);
   const opt = optimizer.stateDict();
@@ -57,7 +57,13 @@ export async function saveCheckpoint(dir: string, model: Module, optimizer: Opti
   }
   await writeFile(join(tmp, "model.safetensors"), await encodeSafetensors(model.stateDict()));
   await writeFile(join(tmp, "optimizer.safetensors"), await encodeSafetensors(tensors));
-  await writeFile(join(tmp, "state.json"), JSON.stringify({ position, normalization, scheduler: scheduler.stateDict(), paramGroups: opt.paramGroups, numbers }, null, 1));
+  let averaged: number | undefined;
+  if (average) {
+    const a = average.stateDict();
+    averaged = a.count;
+    await writeFile(join(tmp, "average.safetensors"), await encodeSafetensors(Object.fromEntries(a.averages.map((t, i) => [String(i), t]))));
+  }
+  await writeFile(join(tmp, "state.json"), JSON.stringify({ position, normalization, scheduler: scheduler.stateDict(), paramGroups: opt.paramGroups, numbers, averaged }, null, 1));
   const current = join(dir, "checkpoint");
   const old = join(dir, `checkpoint.old-${randomBytes(4).toString("hex")}`);
   if (await exists(current)) await rename(current, old);
@@ -96,6 +102,8 @@ export async function readJson<T>(path: string): Promise<T> {
 /** state.json: the position, the scheduler, the optimizer's groups and its numeric state. */
 interface SavedState {
   position: RunPosition; normalization?: Normalization; scheduler: ReturnType<LRScheduler["stateDict"]>; paramGroups: OptimizerStateDict["paramGroups"]; numbers: Record<number, Record<string, number>>;
+  /** Snapshots in the weight average (runs with --swa-start). */
+  averaged?: number;
 }
 
 /** Where the run saved in `dir` stands, read from its checkpoint without loading any tensor. */
@@ -140,8 +148,8 @@ export async function nonFinite(tensors: Record<string, Tensor>): Promise<string
   return bad;
 }
 
-/** Restores model, optimizer and scheduler from `dir`, returning where the run was. */
-export async function loadCheckpoint(dir: string, model: Module, optimizer: Optimizer, scheduler: LRScheduler): Promise<RunPosition> {
+/** Restores model, optimizer, scheduler (and the weight average) from `dir`, returning where the run was. */
+export async function loadCheckpoint(dir: string, model: Module, optimizer: Optimizer, scheduler: LRScheduler, average?: WeightAverage): Promise<RunPosition> {
   const from = await checkpointDir(dir);
   const saved = await restoreModel(from, model);
   const file = join(from, "optimizer.safetensors");
@@ -153,5 +161,10 @@ export async function loadCheckpoint(dir: string, model: Module, optimizer: Opti
   for (const [i, s] of Object.entries(saved.numbers)) Object.assign((state[Number(i)] ??= {}), s);
   optimizer.loadStateDict({ state, paramGroups: saved.paramGroups });
   scheduler.loadStateDict(saved.scheduler);
+  if (average && saved.averaged) {
+    const path = join(from, "average.safetensors");
+    const tensors = decodeSafetensors(new Uint8Array(await readFile(path)), path);
+    average.loadStateDict({ count: saved.averaged, averages: Object.keys(tensors).map((_, i) => tensors[String(i)]) });
+  }
   return saved.position;
 }

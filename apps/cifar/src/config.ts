@@ -21,6 +21,10 @@ export interface Config {
   labelNoise: number;
   /** Mixup's α; 0 trains on the batches as they are. */
   mixup: number;
+  /** Weight averaging: the epochs trained before the average starts (undefined: none). */
+  swaStart?: number;
+  /** The learning rate the averaging phase anneals to and holds. */
+  swaLr: number;
   trainSubset?: number;
   testSubset?: number;
   device: "cpu" | "webgpu";
@@ -49,6 +53,8 @@ export const FLAGS = {
   augment: { type: "string", default: "basic", help: "none | basic (crop + flip) | cutout (basic + Cutout 16)" },
   "label-noise": { type: "string", default: "0", help: "fraction of training labels replaced at random; sweep: a list" },
   mixup: { type: "string", default: "0", help: "Mixup's α: each batch mixed with a shuffled copy by λ ~ Beta(α, α) (try 0.2–1; 0: off)" },
+  "swa-start": { type: "string", help: "stochastic weight averaging: average the weights at the end of every epoch after the first N, and report the averaged model" },
+  "swa-lr": { type: "string", default: "0.05", help: "with --swa-start: the learning rate annealed to over 5 epochs and held while averaging" },
   "train-subset": { type: "string", help: "use only the first N training images" },
   "test-subset": { type: "string", help: "use only the first N test images" },
   device: { type: "string", default: "cpu", help: "cpu | webgpu" },
@@ -205,12 +211,17 @@ export function parseCommand(argv: string[]): Command {
     augment: choice("augment", s("augment")!, ["none", "basic", "cutout"] as const),
     labelNoise: grid.labelNoise[0],
     mixup: number("mixup", s("mixup"), { min: 0 }),
+    swaStart: s("swa-start") === undefined ? undefined : number("swa-start", s("swa-start"), { integer: true, min: 0 }),
+    swaLr: number("swa-lr", s("swa-lr"), { above: 0 }),
     trainSubset: s("train-subset") === undefined ? undefined : number("train-subset", s("train-subset"), { integer: true, min: 1 }),
     testSubset: s("test-subset") === undefined ? undefined : number("test-subset", s("test-subset"), { integer: true, min: 1 }),
     device: choice("device", s("device")!, ["cpu", "webgpu"] as const),
     threads: number("threads", s("threads"), { integer: true, min: 1 }),
     seed: command === "sweep" ? grid.seeds[0] : number("seed", s("seed"), { integer: true, min: 0 }),
   };
+  if (config.swaStart !== undefined && config.swaStart >= config.epochs) {
+    throw new UsageError(`--swa-start: ${config.swaStart} leaves no epoch to average (--epochs ${config.epochs}); give fewer than --epochs`);
+  }
   for (const m of grid.m) {
     if (m !== undefined && config.batchSize % m !== 0) throw new UsageError(`--m: ${m} does not divide --batch-size ${config.batchSize}`);
     // a subset smaller than a batch is trained as one short batch, which m must divide too

@@ -17,6 +17,10 @@ export interface EpochMetrics {
   stepLosses?: number[];
   /** The process's peak resident memory so far, MiB (absent in runs saved before it was recorded). */
   peakRssMiB?: number;
+  /** The last epoch of a run with weight averaging: the averaged model's test loss and accuracy, and the snapshots in it. */
+  swaTestLoss?: number;
+  swaTestAcc?: number;
+  swaEpochs?: number;
 }
 
 /** Where a run stopped because its loss or weights stopped being finite. */
@@ -237,7 +241,8 @@ export function renderReport(title: string, runs: RunSummary[]): string {
     const speed = r.metrics.length > 0 ? r.metrics.reduce((s, m) => s + m.imagesPerSec, 0) / r.metrics.length : NaN;
     const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? "—" : `${(v * 100).toFixed(2)}%`);
     const status = r.diverged ? `<td class="diverged">diverged at epoch ${r.diverged.epoch}, step ${r.diverged.step}</td>` : `<td>${r.metrics.length} of ${r.config.epochs} epochs</td>`;
-    return `<tr><td>${escape(r.name)}</td>${status}<td>${pct(last?.testAcc)}</td><td>${pct(Number.isFinite(best) ? best : undefined)}</td>`
+    const swa = last?.swaTestAcc !== undefined ? ` (averaged weights: ${pct(last.swaTestAcc)})` : "";
+    return `<tr><td>${escape(r.name)}</td>${status}<td>${pct(last?.testAcc)}${swa}</td><td>${pct(Number.isFinite(best) ? best : undefined)}</td>`
       + `<td>${last ? last.testLoss.toFixed(4) : "—"}</td><td>${pct(last?.trainAcc)}</td><td>${Number.isFinite(speed) ? speed.toFixed(1) : "—"}</td>`
       + `<td>${(seconds / 60).toFixed(1)} min</td></tr>`;
   }).join("");

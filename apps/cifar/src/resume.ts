@@ -36,7 +36,7 @@ async function savedConfig(cmd: Command, dir: string, flag: string, mayChange: r
     throw e;
   }
   // settings added since the run was saved take the values it was trained with
-  const config: Config = { ...saved, mixup: saved.mixup ?? 0 };
+  const config: Config = { ...saved, mixup: saved.mixup ?? 0, swaLr: saved.swaLr ?? 0.05 };
   for (const given of cmd.given) {
     if (given === flag.slice(2) || given === "help" || HESSIAN_FLAGS.has(given) || (given === "seed" && flag === "--run")) continue;
     if (given === "out" || given === "optimizers" || given === "overwrite") {
@@ -89,7 +89,7 @@ export async function resumedSweep(cmd: Command): Promise<SweepPlan> {
   if (!existsSync(join(dir, "sweep.json"))) throw new UsageError(`--resume ${dir}: no sweep.json there; not a sweep's folder (a single run continues with pnpm cifar train --resume)`);
   const saved = await readJson<SweepPlan>(join(dir, "sweep.json"));
   const mayChange: (keyof Config)[] = ["epochs", "threads", "device", "data"];
-  const config: Config = { ...saved.config, mixup: saved.config.mixup ?? 0 };
+  const config: Config = { ...saved.config, mixup: saved.config.mixup ?? 0, swaLr: saved.config.swaLr ?? 0.05 };
   const asGiven = cmd.grid!;
   const now: SweepPlan = { config: cmd.config, grid: asGiven };
   for (const given of cmd.given) {

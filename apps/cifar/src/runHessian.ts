@@ -1,11 +1,12 @@
 // The loss Hessian of a saved run: its last complete checkpoint, the first N images of its training
 // subset (the labels it was trained on, no augmentation, its own normalisation), plain mean
 // cross-entropy, batch norm in evaluation mode; top eigenvalues, trace and density into hessian.json.
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { channelStats, DataLoader, normalize, subset } from "@sam/data";
 import { hutchinsonTrace, modelHessian, spectralDensity, topEigenvalues, type Batch } from "@sam/hessian";
-import { crossEntropy, writeFileAtomic } from "@sam/nn";
+import { crossEntropy, loadSafetensors, writeFileAtomic } from "@sam/nn";
 import { Generator, SamError } from "@sam/tensor";
 import { loadModel } from "./checkpoint.js";
 import type { Config, HessianSettings } from "./config.js";
@@ -32,12 +33,15 @@ export async function measureHessian(dir: string, config: Config, data: RunData,
   const started = performance.now();
   const model = makeModel(config.model, data.train.classes.length, data.train.shape[0], new Generator(config.seed));
   const saved = await loadModel(dir, model);
+  // a run with weight averaging produced the averaged model: that is the one measured
+  const averaged = join(dir, "swa-model.safetensors");
+  if (config.swaStart !== undefined && existsSync(averaged)) model.loadStateDict(await loadSafetensors(averaged));
   const { mean, std } = saved.normalization ?? channelStats(data.train);
   const loader = new DataLoader(subset(data.train, s.examples), { batchSize: config.batchSize, shuffle: false, transform: normalize(mean, std) });
   const batches: Batch[] = [...loader.epochBatches()].map(({ x, y }) => ({ x, y }));
   try {
     const h = modelHessian(model, batches, (z, y) => crossEntropy(z, y));
-    log(`hessian of ${dir} after epoch ${saved.position.epoch}: ${h.dimension} parameters, ${s.examples} examples in ${batches.length} batches`);
+    log(`hessian of ${dir}${config.swaStart !== undefined && existsSync(averaged) ? "'s averaged weights" : ""} after epoch ${saved.position.epoch}: ${h.dimension} parameters, ${s.examples} examples in ${batches.length} batches`);
     const phase = (label: string) => {
       let bar: Progress | undefined;
       return {

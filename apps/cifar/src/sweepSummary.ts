@@ -56,7 +56,8 @@ export interface SweepSummary {
 
 function finals(r: CellResult): Partial<Record<Figure, number>> {
   const last = r.metrics[r.metrics.length - 1];
-  const out: Partial<Record<Figure, number>> = { testAcc: last.testAcc, testLoss: last.testLoss, trainAcc: last.trainAcc, trainLoss: last.trainLoss };
+  // with weight averaging the run's model is the averaged one
+  const out: Partial<Record<Figure, number>> = { testAcc: last.swaTestAcc ?? last.testAcc, testLoss: last.swaTestLoss ?? last.testLoss, trainAcc: last.trainAcc, trainLoss: last.trainLoss };
   if (r.hessian) Object.assign(out, { lambdaMax: r.hessian.lambdaMax, ratio: r.hessian.ratio });
   return out;
 }

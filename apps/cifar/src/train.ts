@@ -4,8 +4,8 @@ import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { backward, noGrad } from "@sam/autograd";
 import { channelStats, compose, cutout, DataLoader, horizontalFlip, mixup, normalize, randomCrop, type ImageDataset, type Transform } from "@sam/data";
-import { crossEntropy, withoutRunningStats, writeFileAtomic, type Module } from "@sam/nn";
-import { Adam, CosineAnnealingLR, MultiStepLR, SAM, SGD, type LRScheduler, type Optimizer } from "@sam/optim";
+import { crossEntropy, saveSafetensors, updateBatchNorm, withoutRunningStats, writeFileAtomic, type Module } from "@sam/nn";
+import { Adam, CosineAnnealingLR, MultiStepLR, SAM, SGD, SWALR, WeightAverage, type LRScheduler, type Optimizer } from "@sam/optim";
 import { Generator, keep, tidy, type Tensor } from "@sam/tensor";
 import type { Config } from "./config.js";
 import { describeNonFinite, loadCheckpoint, nonFinite, saveCheckpoint, type EpochSums, type Normalization } from "./checkpoint.js";
@@ -88,10 +88,43 @@ function makeOptimizer(config: Config, model: Module): { optimizer: Optimizer; s
   };
 }
 
+/** Epochs over which weight averaging anneals the learning rate to --swa-lr. */
+const SWA_ANNEAL_EPOCHS = 5;
+
 function makeSchedule(config: Config, optimizer: Optimizer): LRScheduler {
-  if (config.schedule === "cosine") return new CosineAnnealingLR(optimizer, config.epochs);
   const at = [0.3, 0.6, 0.8].map((f) => Math.max(1, Math.round(f * config.epochs)));
-  return new MultiStepLR(optimizer, at.filter((m, i) => i === 0 || m > at[i - 1]), 0.2);
+  const base = config.schedule === "cosine" ? new CosineAnnealingLR(optimizer, config.epochs)
+    : new MultiStepLR(optimizer, at.filter((m, i) => i === 0 || m > at[i - 1]), 0.2);
+  if (config.swaStart === undefined) return base;
+  return new SWALR(optimizer, config.swaLr, { start: config.swaStart, annealEpochs: SWA_ANNEAL_EPOCHS, before: (e, _, i) => base.lrAt(e, i) });
+}
+
+/** The training images in order, normalised as for testing: the batches batch norm's statistics are recomputed over. */
+function* plainBatches(data: ImageDataset, batchSize: number, transform: Transform): IterableIterator<Tensor> {
+  for (const { x, y } of new DataLoader(data, { batchSize, shuffle: false, transform }).epochBatches()) {
+    yield x;
+    x.dispose();
+    y.dispose();
+  }
+}
+
+/**
+ * The averaged model's test figures: its weights written into the model, batch norm's statistics
+ * recomputed over the training images, evaluated, and saved as swa-model.safetensors; the model
+ * gets its own weights back afterwards.
+ */
+async function evaluateAverage(model: Module, average: WeightAverage, data: RunData, batchSize: number, transform: Transform, out: string): Promise<{ loss: number; acc: number }> {
+  const own = Object.entries(model.stateDict()).map(([k, t]): [string, Tensor] => [k, keep(t.detach())]);
+  try {
+    average.copyTo();
+    updateBatchNorm(model, plainBatches(data.train, batchSize, transform));
+    const result = await evaluate(model, data.test, transform);
+    await saveSafetensors(join(out, "swa-model.safetensors"), model.stateDict());
+    return result;
+  } finally {
+    model.loadStateDict(Object.fromEntries(own));
+    for (const [, t] of own) t.dispose();
+  }
 }
 
 function augmentation(config: Config, train: ImageDataset): { train: Transform; test: Transform; normalization: Normalization } {
@@ -144,13 +177,14 @@ export async function runTraining(config: Config, data: RunData, out: string, re
   const model = makeModel(config.model, data.train.classes.length, data.train.shape[0], new Generator(config.seed));
   const { optimizer, step } = makeOptimizer(config, model);
   const schedule = makeSchedule(config, optimizer);
+  const average = config.swaStart === undefined ? undefined : new WeightAverage(model.parameters());
   const transforms = augmentation(config, data.train);
   const loader = new DataLoader(data.train, { batchSize: config.batchSize, seed: config.seed, transform: transforms.train, dropLast: data.train.labels.length >= config.batchSize });
   const metricsPath = join(out, "metrics.jsonl");
   let metrics: EpochMetrics[] = [];
   let partial: EpochSums | undefined;
   if (resume) {
-    const position = await loadCheckpoint(out, model, optimizer, schedule);
+    const position = await loadCheckpoint(out, model, optimizer, schedule, average);
     loader.loadState({ epoch: position.epoch, batch: position.batch ?? 0 });
     partial = position.partial;
     // lines past the checkpoint's epoch (one may be cut short by a crash) are dropped unread
@@ -209,7 +243,7 @@ export async function runTraining(config: Config, data: RunData, out: string, re
         const bad = await nonFinite(model.stateDict());
         if (bad.length > 0) return diverge({ epoch, step: batches, what: describeNonFinite(bad) });
         sums.seconds = (performance.now() - start) / 1000;
-        await saveCheckpoint(out, model, optimizer, schedule, { epoch: epoch - 1, batch: batches, partial: sums }, transforms.normalization);
+        await saveCheckpoint(out, model, optimizer, schedule, { epoch: epoch - 1, batch: batches, partial: sums }, transforms.normalization, average);
         log(`interrupted: saved after batch ${batches} of epoch ${epoch}; continue with --resume ${out}`);
         return { metrics, interrupted: true };
       }
@@ -217,6 +251,7 @@ export async function runTraining(config: Config, data: RunData, out: string, re
     progress.done();
     const { lossSum, correct, seen } = sums;
     const trainSeconds = (performance.now() - start) / 1000;
+    if (average && epoch > config.swaStart!) average.update();
     const test = await evaluate(model, data.test, transforms.test);
     const bad = await nonFinite(model.stateDict());
     if (bad.length > 0 || !Number.isFinite(test.loss)) {
@@ -228,6 +263,11 @@ export async function runTraining(config: Config, data: RunData, out: string, re
       seconds: (performance.now() - start) / 1000, imagesPerSec: seen / trainSeconds, stepLosses: sums.losses,
       peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     };
+    if (average && epoch === config.epochs) {
+      const swa = await evaluateAverage(model, average, data, config.batchSize, transforms.test, out);
+      Object.assign(m, { swaTestLoss: swa.loss, swaTestAcc: swa.acc, swaEpochs: average.count });
+      m.peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+    }
     metrics.push(m);
     schedule.step();
     // The metrics line first, then the checkpoint: a crash between the two resumes from the older
@@ -235,9 +275,10 @@ export async function runTraining(config: Config, data: RunData, out: string, re
     // this epoch's line.
     await appendFile(metricsPath, JSON.stringify(m) + "\n");
     await writeReport();
-    await saveCheckpoint(out, model, optimizer, schedule, { epoch }, transforms.normalization);
+    await saveCheckpoint(out, model, optimizer, schedule, { epoch }, transforms.normalization, average);
     log(`epoch ${epoch}/${config.epochs}  train loss ${m.trainLoss.toFixed(4)} acc ${(m.trainAcc * 100).toFixed(2)}%  `
-      + `test loss ${m.testLoss.toFixed(4)} acc ${(m.testAcc * 100).toFixed(2)}%  lr ${lr.toFixed(4)}  ${m.imagesPerSec.toFixed(1)} img/s  ${formatTime(m.seconds)}  peak ${m.peakRssMiB} MiB`);
+      + `test loss ${m.testLoss.toFixed(4)} acc ${(m.testAcc * 100).toFixed(2)}%  lr ${lr.toFixed(4)}  ${m.imagesPerSec.toFixed(1)} img/s  ${formatTime(m.seconds)}  peak ${m.peakRssMiB} MiB`
+      + (m.swaTestAcc !== undefined ? `\n  averaged weights (${m.swaEpochs} epochs): test loss ${m.swaTestLoss!.toFixed(4)} acc ${(m.swaTestAcc * 100).toFixed(2)}% → ${join(out, "swa-model.safetensors")}` : ""));
     if (hooks.shouldStop?.() && epoch < config.epochs) {
       log(`interrupted: stopped after epoch ${epoch}; continue with --resume ${out}`);
       return { metrics, interrupted: true };

@@ -75,6 +75,7 @@ describe("bad flags fail before any work, with a clear message", () => {
     [["sweep", "--m", "16,3"], "--m: 3 does not divide --batch-size 128"],
     [["sweep", "--seeds", "0,x"], '--seeds: expected an integer ≥ 0, got "x"'],
     [["sweep", "--resume", "/nonexistent/sweep"], "--resume /nonexistent/sweep: no such folder"],
+    [["train", "--swa-start", "10", "--epochs", "10"], "--swa-start: 10 leaves no epoch to average (--epochs 10); give fewer than --epochs"],
     [["train", "--mixup=-1"], '--mixup: expected a number ≥ 0, got "-1"'],
   ])("%j", (args, message) => {
     const r = run(args);
@@ -202,6 +203,36 @@ describe("mixup", () => {
     expect(run([...small(data, plain, 2), "--overwrite"]).status).toBe(0);
     expect(strip(join(plain, "metrics.jsonl"))[0].trainLoss).not.toBe(strip(join(straight, "metrics.jsonl"))[0].trainLoss);
   }, 180_000);
+});
+
+describe("weight averaging", () => {
+  it("--swa-start averages the last epochs, reports and saves the averaged model, and resumes with its average", async () => {
+    const data = cifarFolder(200);
+    const strip = (f: string) => readFileSync(f, "utf8").trim().split("\n").map((l) => { const m = JSON.parse(l); delete m.seconds; delete m.imagesPerSec; delete m.peakRssMiB; return m; });
+    const args = (out: string) => [...small(data, out, 5), "--swa-start", "2", "--swa-lr", "0.02", "--overwrite"];
+    const straight = mkdtempSync(join(tmpdir(), "sam-run-"));
+    const r = run(args(straight));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/averaged weights \(3 epochs\): test loss \d\.\d+ acc \d+\.\d+%/);
+    const lines = strip(join(straight, "metrics.jsonl"));
+    expect(lines.map((m) => m.swaEpochs)).toEqual([undefined, undefined, undefined, undefined, 3]);
+    expect(lines[4].lr).toBeCloseTo(0.02 + (lines[2].lr - 0.02) * (1 + Math.cos(Math.PI * 2 / 5)) / 2, 12);
+    expect(existsSync(join(straight, "swa-model.safetensors"))).toBe(true);
+    // killed after the checkpoint of epoch 4 (one snapshot averaged), then resumed
+    const out = mkdtempSync(join(tmpdir(), "sam-run-"));
+    const child = spawn(process.execPath, [MAIN, ...args(out)], { cwd: ROOT, stdio: "ignore" });
+    const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+    const state = join(out, "checkpoint", "state.json");
+    const epoch = () => { try { return JSON.parse(readFileSync(state, "utf8")).position.epoch as number; } catch { return 0; } };
+    while (epoch() < 4) await new Promise((res) => setTimeout(res, 20));
+    child.kill("SIGKILL");
+    await exited;
+    expect(JSON.parse(readFileSync(state, "utf8")).averaged).toBeGreaterThanOrEqual(2);
+    const resumed = run(["--resume", out]);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(strip(join(out, "metrics.jsonl"))).toEqual(lines);
+    expect(readFileSync(join(out, "swa-model.safetensors"))).toEqual(readFileSync(join(straight, "swa-model.safetensors")));
+  }, 240_000);
 });
 
 describe("sweep", () => {

@@ -6,7 +6,7 @@ import { niceTicks, renderReport, type EpochMetrics, type RunSummary } from "../
 
 const config: Config = {
   dataset: "cifar10", model: "cnn", optimizer: "sgd", rho: 0.05, lr: 0.1, momentum: 0.9, weightDecay: 5e-4, schedule: "cosine",
-  epochs: 2, batchSize: 64, labelSmoothing: 0, augment: "basic", labelNoise: 0, mixup: 0, device: "cpu", threads: 2, seed: 0,
+  epochs: 2, batchSize: 64, labelSmoothing: 0, augment: "basic", labelNoise: 0, mixup: 0, swaLr: 0.05, device: "cpu", threads: 2, seed: 0,
 };
 
 function epoch(n: number, stepLosses: number[]): EpochMetrics {
