@@ -1,0 +1,213 @@
+"""A run of `pnpm cifar train` in PyTorch, on the same data, for the reproduction's side by side.
+
+Usage: /usr/bin/python3 torch_cifar.py ARCHIVE [--model cnn|resnet20] [--optimizer sgd|sam] [--rho R]
+       [--epochs E] [--train-subset N] [--test-subset N] [--augment none|basic] [--label-noise F]
+       [--seed S] [--lr LR] [--batch-size B] [--threads T]
+
+Same as the trainer: the CIFAR-10 binary archive; label noise drawn with @sam's own generator
+(xoshiro128**, seeded as @sam/tensor's Generator), so exactly the same labels are corrupted the same
+way; then the first N training images; normalisation by the subset's channel statistics; batches
+in a shuffled order with random crop (padding 4) and flip for `basic`; SGD with momentum 0.9 and
+weight decay 5e-4 on a per-epoch cosine; SAM as the paper defines it (ε = ρ·g/‖g‖, the second
+pass with batch-norm statistics left alone, the base step with the perturbed gradient). The
+initialisation and the shuffles use PyTorch's generator seeded with S: the same distributions,
+not the same draws. Prints one JSON line per epoch, as metrics.jsonl has them.
+"""
+import argparse
+import json
+import tarfile
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from resnet import ResNet20
+
+RECORD = 3073
+MASK = 0xFFFFFFFF
+
+
+class Xoshiro:
+    """@sam/tensor's Generator: splitmix32-style seeding, xoshiro128** output."""
+
+    def __init__(self, seed):
+        x, s = seed & MASK, []
+        for _ in range(4):
+            x = (x + 0x9E3779B9) & MASK
+            z = x
+            z = ((z ^ (z >> 16)) * 0x85EBCA6B) & MASK
+            z = ((z ^ (z >> 13)) * 0xC2B2AE35) & MASK
+            s.append((z ^ (z >> 16)) & MASK)
+        self.s = s if any(s) else [1, 0, 0, 0]
+
+    @staticmethod
+    def rotl(x, k):
+        return ((x << k) | (x >> (32 - k))) & MASK
+
+    def next_uint32(self):
+        s = self.s
+        result = (self.rotl((s[1] * 5) & MASK, 7) * 9) & MASK
+        t = (s[1] << 9) & MASK
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = self.rotl(s[3], 11)
+        return result
+
+    def next_float64(self):
+        hi = self.next_uint32() >> 5
+        lo = self.next_uint32() >> 6
+        return (hi * 67108864 + lo) / 9007199254740992
+
+
+def with_label_noise(labels, fraction, seed, classes=10):
+    """@sam/data's withLabelNoise, draw for draw."""
+    g, n = Xoshiro(seed), len(labels)
+    order, labels = list(range(n)), labels.clone()
+    for i in range(int(fraction * n)):
+        j = i + int(g.next_float64() * (n - i))
+        order[i], order[j] = order[j], order[i]
+        labels[order[i]] = int(g.next_float64() * classes)
+    return labels
+
+
+class SmallCNN(nn.Module):
+    """@sam/nn's SmallCNN: conv-BN-ReLU-maxpool twice, conv-BN-ReLU, global average pooling, linear."""
+
+    def __init__(self, widths=(32, 64, 128)):
+        super().__init__()
+        a, b, c = widths
+        block = lambda i, o: [nn.Conv2d(i, o, 3, 1, 1, bias=False), nn.BatchNorm2d(o), nn.ReLU()]
+        self.net = nn.Sequential(*block(3, a), nn.MaxPool2d(2), *block(a, b), nn.MaxPool2d(2), *block(b, c),
+                                 nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, 10))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def split(archive, names):
+    parts = []
+    with tarfile.open(archive) as tar:
+        for name in names:
+            parts.append(np.frombuffer(tar.extractfile(f"cifar-10-batches-bin/{name}").read(), dtype=np.uint8).reshape(-1, RECORD))
+    records = np.concatenate(parts)
+    return torch.from_numpy(records[:, 0].astype(np.int64)), torch.from_numpy(records[:, 1:].reshape(-1, 3, 32, 32).copy())
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("archive")
+    p.add_argument("--model", default="cnn", choices=["cnn", "resnet20"])
+    p.add_argument("--optimizer", default="sgd", choices=["sgd", "sam"])
+    p.add_argument("--rho", type=float, default=0.05)
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--train-subset", type=int)
+    p.add_argument("--test-subset", type=int)
+    p.add_argument("--augment", default="basic", choices=["none", "basic"])
+    p.add_argument("--label-noise", type=float, default=0.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--threads", type=int, default=2)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+
+    train_labels, train_bytes = split(a.archive, [f"data_batch_{i}.bin" for i in range(1, 6)])
+    if a.label_noise > 0:
+        train_labels = with_label_noise(train_labels, a.label_noise, a.seed)
+    test_labels, test_bytes = split(a.archive, ["test_batch.bin"])
+    n = a.train_subset or len(train_labels)
+    train_labels, train_bytes = train_labels[:n].clone(), train_bytes[:n].clone()
+    if a.test_subset:
+        test_labels, test_bytes = test_labels[:a.test_subset].clone(), test_bytes[:a.test_subset].clone()
+    scaled = train_bytes.double() / 255
+    mean = scaled.mean((0, 2, 3)).float().reshape(1, 3, 1, 1)
+    std = scaled.std((0, 2, 3), unbiased=False).float().reshape(1, 3, 1, 1)
+    del scaled
+
+    def prepared(images, augment):
+        x = (images.float() / 255 - mean) / std
+        if not augment:
+            return x
+        padded = F.pad(x, (4, 4, 4, 4))
+        out = torch.empty_like(x)
+        for i in range(x.shape[0]):
+            dy, dx = torch.randint(0, 9, (2,)).tolist()
+            crop = padded[i, :, dy:dy + 32, dx:dx + 32]
+            out[i] = crop.flip(2) if torch.rand(()) < 0.5 else crop
+        return out
+
+    model = SmallCNN() if a.model == "cnn" else ResNet20()
+    opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=0.9, weight_decay=5e-4)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, a.epochs)
+    norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+
+    def sam_step(x, y):
+        z = model(x)
+        loss = F.cross_entropy(z, y)
+        opt.zero_grad()
+        loss.backward()
+        params = [q for q in model.parameters() if q.grad is not None]
+        norm = torch.norm(torch.stack([q.grad.norm(2) for q in params]), 2)
+        eps = [q.grad * (a.rho / (norm + 1e-12)) for q in params]
+        with torch.no_grad():
+            for q, e in zip(params, eps):
+                q.add_(e)
+        momenta = [m.momentum for m in norms]
+        for m in norms:
+            m.momentum = 0.0  # the second pass leaves the running statistics alone
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        for m, mo in zip(norms, momenta):
+            m.momentum = mo
+        with torch.no_grad():
+            for q, e in zip(params, eps):
+                q.sub_(e)
+        opt.step()
+        return loss, z
+
+    def sgd_step(x, y):
+        opt.zero_grad()
+        z = model(x)
+        loss = F.cross_entropy(z, y)
+        loss.backward()
+        opt.step()
+        return loss, z
+
+    step = sam_step if a.optimizer == "sam" else sgd_step
+    drop_last = n >= a.batch_size
+    for epoch in range(1, a.epochs + 1):
+        start = time.perf_counter()
+        lr = opt.param_groups[0]["lr"]
+        model.train()
+        order = torch.randperm(n)
+        batches = n // a.batch_size if drop_last else (n + a.batch_size - 1) // a.batch_size
+        loss_sum, correct, seen = 0.0, 0, 0
+        for b in range(batches):
+            idx = order[b * a.batch_size:(b + 1) * a.batch_size]
+            x, y = prepared(train_bytes[idx], a.augment == "basic"), train_labels[idx]
+            loss, z = step(x, y)
+            loss_sum += loss.item() * len(idx)
+            correct += (z.argmax(1) == y).sum().item()  # the first pass's logits, as the trainer counts
+            seen += len(idx)
+        schedule.step()
+        model.eval()
+        test_loss, test_correct = 0.0, 0
+        with torch.no_grad():
+            for at in range(0, len(test_labels), 500):
+                z = model(prepared(test_bytes[at:at + 500], False))
+                test_loss += F.cross_entropy(z, test_labels[at:at + 500], reduction="sum").item()
+                test_correct += (z.argmax(1) == test_labels[at:at + 500]).sum().item()
+        print(json.dumps({
+            "epoch": epoch, "trainLoss": loss_sum / seen, "trainAcc": correct / seen, "testLoss": test_loss / len(test_labels),
+            "testAcc": test_correct / len(test_labels), "lr": lr, "seconds": time.perf_counter() - start,
+        }), flush=True)
+
+
+if __name__ == "__main__":
+    main()
