@@ -3,6 +3,7 @@
 // one; --gpu-only runs just the GPU rows (@sam/webgpu beside PyTorch on CUDA).
 import { convBench } from "./conv.js";
 import { hvpBench } from "./hvp.js";
+import { kernelsBench } from "./kernels.js";
 import { matmulBench } from "./matmul.js";
 import type { BenchOptions } from "./options.js";
 import { trainBench } from "./train.js";
@@ -22,7 +23,7 @@ if (unknownFlags.length > 0) {
   process.exit(2);
 }
 const options: BenchOptions = { threads, profile: args.includes("--profile"), webgpu: args.includes("--webgpu"), gpuOnly: args.includes("--gpu-only") };
-const benches: Record<string, (options: BenchOptions) => Promise<void>> = { matmul: matmulBench, conv: convBench, train: trainBench, trainer: trainerBench, hvp: hvpBench };
+const benches: Record<string, (options: BenchOptions) => Promise<void>> = { matmul: matmulBench, conv: convBench, train: trainBench, trainer: trainerBench, hvp: hvpBench, kernels: kernelsBench };
 
 const wanted = args.filter((a) => !a.startsWith("--"));
 const unknown = wanted.filter((w) => !(w in benches));

@@ -57,13 +57,17 @@ const before = gpu?.stats();
 const seconds: number[] = [];
 for (let i = 0; i < steps; i++) seconds.push(await timedStep());
 if (profileFlag === "profile") printProfile(profile, steps);
+/** On the GPU: kernels and submissions a step, by primitive, and the time spent recording them. */
+let kernels: Record<string, unknown> | undefined;
 if (gpu && before) {
   const after = gpu.stats();
-  const ms = (v: number[]) => ((v.reduce((a, b) => a + b, 0) / v.length) * 1e3).toFixed(1);
-  console.log(`@sam/webgpu ${optimizer}: ${(after.launches - before.launches) / steps} kernels and ${(after.submissions - before.submissions) / steps} submissions a step; ` +
-    `recording them takes ${ms(recording)} ms of the ${ms(seconds)} ms step (mean)`);
-  const byOp = Object.entries(after.launchesByOp).map(([op, n]): [string, number] => [op, (n - (before.launchesByOp[op] ?? 0)) / steps]).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
-  console.log(`  by primitive: ${byOp.map(([op, n]) => `${op} ${n}`).join(", ")}`);
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  const launches = (after.launches - before.launches) / steps;
+  const byOp = Object.fromEntries(Object.entries(after.launchesByOp).map(([op, n]): [string, number] => [op, (n - (before.launchesByOp[op] ?? 0)) / steps])
+    .filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]));
+  kernels = { launches, submissions: (after.submissions - before.submissions) / steps, byOp, recordingSeconds: mean(recording), stepSeconds: mean(seconds) };
+  console.log(`@sam/webgpu ${optimizer}: ${launches} kernels and ${kernels.submissions} submissions a step; `
+    + `recording them takes ${(mean(recording) * 1e3).toFixed(1)} ms of the ${(mean(seconds) * 1e3).toFixed(1)} ms step (mean)`);
 }
-console.log(JSON.stringify({ seconds, maxRssBytes: process.resourceUsage().maxRSS * 1024 }));
+console.log(JSON.stringify({ seconds, maxRssBytes: process.resourceUsage().maxRSS * 1024, kernels }));
 process.exit(0); // Dawn's instance would otherwise keep the process alive

@@ -1,0 +1,39 @@
+// `pnpm bench kernels`: where a ResNet-20 training step's GPU work goes. The kernels @sam/webgpu
+// launches in one SGD step and one SAM step (counted by primitive; the count does not depend on the
+// batch or the adapter, so SwiftShader serves), and the host time recording them costs per launch.
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describeAdapter, findAdapter } from "@sam/webgpu";
+import type { BenchOptions } from "./options.js";
+
+/** Images per step: the launches do not depend on it, and a software adapter is slow. */
+const BATCH = 4;
+const STEPS = 2;
+
+interface Kernels {
+  launches: number;
+  submissions: number;
+  byOp: Record<string, number>;
+  recordingSeconds: number;
+}
+
+export async function kernelsBench(_: BenchOptions): Promise<void> {
+  const adapter = await findAdapter();
+  if (!adapter) {
+    console.log("kernels: no WebGPU adapter found (on a machine without a GPU: apt-get install chromium libvulkan1, VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json); no rows");
+    return;
+  }
+  const system = "@sam/webgpu";
+  const worker = fileURLToPath(new URL("./trainWorker.js", import.meta.url));
+  console.log(`\n## Kernels of one ResNet-20 training step (${describeAdapter(adapter)}, batch ${BATCH}; mean of ${STEPS} steps after a warm-up)\n`);
+  for (const optimizer of ["sgd", "sam"]) {
+    const out = execFileSync(process.execPath, [worker, optimizer, String(STEPS), String(BATCH), "webgpu"], { encoding: "utf8", maxBuffer: 1 << 24 });
+    const k = (JSON.parse(out.trim().split("\n").pop()!) as { kernels: Kernels }).kernels;
+    const perLaunch = (k.recordingSeconds / k.launches) * 1e6;
+    console.log(`${optimizer}: ${k.launches} launches, ${k.submissions} submissions, ${perLaunch.toFixed(1)} µs of host time recording each`);
+    console.log(`  by primitive: ${Object.entries(k.byOp).map(([op, n]) => `${op} ${n}`).join(", ")}`);
+    const row = { bench: "kernels", case: `resnet20-${optimizer}`, system };
+    console.log(JSON.stringify({ ...row, value: k.launches, unit: "launches" }));
+    console.log(JSON.stringify({ ...row, value: Number(perLaunch.toFixed(2)), unit: "µs recording per launch", adapter: describeAdapter(adapter) }));
+  }
+}
