@@ -1,7 +1,7 @@
 // One gradient rule per primitive, written with tensor ops so that backward can itself be recorded.
 // A rule gives the vector-Jacobian product for input i; broadcasting is undone by the caller (sumTo).
 import {
-  avgPool2d, avgPool2dBackward, channelAffine, channelDots, channelRow, reluMask, conv2d, conv2dBackwardInput, conv2dBackwardWeight, dispatch, gather, isFloating,
+  avgPool2d, avgPool2dBackward, channelAffine, channelDots, channelRow, reluMask, conv2d, conv2dBackwardInput, conv2dBackwardWeight, dispatch, gather, isFloating, SamError,
   maxPool2dArgmax, pad, scatterAdd, where, zeros, zerosLike, type OpName, type OpParams, type Tensor,
 } from "@sam/tensor";
 
@@ -138,5 +138,9 @@ export const vjps: { [K in OpName]: Vjp<K> } = {
     const dots = channelDots(gp, x, center);
     if (i === 1) return channelRow(dots, 0).mul(scale).neg();
     return channelRow(dots, i === 2 ? 1 : 0);
+  },
+  // no gradient by design: a wrong zero would be silent, so backward stops here and says so
+  pointwise: () => {
+    throw new SamError("pointwise", "has no gradient: it is for updates taken under noGrad (optimizer steps, running statistics); compose tensor ops where a gradient must flow");
   },
 };

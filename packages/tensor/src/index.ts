@@ -6,7 +6,7 @@ export {
 } from "./shape.js";
 export {
   type OpName, type OpParams, type Meta, type ShapeRule, type UnaryOp, type BinaryOp, type CompareOp, type ReduceOp,
-  type ArgReduceOp, type Conv2dParams, type Pool2dParams, type OtherOpParams, type ReduceParams, type ArgReduceParams, type SliceParams, type PadParams, type ChannelAffineParams,
+  type ArgReduceOp, type Conv2dParams, type Pool2dParams, type OtherOpParams, type ReduceParams, type ArgReduceParams, type SliceParams, type PadParams, type ChannelAffineParams, type PointwiseParams,
   type AxisParams, type ShapeParams, shapeRules, windowOutSize, UNARY_OPS, BINARY_OPS, COMPARE_OPS, UNARY_FAMILY, BINARY_FAMILY, COMPARE_FAMILY, floatOnly, familyRows,
 } from "./primitives.js";
 export { type Backend, type BackendTensor, type DataHandle, type Kernel, type KernelTable } from "./backend.js";
@@ -20,4 +20,6 @@ export {
 export { Generator, defaultGenerator, manualSeed, rand, randn, randint, type RandomOptions } from "./random.js";
 export * from "./ops.js";
 export { type ChannelAffineOptions, channelMoments, channelDots, channelAffine, channelRow } from "./channels.js";
+export { pointwise, PointwiseExpr } from "./pointwise.js";
+export { parsePointwise, POINTWISE_BINARY, POINTWISE_UNARY, POINTWISE_MAX_INPUTS, POINTWISE_MAX_SCALARS, type PointwiseToken, type PointwiseBinary, type PointwiseUnary } from "./pointwiseProgram.js";
 export { type CloseOptions, assertClose, assertCloseSync } from "./testing.js";

@@ -1,7 +1,8 @@
 // The closed set of primitive ops: each one's name, typed parameters and shape rule, in one place.
 // Everything else in the framework is composed from these.
 import { isFloating, type DType } from "./dtype.js";
-import { check, fmt } from "./errors.js";
+import { check, fmt, SamError } from "./errors.js";
+import { parsePointwise } from "./pointwiseProgram.js";
 import { broadcastShapes, sameShape, sizeOf, type Shape } from "./shape.js";
 
 // The elementwise families, each declared once: the op names (from which the types, the lists and
@@ -213,6 +214,16 @@ export interface OtherOpParams {
   channelDots: Record<string, never>;
   /** Per-channel affine map about a center, then ReLU or not. */
   channelAffine: ChannelAffineParams;
+  /** An arithmetic expression of the inputs, elementwise. */
+  pointwise: PointwiseParams;
+}
+
+/** Parameters of `pointwise`. */
+export interface PointwiseParams {
+  /** The expression in postfix order: inputs x0…, constants c0…, and operators (see pointwiseProgram). */
+  program: string;
+  /** The constants c0, c1, … */
+  scalars: number[];
 }
 
 /** Parameters of `channelAffine`. */
@@ -554,6 +565,21 @@ export const shapeRules: { [K in OpName]: ShapeRule<K> } = {
     if (addend) {
       likeInput("channelAffine", "addend", addend, x);
       perChannel("channelAffine", "addendScale", addendScale, x, channels);
+    }
+    return { shape: x.shape, dtype: x.dtype };
+  },
+  pointwise(inputs, { program, scalars }) {
+    check(inputs.length >= 1, "pointwise", () => "needs at least one input");
+    const [x] = inputs;
+    check(isFloating(x.dtype), "pointwise", () => `needs floating inputs, got ${x.dtype}`);
+    inputs.forEach((t, i) => {
+      check(t.dtype === x.dtype, "pointwise", () => `input ${i} is ${t.dtype}, input 0 ${x.dtype}`);
+      check(sameShape(t.shape, x.shape), "pointwise", () => `input ${i} has shape ${fmt(t.shape)}, input 0 ${fmt(x.shape)}; the inputs must have one shape`);
+    });
+    try {
+      parsePointwise(program, inputs.length, scalars.length);
+    } catch (e) {
+      throw new SamError("pointwise", `program "${program}": ${(e as Error).message}`);
     }
     return { shape: x.shape, dtype: x.dtype };
   },

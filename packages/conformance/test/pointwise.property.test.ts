@@ -1,0 +1,89 @@
+// The pointwise primitive against the tensor ops it stands for: random expressions of up to three
+// inputs and constants, on every backend. On the CPU the two are equal bit for bit (each operation
+// rounds as the separate op does); on a GPU within float32's tolerance (a shader compiler may fuse
+// a multiply and an add). And what it refuses.
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { backward } from "@sam/autograd";
+import { dispatch, fromValues, pointwise, setBackend, tidy, type DType, type PointwiseExpr, type Tensor } from "@sam/tensor";
+import { backends, referenceBackend } from "./backends.js";
+
+/** An expression tree, applied to symbolic values or to tensors alike. */
+type Tree = { input: number } | { constant: number } | { op: "add" | "sub" | "mul" | "div" | "maximum" | "minimum"; a: Tree; b: Tree } | { op: "neg" | "sqrt" | "abs"; a: Tree };
+
+const tree: fc.Arbitrary<Tree> = fc.letrec<{ t: Tree }>((tie) => ({
+  t: fc.oneof({ depthSize: "small", withCrossShrink: true },
+    fc.record({ input: fc.integer({ min: 0, max: 2 }) }),
+    fc.record({ constant: fc.double({ min: -3, max: 3, noNaN: true }) }),
+    fc.record({ op: fc.constantFrom("add", "sub", "mul", "div", "maximum", "minimum"), a: tie("t"), b: tie("t") }) as fc.Arbitrary<Tree>,
+    fc.record({ op: fc.constantFrom("neg", "sqrt", "abs"), a: tie("t") }) as fc.Arbitrary<Tree>),
+})).t;
+
+/** The tree over pointwise's symbolic values (a bare constant becomes 0·x0 + c, so every result is a value). */
+function symbolic(t: Tree, xs: PointwiseExpr[]): PointwiseExpr {
+  if ("input" in t) return xs[t.input];
+  if ("constant" in t) return xs[0].mul(0).add(t.constant);
+  const a = symbolic(t.a, xs);
+  if ("b" in t) return "constant" in t.b ? a[t.op](t.b.constant) : a[t.op](symbolic(t.b, xs));
+  return a[t.op]();
+}
+
+/** The same tree as tensor ops, one launch each. */
+function composed(t: Tree, xs: Tensor[]): Tensor {
+  if ("input" in t) return xs[t.input];
+  if ("constant" in t) return xs[0].mul(0).add(t.constant);
+  const a = composed(t.a, xs);
+  if ("b" in t) return "constant" in t.b ? a[t.op](t.b.constant) : a[t.op](composed(t.b, xs));
+  return a[t.op]();
+}
+
+const inputs = (dtype: DType, n: number, seed: number) =>
+  [0, 1, 2].map((k) => fromValues(Array.from({ length: n }, (_, i) => Math.sin(seed + 7 * i + 13 * k) * 3), [n], dtype));
+
+describe.each([referenceBackend, ...backends])("pointwise on $name", ({ make, float64, name }) => {
+  beforeAll(async () => setBackend(await make()));
+  const exact = name.startsWith("cpu");
+
+  it.each(float64 ? ["float64", "float32"] as DType[] : ["float32"] as DType[])("equals the ops it stands for, in %s", async (dtype) => {
+    await fc.assert(fc.asyncProperty(tree, fc.integer({ min: 1, max: 300 }), fc.nat(1000), async (t, n, seed) => {
+      const xs = inputs(dtype, n, seed);
+      const [got, want] = tidy(() => [pointwise(xs, (...s) => symbolic(t, s)), composed(t, xs)]);
+      const [g, w] = [await got.data(), await want.data()];
+      [got, want, ...xs].forEach((x) => x.dispose());
+      for (let i = 0; i < n; i++) {
+        if (exact || Number.isNaN(w[i]) || !Number.isFinite(w[i])) expect(Object.is(g[i], w[i]) || (Number.isNaN(g[i]) && Number.isNaN(w[i])), `element ${i}: ${g[i]} vs ${w[i]}`).toBe(true);
+        else expect(Math.abs(g[i] - w[i])).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(w[i])));
+      }
+    }), { numRuns: exact ? 200 : 60 });
+  });
+
+  it("an SGD step with momentum and weight decay, in two passes, equals the six ops", async () => {
+    const [w, g, b] = inputs("float32", 1000, 3);
+    const fused = pointwise([pointwise([b, g, w], (b, g, w) => b.mul(0.9).add(g.add(w.mul(5e-4)))), w], (b, w) => w.sub(b.mul(0.1)).add(b.mul(0)));
+    const buf = b.mul(0.9).add(g.add(w.mul(5e-4)));
+    const ops = w.sub(buf.mul(0.1)).add(buf.mul(0));
+    const [f, o] = [await fused.data(), await ops.data()];
+    if (exact) expect(Array.from(f)).toEqual(Array.from(o));
+    else f.forEach((v, i) => expect(Math.abs(v - o[i])).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(o[i]))));
+  });
+});
+
+describe("pointwise refuses", () => {
+  beforeAll(async () => setBackend(await referenceBackend.make()));
+  const x = () => fromValues([1, 2, 3], [3], "float32");
+
+  it("inputs of other shapes or dtypes, integers, and programs that do not add up", () => {
+    expect(() => pointwise([x(), fromValues([1, 2], [2], "float32")], (a, b) => a.add(b))).toThrow("pointwise: input 1 has shape [2], input 0 [3]; the inputs must have one shape");
+    expect(() => pointwise([x(), fromValues([1, 2, 3], [3], "float64")], (a, b) => a.add(b))).toThrow("pointwise: input 1 is float64, input 0 float32");
+    expect(() => pointwise([fromValues([1], [1], "int32")], (a) => a.neg())).toThrow("pointwise: needs floating inputs, got int32");
+    expect(() => dispatch("pointwise", [x()], { program: "x0 add", scalars: [] })).toThrow('pointwise: program "x0 add": "add" needs two operands');
+    expect(() => dispatch("pointwise", [x()], { program: "x0 c1 mul", scalars: [2] })).toThrow('"c1" refers past the 1 constants given');
+    expect(() => dispatch("pointwise", [x()], { program: "x0 x0", scalars: [] })).toThrow("leaves 2 values, not one");
+  });
+
+  it("to pass a gradient: backward stops and says why, rather than give a silent zero", () => {
+    const w = x().requiresGrad_();
+    const y = pointwise([w], (a) => a.mul(2)).sum();
+    expect(() => backward(y)).toThrow("pointwise: has no gradient");
+  });
+});

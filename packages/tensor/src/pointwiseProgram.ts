@@ -1,0 +1,52 @@
+// The program of the `pointwise` primitive: an arithmetic expression of its inputs and constants in
+// postfix order, e.g. "x0 c0 mul x1 add" for x0·c0 + x1. Backends read it token by token.
+
+/** The binary operators a program may use. */
+export const POINTWISE_BINARY = ["add", "sub", "mul", "div", "max", "min"] as const;
+/** The unary operators a program may use. */
+export const POINTWISE_UNARY = ["neg", "sqrt", "abs"] as const;
+/** The most inputs a program may read (a GPU kernel binds each). */
+export const POINTWISE_MAX_INPUTS = 6;
+/** The most constants a program may use (they travel in the kernel's parameter words). */
+export const POINTWISE_MAX_SCALARS = 48;
+
+export type PointwiseBinary = (typeof POINTWISE_BINARY)[number];
+export type PointwiseUnary = (typeof POINTWISE_UNARY)[number];
+
+/** A program token: an input, a constant, or an operator. */
+export type PointwiseToken =
+  | { kind: "input"; index: number }
+  | { kind: "scalar"; index: number }
+  | { kind: "binary"; op: PointwiseBinary }
+  | { kind: "unary"; op: PointwiseUnary };
+
+/**
+ * The tokens of `program`, checked: every input below `inputs`, every constant below `scalars`,
+ * and a stack that ends with one value. Throws an Error saying what is wrong.
+ */
+export function parsePointwise(program: string, inputs: number, scalars: number): PointwiseToken[] {
+  let depth = 0;
+  const tokens = program.trim().split(/\s+/).map((word): PointwiseToken => {
+    const leaf = /^([xc])(\d+)$/.exec(word);
+    let token: PointwiseToken;
+    if (leaf) {
+      const index = Number(leaf[2]);
+      const limit = leaf[1] === "x" ? inputs : scalars;
+      if (index >= limit) throw new Error(`"${word}" refers past the ${limit} ${leaf[1] === "x" ? "inputs" : "constants"} given`);
+      token = { kind: leaf[1] === "x" ? "input" : "scalar", index };
+      depth++;
+    } else if ((POINTWISE_BINARY as readonly string[]).includes(word)) {
+      if (depth < 2) throw new Error(`"${word}" needs two operands`);
+      token = { kind: "binary", op: word as PointwiseBinary };
+      depth--;
+    } else if ((POINTWISE_UNARY as readonly string[]).includes(word)) {
+      if (depth < 1) throw new Error(`"${word}" needs an operand`);
+      token = { kind: "unary", op: word as PointwiseUnary };
+    } else {
+      throw new Error(`unknown token "${word}"`);
+    }
+    return token;
+  });
+  if (depth !== 1) throw new Error(`leaves ${depth} values, not one`);
+  return tokens;
+}
