@@ -57,6 +57,15 @@ describe.each([referenceBackend, ...backends])("pointwise on $name", ({ make, fl
     }), { numRuns: exact ? 200 : 60 });
   });
 
+  it("takes a 0-d tensor as one value for every element (a scale computed on the device)", async () => {
+    const [w, g] = inputs("float32", 500, 5);
+    const s = fromValues([0.37], [], "float32");
+    const [f, o] = [await pointwise([w, g, s], (w, g, s) => w.add(g.mul(s))).data(), await w.add(g.mul(s)).data()];
+    if (exact) expect(Array.from(f)).toEqual(Array.from(o));
+    else f.forEach((v, i) => expect(Math.abs(v - o[i])).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(o[i]))));
+    expect(Array.from(await pointwise([s, s], (a, b) => a.mul(b)).data())).toEqual([Math.fround(Math.fround(0.37) * Math.fround(0.37))]);
+  });
+
   it("an SGD step with momentum and weight decay, in two passes, equals the six ops", async () => {
     const [w, g, b] = inputs("float32", 1000, 3);
     const fused = pointwise([pointwise([b, g, w], (b, g, w) => b.mul(0.9).add(g.add(w.mul(5e-4)))), w], (b, w) => w.sub(b.mul(0.1)).add(b.mul(0)));
@@ -73,8 +82,8 @@ describe("pointwise refuses", () => {
   const x = () => fromValues([1, 2, 3], [3], "float32");
 
   it("inputs of other shapes or dtypes, integers, and programs that do not add up", () => {
-    expect(() => pointwise([x(), fromValues([1, 2], [2], "float32")], (a, b) => a.add(b))).toThrow("pointwise: input 1 has shape [2], input 0 [3]; the inputs must have one shape");
-    expect(() => pointwise([x(), fromValues([1, 2, 3], [3], "float64")], (a, b) => a.add(b))).toThrow("pointwise: input 1 is float64, input 0 float32");
+    expect(() => pointwise([x(), fromValues([1, 2], [2], "float32")], (a, b) => a.add(b))).toThrow("pointwise: input 1 has shape [2], another [3]; the inputs must have one shape (or none: a 0-d tensor)");
+    expect(() => pointwise([x(), fromValues([1, 2, 3], [3], "float64")], (a, b) => a.add(b))).toThrow("pointwise: input 1 is float64, the others float32");
     expect(() => pointwise([fromValues([1], [1], "int32")], (a) => a.neg())).toThrow("pointwise: needs floating inputs, got int32");
     expect(() => dispatch("pointwise", [x()], { program: "x0 add", scalars: [] })).toThrow('pointwise: program "x0 add": "add" needs two operands');
     expect(() => dispatch("pointwise", [x()], { program: "x0 c1 mul", scalars: [2] })).toThrow('"c1" refers past the 1 constants given');

@@ -1,5 +1,5 @@
 // Adam (Kingma & Ba, 2015) and AdamW (Loshchilov & Hutter, 2019), with PyTorch's update formulas.
-import { check, type Tensor } from "@sam/tensor";
+import { check, pointwise, type PointwiseExpr, type Tensor } from "@sam/tensor";
 import { Optimizer, type ParamGroup, type ParamState, type ParamsInput } from "./optimizer.js";
 
 /** Adam's hyperparameters. */
@@ -24,26 +24,26 @@ function checked(name: string, o: AdamOptions): AdamOptions {
   return o;
 }
 
-/** The shared moment update: returns the step m̂/(√v̂ + ε)·lr of PyTorch's formulation. */
-function adamStep(grad: Tensor, g: ParamGroup<AdamOptions>, state: ParamState,
+/** The shared moment update, then the weight it gives: w − lr·m̂/(√v̂ + ε) in PyTorch's formulation. */
+function adamStep(p: Tensor, grad: Tensor, g: ParamGroup<AdamOptions>, state: ParamState, decoupled: boolean,
   setState: (s: ParamState, k: string, v: Tensor) => Tensor): Tensor {
   const step = ((state.step as number | undefined) ?? 0) + 1;
   state.step = step;
+  const { beta1, beta2, eps, lr, weightDecay: wd } = g;
+  // Adam's L2 term joins the gradient; AdamW's decay shrinks the weight
+  const G = (gr: PointwiseExpr, w: PointwiseExpr) => (!decoupled && wd !== 0 ? gr.add(w.mul(wd)) : gr);
   const m0 = state.expAvg as Tensor | undefined;
   const v0 = state.expAvgSq as Tensor | undefined;
-  const m = setState(state, "expAvg", m0 ? m0.mul(g.beta1).add(grad.mul(1 - g.beta1)) : grad.mul(1 - g.beta1));
-  const v = setState(state, "expAvgSq", v0 ? v0.mul(g.beta2).add(grad.square().mul(1 - g.beta2)) : grad.square().mul(1 - g.beta2));
-  const bc1 = 1 - g.beta1 ** step;
-  const bc2 = 1 - g.beta2 ** step;
-  return m.div(v.sqrt().div(Math.sqrt(bc2)).add(g.eps)).mul(g.lr / bc1);
+  const m = setState(state, "expAvg", m0 ? pointwise([m0, grad, p], (m, gr, w) => m.mul(beta1).add(G(gr, w).mul(1 - beta1)))
+    : pointwise([grad, p], (gr, w) => G(gr, w).mul(1 - beta1)));
+  const square = (gr: PointwiseExpr, w: PointwiseExpr) => G(gr, w).mul(G(gr, w));
+  const v = setState(state, "expAvgSq", v0 ? pointwise([v0, grad, p], (v, gr, w) => v.mul(beta2).add(square(gr, w).mul(1 - beta2)))
+    : pointwise([grad, p], (gr, w) => square(gr, w).mul(1 - beta2)));
+  const bc1 = 1 - beta1 ** step;
+  const bc2 = 1 - beta2 ** step;
+  return pointwise([p, m, v], (w, m, v) => (decoupled && wd !== 0 ? w.mul(1 - lr * wd) : w).sub(m.div(v.sqrt().div(Math.sqrt(bc2)).add(eps)).mul(lr / bc1)));
 }
 
-/**
- * Adam: m = β₁m + (1−β₁)g, v = β₂v + (1−β₂)g², w = w − (η/(1−β₁ᵗ))·m / (√v/√(1−β₂ᵗ) + ε); weight
- * decay adds λw to g.
- * @example
- * const opt = new Adam(model.parameters(), { lr: 1e-3 });
- */
 export class Adam extends Optimizer<AdamOptions> {
   constructor(params: ParamsInput<AdamOptions>, opts: Partial<AdamOptions> = {}) {
     super(params, checked("Adam", { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, ...opts }));
@@ -52,8 +52,7 @@ export class Adam extends Optimizer<AdamOptions> {
   /** One Adam update of every parameter with a gradient. */
   step(): void {
     this.updateEach((p, grad, g, state) => {
-      const gg = g.weightDecay !== 0 ? grad.add(p.mul(g.weightDecay)) : grad;
-      p.assign(p.sub(adamStep(gg, g, state, (s, k, v) => this.setState(s, k, v))));
+      p.assign(adamStep(p, grad, g, state, false, (s, k, v) => this.setState(s, k, v)));
     });
   }
 }
@@ -71,8 +70,7 @@ export class AdamW extends Optimizer<AdamOptions> {
   /** One AdamW update of every parameter with a gradient. */
   step(): void {
     this.updateEach((p, grad, g, state) => {
-      const decayed = g.weightDecay !== 0 ? p.mul(1 - g.lr * g.weightDecay) : p;
-      p.assign(decayed.sub(adamStep(grad, g, state, (s, k, v) => this.setState(s, k, v))));
+      p.assign(adamStep(p, grad, g, state, true, (s, k, v) => this.setState(s, k, v)));
     });
   }
 }

@@ -1,7 +1,7 @@
 // Sharpness-Aware Minimization (Foret et al., ICLR 2021), with ASAM (Kwon et al., 2021),
 // m-sharpness and an exact-gradient option, wrapping any base optimizer.
 import { backward, gradients, noGrad } from "@sam/autograd";
-import { check, keep, tidy, where, zerosLike, type Tensor } from "@sam/tensor";
+import { check, keep, pointwise, tidy, where, zerosLike, type PointwiseExpr, type Tensor } from "@sam/tensor";
 import { Optimizer, type Hyper, type OptimizerStateDict, type ParamGroup, type ParamsInput } from "./optimizer.js";
 
 /** SAM's own hyperparameters, stored in every parameter group beside the base optimizer's. */
@@ -89,18 +89,23 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
     return group.adaptive ? v.mul(p.abs().add(group.eta)) : v;
   }
 
-  /** ε for every parameter from gradients `grads`: ρ·T²g / (‖Tg‖ + 1e-12), the norm over all parameters. */
-  private perturbations(grads: Map<Tensor, Tensor>): Map<Tensor, Tensor> {
+  /** ρ/(‖Tg‖ + 1e-12) for each group, the norm over all parameters with gradients `grads`. */
+  private scales(grads: Map<Tensor, Tensor>, square: (p: Tensor, grad: Tensor, group: ParamGroup<SAMHyper>) => Tensor): Map<ParamGroup<SAMHyper>, Tensor> {
     const groups = this.paramGroups as unknown as ParamGroup<SAMHyper>[];
-    const squares = groups.flatMap((g) => g.params.filter((p) => grads.has(p)).map((p) => this.scaled(p, grads.get(p)!, g).square().sum()));
+    const squares = groups.flatMap((g) => g.params.filter((p) => grads.has(p)).map((p) => square(p, grads.get(p)!, g).sum()));
     const total = squares.reduce((a, b) => a.add(b));
     // √ has an infinite derivative at 0; taking it only where the sum is positive keeps a zero
     // gradient's ε (and, for the exact gradient, its derivative) at 0 instead of NaN
     const positive = total.gt(0);
     const norm = where(positive, where(positive, total, 1).sqrt(), 0);
+    return new Map(groups.map((g) => [g, norm.add(1e-12).pow(-1).mul(g.rho)]));
+  }
+
+  /** ε for every parameter from gradients `grads`: ρ·T²g / (‖Tg‖ + 1e-12), in ops a gradient can flow through. */
+  private perturbations(grads: Map<Tensor, Tensor>): Map<Tensor, Tensor> {
+    const scales = this.scales(grads, (p, grad, g) => this.scaled(p, grad, g).square());
     const out = new Map<Tensor, Tensor>();
-    for (const g of groups) {
-      const scale = norm.add(1e-12).pow(-1).mul(g.rho);
+    for (const [g, scale] of scales) {
       for (const p of g.params) {
         const grad = grads.get(p);
         if (grad) out.set(p, this.scaled(p, this.scaled(p, grad, g), g).mul(scale));
@@ -114,9 +119,16 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
     tidy(() => noGrad(() => {
       const grads = new Map(this.params().filter((p) => p.grad !== null).map((p) => [p, p.grad!] as [Tensor, Tensor]));
       check(grads.size > 0, "SAM.firstStep", () => `no parameter has a gradient; run backward first`);
-      for (const [p, e] of this.perturbations(grads)) {
-        this.saved.set(p, keep(p.detach()));
-        p.assign(p.add(e));
+      // the same arithmetic as perturbations(), each parameter's in one pass: T·v is v·(|w| + η) for ASAM
+      const T = (v: PointwiseExpr, w: PointwiseExpr, g: ParamGroup<SAMHyper>) => (g.adaptive ? v.mul(w.abs().add(g.eta)) : v);
+      const scales = this.scales(grads, (p, grad, g) => pointwise([grad, p], (v, w) => T(v, w, g).mul(T(v, w, g))));
+      for (const [g, scale] of scales) {
+        for (const p of g.params) {
+          const grad = grads.get(p);
+          if (!grad) continue;
+          this.saved.set(p, keep(p.detach()));
+          p.assign(pointwise([p, grad, scale], (w, v, s) => w.add(T(T(v, w, g), w, g).mul(s))));
+        }
       }
     }));
   }

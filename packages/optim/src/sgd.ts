@@ -1,5 +1,5 @@
 // Stochastic gradient descent with momentum, dampening, Nesterov and weight decay, as torch.optim.SGD.
-import { check, type Tensor } from "@sam/tensor";
+import { check, pointwise, type PointwiseExpr, type Tensor } from "@sam/tensor";
 import { Optimizer, type ParamGroup, type ParamState, type ParamsInput } from "./optimizer.js";
 
 /** SGD's hyperparameters. */
@@ -38,13 +38,22 @@ export class SGD extends Optimizer<SGDOptions> {
     this.updateEach((p, grad, g, state) => this.update(p, grad, g, state));
   }
 
+  /**
+   * d = g + λw; buf ← μ·buf + (1 − τ)·d (d at the first step); w ← w − lr·(d + μ·buf if Nesterov,
+   * else buf). Each line is one `pointwise` pass, which rounds as the ops written out would.
+   */
   private update(p: Tensor, grad: Tensor, g: ParamGroup<SGDOptions>, state: ParamState): void {
-    let d = g.weightDecay !== 0 ? grad.add(p.mul(g.weightDecay)) : grad;
-    if (g.momentum !== 0) {
-      const prev = state.momentumBuffer as Tensor | undefined;
-      const buf = this.setState(state, "momentumBuffer", prev ? prev.mul(g.momentum).add(d.mul(1 - g.dampening)) : d);
-      d = g.nesterov ? d.add(buf.mul(g.momentum)) : buf;
+    const { weightDecay: wd, momentum: mu, dampening, nesterov, lr } = g;
+    const d = (gr: PointwiseExpr, w: PointwiseExpr) => (wd !== 0 ? gr.add(w.mul(wd)) : gr);
+    if (mu === 0) {
+      p.assign(pointwise([p, grad], (w, gr) => w.sub(d(gr, w).mul(lr))));
+      return;
     }
-    p.assign(p.sub(d.mul(g.lr)));
+    const prev = state.momentumBuffer as Tensor | undefined;
+    const next = prev ? pointwise([prev, grad, p], (b, gr, w) => b.mul(mu).add(d(gr, w).mul(1 - dampening)))
+      : wd !== 0 ? pointwise([grad, p], d) : grad;
+    const buf = this.setState(state, "momentumBuffer", next);
+    p.assign(nesterov ? pointwise([p, grad, buf], (w, gr, b) => w.sub(d(gr, w).add(b.mul(mu)).mul(lr)))
+      : pointwise([p, buf], (w, b) => w.sub(b.mul(lr))));
   }
 }

@@ -38,7 +38,8 @@ function postfix(n: Node): string {
 }
 
 /**
- * `expr` of the inputs, elementwise, in one pass: the inputs have one shape and one floating dtype,
+ * `expr` of the inputs, elementwise, in one pass: the inputs have one shape (or are 0-d tensors,
+ * one value for every element, such as a norm computed on the device) and one floating dtype,
  * and each operation rounds as the tensor op of the same name does, so the result equals the ops
  * applied one by one. Constants travel as parameters, so a new learning rate compiles nothing. It
  * has no gradient: use it under `noGrad`.

@@ -570,11 +570,12 @@ export const shapeRules: { [K in OpName]: ShapeRule<K> } = {
   },
   pointwise(inputs, { program, scalars }) {
     check(inputs.length >= 1, "pointwise", () => "needs at least one input");
-    const [x] = inputs;
+    // the inputs share one shape, but for 0-d tensors, which stand for their one value everywhere
+    const x = inputs.find((t) => t.shape.length > 0) ?? inputs[0];
     check(isFloating(x.dtype), "pointwise", () => `needs floating inputs, got ${x.dtype}`);
     inputs.forEach((t, i) => {
-      check(t.dtype === x.dtype, "pointwise", () => `input ${i} is ${t.dtype}, input 0 ${x.dtype}`);
-      check(sameShape(t.shape, x.shape), "pointwise", () => `input ${i} has shape ${fmt(t.shape)}, input 0 ${fmt(x.shape)}; the inputs must have one shape`);
+      check(t.dtype === x.dtype, "pointwise", () => `input ${i} is ${t.dtype}, the others ${x.dtype}`);
+      check(t.shape.length === 0 || sameShape(t.shape, x.shape), "pointwise", () => `input ${i} has shape ${fmt(t.shape)}, another ${fmt(x.shape)}; the inputs must have one shape (or none: a 0-d tensor)`);
     });
     try {
       parsePointwise(program, inputs.length, scalars.length);

@@ -21,7 +21,8 @@ export const pointwise: Kernel<"pointwise"> = (inputs, out, { program, scalars }
   const round = o instanceof Float32Array ? Math.fround : (v: number) => v;
   const stack: Operand[] = [];
   for (const t of parsePointwise(program, inputs.length, scalars.length)) {
-    if (t.kind === "input") stack.push(dataOf(inputs[t.index]) as Values);
+    // a 0-d input is one value for every element
+    if (t.kind === "input") stack.push(inputs[t.index].shape.length === 0 ? (dataOf(inputs[t.index]) as Values)[0] : dataOf(inputs[t.index]) as Values);
     else if (t.kind === "scalar") stack.push(round(scalars[t.index]));
     else if (t.kind === "unary") {
       const a = stack.pop()!;

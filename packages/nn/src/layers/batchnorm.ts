@@ -1,6 +1,6 @@
 // Batch normalisation over the channel axis, with running statistics for evaluation.
 import { noGrad } from "@sam/autograd";
-import { check, fmt, full, ones, zeros, type Tensor } from "@sam/tensor";
+import { check, fmt, full, ones, pointwise, zeros, type Tensor } from "@sam/tensor";
 import { batchNorm, batchNormTraining, type BatchNormThen } from "../functional.js";
 import { Module } from "../module.js";
 import { Parameter } from "../parameter.js";
@@ -79,8 +79,9 @@ export abstract class BatchNorm extends Module {
     if (this.updateRunningStats) {
       noGrad(() => {
         const m = this.momentum;
-        this.runningMean.assign(this.runningMean.mul(1 - m).add(mean.mul(m)));
-        this.runningVar.assign(this.runningVar.mul(1 - m).add(biased.mul((m * count) / (count - 1))));
+        // one pass each, rounding as the ops written out would
+        this.runningMean.assign(pointwise([this.runningMean, mean], (r, x) => r.mul(1 - m).add(x.mul(m))));
+        this.runningVar.assign(pointwise([this.runningVar, biased], (r, v) => r.mul(1 - m).add(v.mul((m * count) / (count - 1)))));
         this.numBatchesTracked.assign(this.numBatchesTracked.add(1));
       });
     }

@@ -11,14 +11,15 @@ const BINARY: Record<PointwiseBinary, (a: string, b: string) => string> = {
 const UNARY: Record<PointwiseUnary, (a: string) => string> = { neg: (a) => `-${a}`, sqrt: (a) => `sqrt(${a})`, abs: (a) => `abs(${a})` };
 
 /** The WGSL body of `program`: one `let` per operation, the last one stored. */
-function body(program: string, inputs: number, scalars: number): string {
+function body(program: string, inputs: readonly { shape: readonly number[] }[], scalars: number): string {
   // every input is bound, so every one is referenced, used or not (a layout derived from the
   // shader leaves out bindings it never touches)
-  const lines: string[] = Array.from({ length: inputs }, (_, k) => `  _ = &x${k};`);
+  const lines: string[] = inputs.map((_, k) => `  _ = &x${k};`);
   let temps = 0;
   const stack: string[] = [];
-  for (const t of parsePointwise(program, inputs, scalars)) {
-    if (t.kind === "input") stack.push(`x${t.index}[i]`);
+  for (const t of parsePointwise(program, inputs.length, scalars)) {
+    // a 0-d input is one value for every element
+    if (t.kind === "input") stack.push(inputs[t.index].shape.length === 0 ? `x${t.index}[0]` : `x${t.index}[i]`);
     else if (t.kind === "scalar") stack.push(`bitcast<f32>(dims[${1 + t.index}u])`);
     else {
       const value = t.kind === "unary" ? UNARY[t.op](stack.pop()!) : ((b, a) => BINARY[t.op](a, b))(stack.pop()!, stack.pop()!);
@@ -36,7 +37,7 @@ export function pointwiseKernel(stream: CommandStream): Kernel<"pointwise"> {
     const n = sizeOf(out.shape);
     if (n === 0) return;
     const code = `${bindings(inputs.map((t, k) => [`x${k}`, t.dtype] as const), ["out", out.dtype])}
-${perElement(body(program, inputs.length, scalars.length))}`;
+${perElement(body(program, inputs, scalars.length))}`;
     stream.run({ code, buffers: [...inputs.map(gpu), gpu(out)], meta: [n, ...scalars.map(f32Bits)], grid: elementGrid(n) });
   };
 }
