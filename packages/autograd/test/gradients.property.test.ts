@@ -171,7 +171,8 @@ const cases: Partial<Record<OpName, fc.Arbitrary<Case>>> = {
 };
 
 /** Primitives whose output is piecewise constant or not floating: no gradient flows through them. */
-const notDifferentiable = new Set<OpName>(["sign", "eq", "ne", "lt", "le", "gt", "ge", "argmax", "argmin", "maxPool2dArgmax"]);
+// pointwise has no gradient by design (its rule throws; the conformance suite tests that)
+const notDifferentiable = new Set<OpName>(["sign", "eq", "ne", "lt", "le", "gt", "ge", "argmax", "argmin", "maxPool2dArgmax", "pointwise"]);
 
 describe("gradient rules against finite differences (float64)", () => {
   it("cover every differentiable primitive", () => {

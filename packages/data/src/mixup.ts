@@ -36,9 +36,13 @@ export function sampleBeta(alpha: number, generator: Generator): number {
 
 /** A mixed batch: the inputs, both labels of each mixed example, and the weight of the first. */
 export interface MixedBatch {
+  /** The mixed inputs λ·x + (1 − λ)·x[π]. */
   x: Tensor;
+  /** The labels of the first examples (y itself). */
   yA: Tensor;
+  /** The labels of their partners, y[π]. */
   yB: Tensor;
+  /** The weight λ of the first examples. */
   lambda: number;
 }
 

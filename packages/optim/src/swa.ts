@@ -30,7 +30,10 @@ export class WeightAverage {
   /** Snapshots averaged so far. */
   count = 0;
 
-  constructor(readonly params: readonly Tensor[]) {
+  constructor(
+    /** The parameters averaged, in order. */
+    readonly params: readonly Tensor[],
+  ) {
     check(params.length > 0, "WeightAverage", () => "needs at least one parameter");
   }
 

@@ -6,12 +6,34 @@ import { dispatch } from "./engine.js";
 import { POINTWISE_MAX_INPUTS, POINTWISE_MAX_SCALARS, type PointwiseBinary, type PointwiseUnary } from "./pointwiseProgram.js";
 import type { Tensor } from "./tensor.js";
 
-type Node = { leaf: string } | { op: PointwiseBinary; a: Node; b: Node } | { op: PointwiseUnary; a: Node };
+/** A {@link PointwiseExpr}'s tree: a leaf (input `x0…` or constant `c0…`) or an operator over subtrees. */
+export type PointwiseNode =
+  | {
+    /** The input's or the constant's program name. */ leaf: string;
+  }
+  | {
+    /** The operator. */ op: PointwiseBinary;
+    /** The left operand. */ a: PointwiseNode;
+    /** The right operand. */ b: PointwiseNode;
+  }
+  | {
+    /** The operator. */ op: PointwiseUnary;
+    /** The operand. */ a: PointwiseNode;
+  };
+type Node = PointwiseNode;
+
+/** Each expression's tree, for {@link pointwise} to write out. */
+const trees = new WeakMap<PointwiseExpr, Node>();
 
 /** A symbolic value in a {@link pointwise} expression: an input, a constant, or arithmetic of them. */
 export class PointwiseExpr {
   /** @internal */
-  constructor(readonly node: Node, private readonly constant: (v: number) => Node) {}
+  constructor(
+    private readonly node: Node,
+    private readonly constant: (v: number) => Node,
+  ) {
+    trees.set(this, node);
+  }
 
   private of(v: PointwiseExpr | number): Node {
     return typeof v === "number" ? this.constant(v) : v.node;
@@ -21,15 +43,15 @@ export class PointwiseExpr {
     return new PointwiseExpr({ op, a: this.node, b: this.of(v) }, this.constant);
   }
 
-  add(v: PointwiseExpr | number): PointwiseExpr { return this.binary("add", v); }
-  sub(v: PointwiseExpr | number): PointwiseExpr { return this.binary("sub", v); }
-  mul(v: PointwiseExpr | number): PointwiseExpr { return this.binary("mul", v); }
-  div(v: PointwiseExpr | number): PointwiseExpr { return this.binary("div", v); }
-  maximum(v: PointwiseExpr | number): PointwiseExpr { return this.binary("max", v); }
-  minimum(v: PointwiseExpr | number): PointwiseExpr { return this.binary("min", v); }
-  neg(): PointwiseExpr { return new PointwiseExpr({ op: "neg", a: this.node }, this.constant); }
-  sqrt(): PointwiseExpr { return new PointwiseExpr({ op: "sqrt", a: this.node }, this.constant); }
-  abs(): PointwiseExpr { return new PointwiseExpr({ op: "abs", a: this.node }, this.constant); }
+  /** this + v */ add(v: PointwiseExpr | number): PointwiseExpr { return this.binary("add", v); }
+  /** this − v */ sub(v: PointwiseExpr | number): PointwiseExpr { return this.binary("sub", v); }
+  /** this · v */ mul(v: PointwiseExpr | number): PointwiseExpr { return this.binary("mul", v); }
+  /** this / v */ div(v: PointwiseExpr | number): PointwiseExpr { return this.binary("div", v); }
+  /** max(this, v) */ maximum(v: PointwiseExpr | number): PointwiseExpr { return this.binary("max", v); }
+  /** min(this, v) */ minimum(v: PointwiseExpr | number): PointwiseExpr { return this.binary("min", v); }
+  /** −this */ neg(): PointwiseExpr { return new PointwiseExpr({ op: "neg", a: this.node }, this.constant); }
+  /** √this */ sqrt(): PointwiseExpr { return new PointwiseExpr({ op: "sqrt", a: this.node }, this.constant); }
+  /** |this| */ abs(): PointwiseExpr { return new PointwiseExpr({ op: "abs", a: this.node }, this.constant); }
 }
 
 function postfix(n: Node): string {
@@ -59,5 +81,5 @@ export function pointwise(inputs: readonly Tensor[], expr: (...xs: PointwiseExpr
   const result = expr(...inputs.map((_, i) => new PointwiseExpr({ leaf: `x${i}` }, constant)));
   check(result instanceof PointwiseExpr, "pointwise", () => "the expression must return a value built from its arguments");
   check(scalars.length <= POINTWISE_MAX_SCALARS, "pointwise", () => `uses ${scalars.length} constants; at most ${POINTWISE_MAX_SCALARS}`);
-  return dispatch("pointwise", inputs, { program: postfix(result.node), scalars });
+  return dispatch("pointwise", inputs, { program: postfix(trees.get(result)!), scalars });
 }

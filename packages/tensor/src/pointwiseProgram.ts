@@ -10,15 +10,29 @@ export const POINTWISE_MAX_INPUTS = 6;
 /** The most constants a program may use (they travel in the kernel's parameter words). */
 export const POINTWISE_MAX_SCALARS = 48;
 
+/** A binary operator of a program. */
 export type PointwiseBinary = (typeof POINTWISE_BINARY)[number];
+/** A unary operator of a program. */
 export type PointwiseUnary = (typeof POINTWISE_UNARY)[number];
 
-/** A program token: an input, a constant, or an operator. */
+/** A program token: an input or a constant (by index), or an operator. */
 export type PointwiseToken =
-  | { kind: "input"; index: number }
-  | { kind: "scalar"; index: number }
-  | { kind: "binary"; op: PointwiseBinary }
-  | { kind: "unary"; op: PointwiseUnary };
+  | {
+    /** An input. */ kind: "input";
+    /** Which. */ index: number;
+  }
+  | {
+    /** A constant. */ kind: "scalar";
+    /** Which. */ index: number;
+  }
+  | {
+    /** A binary operator. */ kind: "binary";
+    /** Which. */ op: PointwiseBinary;
+  }
+  | {
+    /** A unary operator. */ kind: "unary";
+    /** Which. */ op: PointwiseUnary;
+  };
 
 /**
  * The tokens of `program`, checked: every input below `inputs`, every constant below `scalars`,
