@@ -63,7 +63,7 @@ export const FLAGS = {
   out: { type: "string", help: "output folder, new or empty (default runs/<optimizer>-<time>)" },
   overwrite: { type: "boolean", help: "replace the run already in --out" },
   resume: { type: "string", help: "continue the run saved in this folder up to --epochs" },
-  optimizers: { type: "string", default: "sgd,sam", help: "compare, sweep: the optimizers to train, comma-separated" },
+  optimizers: { type: "string", default: "sgd,sam", help: "compare, sweep: the optimizers to train, comma-separated; sweep: also with +swa or +mixup (sgd+swa, sam+swa+mixup), which take --swa-start and --mixup" },
   seeds: { type: "string", default: "0,1,2", help: "sweep: the seeds each configuration is trained with, comma-separated" },
   hessian: { type: "boolean", help: "train, compare, sweep: the loss Hessian of each run at the end, as the hessian command does" },
   run: { type: "string", help: "hessian: the run folder whose last checkpoint is measured" },
@@ -132,9 +132,26 @@ export interface HessianSettings {
   seed: number;
 }
 
+/**
+ * An optimizer as a sweep lists it: its name, optionally with weight averaging and Mixup
+ * (`sgd+swa`, `sam+mixup`, `sam+swa+mixup`), which take `--swa-start` and `--mixup`'s values.
+ */
+export type Variant = string;
+
+/** The optimizer and the additions of a variant; throws a UsageError for an unknown one. */
+export function parseVariant(variant: Variant): { optimizer: Config["optimizer"]; swa: boolean; mixup: boolean } {
+  const [name, ...additions] = variant.split("+");
+  const optimizer = choice("optimizers", name, ["sgd", "adam", "sam", "asam"] as const);
+  for (const a of additions) {
+    if (a !== "swa" && a !== "mixup") throw new UsageError(`--optimizers: unknown addition "+${a}" in ${variant}; expected +swa or +mixup`);
+  }
+  return { optimizer, swa: additions.includes("swa"), mixup: additions.includes("mixup") };
+}
+
 /** The settings a sweep trains every combination of (one value each in `Command.config`). */
 export interface Grid {
-  optimizers: Config["optimizer"][];
+  /** Optimizers, each possibly with +swa or +mixup. */
+  optimizers: Variant[];
   seeds: number[];
   rho: number[];
   /** Group sizes; undefined is the whole batch. */
@@ -229,10 +246,16 @@ export function parseCommand(argv: string[]): Command {
       throw new UsageError(`--m: ${m} does not divide --train-subset ${config.trainSubset}, which is smaller than --batch-size ${config.batchSize} and so is the one batch`);
     }
   }
-  const optimizers = s("optimizers")!.split(",").map((o) => choice("optimizers", o.trim(), ["sgd", "adam", "sam", "asam"] as const));
-  const twice = optimizers.find((o, i) => optimizers.indexOf(o) !== i);
+  const variants = s("optimizers")!.split(",").map((o) => o.trim());
+  const twice = variants.find((o, i) => variants.indexOf(o) !== i);
   if (twice) throw new UsageError(`--optimizers: ${twice} is listed twice; each optimizer's run has one folder (compare seeds with sweep --seeds)`);
-  grid.optimizers = optimizers;
+  const listed = variants.map(parseVariant);
+  const withAdditions = variants.find((v) => v.includes("+"));
+  if (withAdditions && command !== "sweep") throw new UsageError(`--optimizers: ${withAdditions}: +swa and +mixup are for the sweep command (train and compare take --swa-start and --mixup)`);
+  if (listed.some((p) => p.swa) && config.swaStart === undefined) throw new UsageError(`--optimizers: ${variants.find((v) => v.includes("+swa"))} needs --swa-start (the epochs before averaging starts)`);
+  if (listed.some((p) => p.mixup) && !(config.mixup > 0)) throw new UsageError(`--optimizers: ${variants.find((v) => v.includes("+mixup"))} needs --mixup α > 0`);
+  const optimizers = listed.map((p) => p.optimizer);
+  grid.optimizers = variants;
   const settings: HessianSettings = {
     examples: number("examples", s("examples"), { integer: true, min: 1 }),
     k: number("k", s("k"), { integer: true, min: 1 }),

@@ -21,6 +21,8 @@ export type Figure = (typeof FIGURES)[number];
 export interface GroupSummary {
   group: string;
   optimizer: Config["optimizer"];
+  /** The optimizer as the sweep lists it (with +swa or +mixup). */
+  variant: string;
   /** ρ and m of SAM and ASAM (m undefined: the whole batch). */
   rho?: number;
   m?: number;
@@ -68,7 +70,7 @@ function finals(r: CellResult): Partial<Record<Figure, number>> {
  */
 function baselineOf(g: GroupSummary, groups: GroupSummary[], plan: SweepPlan): GroupSummary | undefined {
   const [first] = plan.grid.optimizers;
-  const b = groups.find((o) => o.optimizer === first && o.labelNoise === g.labelNoise
+  const b = groups.find((o) => o.variant === first && o.labelNoise === g.labelNoise
     && (o.rho === undefined || (o.rho === plan.grid.rho[0] && o.m === plan.grid.m[0])));
   return b === g ? undefined : b;
 }
@@ -81,7 +83,7 @@ export function summarizeSweep(plan: SweepPlan, results: CellResult[]): SweepSum
     let g = groups.find((o) => o.group === r.cell.group);
     if (!g) {
       const perturbs = c.optimizer === "sam" || c.optimizer === "asam";
-      g = { group: r.cell.group, optimizer: c.optimizer, rho: perturbs ? c.rho : undefined, m: perturbs ? c.m : undefined, labelNoise: c.labelNoise, seeds: [], pending: [], diverged: [], perSeed: {}, estimates: {} };
+      g = { group: r.cell.group, optimizer: c.optimizer, variant: r.cell.variant, rho: perturbs ? c.rho : undefined, m: perturbs ? c.m : undefined, labelNoise: c.labelNoise, seeds: [], pending: [], diverged: [], perSeed: {}, estimates: {} };
       groups.push(g);
     }
     if (r.diverged) g.diverged.push(c.seed);

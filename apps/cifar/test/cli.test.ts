@@ -76,6 +76,10 @@ describe("bad flags fail before any work, with a clear message", () => {
     [["sweep", "--seeds", "0,x"], '--seeds: expected an integer ≥ 0, got "x"'],
     [["sweep", "--resume", "/nonexistent/sweep"], "--resume /nonexistent/sweep: no such folder"],
     [["train", "--swa-start", "10", "--epochs", "10"], "--swa-start: 10 leaves no epoch to average (--epochs 10); give fewer than --epochs"],
+    [["sweep", "--optimizers", "sgd,sgd+swa"], "--optimizers: sgd+swa needs --swa-start (the epochs before averaging starts)"],
+    [["sweep", "--optimizers", "sgd,sam+mixup"], "--optimizers: sam+mixup needs --mixup α > 0"],
+    [["sweep", "--optimizers", "sgd+cutmix"], '--optimizers: unknown addition "+cutmix" in sgd+cutmix; expected +swa or +mixup'],
+    [["compare", "--optimizers", "sgd,sgd+swa", "--swa-start", "5"], "--optimizers: sgd+swa: +swa and +mixup are for the sweep command"],
     [["train", "--mixup=-1"], '--mixup: expected a number ≥ 0, got "-1"'],
   ])("%j", (args, message) => {
     const r = run(args);

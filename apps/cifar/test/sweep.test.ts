@@ -41,6 +41,18 @@ describe("sweepCells", () => {
   });
 });
 
+describe("sweep variants", () => {
+  it("give weight averaging and Mixup only to the optimizers listed with +swa and +mixup", () => {
+    const cells = sweepCells({ ...base, swaStart: 3, mixup: 0.2 }, { optimizers: ["sgd", "sgd+swa", "sam+mixup", "sam+swa+mixup"], seeds: [1], rho: [0.05], m: [undefined], labelNoise: [0] });
+    expect(cells.map((c) => [c.name, c.config.optimizer, c.config.swaStart, c.config.mixup])).toEqual([
+      ["sgd-seed1", "sgd", undefined, 0], ["sgd+swa-seed1", "sgd", 3, 0], ["sam+mixup-seed1", "sam", undefined, 0.2], ["sam+swa+mixup-seed1", "sam", 3, 0.2],
+    ]);
+    // without a variant asking, the flags apply to every run
+    const plain = sweepCells({ ...base, swaStart: 3 }, { optimizers: ["sgd", "sam"], seeds: [0], rho: [0.05], m: [undefined], labelNoise: [0] });
+    expect(plain.map((c) => c.config.swaStart)).toEqual([3, 3]);
+  });
+});
+
 describe("summarizeSweep", () => {
   const metrics = (acc: number, epochs = 2): EpochMetrics[] => Array.from({ length: epochs }, (_, i) => ({
     epoch: i + 1, trainLoss: 1, trainAcc: 0.9, testLoss: 1 - acc, testAcc: i === epochs - 1 ? acc : 0, lr: 0.1, seconds: 1, imagesPerSec: 1,
