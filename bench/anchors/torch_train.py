@@ -1,8 +1,10 @@
 """Times ResNet-20 (CIFAR, option A) training steps in PyTorch; prints one JSON line.
 
-Usage: /usr/bin/python3 torch_train.py sgd|sam STEPS BATCH THREADS [cpu|cuda]
+Usage: /usr/bin/python3 torch_train.py sgd|sam|sam-mM STEPS BATCH THREADS [cpu|cuda]
 SAM is the paper's two-pass step (as in @sam/optim): perturb by rho*g/||g||, take the gradient
-again with batch-norm running statistics left alone, restore, then step SGD.
+again with batch-norm running statistics left alone, restore, then step SGD. sam-m16 is
+m-sharpness: each group of 16 rows gets its own perturbation from its own gradient, and the step
+takes the mean of the groups' perturbed gradients, one group after another.
 """
 import json
 import resource
@@ -33,9 +35,10 @@ def sgd_step():
     opt.step()
 
 
-def sam_step(rho=0.05):
+def sam_gradient(xs, ys, rho):
+    """The perturbed gradient of one group, left in .grad; the weights are restored."""
     opt.zero_grad()
-    F.cross_entropy(model(x), y).backward()
+    F.cross_entropy(model(xs), ys).backward()
     params = list(model.parameters())
     with torch.no_grad():
         norm = torch.sqrt(sum((p.grad ** 2).sum() for p in params))
@@ -44,16 +47,28 @@ def sam_step(rho=0.05):
             p.add_(p.grad * (rho / (norm + 1e-12)))
     buffers = [b.clone() for b in model.buffers()]
     opt.zero_grad()
-    F.cross_entropy(model(x), y).backward()
+    F.cross_entropy(model(xs), ys).backward()
     with torch.no_grad():
         for b, s in zip(model.buffers(), buffers):
             b.copy_(s)
         for p, s in zip(params, saved):
             p.copy_(s)
+    return [p.grad.clone() for p in params]
+
+
+def sam_step(rho=0.05, m=None):
+    groups = [(x, y)] if m is None else [(x[i:i + m], y[i:i + m]) for i in range(0, batch, m)]
+    total = None
+    for xs, ys in groups:
+        g = sam_gradient(xs, ys, rho)
+        total = g if total is None else [a + b for a, b in zip(total, g)]
+    for p, g in zip(model.parameters(), total):
+        p.grad = g / len(groups)
     opt.step()
 
 
-step = sam_step if optimizer == "sam" else sgd_step
+m = int(optimizer.split("-m")[1]) if optimizer.startswith("sam-m") else None
+step = (lambda: sam_step(m=m)) if optimizer.startswith("sam") else sgd_step
 step()
 synchronize()
 seconds = []

@@ -44,7 +44,8 @@ export async function trainBench({ profile, threads, webgpu, gpuOnly }: BenchOpt
     if (optimizer === "sgd") console.log(`anchor: PyTorch on ${t.device}`);
     return t;
   };
-  for (const optimizer of ["sgd", "sam"]) {
+  // m-sharpness (groups of 16 and 32 of the 128, each with its own ε), on the CPU only
+  for (const optimizer of ["sgd", "sam", ...(gpuOnly ? [] : ["sam-m16", "sam-m32"])]) {
     const add = (system: string, t: Timing, onGpu: boolean) => {
       const t1 = onGpu ? 1 : threads;
       results.push({ bench: "train", case: `resnet20-b${BATCH}-${optimizer}`, system, threads: t1, value: BATCH / median(t.seconds), unit: "img/s" });
@@ -52,7 +53,7 @@ export async function trainBench({ profile, threads, webgpu, gpuOnly }: BenchOpt
       results.push({ bench: "train-memory", case: `resnet20-b${BATCH}-${optimizer}`, system, threads: t1, value: t.maxRssBytes / 2 ** 20, unit: "MiB" });
     };
     if (!gpuOnly) add("@sam/cpu", run(process.execPath, [worker, optimizer, String(STEPS), String(BATCH), String(threads), profile ? "profile" : ""]), false);
-    if (gpu) {
+    if (gpu && !optimizer.includes("-m")) {
       const steps = gpu.software ? 1 : GPU_STEPS;
       add(gpu.system, run(process.execPath, [worker, optimizer, String(steps), String(BATCH), "webgpu"]), true);
       if (gpu.cuda) add(TORCH_CUDA, torch(optimizer, steps, "cuda"), true);

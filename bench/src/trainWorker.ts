@@ -8,7 +8,7 @@ import { Generator, randint, randn, setBackend, tidy } from "@sam/tensor";
 import { webgpu } from "@sam/webgpu";
 import { printProfile, profiled, type Profile } from "./profile.js";
 
-// Arguments: sgd|sam STEPS BATCH THREADS|webgpu [profile]
+// Arguments: sgd|sam|sam-mM STEPS BATCH THREADS|webgpu [profile] (sam-m16: m-sharpness, groups of 16)
 const [optimizer, stepsArg, batchArg, device, profileFlag] = process.argv.slice(2);
 const steps = Number(stepsArg);
 const batch = Number(batchArg);
@@ -24,10 +24,13 @@ const y = randint(0, 10, [batch], { generator: g });
 const hyper = { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 };
 const loss = () => crossEntropy(model.forward(x), y);
 
-const step = optimizer === "sam"
+const m = /^sam-m(\d+)$/.exec(optimizer)?.[1];
+const step = optimizer.startsWith("sam")
   ? (() => {
-    const sam = new SAM(model.parameters(), SGD, { rho: 0.05, ...hyper }, { secondPass: (run) => withoutRunningStats(model, run) });
-    return () => sam.step(loss).dispose();
+    const sam = new SAM(model.parameters(), SGD, { rho: 0.05, ...hyper }, { m: m ? Number(m) : undefined, secondPass: (run) => withoutRunningStats(model, run) });
+    // a group's rows of the batch (all of it without m-sharpness)
+    const groupLoss = ({ rows }: { rows?: [number, number] }) => (rows ? crossEntropy(model.forward(x.slice([rows])), y.slice([rows])) : loss());
+    return () => sam.step(groupLoss, batch).dispose();
   })()
   : (() => {
     const sgd = new SGD(model.parameters(), hyper);
