@@ -1,7 +1,7 @@
 // Sharpness-Aware Minimization (Foret et al., ICLR 2021), with ASAM (Kwon et al., 2021),
 // m-sharpness and an exact-gradient option, wrapping any base optimizer.
 import { backward, gradients, noGrad } from "@sam/autograd";
-import { check, keep, pointwise, tidy, where, zerosLike, type PointwiseExpr, type Tensor } from "@sam/tensor";
+import { check, keep, pointwise, POINTWISE_MAX_INPUTS, tidy, where, zerosLike, type PointwiseExpr, type Tensor } from "@sam/tensor";
 import { Optimizer, type Hyper, type OptimizerStateDict, type ParamGroup, type ParamsInput } from "./optimizer.js";
 
 /** SAM's own hyperparameters, stored in every parameter group beside the base optimizer's. */
@@ -90,14 +90,14 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
   }
 
   /** ρ/(‖Tg‖ + 1e-12) for each group, the norm over all parameters with gradients `grads`. */
-  private scales(grads: Map<Tensor, Tensor>, square: (p: Tensor, grad: Tensor, group: ParamGroup<SAMHyper>) => Tensor): Map<ParamGroup<SAMHyper>, Tensor> {
+  private scales(grads: Map<Tensor, Tensor>, square: (p: Tensor, grad: Tensor, group: ParamGroup<SAMHyper>) => Tensor,
+    total: (sums: Tensor[]) => Tensor = (sums) => sums.reduce((a, b) => a.add(b))): Map<ParamGroup<SAMHyper>, Tensor> {
     const groups = this.paramGroups as unknown as ParamGroup<SAMHyper>[];
-    const squares = groups.flatMap((g) => g.params.filter((p) => grads.has(p)).map((p) => square(p, grads.get(p)!, g).sum()));
-    const total = squares.reduce((a, b) => a.add(b));
+    const squares = total(groups.flatMap((g) => g.params.filter((p) => grads.has(p)).map((p) => square(p, grads.get(p)!, g).sum())));
     // √ has an infinite derivative at 0; taking it only where the sum is positive keeps a zero
     // gradient's ε (and, for the exact gradient, its derivative) at 0 instead of NaN
-    const positive = total.gt(0);
-    const norm = where(positive, where(positive, total, 1).sqrt(), 0);
+    const positive = squares.gt(0);
+    const norm = where(positive, where(positive, squares, 1).sqrt(), 0);
     return new Map(groups.map((g) => [g, norm.add(1e-12).pow(-1).mul(g.rho)]));
   }
 
@@ -121,7 +121,16 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
       check(grads.size > 0, "SAM.firstStep", () => `no parameter has a gradient; run backward first`);
       // the same arithmetic as perturbations(), each parameter's in one pass: T·v is v·(|w| + η) for ASAM
       const T = (v: PointwiseExpr, w: PointwiseExpr, g: ParamGroup<SAMHyper>) => (g.adaptive ? v.mul(w.abs().add(g.eta)) : v);
-      const scales = this.scales(grads, (p, grad, g) => pointwise([grad, p], (v, w) => T(v, w, g).mul(T(v, w, g))));
+      // the sums added in the same left-to-right order, up to POINTWISE_MAX_INPUTS at a time
+      const fold = (sums: Tensor[]): Tensor => {
+        let acc = sums[0];
+        for (let i = 1; i < sums.length; i += POINTWISE_MAX_INPUTS - 1) {
+          const part = [acc, ...sums.slice(i, i + POINTWISE_MAX_INPUTS - 1)];
+          acc = pointwise(part, (...xs) => xs.reduce((a, b) => a.add(b)));
+        }
+        return acc;
+      };
+      const scales = this.scales(grads, (p, grad, g) => pointwise([grad, p], (v, w) => T(v, w, g).mul(T(v, w, g))), fold);
       for (const [g, scale] of scales) {
         for (const p of g.params) {
           const grad = grads.get(p);
