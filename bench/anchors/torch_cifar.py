@@ -15,17 +15,15 @@ not the same draws. Prints one JSON line per epoch, as metrics.jsonl has them.
 """
 import argparse
 import json
-import tarfile
 import time
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from cifar_data import channel_stats, prepared as prepare, test_split, train_split
 from resnet import ResNet20
 
-RECORD = 3073
 MASK = 0xFFFFFFFF
 
 
@@ -89,15 +87,6 @@ class SmallCNN(nn.Module):
         return self.net(x)
 
 
-def split(archive, names):
-    parts = []
-    with tarfile.open(archive) as tar:
-        for name in names:
-            parts.append(np.frombuffer(tar.extractfile(f"cifar-10-batches-bin/{name}").read(), dtype=np.uint8).reshape(-1, RECORD))
-    records = np.concatenate(parts)
-    return torch.from_numpy(records[:, 0].astype(np.int64)), torch.from_numpy(records[:, 1:].reshape(-1, 3, 32, 32).copy())
-
-
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("archive")
@@ -117,30 +106,16 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
 
-    train_labels, train_bytes = split(a.archive, [f"data_batch_{i}.bin" for i in range(1, 6)])
+    train_labels, train_bytes = train_split(a.archive)
     if a.label_noise > 0:
         train_labels = with_label_noise(train_labels, a.label_noise, a.seed)
-    test_labels, test_bytes = split(a.archive, ["test_batch.bin"])
+    test_labels, test_bytes = test_split(a.archive)
     n = a.train_subset or len(train_labels)
     train_labels, train_bytes = train_labels[:n].clone(), train_bytes[:n].clone()
     if a.test_subset:
         test_labels, test_bytes = test_labels[:a.test_subset].clone(), test_bytes[:a.test_subset].clone()
-    scaled = train_bytes.double() / 255
-    mean = scaled.mean((0, 2, 3)).float().reshape(1, 3, 1, 1)
-    std = scaled.std((0, 2, 3), unbiased=False).float().reshape(1, 3, 1, 1)
-    del scaled
-
-    def prepared(images, augment):
-        x = (images.float() / 255 - mean) / std
-        if not augment:
-            return x
-        padded = F.pad(x, (4, 4, 4, 4))
-        out = torch.empty_like(x)
-        for i in range(x.shape[0]):
-            dy, dx = torch.randint(0, 9, (2,)).tolist()
-            crop = padded[i, :, dy:dy + 32, dx:dx + 32]
-            out[i] = crop.flip(2) if torch.rand(()) < 0.5 else crop
-        return out
+    mean, std = channel_stats(train_bytes)
+    prepared = lambda images, augment: prepare(images, mean, std, augment)
 
     model = SmallCNN() if a.model == "cnn" else ResNet20()
     opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=0.9, weight_decay=5e-4)

@@ -10,51 +10,23 @@ normalised by the training images' channel statistics; SGD (lr 0.1 on a one-epoc
 import json
 import resource
 import sys
-import tarfile
 import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from cifar_data import channel_stats, prepared as prepare, test_split, train_split
 from resnet import ResNet20
 
 archive, train_images, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 torch.set_num_threads(threads)
 torch.manual_seed(0)
-RECORD = 3073
-
-
-def split(names):
-    """Labels and images (uint8, N×3×32×32) of the named members, in order."""
-    parts = []
-    with tarfile.open(archive) as tar:
-        for name in names:
-            parts.append(np.frombuffer(tar.extractfile(f"cifar-10-batches-bin/{name}").read(), dtype=np.uint8).reshape(-1, RECORD))
-    records = np.concatenate(parts)
-    return torch.from_numpy(records[:, 0].astype(np.int64)), torch.from_numpy(records[:, 1:].reshape(-1, 3, 32, 32).copy())
-
-
-train_labels, train_bytes = split([f"data_batch_{i}.bin" for i in range(1, 6)])
+train_labels, train_bytes = train_split(archive)
 train_labels, train_bytes = train_labels[:train_images].clone(), train_bytes[:train_images].clone()
-test_labels, test_bytes = split(["test_batch.bin"])
-scaled = train_bytes.double() / 255
-mean = scaled.mean((0, 2, 3)).float().reshape(1, 3, 1, 1)
-std = scaled.std((0, 2, 3), unbiased=False).float().reshape(1, 3, 1, 1)
-del scaled
-
-
-def prepared(images, augment):
-    x = (images.float() / 255 - mean) / std
-    if augment:
-        padded = F.pad(x, (4, 4, 4, 4))
-        out = torch.empty_like(x)
-        for i in range(x.shape[0]):
-            dy, dx = torch.randint(0, 9, (2,)).tolist()
-            crop = padded[i, :, dy:dy + 32, dx:dx + 32]
-            out[i] = crop.flip(2) if torch.rand(()) < 0.5 else crop
-        x = out
-    return x
+test_labels, test_bytes = test_split(archive)
+mean, std = channel_stats(train_bytes)
+prepared = lambda images, augment: prepare(images, mean, std, augment)
 
 
 model = ResNet20()

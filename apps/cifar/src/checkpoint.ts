@@ -7,6 +7,7 @@ import { decodeSafetensors, encodeSafetensors, type Module } from "@sam/nn";
 import type { LRScheduler, Optimizer, OptimizerStateDict, ParamState, WeightAverage } from "@sam/optim";
 import { noGrad } from "@sam/autograd";
 import { SamError, tidy, type Tensor } from "@sam/tensor";
+import type { EpochMetrics } from "./report.js";
 
 /** The per-channel statistics the run's inputs are normalised with (of its training subset). */
 export interface Normalization {
@@ -104,6 +105,12 @@ interface SavedState {
   position: RunPosition; normalization?: Normalization; scheduler: ReturnType<LRScheduler["stateDict"]>; paramGroups: OptimizerStateDict["paramGroups"]; numbers: Record<number, Record<string, number>>;
   /** Snapshots in the weight average (runs with --swa-start). */
   averaged?: number;
+}
+
+/** A run's metrics.jsonl, one line per epoch (none when the run has not written it). */
+export async function readMetrics(dir: string): Promise<EpochMetrics[]> {
+  const text = await readFile(join(dir, "metrics.jsonl"), "utf8").catch(() => "");
+  return text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as EpochMetrics);
 }
 
 /** Where the run saved in `dir` stands, read from its checkpoint without loading any tensor. */

@@ -10,6 +10,9 @@ import type { SweepPlan } from "./sweepPlan.js";
 /** Flags that say what the Hessian computes, not how the run was trained. */
 const HESSIAN_FLAGS = new Set(["hessian", "run", "examples", "k", "iterations", "probes", "density-runs"]);
 
+/** A saved configuration with the settings added since it was saved, at the values it was trained with. */
+const withNewSettings = (saved: Config): Config => ({ ...saved, mixup: saved.mixup ?? 0, swaLr: saved.swaLr ?? 0.05 });
+
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** A UsageError for a run folder that cannot be used, saying why. */
@@ -35,8 +38,7 @@ async function savedConfig(cmd: Command, dir: string, flag: string, mayChange: r
     if (e instanceof SamError) throw new UsageError(e.message.replace(/^resume: /, `${flag} ${dir}: `));
     throw e;
   }
-  // settings added since the run was saved take the values it was trained with
-  const config: Config = { ...saved, mixup: saved.mixup ?? 0, swaLr: saved.swaLr ?? 0.05 };
+  const config = withNewSettings(saved);
   for (const given of cmd.given) {
     if (given === flag.slice(2) || given === "help" || HESSIAN_FLAGS.has(given) || (given === "seed" && flag === "--run")) continue;
     if (given === "out" || given === "optimizers" || given === "overwrite") {
@@ -89,7 +91,7 @@ export async function resumedSweep(cmd: Command): Promise<SweepPlan> {
   if (!existsSync(join(dir, "sweep.json"))) throw new UsageError(`--resume ${dir}: no sweep.json there; not a sweep's folder (a single run continues with pnpm cifar train --resume)`);
   const saved = await readJson<SweepPlan>(join(dir, "sweep.json"));
   const mayChange: (keyof Config)[] = ["epochs", "threads", "device", "data"];
-  const config: Config = { ...saved.config, mixup: saved.config.mixup ?? 0, swaLr: saved.config.swaLr ?? 0.05 };
+  const config = withNewSettings(saved.config);
   const asGiven = cmd.grid!;
   const now: SweepPlan = { config: cmd.config, grid: asGiven };
   for (const given of cmd.given) {

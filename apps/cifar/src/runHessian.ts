@@ -2,24 +2,17 @@
 // subset (the labels it was trained on, no augmentation, its own normalisation), plain mean
 // cross-entropy, batch norm in evaluation mode; top eigenvalues, trace and density into hessian.json.
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { channelStats, DataLoader, normalize, subset } from "@sam/data";
 import { hutchinsonTrace, modelHessian, spectralDensity, topEigenvalues, type Batch } from "@sam/hessian";
 import { crossEntropy, loadSafetensors, writeFileAtomic } from "@sam/nn";
 import { Generator, SamError } from "@sam/tensor";
-import { loadModel } from "./checkpoint.js";
+import { loadModel, readMetrics } from "./checkpoint.js";
 import type { Config, HessianSettings } from "./config.js";
 import type { RunData } from "./datasets.js";
 import { makeModel } from "./models.js";
 import { Progress } from "./progress.js";
-import { renderReport, type EpochMetrics, type HessianSummary } from "./report.js";
-
-/** Reads a run's metrics.jsonl (the report is redrawn with the Hessian beside them). */
-async function readMetrics(dir: string): Promise<EpochMetrics[]> {
-  const text = await readFile(join(dir, "metrics.jsonl"), "utf8").catch(() => "");
-  return text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as EpochMetrics);
-}
+import { renderReport, type HessianSummary } from "./report.js";
 
 /**
  * Computes the Hessian figures of the run in `dir` (trained with `config` on `data`), writes

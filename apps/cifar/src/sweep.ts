@@ -1,12 +1,11 @@
 // A sweep: every combination of optimizers, seeds, ρ, m and label noise trained one after another,
 // each in its own run folder, so an interrupted sweep continues where it stopped; then one summary.
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "@sam/nn";
-import { readJson, readRunPosition } from "./checkpoint.js";
+import { readJson, readMetrics, readRunPosition } from "./checkpoint.js";
 import { loadRunData } from "./datasets.js";
-import type { Divergence, EpochMetrics, HessianSummary } from "./report.js";
+import type { Divergence, HessianSummary } from "./report.js";
 import { measureHessian } from "./runHessian.js";
 import { sweepCells, type SweepPlan } from "./sweepPlan.js";
 import { summarizeSweep, type CellResult } from "./sweepSummary.js";
@@ -17,11 +16,6 @@ import { runTraining, type RunHooks } from "./train.js";
 export interface SweepResult {
   interrupted: boolean;
   diverged: boolean;
-}
-
-async function readMetrics(dir: string): Promise<EpochMetrics[]> {
-  const text = await readFile(join(dir, "metrics.jsonl"), "utf8");
-  return text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as EpochMetrics);
 }
 
 /** What a cell's folder holds so far. */
@@ -61,7 +55,7 @@ export async function runSweep(dir: string, plan: SweepPlan, hooks: RunHooks = {
       }
       if (measure && !interrupted && !divergence) await measureHessian(cellDir, cell.config, data, { ...plan.hessian!, seed: cell.config.seed }, log);
     }
-    const metrics = existsSync(join(cellDir, "metrics.jsonl")) ? await readMetrics(cellDir) : [];
+    const metrics = await readMetrics(cellDir);
     const hessian = existsSync(hessianPath) ? await readJson<HessianSummary>(hessianPath) : undefined;
     diverged ||= divergence !== undefined;
     results.push({ cell, metrics, diverged: divergence, hessian });

@@ -35,6 +35,9 @@ function run(args: string[], env: NodeJS.ProcessEnv = process.env) {
   return spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8", cwd: ROOT, timeout: 240_000, env });
 }
 
+/** A run's metrics.jsonl without the figures that depend on timing and memory, to compare runs. */
+const strip = (f: string) => readFileSync(f, "utf8").trim().split("\n").map((l) => { const m = JSON.parse(l); delete m.seconds; delete m.imagesPerSec; delete m.peakRssMiB; return m; });
+
 /** Every file under `dir` with its bytes, to show that a refused command changed nothing. */
 function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -140,7 +143,6 @@ describe("a run", () => {
     expect(resumed.status).toBe(0);
     expect(resumed.stdout).toContain(`resuming ${split} after epoch 1 of 2`);
     expect(readFileSync(join(split, "checkpoint", "model.safetensors"))).toEqual(readFileSync(join(straight, "checkpoint", "model.safetensors")));
-    const strip = (f: string) => readFileSync(f, "utf8").trim().split("\n").map((l) => { const m = JSON.parse(l); delete m.seconds; delete m.imagesPerSec; delete m.peakRssMiB; return m; });
     expect(strip(join(split, "metrics.jsonl"))).toEqual(strip(join(straight, "metrics.jsonl")));
   }, 120_000);
 
@@ -169,7 +171,6 @@ describe("a run", () => {
       expect(resumed.status).toBe(0);
       if (signal !== "SIGKILL") expect(resumed.stdout).toMatch(/resuming .* after batch \d+ of epoch 2 of 3/);
       expect(readFileSync(join(out, "checkpoint", "model.safetensors"))).toEqual(readFileSync(join(straight, "checkpoint", "model.safetensors")));
-      const strip = (f: string) => readFileSync(f, "utf8").trim().split("\n").map((l) => { const m = JSON.parse(l); delete m.seconds; delete m.imagesPerSec; delete m.peakRssMiB; return m; });
       expect(strip(join(out, "metrics.jsonl"))).toEqual(strip(join(straight, "metrics.jsonl")));
     }
   }, 240_000);
@@ -193,7 +194,6 @@ describe("a run", () => {
 describe("mixup", () => {
   it("--mixup trains on mixed batches, and a run resumed mid-way mixes the same ones", () => {
     const data = cifarFolder(100);
-    const strip = (f: string) => readFileSync(f, "utf8").trim().split("\n").map((l) => { const m = JSON.parse(l); delete m.seconds; delete m.imagesPerSec; delete m.peakRssMiB; return m; });
     const args = (out: string, epochs: number, extra: string[] = []) => [...small(data, out, epochs), "--mixup", "0.4", "--overwrite", ...extra];
     const straight = mkdtempSync(join(tmpdir(), "sam-run-"));
     expect(run(args(straight, 2)).status).toBe(0);
@@ -212,7 +212,6 @@ describe("mixup", () => {
 describe("weight averaging", () => {
   it("--swa-start averages the last epochs, reports and saves the averaged model, and resumes with its average", async () => {
     const data = cifarFolder(200);
-    const strip = (f: string) => readFileSync(f, "utf8").trim().split("\n").map((l) => { const m = JSON.parse(l); delete m.seconds; delete m.imagesPerSec; delete m.peakRssMiB; return m; });
     const args = (out: string) => [...small(data, out, 5), "--swa-start", "2", "--swa-lr", "0.02", "--overwrite"];
     const straight = mkdtempSync(join(tmpdir(), "sam-run-"));
     const r = run(args(straight));
@@ -240,7 +239,6 @@ describe("weight averaging", () => {
 });
 
 describe("sweep", () => {
-  const strip = (f: string) => readFileSync(f, "utf8").trim().split("\n").map((l) => { const m = JSON.parse(l); delete m.seconds; delete m.imagesPerSec; delete m.peakRssMiB; return m; });
   const sweep = (data: string, out: string) => [
     "sweep", "--data", data, "--model", "cnn", "--epochs", "2", "--batch-size", "10", "--optimizers", "sgd,sam", "--rho", "0.05,0.2", "--seeds", "0,1", "--out", out,
   ];

@@ -19,21 +19,21 @@ const tree: fc.Arbitrary<Tree> = fc.letrec<{ t: Tree }>((tie) => ({
     fc.record({ op: fc.constantFrom("neg", "sqrt", "abs"), a: tie("t") }) as fc.Arbitrary<Tree>),
 })).t;
 
-/** The tree over pointwise's symbolic values (a bare constant becomes 0·x0 + c, so every result is a value). */
-function symbolic(t: Tree, xs: PointwiseExpr[]): PointwiseExpr {
-  if ("input" in t) return xs[t.input];
-  if ("constant" in t) return xs[0].mul(0).add(t.constant);
-  const a = symbolic(t.a, xs);
-  if ("b" in t) return "constant" in t.b ? a[t.op](t.b.constant) : a[t.op](symbolic(t.b, xs));
-  return a[t.op]();
+/** The arithmetic that pointwise's symbolic values and tensors share. */
+interface Arithmetic<V> {
+  add(v: V | number): V; sub(v: V | number): V; mul(v: V | number): V; div(v: V | number): V;
+  maximum(v: V | number): V; minimum(v: V | number): V; neg(): V; sqrt(): V; abs(): V;
 }
 
-/** The same tree as tensor ops, one launch each. */
-function composed(t: Tree, xs: Tensor[]): Tensor {
+/**
+ * The tree over `xs`: pointwise's symbolic values or tensors, one launch per operation (a bare
+ * constant becomes 0·x0 + c, so every result is a value).
+ */
+function evaluate<V extends Arithmetic<V>>(t: Tree, xs: V[]): V {
   if ("input" in t) return xs[t.input];
   if ("constant" in t) return xs[0].mul(0).add(t.constant);
-  const a = composed(t.a, xs);
-  if ("b" in t) return "constant" in t.b ? a[t.op](t.b.constant) : a[t.op](composed(t.b, xs));
+  const a = evaluate(t.a, xs);
+  if ("b" in t) return "constant" in t.b ? a[t.op](t.b.constant) : a[t.op](evaluate(t.b, xs));
   return a[t.op]();
 }
 
@@ -47,7 +47,7 @@ describe.each([referenceBackend, ...backends])("pointwise on $name", ({ make, fl
   it.each(float64 ? ["float64", "float32"] as DType[] : ["float32"] as DType[])("equals the ops it stands for, in %s", async (dtype) => {
     await fc.assert(fc.asyncProperty(tree, fc.integer({ min: 1, max: 300 }), fc.nat(1000), async (t, n, seed) => {
       const xs = inputs(dtype, n, seed);
-      const [got, want] = tidy(() => [pointwise(xs, (...s) => symbolic(t, s)), composed(t, xs)]);
+      const [got, want] = tidy(() => [pointwise(xs, (...s) => evaluate<PointwiseExpr>(t, s)), evaluate<Tensor>(t, xs)]);
       const [g, w] = [await got.data(), await want.data()];
       [got, want, ...xs].forEach((x) => x.dispose());
       for (let i = 0; i < n; i++) {

@@ -28,15 +28,16 @@ const trees = new WeakMap<PointwiseExpr, Node>();
 /** A symbolic value in a {@link pointwise} expression: an input, a constant, or arithmetic of them. */
 export class PointwiseExpr {
   /** @internal */
-  constructor(
-    private readonly node: Node,
-    private readonly constant: (v: number) => Node,
-  ) {
+  constructor(node: Node, private readonly constant: (v: number) => Node) {
     trees.set(this, node);
   }
 
+  private get node(): Node {
+    return trees.get(this)!;
+  }
+
   private of(v: PointwiseExpr | number): Node {
-    return typeof v === "number" ? this.constant(v) : v.node;
+    return typeof v === "number" ? this.constant(v) : trees.get(v)!;
   }
 
   private binary(op: PointwiseBinary, v: PointwiseExpr | number): PointwiseExpr {

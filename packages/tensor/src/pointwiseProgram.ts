@@ -34,11 +34,21 @@ export type PointwiseToken =
     /** Which. */ op: PointwiseUnary;
   };
 
+/** Programs parsed so far: the shape rule and the kernel read each one, every step. */
+const parsed = new Map<string, PointwiseToken[]>();
+
 /**
  * The tokens of `program`, checked: every input below `inputs`, every constant below `scalars`,
  * and a stack that ends with one value. Throws an Error saying what is wrong.
  */
 export function parsePointwise(program: string, inputs: number, scalars: number): PointwiseToken[] {
+  const key = `${inputs} ${scalars} ${program}`;
+  let tokens = parsed.get(key);
+  if (!tokens) parsed.set(key, (tokens = parse(program, inputs, scalars)));
+  return tokens;
+}
+
+function parse(program: string, inputs: number, scalars: number): PointwiseToken[] {
   let depth = 0;
   const tokens = program.trim().split(/\s+/).map((word): PointwiseToken => {
     const leaf = /^([xc])(\d+)$/.exec(word);

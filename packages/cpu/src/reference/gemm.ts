@@ -37,19 +37,9 @@ export function packA(dst: { [i: number]: number }, at: number, a: MatrixView, i
   }
 }
 
-/** Copies B[p0:p0+kc, j0:j0+cols] into `dst` from `at` as panels of `width` columns, zero-padded. */
+/** Copies B[p0:p0+kc, j0:j0+cols] into `dst` from `at` as panels of `width` columns, zero-padded: A's packing of Bᵀ. */
 export function packB(dst: { [i: number]: number }, at: number, b: MatrixView, p0: number, kc: number, j0: number, cols: number, width: number): void {
-  const { data, offset, rowStride, colStride } = b;
-  let w = at;
-  for (let jp = 0; jp < cols; jp += width) {
-    for (let p = 0; p < kc; p++) {
-      const row = offset + (p0 + p) * rowStride;
-      for (let c = 0; c < width; c++) {
-        const j = jp + c;
-        dst[w++] = j < cols ? data[row + (j0 + j) * colStride] : 0;
-      }
-    }
-  }
+  packA(dst, at, { ...b, rowStride: b.colStride, colStride: b.rowStride }, j0, cols, p0, kc, width);
 }
 
 /**
