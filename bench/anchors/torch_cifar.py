@@ -1,20 +1,24 @@
 """A run of `pnpm cifar train` in PyTorch, on the same data, for the reproduction's side by side.
 
 Usage: /usr/bin/python3 torch_cifar.py ARCHIVE [--model cnn|resnet20] [--optimizer sgd|sam] [--rho R]
-       [--epochs E] [--train-subset N] [--test-subset N] [--augment none|basic] [--label-noise F]
-       [--seed S] [--lr LR] [--batch-size B] [--threads T]
+       [--m M] [--epochs E] [--train-subset N] [--test-subset N] [--augment none|basic]
+       [--label-noise F] [--seed S] [--lr LR] [--batch-size B] [--threads T] [--out DIR]
 
 Same as the trainer: the CIFAR-10 binary archive; label noise drawn with @sam's own generator
 (xoshiro128**, seeded as @sam/tensor's Generator), so exactly the same labels are corrupted the same
 way; then the first N training images; normalisation by the subset's channel statistics; batches
 in a shuffled order with random crop (padding 4) and flip for `basic`; SGD with momentum 0.9 and
 weight decay 5e-4 on a per-epoch cosine; SAM as the paper defines it (ε = ρ·g/‖g‖, the second
-pass with batch-norm statistics left alone, the base step with the perturbed gradient). The
-initialisation and the shuffles use PyTorch's generator seeded with S: the same distributions,
-not the same draws. Prints one JSON line per epoch, as metrics.jsonl has them.
+pass with batch-norm statistics left alone, the base step with the perturbed gradient; with m,
+each group of m rows perturbed by its own gradient and the groups' perturbed gradients averaged).
+The initialisation and the shuffles use PyTorch's generator seeded with S: the same distributions,
+not the same draws. Prints one JSON line per epoch, as metrics.jsonl has them; with --out, also
+appends it to DIR/metrics.jsonl and saves DIR/checkpoint.pt after every epoch, and a run started
+again with the same --out continues from its checkpoint (the same draws as an uninterrupted run).
 """
 import argparse
 import json
+import os
 import time
 
 import torch
@@ -87,12 +91,13 @@ class SmallCNN(nn.Module):
         return self.net(x)
 
 
-def main():
+def parser():
     p = argparse.ArgumentParser()
     p.add_argument("archive")
     p.add_argument("--model", default="cnn", choices=["cnn", "resnet20"])
     p.add_argument("--optimizer", default="sgd", choices=["sgd", "sam"])
     p.add_argument("--rho", type=float, default=0.05)
+    p.add_argument("--m", type=int, help="m-sharpness group size (default: the batch)")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--train-subset", type=int)
     p.add_argument("--test-subset", type=int)
@@ -102,7 +107,21 @@ def main():
     p.add_argument("--lr", type=float, default=0.1)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--threads", type=int, default=2)
-    a = p.parse_args()
+    p.add_argument("--out", help="folder for metrics.jsonl and checkpoint.pt; continues the run saved there")
+    return p
+
+
+def save_atomic(write, path):
+    """Writes through a temporary file renamed over `path`, so an interrupted save loses nothing."""
+    temporary = f"{path}.partial"
+    write(temporary)
+    os.replace(temporary, path)
+
+
+def train(a):
+    """Trains as `a` says, printing (and with a.out, saving) each epoch's metrics."""
+    if a.m is not None and (a.m <= 0 or a.batch_size % a.m != 0):
+        raise SystemExit(f"torch_cifar: --m must be a positive divisor of --batch-size {a.batch_size}, got {a.m}")
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
 
@@ -122,7 +141,26 @@ def main():
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, a.epochs)
     norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
 
-    def sam_step(x, y):
+    metrics_path = a.out and os.path.join(a.out, "metrics.jsonl")
+    checkpoint_path = a.out and os.path.join(a.out, "checkpoint.pt")
+    first = 1
+    if a.out:
+        os.makedirs(a.out, exist_ok=True)
+        if os.path.exists(checkpoint_path):
+            saved = torch.load(checkpoint_path)
+            if saved["settings"] != settings_of(a):
+                raise SystemExit(f"torch_cifar: {a.out} holds a run with other settings: {saved['settings']}")
+            model.load_state_dict(saved["model"])
+            opt.load_state_dict(saved["optimizer"])
+            schedule.load_state_dict(saved["schedule"])
+            torch.set_rng_state(saved["rng"])
+            first = saved["epoch"] + 1
+        # lines written after the checkpoint (an epoch interrupted between the two saves) are dropped
+        lines = open(metrics_path).read().splitlines()[:first - 1] if os.path.exists(metrics_path) else []
+        save_atomic(lambda p: open(p, "w").write("".join(l + "\n" for l in lines)), metrics_path)
+
+    def perturbed_gradient(x, y):
+        """∇L(w + ε) with ε = ρ·g/‖g‖ from g = ∇L(w) on these rows; returns the first pass's loss and logits."""
         z = model(x)
         loss = F.cross_entropy(z, y)
         opt.zero_grad()
@@ -143,8 +181,26 @@ def main():
         with torch.no_grad():
             for q, e in zip(params, eps):
                 q.sub_(e)
-        opt.step()
         return loss, z
+
+    def sam_step(x, y):
+        size = a.m or len(y)
+        if size >= len(y):
+            loss, z = perturbed_gradient(x, y)
+            opt.step()
+            return loss, z
+        groups = [(x[i:i + size], y[i:i + size]) for i in range(0, len(y), size)]
+        total, losses, logits = None, [], []
+        for xs, ys in groups:
+            loss, z = perturbed_gradient(xs, ys)
+            grads = [q.grad.clone() for q in model.parameters()]
+            total = grads if total is None else [s + g for s, g in zip(total, grads)]
+            losses.append(loss)
+            logits.append(z)
+        for q, g in zip(model.parameters(), total):
+            q.grad = g / len(groups)
+        opt.step()
+        return torch.stack(losses).mean(), torch.cat(logits)
 
     def sgd_step(x, y):
         opt.zero_grad()
@@ -156,7 +212,7 @@ def main():
 
     step = sam_step if a.optimizer == "sam" else sgd_step
     drop_last = n >= a.batch_size
-    for epoch in range(1, a.epochs + 1):
+    for epoch in range(first, a.epochs + 1):
         start = time.perf_counter()
         lr = opt.param_groups[0]["lr"]
         model.train()
@@ -178,11 +234,23 @@ def main():
                 z = model(prepared(test_bytes[at:at + 500], False))
                 test_loss += F.cross_entropy(z, test_labels[at:at + 500], reduction="sum").item()
                 test_correct += (z.argmax(1) == test_labels[at:at + 500]).sum().item()
-        print(json.dumps({
+        line = json.dumps({
             "epoch": epoch, "trainLoss": loss_sum / seen, "trainAcc": correct / seen, "testLoss": test_loss / len(test_labels),
             "testAcc": test_correct / len(test_labels), "lr": lr, "seconds": time.perf_counter() - start,
-        }), flush=True)
+        })
+        print(line, flush=True)
+        if a.out:
+            state = {"settings": settings_of(a), "epoch": epoch, "model": model.state_dict(), "optimizer": opt.state_dict(),
+                     "schedule": schedule.state_dict(), "rng": torch.get_rng_state()}
+            save_atomic(lambda p: torch.save(state, p), checkpoint_path)
+            with open(metrics_path, "a") as f:
+                f.write(line + "\n")
+
+
+def settings_of(a):
+    """What a run depends on: a checkpoint continues only a run with the same settings."""
+    return {k: v for k, v in vars(a).items() if k not in ("threads", "out", "archive")}
 
 
 if __name__ == "__main__":
-    main()
+    train(parser().parse_args())

@@ -1,5 +1,5 @@
-// The statistics of a sweep: mean and sample standard deviation over seeds, and Student's t
-// interval for a mean difference (paired by seed).
+// The statistics of a sweep: mean and sample standard deviation over seeds, Student's t interval
+// for a mean difference paired by seed, and Welch's for the difference of two independent means.
 
 /** The mean of `xs` (NaN when empty). */
 export function mean(xs: readonly number[]): number {
@@ -61,4 +61,20 @@ export function estimate(xs: readonly number[]): Estimate {
   if (xs.length < 2) return { n: xs.length, mean: m, sd };
   const half = studentQuantile(0.95, xs.length - 1) * (sd / Math.sqrt(xs.length));
   return { n: xs.length, mean: m, sd, ci95: [m - half, m + half] };
+}
+
+/**
+ * mean(a) − mean(b) for independent samples with Welch's 95% interval; its degrees of freedom
+ * (Welch–Satterthwaite) are rounded down, which widens the interval a little. Each side needs two
+ * values or more for an interval.
+ */
+export function welch(a: readonly number[], b: readonly number[]): { difference: number; ci95?: [number, number] } {
+  const difference = mean(a) - mean(b);
+  if (a.length < 2 || b.length < 2) return { difference };
+  const [va, vb] = [sampleSd(a) ** 2 / a.length, sampleSd(b) ** 2 / b.length];
+  const se = Math.sqrt(va + vb);
+  if (se === 0) return { difference, ci95: [difference, difference] };
+  const df = Math.max(1, Math.floor((va + vb) ** 2 / (va ** 2 / (a.length - 1) + vb ** 2 / (b.length - 1))));
+  const half = studentQuantile(0.95, df) * se;
+  return { difference, ci95: [difference - half, difference + half] };
 }

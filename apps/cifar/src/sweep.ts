@@ -28,12 +28,15 @@ async function cellState(dir: string, epochs: number): Promise<"new" | "partial"
 
 /**
  * Trains the cells of `plan` that are not done into `dir`, measures their Hessians when asked,
- * and writes `summary.json` and `report.html` from every finished cell (also when interrupted).
+ * and writes `summary.json` and `report.html` from every finished cell (also when interrupted),
+ * with the PyTorch runs of the same cells where `dir/pytorch/` holds them.
  */
 export async function runSweep(dir: string, plan: SweepPlan, hooks: RunHooks = {}): Promise<SweepResult> {
   const log = hooks.log ?? ((line: string) => console.log(line));
-  await writeFileAtomic(join(dir, "sweep.json"), JSON.stringify(plan, null, 2) + "\n");
   const cells = sweepCells(plan.config, plan.grid);
+  // the runs are listed so that the PyTorch side (bench/anchors/torch_sweep.py) trains the same ones
+  const runs = cells.map(({ name, group, config }) => ({ name, group, config }));
+  await writeFileAtomic(join(dir, "sweep.json"), JSON.stringify({ ...plan, runs }, null, 2) + "\n");
   const results: CellResult[] = [];
   let [interrupted, diverged] = [false, false];
   for (const [i, cell] of cells.entries()) {
@@ -57,8 +60,9 @@ export async function runSweep(dir: string, plan: SweepPlan, hooks: RunHooks = {
     }
     const metrics = await readMetrics(cellDir);
     const hessian = existsSync(hessianPath) ? await readJson<HessianSummary>(hessianPath) : undefined;
+    const pytorch = await readMetrics(join(dir, "pytorch", cell.name));
     diverged ||= divergence !== undefined;
-    results.push({ cell, metrics, diverged: divergence, hessian });
+    results.push({ cell, metrics, diverged: divergence, hessian, pytorch: pytorch.length > 0 ? pytorch : undefined });
   }
   const summary = summarizeSweep(plan, results);
   await writeFileAtomic(join(dir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");

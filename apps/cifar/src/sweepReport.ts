@@ -1,5 +1,6 @@
 // report.html of a sweep: each configuration's mean ± sd over seeds with every seed's value, the
-// paired differences from the baseline with their 95% intervals, and the curves of every run.
+// paired differences from the baseline with their 95% intervals, @sam against PyTorch where the
+// same runs were trained there, and the curves of every run.
 import { configTable, densityPlot, escape, pageHead, plot, type Series } from "./report.js";
 import { studentQuantile, type Estimate } from "./stats.js";
 import type { SweepPlan } from "./sweepPlan.js";
@@ -31,17 +32,24 @@ function tNote(summary: SweepSummary): string {
 export function renderSweepReport(plan: SweepPlan, summary: SweepSummary, results: CellResult[]): string {
   const figures = (["testAcc", "testLoss", "trainAcc", "lambdaMax", "ratio"] as Figure[]).filter((f) => summary.groups.some((g) => g.estimates[f]));
   const title = `Sweep: ${plan.grid.optimizers.join(", ").toUpperCase()} · ${plan.config.model} · ${plan.config.dataset} · seeds ${plan.grid.seeds.join(", ")}`;
+  const withPytorch = summary.groups.some((g) => g.pytorch);
   const groupRows = summary.groups.map((g) => {
     const status = [`${g.seeds.length} done`, g.pending.length ? `${g.pending.length} to go` : "", g.diverged.length ? `<span class="diverged">${g.diverged.length} diverged (seed ${g.diverged.join(", ")})</span>` : ""].filter(Boolean).join(", ");
     const seeds = g.seeds.map((s) => `${s}: ${show("testAcc", g.perSeed[s].testAcc!)}`).join(", ");
-    return `<tr><td>${escape(g.group)}</td><td>${status}</td>${figures.map((f) => `<td>${meanSd(f, g.estimates[f])}</td>`).join("")}<td>${seeds || "—"}</td></tr>`;
+    const pytorch = withPytorch ? `<td>${meanSd("testAcc", g.pytorch?.estimates.testAcc)}${g.pytorch ? ` (${g.pytorch.seeds.length} done)` : ""}</td>` : "";
+    return `<tr><td>${escape(g.group)}</td><td>${status}</td>${figures.map((f) => `<td>${meanSd(f, g.estimates[f])}</td>`).join("")}<td>${seeds || "—"}</td>${pytorch}</tr>`;
   }).join("");
   const diffRows = summary.differences.filter((d) => figures.includes(d.figure)).map((d) => {
     const e = d.estimate;
     const ci = e.ci95 ? `[${show(d.figure, e.ci95[0])}, ${show(d.figure, e.ci95[1])}]` : "needs two seeds";
     const excludes = e.ci95 && (e.ci95[0] > 0 || e.ci95[1] < 0);
-    return `<tr><td>${escape(d.group)} − ${escape(d.baseline)}</td><td>${LABELS[d.figure]}</td><td>${show(d.figure, e.mean)}</td><td>${Number.isFinite(e.sd) ? show(d.figure, e.sd) : "—"}</td>`
+    return `<tr><td>${escape(d.group)} − ${escape(d.baseline)}</td>${withPytorch ? `<td>${d.system}</td>` : ""}<td>${LABELS[d.figure]}</td><td>${show(d.figure, e.mean)}</td><td>${Number.isFinite(e.sd) ? show(d.figure, e.sd) : "—"}</td>`
       + `<td${excludes ? ' class="differs"' : ""}>${ci}</td><td>${d.values.map((v, i) => `${d.seeds[i]}: ${show(d.figure, v)}`).join(", ")}</td></tr>`;
+  }).join("");
+  const againstRows = summary.againstPytorch.map((a) => {
+    const ci = a.ci95 ? `[${show(a.figure, a.ci95[0])}, ${show(a.figure, a.ci95[1])}]` : "needs two seeds each";
+    const agree = Number.isFinite(a.sd) ? (a.withinOneSd ? "yes" : `<span class="diverged">no</span>`) : "—";
+    return `<tr><td>${escape(a.group)}</td><td>${LABELS[a.figure]}</td><td>${show(a.figure, a.difference)}</td><td>${Number.isFinite(a.sd) ? show(a.figure, a.sd) : "—"}</td><td>${agree}</td><td>${ci}</td></tr>`;
   }).join("");
   const groupIndex = new Map(summary.groups.map((g, i) => [g.group, i]));
   const curves = (key: "testAcc" | "trainAcc" | "testLoss", scale: number): Series[] => {
@@ -62,10 +70,13 @@ export function renderSweepReport(plan: SweepPlan, summary: SweepSummary, result
 <h1>${escape(title)}</h1>
 ${pending ? `<div class="caveats">The sweep is not finished: the figures are of the runs that finished, and the rest are listed as to go. Continue it with <code>pnpm cifar sweep --resume FOLDER</code>.</div>` : ""}
 <h2>Each configuration over its seeds (mean ± sample sd; accuracies in %)</h2>
-<table><tr><th>configuration</th><th>runs</th>${figures.map((f) => `<th>${f === "ratio" ? `λmax/λ${k}` : LABELS[f]}</th>`).join("")}<th>test acc by seed</th></tr>${groupRows}</table>
+<table><tr><th>configuration</th><th>runs</th>${figures.map((f) => `<th>${f === "ratio" ? `λmax/λ${k}` : LABELS[f]}</th>`).join("")}<th>test acc by seed</th>${withPytorch ? "<th>PyTorch: final test acc</th>" : ""}</tr>${groupRows}</table>
 ${diffRows ? `<h2>Differences from the baseline, paired by seed</h2>
-<table><tr><th>difference</th><th>figure</th><th>mean</th><th>sd</th><th>95% interval (Student's t)</th><th>by seed</th></tr>${diffRows}</table>
+<table><tr><th>difference</th>${withPytorch ? "<th>system</th>" : ""}<th>figure</th><th>mean</th><th>sd</th><th>95% interval (Student's t)</th><th>by seed</th></tr>${diffRows}</table>
 <p class="note">A pair shares its seed: the same initialisation, data order, augmentation and label noise. Highlighted: an interval that excludes zero. ${tNote(summary)} A difference smaller than the seeds' spread is not evidence either way.</p>` : ""}
+${againstRows ? `<h2>@sam against PyTorch on the same configurations</h2>
+<table><tr><th>configuration</th><th>figure</th><th>@sam − PyTorch (means)</th><th>larger sd of the two</th><th>within one sd</th><th>95% interval (Welch)</th></tr>${againstRows}</table>
+<p class="note">PyTorch's runs (<code>bench/anchors/torch_sweep.py</code>) have the same data, label noise, batches' schedule and hyperparameters, but PyTorch's own initialisation and data order, so the two systems are compared as independent samples, not paired by seed.</p>` : ""}
 ${plot("Test accuracy (%): every run thin, each configuration's mean marked", curves("testAcc", 100), "%")}
 ${plot("Training accuracy (%)", curves("trainAcc", 100), "%")}
 ${plot("Test loss", curves("testLoss", 1), "loss")}

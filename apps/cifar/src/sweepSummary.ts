@@ -1,8 +1,9 @@
 // summary.json of a sweep: for each configuration, the final figures of every finished seed, their
-// mean ± sd, and the difference from the baseline configuration paired by seed.
+// mean ± sd, the difference from the baseline configuration paired by seed, and, where the same
+// runs were trained in PyTorch, @sam against PyTorch.
 import type { Config } from "./config.js";
 import type { Divergence, EpochMetrics, HessianSummary } from "./report.js";
-import { estimate, type Estimate } from "./stats.js";
+import { estimate, sampleSd, welch, type Estimate } from "./stats.js";
 import type { Cell, SweepPlan } from "./sweepPlan.js";
 
 /** A cell as trained so far. */
@@ -11,14 +12,26 @@ export interface CellResult {
   metrics: EpochMetrics[];
   diverged?: Divergence;
   hessian?: HessianSummary;
+  /** The same run trained in PyTorch (bench/anchors/torch_sweep.py), as far as it got. */
+  pytorch?: EpochMetrics[];
 }
 
 /** The figures of a finished run that a sweep compares. */
 export const FIGURES = ["testAcc", "testLoss", "trainAcc", "trainLoss", "lambdaMax", "ratio"] as const;
 export type Figure = (typeof FIGURES)[number];
 
+/** One configuration's finished seeds on one system. */
+export interface Seeds {
+  /** Seeds whose runs finished every epoch. */
+  seeds: number[];
+  /** The final figures of each finished seed (λmax and the ratio where measured). */
+  perSeed: Record<number, Partial<Record<Figure, number>>>;
+  /** Mean, sd and 95% interval of each figure over the finished seeds. */
+  estimates: Partial<Record<Figure, Estimate>>;
+}
+
 /** One configuration over its seeds. */
-export interface GroupSummary {
+export interface GroupSummary extends Seeds {
   group: string;
   optimizer: Config["optimizer"];
   /** The optimizer as the sweep lists it (with +swa or +mixup). */
@@ -27,20 +40,18 @@ export interface GroupSummary {
   rho?: number;
   m?: number;
   labelNoise: number;
-  /** Seeds whose runs finished every epoch. */
-  seeds: number[];
   /** Seeds not finished yet. */
   pending: number[];
   /** Seeds whose runs diverged. */
   diverged: number[];
-  /** The final figures of each finished seed (λmax and the ratio where measured). */
-  perSeed: Record<number, Partial<Record<Figure, number>>>;
-  /** Mean, sd and 95% interval of each figure over the finished seeds. */
-  estimates: Partial<Record<Figure, Estimate>>;
+  /** The same configuration's runs in PyTorch that finished. */
+  pytorch?: Seeds;
 }
 
 /** A configuration minus its baseline, seed by seed (same seed: same initialisation, data order and noise). */
 export interface Difference {
+  /** Whose runs: @sam's, or the same configurations trained in PyTorch. */
+  system: "@sam" | "pytorch";
   group: string;
   baseline: string;
   figure: Figure;
@@ -49,18 +60,36 @@ export interface Difference {
   estimate: Estimate;
 }
 
+/** A configuration's figure on @sam against PyTorch (unpaired: PyTorch draws its own initialisation and order). */
+export interface AgainstPytorch {
+  group: string;
+  figure: Figure;
+  /** @sam's mean minus PyTorch's. */
+  difference: number;
+  /** The larger of the two systems' sample sds over their seeds. */
+  sd: number;
+  /** |difference| ≤ sd: the systems agree within the seeds' spread. */
+  withinOneSd: boolean;
+  /** Welch's 95% interval for the difference. */
+  ci95?: [number, number];
+}
+
 export interface SweepSummary {
   /** Epochs each run trains. */
   epochs: number;
   groups: GroupSummary[];
   differences: Difference[];
+  againstPytorch: AgainstPytorch[];
 }
 
-function finals(r: CellResult): Partial<Record<Figure, number>> {
-  const last = r.metrics[r.metrics.length - 1];
+/** The figures @sam and PyTorch are compared on. */
+const COMPARED: Figure[] = ["testAcc", "testLoss", "trainAcc"];
+
+function finals(r: CellResult, metrics = r.metrics): Partial<Record<Figure, number>> {
+  const last = metrics[metrics.length - 1];
   // with weight averaging the run's model is the averaged one
   const out: Partial<Record<Figure, number>> = { testAcc: last.swaTestAcc ?? last.testAcc, testLoss: last.swaTestLoss ?? last.testLoss, trainAcc: last.trainAcc, trainLoss: last.trainLoss };
-  if (r.hessian) Object.assign(out, { lambdaMax: r.hessian.lambdaMax, ratio: r.hessian.ratio });
+  if (r.hessian && metrics === r.metrics) Object.assign(out, { lambdaMax: r.hessian.lambdaMax, ratio: r.hessian.ratio });
   return out;
 }
 
@@ -92,24 +121,42 @@ export function summarizeSweep(plan: SweepPlan, results: CellResult[]): SweepSum
       g.seeds.push(c.seed);
       g.perSeed[c.seed] = finals(r);
     }
+    if (r.pytorch && r.pytorch.length >= c.epochs) {
+      g.pytorch ??= { seeds: [], perSeed: {}, estimates: {} };
+      g.pytorch.seeds.push(c.seed);
+      g.pytorch.perSeed[c.seed] = finals(r, r.pytorch);
+    }
   }
-  const valuesOf = (g: GroupSummary, f: Figure, seeds = g.seeds) => seeds.map((s) => g.perSeed[s]?.[f]).filter((v): v is number => v !== undefined);
-  for (const g of groups) {
+  const valuesOf = (g: Seeds, f: Figure) => g.seeds.map((s) => g.perSeed[s]?.[f]).filter((v): v is number => v !== undefined);
+  for (const side of groups.flatMap((g) => (g.pytorch ? [g, g.pytorch] : [g]))) {
     for (const f of FIGURES) {
-      const values = valuesOf(g, f);
-      if (values.length > 0) g.estimates[f] = estimate(values);
+      const values = valuesOf(side, f);
+      if (values.length > 0) side.estimates[f] = estimate(values);
     }
   }
   const differences: Difference[] = [];
-  for (const g of groups) {
-    const b = baselineOf(g, groups, plan);
-    if (!b) continue;
-    for (const f of FIGURES) {
-      const seeds = g.seeds.filter((s) => g.perSeed[s][f] !== undefined && b.perSeed[s]?.[f] !== undefined);
-      if (seeds.length === 0) continue;
-      const values = seeds.map((s) => g.perSeed[s][f]! - b.perSeed[s][f]!);
-      differences.push({ group: g.group, baseline: b.group, figure: f, seeds, values, estimate: estimate(values) });
+  for (const system of ["@sam", "pytorch"] as const) {
+    for (const g of groups) {
+      const b = baselineOf(g, groups, plan);
+      const [x, y] = system === "@sam" ? [g, b] : [g.pytorch, b?.pytorch];
+      if (!x || !y || !b) continue;
+      for (const f of FIGURES) {
+        const seeds = x.seeds.filter((s) => x.perSeed[s][f] !== undefined && y.perSeed[s]?.[f] !== undefined);
+        if (seeds.length === 0) continue;
+        const values = seeds.map((s) => x.perSeed[s][f]! - y.perSeed[s][f]!);
+        differences.push({ system, group: g.group, baseline: b.group, figure: f, seeds, values, estimate: estimate(values) });
+      }
     }
   }
-  return { epochs: plan.config.epochs, groups, differences };
+  const againstPytorch: AgainstPytorch[] = [];
+  for (const g of groups) {
+    if (!g.pytorch || g.seeds.length === 0) continue;
+    for (const f of COMPARED) {
+      const [ours, theirs] = [valuesOf(g, f), valuesOf(g.pytorch, f)];
+      const sd = Math.max(sampleSd(ours), sampleSd(theirs));
+      const { difference, ci95 } = welch(ours, theirs);
+      againstPytorch.push({ group: g.group, figure: f, difference, sd, withinOneSd: Math.abs(difference) <= sd, ci95 });
+    }
+  }
+  return { epochs: plan.config.epochs, groups, differences, againstPytorch };
 }

@@ -1,7 +1,7 @@
 // The trainer end to end: bad flags, a run on a small data set the test writes, exact resumption
 // after an interruption (Ctrl-C and SIGKILL), and a few steps on the real CIFAR-10 archive.
 import { spawn, spawnSync } from "node:child_process";
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -266,6 +266,10 @@ describe("sweep", () => {
     expect(diff.values).toEqual([acc("sam-rho0.2-seed0") - acc("sgd-seed0"), acc("sam-rho0.2-seed1") - acc("sgd-seed1")]);
     expect(diff.estimate.ci95[0]).toBeLessThanOrEqual(diff.estimate.mean);
     expect(readFileSync(join(straight, "report.html"), "utf8")).toContain("sam-rho0.2 − sgd");
+    // sweep.json lists the runs with their settings, for the PyTorch side to train the same ones
+    const listed = JSON.parse(readFileSync(join(straight, "sweep.json"), "utf8")).runs;
+    expect(listed.map((c: { name: string }) => c.name)).toEqual(cells);
+    expect(listed[5].config).toMatchObject({ optimizer: "sam", rho: 0.2, seed: 1, epochs: 2, batchSize: 10 });
 
     // Ctrl-C during the third run, then --resume: the same runs, the same summary
     const out = mkdtempSync(join(tmpdir(), "sam-sweep-"));
@@ -288,9 +292,19 @@ describe("sweep", () => {
     for (const c of cells) expect(strip(join(out, c, "metrics.jsonl"))).toEqual(strip(join(straight, c, "metrics.jsonl")));
     expect(JSON.parse(readFileSync(join(out, "summary.json"), "utf8"))).toEqual(summary);
     // a finished sweep resumed trains nothing
+    // … and puts the PyTorch runs found in pytorch/ beside its own (here @sam's SGD metrics stand in for them)
+    for (const c of ["sgd-seed0", "sgd-seed1"]) {
+      mkdirSync(join(out, "pytorch", c), { recursive: true });
+      copyFileSync(join(out, c, "metrics.jsonl"), join(out, "pytorch", c, "metrics.jsonl"));
+    }
     const again = run(["sweep", "--resume", out]);
     expect(again.status).toBe(0);
     expect(again.stdout).not.toMatch(/^== /m);
+    const both = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
+    expect(both.groups[0].pytorch.seeds).toEqual([0, 1]);
+    expect(both.groups[1].pytorch).toBeUndefined();
+    expect(both.againstPytorch.find((a: { group: string; figure: string }) => a.group === "sgd" && a.figure === "testAcc")).toMatchObject({ difference: 0, withinOneSd: true });
+    expect(readFileSync(join(out, "report.html"), "utf8")).toContain("@sam against PyTorch on the same configurations");
   }, 240_000);
 });
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { Config } from "../src/config.js";
 import type { EpochMetrics } from "../src/report.js";
-import { estimate, studentQuantile, studentTwoSided } from "../src/stats.js";
+import { estimate, studentQuantile, studentTwoSided, welch } from "../src/stats.js";
 import { sweepCells, type SweepPlan } from "../src/sweepPlan.js";
 import { summarizeSweep, type CellResult } from "../src/sweepSummary.js";
 
@@ -26,6 +26,15 @@ describe("Student's t", () => {
     expect([e.n, e.mean, e.sd]).toEqual([3, 2, 1]);
     expect(e.ci95![1] - 2).toBeCloseTo(4.303 / Math.sqrt(3), 3);
     expect(estimate([5]).ci95).toBeUndefined();
+  });
+
+  it("gives Welch's interval for two independent means", () => {
+    // variances of the means 1/3 and 5/3, se √2, Welch–Satterthwaite df 4.08 → 4, t = 2.7764
+    const w = welch([1, 2, 3], [2, 4, 6, 8]);
+    expect(w.difference).toBe(-3);
+    expect(w.ci95![0]).toBeCloseTo(-3 - 2.7764 * Math.SQRT2, 3);
+    expect(w.ci95![1]).toBeCloseTo(-3 + 2.7764 * Math.SQRT2, 3);
+    expect(welch([1], [2, 3]).ci95).toBeUndefined();
   });
 });
 
@@ -82,5 +91,31 @@ describe("summarizeSweep", () => {
     expect(noisy.values[1]).toBeCloseTo(0.05, 12);
     expect(s.differences.some((d) => d.group.startsWith("sgd"))).toBe(false);
     expect(s.differences.some((d) => d.figure === "lambdaMax")).toBe(false);
+  });
+
+  it("sets PyTorch's runs of the same cells beside @sam's: their own paired differences, and @sam against PyTorch unpaired", () => {
+    const clean: SweepPlan = { ...plan, grid: { ...plan.grid, labelNoise: [0] } };
+    const ours: Record<string, number> = { "sgd-seed0": 0.6, "sam-seed0": 0.62, "sgd-seed1": 0.61, "sam-seed1": 0.64, "sgd-seed2": 0.59, "sam-seed2": 0.6 };
+    const theirs: Record<string, number> = { "sgd-seed0": 0.62, "sam-seed0": 0.66, "sgd-seed1": 0.6, "sam-seed1": 0.61, "sgd-seed2": 0.61 };
+    const results: CellResult[] = sweepCells(base, clean.grid).map((cell) => ({
+      cell, metrics: metrics(ours[cell.name]),
+      // PyTorch's sam-seed2 is one epoch in: not counted
+      pytorch: cell.name === "sam-seed2" ? metrics(0.5, 1) : metrics(theirs[cell.name]),
+    }));
+    const s = summarizeSweep(clean, results);
+    expect(s.groups.map((g) => [g.group, g.seeds, g.pytorch?.seeds])).toEqual([["sgd", [0, 1, 2], [0, 1, 2]], ["sam", [0, 1, 2], [0, 1]]]);
+    expect(s.groups[0].pytorch!.estimates.testAcc!.mean).toBeCloseTo(0.61, 12);
+    const paired = s.differences.find((d) => d.system === "pytorch" && d.figure === "testAcc")!;
+    expect([paired.group, paired.baseline, paired.seeds]).toEqual(["sam", "sgd", [0, 1]]);
+    expect(paired.values[0]).toBeCloseTo(0.04, 12);
+    expect(paired.values[1]).toBeCloseTo(0.01, 12);
+    const sgd = s.againstPytorch.find((a) => a.group === "sgd" && a.figure === "testAcc")!;
+    expect(sgd.difference).toBeCloseTo(-0.01, 12);
+    expect(sgd.sd).toBeCloseTo(0.01, 12); // both sides' seeds spread by 0.01
+    expect(sgd.withinOneSd).toBe(true);
+    expect(sgd.ci95![0]).toBeLessThan(-0.01);
+    const sam = s.againstPytorch.find((a) => a.group === "sam" && a.figure === "testAcc")!;
+    expect(sam.difference).toBeCloseTo(0.62 - 0.635, 12);
+    expect(sam.sd).toBeCloseTo(0.05 / Math.SQRT2, 12); // PyTorch's two seeds (0.66, 0.61) spread more than @sam's three (sd 0.02)
   });
 });

@@ -1,0 +1,83 @@
+"""The PyTorch side of a `pnpm cifar sweep`: each of its runs that torch_cifar.py can train, in PyTorch.
+
+Usage: /usr/bin/python3 torch_sweep.py SWEEP_DIR ARCHIVE [--threads T]
+
+Reads the runs the sweep lists (SWEEP_DIR/sweep.json, written when the sweep starts) and trains
+each in PyTorch with the same settings into SWEEP_DIR/pytorch/<run>/ (metrics.jsonl, checkpoint.pt).
+Runs already finished are skipped and an interrupted one continues from its checkpoint, so this can
+be started again at any time, also beside the sweep itself. Runs with what torch_cifar.py does not
+have (ASAM, Adam, SWA, Mixup, Cutout, label smoothing, other data sets or models, other momentum,
+weight decay or schedule) are listed as skipped with the reason. `pnpm cifar sweep --resume
+SWEEP_DIR` then puts both sides in one summary.
+"""
+import argparse
+import json
+import os
+import sys
+
+from torch_cifar import parser as run_parser, train
+
+# the trainer's settings torch_cifar.py runs only at these values
+FIXED = {"dataset": "cifar10", "momentum": 0.9, "weightDecay": 0.0005, "schedule": "cosine", "labelSmoothing": 0, "mixup": 0}
+
+
+def why_not(config):
+    """The reason PyTorch cannot train this run here, or None."""
+    for key, value in FIXED.items():
+        if config.get(key, value) != value:
+            return f"{key} {config[key]} (torch_cifar.py has only {value})"
+    if config["model"] not in ("cnn", "resnet20"):
+        return f"model {config['model']} (torch_cifar.py has cnn and resnet20)"
+    if config["optimizer"] not in ("sgd", "sam"):
+        return f"optimizer {config['optimizer']} (torch_cifar.py has sgd and sam)"
+    if config["augment"] not in ("none", "basic"):
+        return f"augment {config['augment']} (torch_cifar.py has none and basic)"
+    if config.get("swaStart") is not None:
+        return "weight averaging (torch_cifar.py has none)"
+    return None
+
+
+def arguments(config, archive, out, threads):
+    """torch_cifar.py's command line for one run of the sweep."""
+    args = [archive, "--model", config["model"], "--optimizer", config["optimizer"], "--rho", str(config["rho"]),
+            "--epochs", str(config["epochs"]), "--augment", config["augment"], "--label-noise", str(config["labelNoise"]),
+            "--seed", str(config["seed"]), "--lr", str(config["lr"]), "--batch-size", str(config["batchSize"]),
+            "--threads", str(threads), "--out", out]
+    for key, flag in (("m", "--m"), ("trainSubset", "--train-subset"), ("testSubset", "--test-subset")):
+        if config.get(key) is not None:
+            args += [flag, str(config[key])]
+    return run_parser().parse_args(args)
+
+
+def finished_epochs(out):
+    path = os.path.join(out, "metrics.jsonl")
+    return sum(1 for line in open(path) if line.strip()) if os.path.exists(path) else 0
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("sweep")
+    p.add_argument("archive")
+    p.add_argument("--threads", type=int, default=1)
+    a = p.parse_args()
+    plan_path = os.path.join(a.sweep, "sweep.json")
+    if not os.path.exists(plan_path):
+        sys.exit(f"torch_sweep: no sweep.json in {a.sweep}; start the sweep with pnpm cifar sweep first")
+    cells = json.load(open(plan_path)).get("runs")
+    if not cells:
+        sys.exit(f"torch_sweep: {plan_path} lists no runs; continue the sweep once with pnpm cifar sweep --resume {a.sweep}")
+    for i, cell in enumerate(cells):
+        config, name = cell["config"], cell["name"]
+        reason = why_not(config)
+        if reason:
+            print(f"skipped {name}: {reason}", flush=True)
+            continue
+        out = os.path.join(a.sweep, "pytorch", name)
+        if finished_epochs(out) >= config["epochs"]:
+            continue
+        print(f"== {name} ({i + 1} of {len(cells)}) ==", flush=True)
+        train(arguments(config, a.archive, out, a.threads))
+
+
+if __name__ == "__main__":
+    main()
