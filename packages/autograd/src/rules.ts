@@ -1,9 +1,10 @@
 // One gradient rule per primitive, written with tensor ops so that backward can itself be recorded.
 // A rule gives the vector-Jacobian product for input i; broadcasting is undone by the caller (sumTo).
 import {
-  avgPool2d, avgPool2dBackward, channelAffine, channelDots, channelRow, reluMask, conv2d, conv2dBackwardInput, conv2dBackwardWeight, dispatch, gather, isFloating, SamError,
+  avgPool2d, avgPool2dBackward, channelAffine, channelDots, channelRow, reluMask, conv2d, conv2dBackwardInput, conv2dBackwardWeight, dispatch, gather, isFloating,
   maxPool2dArgmax, pad, scatterAdd, where, zeros, zerosLike, type OpName, type OpParams, type Tensor,
 } from "@sam/tensor";
+import { pointwiseVjp } from "./pointwiseGradient.js";
 
 /** The gradient of a primitive's output `y`, pulled back to input `i` (null: no gradient flows). */
 export type Vjp<K extends OpName> = (g: Tensor, inputs: readonly Tensor[], y: Tensor, params: OpParams[K], i: number) => Tensor | null;
@@ -139,8 +140,6 @@ export const vjps: { [K in OpName]: Vjp<K> } = {
     if (i === 1) return channelRow(dots, 0).mul(scale).neg();
     return channelRow(dots, i === 2 ? 1 : 0);
   },
-  // no gradient by design: a wrong zero would be silent, so backward stops here and says so
-  pointwise: () => {
-    throw new SamError("pointwise", "has no gradient: it is for updates taken under noGrad (optimizer steps, running statistics); compose tensor ops where a gradient must flow");
-  },
+  // the program differentiated symbolically, into one pointwise pass per input
+  pointwise: (g, inputs, _, params, i) => pointwiseVjp(g, inputs, params, i),
 };

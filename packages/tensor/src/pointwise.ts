@@ -1,6 +1,6 @@
 // `pointwise`: an arithmetic expression of several same-shaped tensors evaluated in one pass, one
-// kernel launch instead of one per operation. For updates no gradient flows through: optimizer
-// steps, SAM's perturbation, running statistics.
+// kernel launch instead of one per operation: optimizer steps, SAM's perturbation, running
+// statistics, and chains of small per-channel arithmetic that a gradient flows through.
 import { check } from "./errors.js";
 import { dispatch } from "./engine.js";
 import { POINTWISE_MAX_INPUTS, POINTWISE_MAX_SCALARS, type PointwiseBinary, type PointwiseUnary } from "./pointwiseProgram.js";
@@ -53,6 +53,7 @@ export class PointwiseExpr {
   /** −this */ neg(): PointwiseExpr { return new PointwiseExpr({ op: "neg", a: this.node }, this.constant); }
   /** √this */ sqrt(): PointwiseExpr { return new PointwiseExpr({ op: "sqrt", a: this.node }, this.constant); }
   /** |this| */ abs(): PointwiseExpr { return new PointwiseExpr({ op: "abs", a: this.node }, this.constant); }
+  /** −1, 0 or 1 as this is negative, zero or positive */ sign(): PointwiseExpr { return new PointwiseExpr({ op: "sign", a: this.node }, this.constant); }
 }
 
 function postfix(n: Node): string {
@@ -64,8 +65,9 @@ function postfix(n: Node): string {
  * `expr` of the inputs, elementwise, in one pass: the inputs have one shape (or are 0-d tensors,
  * one value for every element, such as a norm computed on the device) and one floating dtype,
  * and each operation rounds as the tensor op of the same name does, so the result equals the ops
- * applied one by one. Constants travel as parameters, so a new learning rate compiles nothing. It
- * has no gradient: use it under `noGrad`.
+ * applied one by one. Constants travel as parameters, so a new learning rate compiles nothing.
+ * Its gradient is the expression differentiated symbolically, again one pass per input (max and
+ * min share a tie's gradient evenly, as the tensor ops do), so gradients of any order flow through.
  * @example
  * // SGD with momentum and weight decay, in two passes instead of six
  * const buf2 = pointwise([buf, g, w], (b, g, w) => b.mul(0.9).add(g.add(w.mul(5e-4))));

@@ -4,7 +4,7 @@
 /** The binary operators a program may use. */
 export const POINTWISE_BINARY = ["add", "sub", "mul", "div", "max", "min"] as const;
 /** The unary operators a program may use. */
-export const POINTWISE_UNARY = ["neg", "sqrt", "abs"] as const;
+export const POINTWISE_UNARY = ["neg", "sqrt", "abs", "sign"] as const;
 /** The most inputs a program may read (a GPU kernel binds each). */
 export const POINTWISE_MAX_INPUTS = 6;
 /** The most constants a program may use (they travel in the kernel's parameter words). */

@@ -12,7 +12,7 @@ type Operand = number | { values: Values; own: boolean };
 const SCALAR_BINARY: Record<PointwiseBinary, (a: number, b: number) => number> = {
   add: (a, b) => a + b, sub: (a, b) => a - b, mul: (a, b) => a * b, div: (a, b) => a / b, max: Math.max, min: Math.min,
 };
-const SCALAR_UNARY: Record<PointwiseUnary, (a: number) => number> = { neg: (a) => -a, sqrt: Math.sqrt, abs: Math.abs };
+const SCALAR_UNARY: Record<PointwiseUnary, (a: number) => number> = { neg: (a) => -a, sqrt: Math.sqrt, abs: Math.abs, sign: Math.sign };
 
 function unary(op: PointwiseUnary, a: Values, r: Values): void {
   const n = r.length;
@@ -20,6 +20,7 @@ function unary(op: PointwiseUnary, a: Values, r: Values): void {
     case "neg": for (let i = 0; i < n; i++) r[i] = -a[i]; break;
     case "sqrt": for (let i = 0; i < n; i++) r[i] = Math.sqrt(a[i]); break;
     case "abs": for (let i = 0; i < n; i++) r[i] = Math.abs(a[i]); break;
+    case "sign": for (let i = 0; i < n; i++) r[i] = Math.sign(a[i]); break;
   }
 }
 

@@ -8,7 +8,7 @@ const BINARY: Record<PointwiseBinary, (a: string, b: string) => string> = {
   add: (a, b) => `${a} + ${b}`, sub: (a, b) => `${a} - ${b}`, mul: (a, b) => `${a} * ${b}`, div: (a, b) => `${a} / ${b}`,
   max: (a, b) => `max(${a}, ${b})`, min: (a, b) => `min(${a}, ${b})`,
 };
-const UNARY: Record<PointwiseUnary, (a: string) => string> = { neg: (a) => `-${a}`, sqrt: (a) => `sqrt(${a})`, abs: (a) => `abs(${a})` };
+const UNARY: Record<PointwiseUnary, (a: string) => string> = { neg: (a) => `-${a}`, sqrt: (a) => `sqrt(${a})`, abs: (a) => `abs(${a})`, sign: (a) => `sign(${a})` };
 
 /** The WGSL body of `program`: one `let` per operation, the last one stored. */
 function body(program: string, inputs: readonly { shape: readonly number[] }[], scalars: number): string {
