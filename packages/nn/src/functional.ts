@@ -1,7 +1,7 @@
 // Composite functions for networks: softmax, losses, batch normalisation and dropout, from primitives
 // (batch normalisation in training with its gradient in closed form).
 import { customVjp } from "@sam/autograd";
-import { channelAffine, channelDots, channelMoments, channelRow, check, fmt, Generator, defaultGenerator, onesLike, rand, reluMask, zerosLike, type Tensor } from "@sam/tensor";
+import { channelAffine, channelDots, channelMoments, channelRow, check, fmt, Generator, defaultGenerator, pointwise, rand, reluMask, zerosLike, type PointwiseExpr, type Tensor } from "@sam/tensor";
 
 /** How a loss combines its per-example values. */
 export type Reduction = "mean" | "sum" | "none";
@@ -101,9 +101,16 @@ export interface BatchNormThen {
   relu?: boolean;
 }
 
-/** x̂·weight + bias as one per-channel map of x about the mean: (x − mean)·scale + shift, scale = weight/σ, shift = bias. */
-function foldedAffine(std: Tensor, weight: Tensor | null, bias: Tensor | null): [scale: Tensor, shift: Tensor] {
-  return [weight ? weight.div(std) : onesLike(std).div(std), bias ?? zerosLike(std)];
+/** σ = √(variance + eps), written out in each per-channel pass that needs it. */
+const sigma = (variance: PointwiseExpr, eps: number) => variance.add(eps).sqrt();
+
+/**
+ * x̂·weight + bias as one per-channel map of x about the mean: (x − mean)·scale + shift, with
+ * scale = weight/σ (one pass over the channels) and shift = bias.
+ */
+function foldedAffine(variance: Tensor, eps: number, weight: Tensor | null, bias: Tensor | null): [scale: Tensor, shift: Tensor] {
+  const scale = weight ? pointwise([weight, variance], (w, v) => w.div(sigma(v, eps))) : pointwise([variance], (v) => sigma(v, eps).rdiv(1));
+  return [scale, bias ?? zerosLike(variance)];
 }
 
 /**
@@ -114,7 +121,7 @@ function foldedAffine(std: Tensor, weight: Tensor | null, bias: Tensor | null): 
  * batchNorm(x, mean, variance, weight, bias, 1e-5);
  */
 export function batchNorm(x: Tensor, mean: Tensor, variance: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number, then: BatchNormThen = {}): Tensor {
-  const [scale, shift] = foldedAffine(variance.add(eps).sqrt(), weight, bias);
+  const [scale, shift] = foldedAffine(variance, eps, weight, bias);
   return channelAffine(x, scale, shift, { center: mean, addend: then.addend, relu: then.relu });
 }
 
@@ -136,31 +143,33 @@ export interface BatchNormResult {
  * the ReLU's zeros, x̂ the normalised input, σ = √(variance + eps) and N values per channel:
  * dβ = Σg, dγ = Σg·x̂, dx = γ/σ · (g − dβ/N − x̂·dγ/N), and the residual's gradient g. Forward and
  * backward are two passes over the activations each (channelMoments and channelAffine;
- * channelDots and channelAffine), plus the ReLU's mask.
+ * channelDots and channelAffine), plus the ReLU's mask; the per-channel coefficients between them
+ * are one `pointwise` pass each.
  * @example
  * const { y, mean, variance } = batchNormTraining(x, weight, bias, 1e-5);
  */
 export function batchNormTraining(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number, then: BatchNormThen = {}): BatchNormResult {
   const count = x.size / x.shape[1];
   const { addend, relu = false } = then;
-  let mean!: Tensor, variance!: Tensor, invStd!: Tensor;
+  let mean!: Tensor, variance!: Tensor;
   const inputs = [x, weight, bias, addend ?? null];
   const y: Tensor = customVjp("batchNorm", inputs.filter((t): t is Tensor => t !== null), () => {
     const moments = channelMoments(x);
     [mean, variance] = [channelRow(moments, 0), channelRow(moments, 1)];
-    const std = variance.add(eps).sqrt();
-    invStd = onesLike(std).div(std);
-    const [scale, shift] = foldedAffine(std, weight, bias);
+    const [scale, shift] = foldedAffine(variance, eps, weight, bias);
     return channelAffine(x, scale, shift, { center: mean, addend, relu });
   }, (g) => {
     const passed = relu ? reluMask(g, y) : g;
     const dots = channelDots(passed, x, mean);
     const dBias = channelRow(dots, 0);
-    const dWeight = channelRow(dots, 1).mul(invStd); // Σg·x̂ = Σg·(x − mean)/σ
+    const invStd = (v: PointwiseExpr) => sigma(v, eps).rdiv(1);
+    const dWeight = pointwise([channelRow(dots, 1), variance], (s, v) => s.mul(invStd(v))); // Σg·x̂ = Σg·(x − mean)/σ
     // dx = a·g + b·(x − mean) + c, with a = γ/σ, b = −a·dγ/(σN), c = −a·dβ/N
-    const a = weight ? weight.mul(invStd) : invStd;
-    const b = a.mul(invStd).mul(dWeight).div(-count);
-    const c = a.mul(dBias).div(-count);
+    const ab = [weight ?? variance, variance];
+    const aOf = (w: PointwiseExpr, v: PointwiseExpr) => (weight ? w.mul(invStd(v)) : invStd(v));
+    const a = pointwise(ab, aOf);
+    const b = pointwise([...ab, dWeight], (w, v, dw) => aOf(w, v).mul(invStd(v)).mul(dw).div(-count));
+    const c = pointwise([...ab, dBias], (w, v, db) => aOf(w, v).mul(db).div(-count));
     const dx = x.requiresGrad ? channelAffine(x, b, c, { center: mean, addend: passed, addendScale: a }) : null;
     const grads = [dx, weight && dWeight, bias && dBias, addend ? passed : null];
     return grads.filter((_, i) => inputs[i] !== null);

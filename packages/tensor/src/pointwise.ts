@@ -48,6 +48,7 @@ export class PointwiseExpr {
   /** this − v */ sub(v: PointwiseExpr | number): PointwiseExpr { return this.binary("sub", v); }
   /** this · v */ mul(v: PointwiseExpr | number): PointwiseExpr { return this.binary("mul", v); }
   /** this / v */ div(v: PointwiseExpr | number): PointwiseExpr { return this.binary("div", v); }
+  /** v / this (a constant over an expression, such as 1/√x) */ rdiv(v: number): PointwiseExpr { return new PointwiseExpr({ op: "div", a: this.constant(v), b: this.node }, this.constant); }
   /** max(this, v) */ maximum(v: PointwiseExpr | number): PointwiseExpr { return this.binary("max", v); }
   /** min(this, v) */ minimum(v: PointwiseExpr | number): PointwiseExpr { return this.binary("min", v); }
   /** −this */ neg(): PointwiseExpr { return new PointwiseExpr({ op: "neg", a: this.node }, this.constant); }
