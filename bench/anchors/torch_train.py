@@ -71,10 +71,15 @@ m = int(optimizer.split("-m")[1]) if optimizer.startswith("sam-m") else None
 step = (lambda: sam_step(m=m)) if optimizer.startswith("sam") else sgd_step
 step()
 synchronize()
+if dev.type == "cuda":
+    torch.cuda.reset_peak_memory_stats()  # the peak of the timed steps, from what the model and optimizer hold
 seconds = []
 for _ in range(steps):
     t0 = time.perf_counter()
     step()
     synchronize()
     seconds.append(time.perf_counter() - t0)
-print(json.dumps({"device": described, "seconds": seconds, "maxRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+result = {"device": described, "seconds": seconds, "maxRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+if dev.type == "cuda":
+    result["gpuPeakBytes"] = torch.cuda.max_memory_allocated()
+print(json.dumps(result))

@@ -1,6 +1,7 @@
 // One ResNet-20 training step at batch 128 on 32×32×3 inputs, SGD and SAM: images per second and
-// peak memory of @sam/cpu beside PyTorch on the CPU, and of @sam/webgpu beside PyTorch on CUDA,
-// each system in its own process.
+// peak memory of @sam/cpu beside PyTorch on the CPU, and of @sam/webgpu beside PyTorch on CUDA
+// (with the peak GPU memory tensors held, as torch.cuda.max_memory_allocated), each system in its
+// own process.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { anchorScript, PYTHON, TORCH_CUDA, torchMissing } from "./anchor.js";
@@ -15,6 +16,8 @@ const GPU_STEPS = 10;
 interface Timing {
   seconds: number[];
   maxRssBytes: number;
+  /** On a GPU: the most bytes tensors held during the timed steps. */
+  gpuPeakBytes?: number;
   device?: string;
 }
 
@@ -51,6 +54,10 @@ export async function trainBench({ profile, threads, webgpu, gpuOnly }: BenchOpt
       results.push({ bench: "train", case: `resnet20-b${BATCH}-${optimizer}`, system, threads: t1, value: BATCH / median(t.seconds), unit: "img/s" });
       memory.push(`${system} ${optimizer}: peak RSS ${(t.maxRssBytes / 2 ** 20).toFixed(0)} MiB`);
       results.push({ bench: "train-memory", case: `resnet20-b${BATCH}-${optimizer}`, system, threads: t1, value: t.maxRssBytes / 2 ** 20, unit: "MiB" });
+      if (t.gpuPeakBytes !== undefined) {
+        memory.push(`${system} ${optimizer}: peak GPU memory held by tensors ${(t.gpuPeakBytes / 2 ** 20).toFixed(0)} MiB`);
+        results.push({ bench: "train-gpu-memory", case: `resnet20-b${BATCH}-${optimizer}`, system, threads: t1, value: t.gpuPeakBytes / 2 ** 20, unit: "MiB" });
+      }
     };
     if (!gpuOnly) add("@sam/cpu", run(process.execPath, [worker, optimizer, String(STEPS), String(BATCH), String(threads), profile ? "profile" : ""]), false);
     if (gpu && !optimizer.includes("-m")) {

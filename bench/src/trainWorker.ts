@@ -54,6 +54,7 @@ async function timedStep(): Promise<number> {
 }
 
 await timedStep(); // warm-up: compiles the hot paths (and the GPU's shaders)
+gpu?.resetPeakMemory(); // the peak of the timed steps, from what the model and optimizer hold
 profile.clear();
 recording.length = 0;
 const before = gpu?.stats();
@@ -72,5 +73,5 @@ if (gpu && before) {
   console.log(`@sam/webgpu ${optimizer}: ${launches} kernels and ${kernels.submissions} submissions a step; `
     + `recording them takes ${(mean(recording) * 1e3).toFixed(1)} ms of the ${(mean(seconds) * 1e3).toFixed(1)} ms step (mean)`);
 }
-console.log(JSON.stringify({ seconds, maxRssBytes: process.resourceUsage().maxRSS * 1024, kernels }));
+console.log(JSON.stringify({ seconds, maxRssBytes: process.resourceUsage().maxRSS * 1024, gpuPeakBytes: gpu?.stats().peakAllocatedBytes, kernels }));
 process.exit(0); // Dawn's instance would otherwise keep the process alive

@@ -1,6 +1,6 @@
 // What only the WebGPU backend has to get right: refusing float64, errors found on the device and
-// reported at the next read, writes ordered after pending kernels, batched submissions, and a
-// training loop whose live GPU buffers stay flat.
+// reported at the next read, writes ordered after pending kernels, memory accounting, batched
+// submissions, and a training loop whose live GPU buffers stay flat.
 import { describe, expect, it } from "vitest";
 import { dispose, gather, memory, ones, setBackend, SamError, tensor, tidy, zeros } from "@sam/tensor";
 import { webgpu, type WebGpuBackend } from "@sam/webgpu";
@@ -53,6 +53,25 @@ describe.skipIf(!webgpuCase)(webgpuCase?.name ?? `webgpu: SKIPPED, ${webgpuSkipp
     const again = gpu.alloc("float32", 4);
     expect(Array.from(await gpu.read(again))).toEqual([0, 0, 0, 0]);
     gpu.free(again);
+  });
+
+  it("counts the bytes tensors hold, their peak since a reset, and what the pool keeps", async () => {
+    const gpu = await use();
+    const start = gpu.stats();
+    gpu.resetPeakMemory();
+    expect(gpu.stats().peakAllocatedBytes).toBe(start.allocatedBytes);
+    const big = zeros([100_000]); // 400,000 bytes: size class 13 · 2^18/8 = 425,984
+    const small = zeros([10]); // 40 bytes: the 256-byte class
+    expect(gpu.stats().allocatedBytes - start.allocatedBytes).toBe(425_984 + 256);
+    big.dispose();
+    const after = gpu.stats();
+    expect(after.allocatedBytes - start.allocatedBytes).toBe(256);
+    expect(after.peakAllocatedBytes - start.allocatedBytes).toBe(425_984 + 256);
+    expect(after.reservedBytes).toBeGreaterThanOrEqual(after.allocatedBytes + 425_984); // big's buffer waits in the pool
+    gpu.resetPeakMemory();
+    expect(gpu.stats().peakAllocatedBytes).toBe(after.allocatedBytes);
+    small.dispose();
+    expect(gpu.stats().allocatedBytes).toBe(start.allocatedBytes);
   });
 
   it("records many kernels into one submission; reads are the only waits", async () => {

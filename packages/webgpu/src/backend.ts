@@ -26,6 +26,12 @@ export interface WebGpuStats {
   launchesByOp: Record<string, number>;
   /** Command buffers submitted since the backend was created. */
   submissions: number;
+  /** Bytes of GPU buffers that tensors hold now (as `torch.cuda.memory_allocated`, by the pool's size classes). */
+  allocatedBytes: number;
+  /** The most `allocatedBytes` has been since the backend was created or {@link WebGpuBackend.resetPeakMemory} (as `torch.cuda.max_memory_allocated`). */
+  peakAllocatedBytes: number;
+  /** Bytes of all GPU buffers created and not destroyed: those held and those pooled for reuse (as `torch.cuda.memory_reserved`). */
+  reservedBytes: number;
 }
 
 /** The WebGPU backend, with the device-level controls a CPU backend does not need. */
@@ -38,6 +44,8 @@ export interface WebGpuBackend extends Backend {
   sync(): Promise<void>;
   /** Live buffers and compiled shaders. */
   stats(): WebGpuStats;
+  /** Starts the peak of `stats().peakAllocatedBytes` again from what is held now (as `torch.cuda.reset_peak_memory_stats`). */
+  resetPeakMemory(): void;
   /** Destroys the device; tensors on it can no longer be used. */
   destroy(): void;
 }
@@ -80,7 +88,13 @@ export async function backendOn(adapter: GPUAdapter, opts: WebGpuOptions = {}): 
     },
     flush: () => stream.flush(),
     sync: () => stream.sync(),
-    stats: () => ({ buffers: stream.liveBuffers, pipelines: stream.pipelines.size, launches: stream.totalLaunches, launchesByOp: Object.fromEntries(stream.launchesByOp), submissions: stream.submissions }),
+    stats: () => ({
+      buffers: stream.liveBuffers, pipelines: stream.pipelines.size, launches: stream.totalLaunches, launchesByOp: Object.fromEntries(stream.launchesByOp), submissions: stream.submissions,
+      allocatedBytes: stream.allocatedBytes, peakAllocatedBytes: stream.peakAllocatedBytes, reservedBytes: stream.allocatedBytes + stream.pool.pooledBytes,
+    }),
+    resetPeakMemory: () => {
+      stream.peakAllocatedBytes = stream.allocatedBytes;
+    },
     destroy: () => device.destroy(),
   };
 }

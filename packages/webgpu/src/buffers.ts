@@ -40,6 +40,11 @@ export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
   private pooled = 0;
 
+  /** Bytes of the buffers kept for reuse. */
+  get pooledBytes(): number {
+    return this.pooled;
+  }
+
   constructor(private readonly device: GPUDevice, private readonly capBytes: number) {}
 
   /** A storage buffer of at least `bytes` bytes, and whether it is fresh (so zero-filled). */

@@ -57,6 +57,9 @@ export class CommandStream {
   private deferred: string | null = null;
   /** Buffers created and not yet destroyed, pooled ones included. */
   liveBuffers = 0;
+  /** Bytes of the buffers tensors hold now (each buffer's full size class), and the most since the last reset. */
+  allocatedBytes = 0;
+  peakAllocatedBytes = 0;
   /** Kernels launched so far. */
   totalLaunches = 0;
   /** Kernels launched so far by the primitive that launched them. */
@@ -107,11 +110,14 @@ export class CommandStream {
       if (error) this.deferred ??= `out of memory allocating ${bytes} bytes`;
     });
     if (fresh) this.liveBuffers++;
+    this.allocatedBytes += buffer.size;
+    this.peakAllocatedBytes = Math.max(this.peakAllocatedBytes, this.allocatedBytes);
     return { buffer, dtype, size, initialized: fresh };
   }
 
   /** Gives storage back to the pool (later commands may reuse it: they run after earlier ones). */
   free(handle: GpuHandle): void {
+    this.allocatedBytes -= handle.buffer.size;
     if (this.pool.give(handle.buffer)) return;
     this.liveBuffers--;
     if (this.lastUse.get(handle.buffer) === this.batch) this.afterSubmit.push(handle.buffer);
