@@ -142,4 +142,10 @@ export const vjps: { [K in OpName]: Vjp<K> } = {
   },
   // the program differentiated symbolically, into one pointwise pass per input
   pointwise: (g, inputs, _, params, i) => pointwiseVjp(g, inputs, params, i),
+  // Σ expr: each element's derivative times the one output gradient, over the elementwise shape
+  pointwiseSum: (g, inputs, _, params, i) => {
+    const d = pointwiseVjp(g, inputs, params, i);
+    const shape = (inputs.find((t) => t.shape.length > 0) ?? inputs[0]).shape;
+    return d && d.shape.length < shape.length ? d.expand(shape) : d;
+  },
 };

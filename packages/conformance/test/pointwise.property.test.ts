@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { gradients } from "@sam/autograd";
-import { dispatch, fromValues, keep, pointwise, setBackend, tidy, type DType, type PointwiseExpr, type Tensor } from "@sam/tensor";
+import { dispatch, fromValues, keep, pointwise, pointwiseSum, setBackend, tidy, type DType, type PointwiseExpr, type Tensor } from "@sam/tensor";
 import { backends, referenceBackend } from "./backends.js";
 
 /** An expression tree, applied to symbolic values or to tensors alike. */
@@ -112,6 +112,32 @@ describe.each([referenceBackend, ...backends])("pointwise on $name", ({ make, fl
     }
     expect(gs.shape).toEqual([]);
     expect(Math.abs(ds[0] - dsWant)).toBeLessThanOrEqual(tolerance * 50);
+  });
+
+  it.each(float64 ? ["float64", "float32"] as DType[] : ["float32"] as DType[])("pointwiseSum equals pointwise then sum, with its gradient, in %s", async (dtype) => {
+    await fc.assert(fc.asyncProperty(gradientTree, fc.integer({ min: 1, max: 3000 }), fc.nat(1000), async (t, n, seed) => {
+      const xs = inputs(dtype, n, seed);
+      const [got, want] = tidy(() => [pointwiseSum(xs, (...s) => evaluate<PointwiseExpr>(t, s)), pointwise(xs, (...s) => evaluate<PointwiseExpr>(t, s)).sum()]);
+      const [g, w] = [(await got.data())[0], (await want.data())[0]];
+      [got, want, ...xs].forEach((x) => x.dispose());
+      expect(got.shape).toEqual([]);
+      if (exact || !Number.isFinite(w)) expect(Object.is(g, w) || (Number.isNaN(g) && Number.isNaN(w)), `${g} vs ${w}`).toBe(true);
+      else expect(Math.abs(g - w)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(w)) * Math.sqrt(n));
+    }), { numRuns: exact ? 100 : 30 });
+    // the gradient: d/dx Σ (x·s)² = 2x·s², d/ds = Σ 2x²·s (s 0-d, summed over the elements)
+    const [x] = inputs(dtype, 40, 9).map((t) => t.requiresGrad_());
+    const s = fromValues([0.6], [], dtype).requiresGrad_();
+    const [dx, ds] = tidy(() => gradients([pointwiseSum([x, s], (x, s) => x.mul(s).mul(x.mul(s)))], [x, s]).map((t) => keep(t)));
+    expect(ds.shape).toEqual([]);
+    const [xv, dxv, dsv] = [await x.data(), await dx.data(), (await ds.data())[0]];
+    const tolerance = dtype === "float64" ? 1e-12 : 1e-5;
+    let dsWant = 0;
+    xv.forEach((v, i) => {
+      expect(Math.abs(dxv[i] - 2 * v * 0.36)).toBeLessThanOrEqual(tolerance * 4);
+      dsWant += 2 * v * v * 0.6;
+    });
+    expect(Math.abs(dsv - dsWant)).toBeLessThanOrEqual(tolerance * 40 * 4);
+    [x, s, dx, ds].forEach((t) => t.dispose());
   });
 
   it("takes a 0-d tensor as one value for every element (a scale computed on the device)", async () => {

@@ -1,7 +1,7 @@
 // Sharpness-Aware Minimization (Foret et al., ICLR 2021), with ASAM (Kwon et al., 2021),
 // m-sharpness and an exact-gradient option, wrapping any base optimizer.
 import { backward, gradients, noGrad } from "@sam/autograd";
-import { check, keep, pointwise, POINTWISE_MAX_INPUTS, tidy, where, zerosLike, type PointwiseExpr, type Tensor } from "@sam/tensor";
+import { check, keep, pointwise, pointwiseSum, POINTWISE_MAX_INPUTS, tidy, where, zerosLike, type PointwiseExpr, type Tensor } from "@sam/tensor";
 import { Optimizer, type Hyper, type OptimizerStateDict, type ParamGroup, type ParamsInput } from "./optimizer.js";
 
 /** SAM's own hyperparameters, stored in every parameter group beside the base optimizer's. */
@@ -89,21 +89,21 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
     return group.adaptive ? v.mul(p.abs().add(group.eta)) : v;
   }
 
-  /** ρ/(‖Tg‖ + 1e-12) for each group, the norm over all parameters with gradients `grads`. */
-  private scales(grads: Map<Tensor, Tensor>, square: (p: Tensor, grad: Tensor, group: ParamGroup<SAMHyper>) => Tensor,
+  /** ρ/(‖Tg‖ + 1e-12) for each group, the norm over all parameters with gradients `grads` (`squares`: one parameter's Σ(Tg)²). */
+  private scales(grads: Map<Tensor, Tensor>, squares: (p: Tensor, grad: Tensor, group: ParamGroup<SAMHyper>) => Tensor,
     total: (sums: Tensor[]) => Tensor = (sums) => sums.reduce((a, b) => a.add(b))): Map<ParamGroup<SAMHyper>, Tensor> {
     const groups = this.paramGroups as unknown as ParamGroup<SAMHyper>[];
-    const squares = total(groups.flatMap((g) => g.params.filter((p) => grads.has(p)).map((p) => square(p, grads.get(p)!, g).sum())));
+    const sum = total(groups.flatMap((g) => g.params.filter((p) => grads.has(p)).map((p) => squares(p, grads.get(p)!, g))));
     // √ has an infinite derivative at 0; taking it only where the sum is positive keeps a zero
     // gradient's ε (and, for the exact gradient, its derivative) at 0 instead of NaN
-    const positive = squares.gt(0);
-    const norm = where(positive, where(positive, squares, 1).sqrt(), 0);
+    const positive = sum.gt(0);
+    const norm = where(positive, where(positive, sum, 1).sqrt(), 0);
     return new Map(groups.map((g) => [g, norm.add(1e-12).pow(-1).mul(g.rho)]));
   }
 
   /** ε for every parameter from gradients `grads`: ρ·T²g / (‖Tg‖ + 1e-12), in ops a gradient can flow through. */
   private perturbations(grads: Map<Tensor, Tensor>): Map<Tensor, Tensor> {
-    const scales = this.scales(grads, (p, grad, g) => this.scaled(p, grad, g).square());
+    const scales = this.scales(grads, (p, grad, g) => this.scaled(p, grad, g).square().sum());
     const out = new Map<Tensor, Tensor>();
     for (const [g, scale] of scales) {
       for (const p of g.params) {
@@ -130,7 +130,7 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
         }
         return acc;
       };
-      const scales = this.scales(grads, (p, grad, g) => pointwise([grad, p], (v, w) => T(v, w, g).mul(T(v, w, g))), fold);
+      const scales = this.scales(grads, (p, grad, g) => pointwiseSum([grad, p], (v, w) => T(v, w, g).mul(T(v, w, g))), fold);
       for (const [g, scale] of scales) {
         for (const p of g.params) {
           const grad = grads.get(p);

@@ -75,7 +75,23 @@ function postfix(n: Node): string {
  * const w2 = pointwise([w, buf2], (w, b) => w.sub(b.mul(lr)));
  */
 export function pointwise(inputs: readonly Tensor[], expr: (...xs: PointwiseExpr[]) => PointwiseExpr): Tensor {
-  check(inputs.length >= 1 && inputs.length <= POINTWISE_MAX_INPUTS, "pointwise", () => `takes 1 to ${POINTWISE_MAX_INPUTS} inputs, got ${inputs.length}`);
+  return dispatch("pointwise", inputs, compile("pointwise", inputs, expr));
+}
+
+/**
+ * Σ `expr` over every element, in one pass: a 0-d tensor equal to `pointwise(inputs, expr).sum()`
+ * (the same summation), without the elementwise result ever being stored. For norms and sums of
+ * squares; its gradient flows as pointwise's does.
+ * @example
+ * const squares = pointwiseSum([g], (g) => g.mul(g)); // ‖g‖² as a 0-d tensor
+ */
+export function pointwiseSum(inputs: readonly Tensor[], expr: (...xs: PointwiseExpr[]) => PointwiseExpr): Tensor {
+  return dispatch("pointwiseSum", inputs, compile("pointwiseSum", inputs, expr));
+}
+
+/** The program and constants of `expr` over `inputs`. */
+function compile(op: "pointwise" | "pointwiseSum", inputs: readonly Tensor[], expr: (...xs: PointwiseExpr[]) => PointwiseExpr): { program: string; scalars: number[] } {
+  check(inputs.length >= 1 && inputs.length <= POINTWISE_MAX_INPUTS, op, () => `takes 1 to ${POINTWISE_MAX_INPUTS} inputs, got ${inputs.length}`);
   const scalars: number[] = [];
   const constant = (v: number): Node => {
     let k = scalars.findIndex((s) => Object.is(s, v));
@@ -83,7 +99,7 @@ export function pointwise(inputs: readonly Tensor[], expr: (...xs: PointwiseExpr
     return { leaf: `c${k}` };
   };
   const result = expr(...inputs.map((_, i) => new PointwiseExpr({ leaf: `x${i}` }, constant)));
-  check(result instanceof PointwiseExpr, "pointwise", () => "the expression must return a value built from its arguments");
-  check(scalars.length <= POINTWISE_MAX_SCALARS, "pointwise", () => `uses ${scalars.length} constants; at most ${POINTWISE_MAX_SCALARS}`);
-  return dispatch("pointwise", inputs, { program: postfix(trees.get(result)!), scalars });
+  check(result instanceof PointwiseExpr, op, () => "the expression must return a value built from its arguments");
+  check(scalars.length <= POINTWISE_MAX_SCALARS, op, () => `uses ${scalars.length} constants; at most ${POINTWISE_MAX_SCALARS}`);
+  return { program: postfix(trees.get(result)!), scalars };
 }

@@ -216,6 +216,7 @@ export interface OtherOpParams {
   channelAffine: ChannelAffineParams;
   /** An arithmetic expression of the inputs, elementwise. */
   pointwise: PointwiseParams;
+  pointwiseSum: PointwiseParams;
 }
 
 /** Parameters of `pointwise`. */
@@ -568,20 +569,28 @@ export const shapeRules: { [K in OpName]: ShapeRule<K> } = {
     }
     return { shape: x.shape, dtype: x.dtype };
   },
-  pointwise(inputs, { program, scalars }) {
-    check(inputs.length >= 1, "pointwise", () => "needs at least one input");
-    // the inputs share one shape, but for 0-d tensors, which stand for their one value everywhere
-    const x = inputs.find((t) => t.shape.length > 0) ?? inputs[0];
-    check(isFloating(x.dtype), "pointwise", () => `needs floating inputs, got ${x.dtype}`);
-    inputs.forEach((t, i) => {
-      check(t.dtype === x.dtype, "pointwise", () => `input ${i} is ${t.dtype}, the others ${x.dtype}`);
-      check(t.shape.length === 0 || sameShape(t.shape, x.shape), "pointwise", () => `input ${i} has shape ${fmt(t.shape)}, another ${fmt(x.shape)}; the inputs must have one shape (or none: a 0-d tensor)`);
-    });
-    try {
-      parsePointwise(program, inputs.length, scalars.length);
-    } catch (e) {
-      throw new SamError("pointwise", `program "${program}": ${(e as Error).message}`);
-    }
-    return { shape: x.shape, dtype: x.dtype };
+  pointwise(inputs, params) {
+    return pointwiseShape("pointwise", inputs, params);
+  },
+  pointwiseSum(inputs, params) {
+    return { shape: [], dtype: pointwiseShape("pointwiseSum", inputs, params).dtype };
   },
 };
+
+/** pointwise's inputs checked (one floating dtype, one shape or 0-d, a program that parses): the elementwise result's shape. */
+function pointwiseShape(op: "pointwise" | "pointwiseSum", inputs: readonly Meta[], { program, scalars }: PointwiseParams): Meta {
+  check(inputs.length >= 1, op, () => "needs at least one input");
+  // the inputs share one shape, but for 0-d tensors, which stand for their one value everywhere
+  const x = inputs.find((t) => t.shape.length > 0) ?? inputs[0];
+  check(isFloating(x.dtype), op, () => `needs floating inputs, got ${x.dtype}`);
+  inputs.forEach((t, i) => {
+    check(t.dtype === x.dtype, op, () => `input ${i} is ${t.dtype}, the others ${x.dtype}`);
+    check(t.shape.length === 0 || sameShape(t.shape, x.shape), op, () => `input ${i} has shape ${fmt(t.shape)}, another ${fmt(x.shape)}; the inputs must have one shape (or none: a 0-d tensor)`);
+  });
+  try {
+    parsePointwise(program, inputs.length, scalars.length);
+  } catch (e) {
+    throw new SamError(op, `program "${program}": ${(e as Error).message}`);
+  }
+  return { shape: x.shape, dtype: x.dtype };
+}

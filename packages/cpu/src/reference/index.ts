@@ -9,7 +9,7 @@ import { gather, scatterAdd } from "./indexing.js";
 import { matmul } from "./matmul.js";
 import { concat, expand, pad, permute, reshape, slice } from "./movement.js";
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dArgmax } from "./pool.js";
-import { pointwise } from "./pointwise.js";
+import { pointwise, pointwiseSum } from "./pointwise.js";
 import { argReduceKernel, reduceKernel } from "./reduce.js";
 
 /** Every primitive's reference kernel; tsc fails if one is missing. */
@@ -25,5 +25,5 @@ export const referenceKernels: KernelTable = {
   maxPool2d, maxPool2dArgmax, avgPool2d, avgPool2dBackward,
   gather, scatterAdd,
   channelMoments, channelDots, channelAffine,
-  pointwise,
+  pointwise, pointwiseSum,
 };

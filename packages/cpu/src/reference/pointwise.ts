@@ -2,8 +2,9 @@
 // arrays of the output's dtype, so every intermediate rounds as the separate tensor op would. Each
 // operation is its own loop with the arithmetic written inline, and writes over an intermediate
 // it consumes where it can, so a long program allocates at most a few arrays.
-import { parsePointwise, type Kernel, type PointwiseBinary, type PointwiseUnary } from "@sam/tensor";
+import { parsePointwise, typedArrayFor, type Kernel, type PointwiseBinary, type PointwiseUnary } from "@sam/tensor";
 import { dataOf } from "../storage.js";
+import { reduceKernel } from "./reduce.js";
 
 type Values = Float32Array | Float64Array;
 /** A stack entry: a constant, an input (read only), or an intermediate (ours to overwrite). */
@@ -103,4 +104,14 @@ export const pointwise: Kernel<"pointwise"> = (inputs, out, { program, scalars }
   const result = stack[0];
   if (typeof result === "number") o.fill(result);
   else o.set(result.values);
+};
+
+const sum = reduceKernel("sum");
+
+/** pointwise into a scratch array, then the sum kernel over it: the same summation as the two ops. */
+export const pointwiseSum: Kernel<"pointwiseSum"> = (inputs, out, params) => {
+  const shape = (inputs.find((t) => t.shape.length > 0) ?? inputs[0]).shape;
+  const scratch = { handle: { data: typedArrayFor(out.dtype, shape.reduce((a, b) => a * b, 1)) }, shape, dtype: out.dtype };
+  pointwise(inputs, scratch, params);
+  sum([scratch], out, { axes: shape.map((_, i) => i), keepDims: false });
 };

@@ -6,7 +6,7 @@ import { binaryKernel, castKernel, compareKernel, unaryKernel, whereKernel } fro
 import { conv2dBackwardInputKernel, conv2dBackwardWeightKernel, conv2dKernel, matmulKernel } from "./gemm.js";
 import { gatherKernel, scatterAddKernel } from "./indexing.js";
 import { concatKernel, expandKernel, padKernel, permuteKernel, reshapeKernel, sliceKernel } from "./movement.js";
-import { pointwiseKernel } from "./pointwise.js";
+import { pointwiseKernel, pointwiseSumKernel } from "./pointwise.js";
 import { avgPool2dBackwardKernel, avgPool2dKernel, maxPool2dArgmaxKernel, maxPool2dKernel } from "./pool.js";
 import { argReduceKernel, reduceKernel } from "./reduce.js";
 
@@ -29,5 +29,6 @@ export function kernels(stream: CommandStream): KernelTable {
     gather: gatherKernel(s), scatterAdd: scatterAddKernel(s),
     channelMoments: channelMomentsKernel(s), channelDots: channelDotsKernel(s), channelAffine: channelAffineKernel(s),
     pointwise: pointwiseKernel(s),
+    pointwiseSum: pointwiseSumKernel(s),
   };
 }

@@ -2,7 +2,9 @@
 // read from the meta words, so programs that differ only in their constants share a shader.
 import { parsePointwise, sizeOf, type Kernel, type PointwiseBinary, type PointwiseUnary } from "@sam/tensor";
 import type { CommandStream } from "../stream.js";
-import { bindings, elementGrid, f32Bits, gpu, perElement } from "../wgsl.js";
+import { wgslType } from "../buffers.js";
+import { bindings, elementGrid, f32Bits, gpu, grid, perElement } from "../wgsl.js";
+import { sumOver } from "./reduce.js";
 
 const BINARY: Record<PointwiseBinary, (a: string, b: string) => string> = {
   add: (a, b) => `${a} + ${b}`, sub: (a, b) => `${a} - ${b}`, mul: (a, b) => `${a} * ${b}`, div: (a, b) => `${a} / ${b}`,
@@ -10,8 +12,8 @@ const BINARY: Record<PointwiseBinary, (a: string, b: string) => string> = {
 };
 const UNARY: Record<PointwiseUnary, (a: string) => string> = { neg: (a) => `-${a}`, sqrt: (a) => `sqrt(${a})`, abs: (a) => `abs(${a})`, sign: (a) => `sign(${a})` };
 
-/** The WGSL body of `program`: one `let` per operation, the last one stored. */
-function body(program: string, inputs: readonly { shape: readonly number[] }[], scalars: number): string {
+/** `program` as a WGSL function of the element index: one `let` per operation, the last one returned. */
+function valueFn(program: string, inputs: readonly { shape: readonly number[] }[], scalars: number, type: string): string {
   // every input is bound, so every one is referenced, used or not (a layout derived from the
   // shader leaves out bindings it never touches)
   const lines: string[] = inputs.map((_, k) => `  _ = &x${k};`);
@@ -28,8 +30,8 @@ function body(program: string, inputs: readonly { shape: readonly number[] }[], 
       stack.push(name);
     }
   }
-  lines.push(`  out[i] = ${stack[0]};`);
-  return lines.join("\n");
+  lines.push(`  return ${stack[0]};`);
+  return `fn value(i: u32) -> ${type} {\n${lines.join("\n")}\n}`;
 }
 
 export function pointwiseKernel(stream: CommandStream): Kernel<"pointwise"> {
@@ -37,7 +39,20 @@ export function pointwiseKernel(stream: CommandStream): Kernel<"pointwise"> {
     const n = sizeOf(out.shape);
     if (n === 0) return;
     const code = `${bindings(inputs.map((t, k) => [`x${k}`, t.dtype] as const), ["out", out.dtype])}
-${perElement(body(program, inputs, scalars.length))}`;
+${valueFn(program, inputs, scalars.length, wgslType(out.dtype))}
+${perElement("  out[i] = value(i);")}`;
     stream.run({ code, buffers: [...inputs.map(gpu), gpu(out)], meta: [n, ...scalars.map(f32Bits)], grid: elementGrid(n) });
+  };
+}
+
+/** Σ value(i) as the sum kernel adds (threads striding over the elements, then a tree), so it equals pointwise then sum. */
+export function pointwiseSumKernel(stream: CommandStream): Kernel<"pointwiseSum"> {
+  return (inputs, out, { program, scalars }) => {
+    const n = sizeOf((inputs.find((t) => t.shape.length > 0) ?? inputs[0]).shape);
+    const t = wgslType(out.dtype);
+    const code = `${bindings(inputs.map((x, k) => [`x${k}`, x.dtype] as const), ["out", out.dtype])}
+${valueFn(program, inputs, scalars.length, t)}
+${sumOver(t as "f32", "value(j)")}`;
+    stream.run({ code, buffers: [...inputs.map(gpu), gpu(out)], meta: [n, ...scalars.map(f32Bits)], grid: grid(1) });
   };
 }

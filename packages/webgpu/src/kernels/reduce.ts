@@ -45,6 +45,33 @@ const START = { sum: (t: string) => `${t}(0)`, max: () => "x[base]", min: () => 
 
 const COMBINE = { sum: "p + q", max: "max(p, q)", min: "min(p, q)" } as const;
 
+/**
+ * The lines folding `load(j)` for j in [0, count) into `partial[0]`: each of the workgroup's
+ * threads strides over the elements, then the threads' results meet in a tree.
+ */
+function foldLines(t: string, start: string, combine: (p: string, q: string) => string, load: string, count: string): string {
+  return `  var acc: ${t} = ${start};
+  for (var j = lid.x; j < ${count}; j += ${THREADS}u) {
+    acc = ${combine("acc", load)};
+  }
+  partial[lid.x] = acc;
+  workgroupBarrier();
+  for (var step = ${THREADS / 2}u; step > 0u; step = step / 2u) {
+    if (lid.x < step) { partial[lid.x] = ${combine("partial[lid.x]", "partial[lid.x + step]")}; }
+    workgroupBarrier();
+  }`;
+}
+
+/** A one-workgroup shader summing `load` (an expression of j) for j below dims[0] into out[0], in the order the sum kernel adds. */
+export function sumOver(t: "f32" | "i32", load: string): string {
+  return `var<workgroup> partial: array<${t}, ${THREADS}>;
+@compute @workgroup_size(${THREADS})
+fn main(@builtin(local_invocation_id) lid: vec3u) {
+${foldLines(t, `${t}(0)`, (p, q) => `${p} + ${q}`, load, "dims[0]")}
+  if (lid.x == 0u) { out[0] = partial[0]; }
+}`;
+}
+
 /** A kernel reducing over `params.axes` with `op`. */
 export function reduceKernel(stream: CommandStream, op: ReduceOp): Kernel<ReduceOp> {
   return ([x], out, { axes }) => {
@@ -56,16 +83,7 @@ export function reduceKernel(stream: CommandStream, op: ReduceOp): Kernel<Reduce
 var<workgroup> partial: array<${t}, ${THREADS}>;
 ${helpers}
 ${entry(`  let base = baseOffset(o);
-  var acc: ${t} = ${START[op](t)};
-  for (var j = lid.x; j < dims[1]; j += ${THREADS}u) {
-    acc = ${combine("acc", "x[base + reducedOffset(j)]")};
-  }
-  partial[lid.x] = acc;
-  workgroupBarrier();
-  for (var step = ${THREADS / 2}u; step > 0u; step = step / 2u) {
-    if (lid.x < step) { partial[lid.x] = ${combine("partial[lid.x]", "partial[lid.x + step]")}; }
-    workgroupBarrier();
-  }
+${foldLines(t, START[op](t), combine, "x[base + reducedOffset(j)]", "dims[1]")}
   if (lid.x == 0u) { out[o] = partial[0]; }`)}`;
     stream.run({ code, buffers: [gpu(x), gpu(out)], meta, grid: grid(nOut) });
   };
