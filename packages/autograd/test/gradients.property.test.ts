@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   conv2d, conv2dBackwardInput, conv2dBackwardWeight, avgPool2d, avgPool2dBackward, dispatch, Generator, maxPool2d, randn,
-  setBackend, shapeRules, tensor, where, channelAffine, channelDots, channelMoments, gather, scatterAdd, windowOutSize, type OpName, type Tensor,
+  pointwise, pointwiseSum, setBackend, shapeRules, tensor, where, channelAffine, channelDots, channelMoments, gather, scatterAdd, windowOutSize, type OpName, type Tensor,
 } from "@sam/tensor";
 import { cpu } from "@sam/cpu";
 import { checkGrad } from "../src/index.js";
@@ -47,6 +47,20 @@ const binaryCase = (op: OpName) =>
     return {
       f: (a, b) => dispatch(op, [a, b], {} as never),
       inputs: [values(shapes[0], g, op === "pow"), values(shapes[1], g, positive && op === "div")],
+    };
+  });
+
+/**
+ * A smooth expression of a positive tensor, another tensor and a 0-d one, through pointwise or
+ * pointwiseSum (max, min and abs are checked against the tensor ops' gradients in the conformance suite,
+ * away from the kinks a finite difference would straddle).
+ */
+const expressionCase = (through: typeof pointwise) =>
+  fc.record({ s: shape, seed }).map(({ s, seed }): Case => {
+    const g = new Generator(seed);
+    return {
+      f: (a, b, c) => through([a, b, c], (a, b, c) => a.sqrt().mul(b).add(b.div(a)).sub(c.mul(a)).neg()),
+      inputs: [values(s, g, true), values(s, g), values([], g)],
     };
   });
 
@@ -154,6 +168,8 @@ const cases: Partial<Record<OpName, fc.Arbitrary<Case>>> = {
     const index = tensor(Array.from({ length: idxShape.reduce((p, d) => p * d, 1) }, () => g.nextUint32() % s[a]), { dtype: "int32", shape: idxShape });
     return { f: (t, src) => scatterAdd(t, a, index, src), inputs: [values(s, g), values(idxShape, g)] };
   }),
+  pointwise: expressionCase(pointwise),
+  pointwiseSum: expressionCase(pointwiseSum),
   channelMoments: channelled.map(({ s, seed }): Case => ({ f: (x) => channelMoments(x), inputs: [values(s, new Generator(seed))] })),
   channelDots: channelled.map(({ s, seed }): Case => {
     const g = new Generator(seed);
@@ -171,8 +187,7 @@ const cases: Partial<Record<OpName, fc.Arbitrary<Case>>> = {
 };
 
 /** Primitives whose output is piecewise constant or not floating: no gradient flows through them. */
-// pointwise has no gradient by design (its rule throws; the conformance suite tests that)
-const notDifferentiable = new Set<OpName>(["sign", "eq", "ne", "lt", "le", "gt", "ge", "argmax", "argmin", "maxPool2dArgmax", "pointwise"]);
+const notDifferentiable = new Set<OpName>(["sign", "eq", "ne", "lt", "le", "gt", "ge", "argmax", "argmin", "maxPool2dArgmax"]);
 
 describe("gradient rules against finite differences (float64)", () => {
   it("cover every differentiable primitive", () => {

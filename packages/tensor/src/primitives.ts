@@ -216,6 +216,7 @@ export interface OtherOpParams {
   channelAffine: ChannelAffineParams;
   /** An arithmetic expression of the inputs, elementwise. */
   pointwise: PointwiseParams;
+  /** The sum of such an expression over every element. */
   pointwiseSum: PointwiseParams;
 }
 
