@@ -9,11 +9,14 @@ import type { BenchOptions } from "./options.js";
 /** Images per step: the launches do not depend on it, and a software adapter is slow. */
 const BATCH = 4;
 const STEPS = 2;
+/** Steps before the timed ones: a repeated step's buffers, and so its bind groups, settle by the fourth. */
+const WARM_UPS = 4;
 
 interface Kernels {
   launches: number;
   submissions: number;
   byOp: Record<string, number>;
+  bindGroupsCreated: number;
   recordingSeconds: number;
 }
 
@@ -25,12 +28,14 @@ export async function kernelsBench(_: BenchOptions): Promise<void> {
   }
   const system = "@sam/webgpu";
   const worker = fileURLToPath(new URL("./trainWorker.js", import.meta.url));
-  console.log(`\n## Kernels of one ResNet-20 training step (${describeAdapter(adapter)}, batch ${BATCH}; mean of ${STEPS} steps after a warm-up)\n`);
+  console.log(`\n## Kernels of one ResNet-20 training step (${describeAdapter(adapter)}, batch ${BATCH}; mean of ${STEPS} steps after ${WARM_UPS} warm-up steps)\n`);
   for (const optimizer of ["sgd", "sam"]) {
-    const out = execFileSync(process.execPath, [worker, optimizer, String(STEPS), String(BATCH), "webgpu"], { encoding: "utf8", maxBuffer: 1 << 24 });
+    const out = execFileSync(process.execPath, [worker, optimizer, String(STEPS), String(BATCH), "webgpu"],
+      { encoding: "utf8", maxBuffer: 1 << 24, env: { ...process.env, SAM_BENCH_WARMUP: String(WARM_UPS) } });
     const k = (JSON.parse(out.trim().split("\n").pop()!) as { kernels: Kernels }).kernels;
     const perLaunch = (k.recordingSeconds / k.launches) * 1e6;
-    console.log(`${optimizer}: ${k.launches} launches, ${k.submissions} submissions, ${perLaunch.toFixed(1)} µs of host time recording each`);
+    console.log(`${optimizer}: ${k.launches} launches, ${k.submissions} submissions, ${perLaunch.toFixed(1)} µs of host time recording each; `
+      + `${k.launches - k.bindGroupsCreated} of the bind groups found in the cache`);
     console.log(`  by primitive: ${Object.entries(k.byOp).map(([op, n]) => `${op} ${n}`).join(", ")}`);
     const row = { bench: "kernels", case: `resnet20-${optimizer}`, system };
     console.log(JSON.stringify({ ...row, value: k.launches, unit: "launches" }));

@@ -53,7 +53,10 @@ async function timedStep(): Promise<number> {
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
-await timedStep(); // warm-up: compiles the hot paths (and the GPU's shaders)
+// warm-up: compiles the hot paths (and the GPU's shaders); on a GPU, steps until the buffers, and so
+// the cached bind groups, repeat from step to step
+const warmUps = Number(process.env.SAM_BENCH_WARMUP ?? 1);
+for (let i = 0; i < warmUps; i++) await timedStep();
 gpu?.resetPeakMemory(); // the peak of the timed steps, from what the model and optimizer hold
 profile.clear();
 recording.length = 0;
@@ -69,7 +72,8 @@ if (gpu && before) {
   const launches = (after.launches - before.launches) / steps;
   const byOp = Object.fromEntries(Object.entries(after.launchesByOp).map(([op, n]): [string, number] => [op, (n - (before.launchesByOp[op] ?? 0)) / steps])
     .filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]));
-  kernels = { launches, submissions: (after.submissions - before.submissions) / steps, byOp, recordingSeconds: mean(recording), stepSeconds: mean(seconds) };
+  const bindGroupsCreated = (after.bindGroupsCreated - before.bindGroupsCreated) / steps;
+  kernels = { launches, submissions: (after.submissions - before.submissions) / steps, byOp, bindGroupsCreated, recordingSeconds: mean(recording), stepSeconds: mean(seconds) };
   console.log(`@sam/webgpu ${optimizer}: ${launches} kernels and ${kernels.submissions} submissions a step; `
     + `recording them takes ${(mean(recording) * 1e3).toFixed(1)} ms of the ${(mean(seconds) * 1e3).toFixed(1)} ms step (mean)`);
 }

@@ -1,8 +1,12 @@
 // What only the WebGPU backend has to get right: refusing float64, errors found on the device and
 // reported at the next read, writes ordered after pending kernels, memory accounting, batched
-// submissions, and a training loop whose live GPU buffers stay flat.
+// submissions, bind groups found again with unchanged results, and a training loop whose live GPU
+// buffers stay flat.
 import { describe, expect, it } from "vitest";
-import { dispose, gather, memory, ones, setBackend, SamError, tensor, tidy, zeros } from "@sam/tensor";
+import { backward } from "@sam/autograd";
+import { BatchNorm2d, Conv2d, crossEntropy, Flatten, Linear, ReLU, Sequential } from "@sam/nn";
+import { SGD } from "@sam/optim";
+import { dispose, gather, Generator, memory, ones, randint, randn, setBackend, SamError, tensor, tidy, zeros } from "@sam/tensor";
 import { webgpu, type WebGpuBackend } from "@sam/webgpu";
 import { backends, webgpuSkipped } from "./backends.js";
 import { samTraining } from "./training.js";
@@ -36,15 +40,17 @@ describe.skipIf(!webgpuCase)(webgpuCase?.name ?? `webgpu: SKIPPED, ${webgpuSkipp
 
   it("orders a write after the kernels that still read the buffer's old contents", async () => {
     const gpu = await use();
-    const a = tensor([1, 2, 3, 4]);
+    // 100,003 floats: a size class of its own, so the pool has no other buffer to give c
+    const a = tensor(Array.from({ length: 100_003 }, (_, i) => i + 1));
     const b = a.mul(2); // recorded, not yet submitted
     const bufferOf = (t: typeof a) => (t.storage.handle as { buffer: object }).buffer;
     const buffer = bufferOf(a);
     a.dispose(); // its buffer goes back to the pool while b's kernel still reads it
-    const c = tensor([10, 20, 30, 40]); // same size class: takes a's buffer
+    const c = tensor(Array.from({ length: 100_003 }, (_, i) => 10 * (i + 1))); // same size class: takes a's buffer
     expect(bufferOf(c)).toBe(buffer);
-    expect(Array.from(await b.data())).toEqual([2, 4, 6, 8]);
-    expect(Array.from(await c.data())).toEqual([10, 20, 30, 40]);
+    const [bv, cv] = [await b.data(), await c.data()];
+    expect([bv[0], bv[1], bv[100_002]]).toEqual([2, 4, 200_006]);
+    expect([cv[0], cv[1], cv[100_002]]).toEqual([10, 20, 1_000_030]);
     dispose([b, c]);
     // A reused buffer that nothing wrote reads as zeros.
     const h = gpu.alloc("float32", 4);
@@ -110,6 +116,44 @@ describe.skipIf(!webgpuCase)(webgpuCase?.name ?? `webgpu: SKIPPED, ${webgpuSkipp
     expect(() => x.add(1)).toThrow(/^webgpu\.alloc: the GPU device was lost \(.*\); create a new backend with webgpu\(\)$/);
     await expect(x.data()).rejects.toThrow(/^webgpu\.read: the GPU device was lost/);
   });
+
+  it("finds a repeated step's bind groups again, with the results of recording every launch, also across a change of shape", async () => {
+    // the same SGD training on two devices, one creating every bind group afresh
+    const run = async (reuseBindGroups: boolean) => {
+      const gpu = await webgpu({ reuseBindGroups });
+      setBackend(gpu);
+      const g = new Generator(7);
+      const model = new Sequential(new Conv2d(3, 4, 3, { padding: 1, generator: g }), new BatchNorm2d(4), new ReLU(), new Flatten(), new Linear(4 * 6 * 6, 3, { generator: g }));
+      const sgd = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
+      const losses: number[] = [];
+      const created: number[] = [];
+      for (const batch of [6, 6, 6, 6, 6, 6, 6, 6, 5, 5]) { // the batch shrinks for the last two steps
+        const x = randn([batch, 3, 6, 6], { generator: g });
+        const y = randint(0, 3, [batch], { generator: g });
+        const before = gpu.stats().bindGroupsCreated;
+        sgd.zeroGrad();
+        const loss = tidy(() => {
+          const l = crossEntropy(model.forward(x), y);
+          backward(l);
+          return l;
+        });
+        sgd.step();
+        losses.push(await loss.item());
+        created.push(gpu.stats().bindGroupsCreated - before);
+        dispose([x, y, loss]);
+      }
+      const weights = await Promise.all(model.parameters().map((p) => p.data()));
+      gpu.destroy();
+      return { losses, created, weights };
+    };
+    const [fresh, reused] = [await run(false), await run(true)];
+    expect(reused.losses).toEqual(fresh.losses);
+    reused.weights.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(fresh.weights[i])));
+    // once the step's buffers settle every bind group is found again; the new shape creates its own
+    expect(reused.created.slice(6, 8)).toEqual([0, 0]);
+    expect(reused.created[8]).toBeGreaterThan(0);
+    expect(fresh.created.every((c, i) => i === 0 || c >= reused.created[i])).toBe(true);
+  }, 120_000);
 
   it("keeps live GPU buffers flat over 200 SAM steps", async () => {
     const gpu = await use();

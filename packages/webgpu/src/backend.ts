@@ -12,6 +12,12 @@ export interface WebGpuOptions {
   powerPreference?: "high-performance" | "low-power";
   /** Bytes of freed buffers kept for reuse before further ones are destroyed. Default 2 GiB. */
   poolBytes?: number;
+  /**
+   * Keep bind groups and find them again when a launch binds the same buffers (a repeated
+   * training step does, once its buffers settle), instead of creating one per launch. Default true;
+   * false records every launch from scratch (the results are the same either way).
+   */
+  reuseBindGroups?: boolean;
 }
 
 /** What is alive on the device. */
@@ -26,6 +32,9 @@ export interface WebGpuStats {
   launchesByOp: Record<string, number>;
   /** Command buffers submitted since the backend was created. */
   submissions: number;
+  /** Bind groups created, and found again in the cache instead (a repeated step finds most of its own). */
+  bindGroupsCreated: number;
+  bindGroupsReused: number;
   /** Bytes of GPU buffers that tensors hold now (as `torch.cuda.memory_allocated`, by the pool's size classes). */
   allocatedBytes: number;
   /** The most `allocatedBytes` has been since the backend was created or {@link WebGpuBackend.resetPeakMemory} (as `torch.cuda.max_memory_allocated`). */
@@ -72,7 +81,7 @@ export async function backendOn(adapter: GPUAdapter, opts: WebGpuOptions = {}): 
   } catch (e) {
     throw new SamError("webgpu", `the adapter refused to create a device: ${(e as Error).message}`);
   }
-  const stream = new CommandStream(device, poolBytes);
+  const stream = new CommandStream(device, poolBytes, opts.reuseBindGroups ?? true);
   const table = kernels(stream);
   const handle = (h: DataHandle) => h as GpuHandle;
   return {
@@ -90,6 +99,7 @@ export async function backendOn(adapter: GPUAdapter, opts: WebGpuOptions = {}): 
     sync: () => stream.sync(),
     stats: () => ({
       buffers: stream.liveBuffers, pipelines: stream.pipelines.size, launches: stream.totalLaunches, launchesByOp: Object.fromEntries(stream.launchesByOp), submissions: stream.submissions,
+      bindGroupsCreated: stream.bindGroups.created, bindGroupsReused: stream.bindGroups.reused,
       allocatedBytes: stream.allocatedBytes, peakAllocatedBytes: stream.peakAllocatedBytes, reservedBytes: stream.allocatedBytes + stream.pool.pooledBytes,
     }),
     resetPeakMemory: () => {

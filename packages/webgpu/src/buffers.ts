@@ -25,7 +25,7 @@ export interface GpuHandle {
 }
 
 /** The size class of a buffer of `bytes` bytes: steps of 1/8 of a power of two, at least 256. */
-function sizeClass(bytes: number): number {
+export function sizeClass(bytes: number): number {
   if (bytes <= 256) return 256;
   const step = 2 ** Math.floor(Math.log2(bytes)) / 8;
   return Math.ceil(bytes / step) * step;
@@ -45,18 +45,27 @@ export class BufferPool {
     return this.pooled;
   }
 
-  constructor(private readonly device: GPUDevice, private readonly capBytes: number) {}
+  constructor(private readonly capBytes: number) {}
 
-  /** A storage buffer of at least `bytes` bytes, and whether it is fresh (so zero-filled). */
-  take(bytes: number): { buffer: GPUBuffer; fresh: boolean } {
+  /**
+   * A storage buffer of at least `bytes` bytes: the first of `preferred` that is pooled, else the
+   * last pooled one of its size that is not `claimed` (by another allocation that had it before),
+   * else (unless `leaveClaimed`) the last pooled one, else one made by `create` (then fresh, so
+   * zero-filled).
+   */
+  take(bytes: number, preferred: readonly GPUBuffer[], leaveClaimed: boolean, claimed: (b: GPUBuffer) => boolean, create: (size: number) => GPUBuffer): { buffer: GPUBuffer; fresh: boolean } {
     const size = sizeClass(bytes);
-    const reused = this.free.get(size)?.pop();
+    const list = this.free.get(size) ?? [];
+    let at = -1;
+    for (const b of preferred) if ((at = list.lastIndexOf(b)) >= 0) break;
+    for (let i = list.length - 1; at < 0 && i >= 0; i--) if (!claimed(list[i])) at = i;
+    if (at < 0 && !leaveClaimed) at = list.length - 1;
+    const reused = at >= 0 ? list.splice(at, 1)[0] : undefined;
     if (reused) {
       this.pooled -= size;
       return { buffer: reused, fresh: false };
     }
-    const buffer = this.device.createBuffer({ size, usage: Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST });
-    return { buffer, fresh: true };
+    return { buffer: create(size), fresh: true };
   }
 
   /** Keeps a freed buffer for reuse; false when the pool is full (the caller then destroys it). */

@@ -3,8 +3,10 @@
 // and the place where errors the GPU found asynchronously (device loss, out of memory, an index out
 // of range) are reported.
 import { SamError, type DType, type TypedArray } from "@sam/tensor";
+import { BindGroupCache } from "./bindGroups.js";
 import { BufferPool, Usage, wgslType, type GpuHandle } from "./buffers.js";
 import { PipelineCache, type Pipeline } from "./pipelines.js";
+import { RepeatedAllocations } from "./repeats.js";
 
 /** One kernel launch. */
 export interface Launch {
@@ -40,9 +42,11 @@ function typedArray(dtype: DType, words: ArrayBuffer, size: number): TypedArray 
 export class CommandStream {
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
+  readonly bindGroups: BindGroupCache;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private launches = 0;
+  private readonly allocations = new RepeatedAllocations();
   private batch = 1;
   private readonly metaWords: Uint32Array;
   private readonly metaBuffer: GPUBuffer;
@@ -70,8 +74,9 @@ export class CommandStream {
    * error messages name it. */
   op = "";
 
-  constructor(readonly device: GPUDevice, poolBytes: number) {
-    this.pool = new BufferPool(device, poolBytes);
+  constructor(readonly device: GPUDevice, poolBytes: number, reuseBindGroups: boolean) {
+    this.bindGroups = new BindGroupCache(reuseBindGroups ? undefined : 0);
+    this.pool = new BufferPool(poolBytes);
     this.pipelines = new PipelineCache(device);
     this.metaAlign = Math.max(SLOT_WORDS * 4, device.limits.minStorageBufferOffsetAlignment) / 4;
     this.metaWords = new Uint32Array(MAX_LAUNCHES * this.metaAlign);
@@ -104,10 +109,14 @@ export class CommandStream {
     if (bytes > limit) {
       throw new SamError("webgpu.alloc", `${size} elements (${bytes} bytes) exceed this device's largest storage buffer (${limit} bytes)`);
     }
-    this.device.pushErrorScope("out-of-memory");
-    const { buffer, fresh } = this.pool.take(bytes);
-    void this.device.popErrorScope().then((error) => {
-      if (error) this.deferred ??= `out of memory allocating ${bytes} bytes`;
+    const { buffer, fresh } = this.allocations.take(this.pool, bytes, (size) => {
+      // only creating a buffer can run out of memory; a pooled one is already there
+      this.device.pushErrorScope("out-of-memory");
+      const created = this.device.createBuffer({ size, usage: Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST });
+      void this.device.popErrorScope().then((error) => {
+        if (error) this.deferred ??= `out of memory allocating ${bytes} bytes`;
+      });
+      return created;
     });
     if (fresh) this.liveBuffers++;
     this.allocatedBytes += buffer.size;
@@ -120,6 +129,7 @@ export class CommandStream {
     this.allocatedBytes -= handle.buffer.size;
     if (this.pool.give(handle.buffer)) return;
     this.liveBuffers--;
+    this.bindGroups.forget(handle.buffer);
     if (this.lastUse.get(handle.buffer) === this.batch) this.afterSubmit.push(handle.buffer);
     else handle.buffer.destroy();
   }
@@ -168,13 +178,14 @@ export class CommandStream {
 
   /** The bind group of a launch: its buffers, its meta words at `slot`, and the index flag if it checks indices. */
   private bindGroup(pipeline: Pipeline, launch: Launch, slot: number): GPUBindGroup {
-    const entries: GPUBindGroupEntry[] = launch.buffers.map((h, i) => ({ binding: i, resource: { buffer: h.buffer } }));
-    entries.push({
-      binding: launch.buffers.length,
-      resource: { buffer: this.metaBuffer, offset: slot * 4, size: Math.max(4, launch.meta.length * 4) },
+    const metaBytes = Math.max(4, launch.meta.length * 4);
+    const buffers = launch.buffers.map((h) => h.buffer);
+    return this.bindGroups.get(pipeline.layout, buffers, `${slot}:${metaBytes}:${launch.checksIndices ? 1 : 0}`, () => {
+      const entries: GPUBindGroupEntry[] = buffers.map((buffer, i) => ({ binding: i, resource: { buffer } }));
+      entries.push({ binding: buffers.length, resource: { buffer: this.metaBuffer, offset: slot * 4, size: metaBytes } });
+      if (launch.checksIndices) entries.push({ binding: buffers.length + 1, resource: { buffer: this.indexFlag } });
+      return this.device.createBindGroup({ layout: pipeline.layout, entries });
     });
-    if (launch.checksIndices) entries.push({ binding: launch.buffers.length + 1, resource: { buffer: this.indexFlag } });
-    return this.device.createBindGroup({ layout: pipeline.layout, entries });
   }
 
   /** Copies the storage out: submits everything recorded and waits for the GPU. */
@@ -215,6 +226,7 @@ export class CommandStream {
     this.afterSubmit = [];
     this.encoder = null;
     this.launches = 0;
+    this.allocations.nextBatch();
     this.batch++;
   }
 

@@ -1,6 +1,6 @@
 // The pointwise kernel: the program turned into one WGSL expression per operation, its constants
 // read from the meta words, so programs that differ only in their constants share a shader.
-import { parsePointwise, sizeOf, type Kernel, type PointwiseBinary, type PointwiseUnary } from "@sam/tensor";
+import { parsePointwise, sizeOf, type BackendTensor, type Kernel, type PointwiseBinary, type PointwiseUnary } from "@sam/tensor";
 import type { CommandStream } from "../stream.js";
 import { wgslType } from "../buffers.js";
 import { bindings, elementGrid, f32Bits, gpu, grid, perElement } from "../wgsl.js";
@@ -34,13 +34,27 @@ function valueFn(program: string, inputs: readonly { shape: readonly number[] }[
   return `fn value(i: u32) -> ${type} {\n${lines.join("\n")}\n}`;
 }
 
+/** Shaders by what they depend on (the program, which inputs are 0-d, the dtypes): written once, not per launch. */
+const shaders = new Map<string, string>();
+
+function shader(kind: "each" | "sum", inputs: readonly BackendTensor[], out: BackendTensor, program: string, scalars: number): string {
+  const key = `${kind} ${out.dtype} ${inputs.map((t) => `${t.dtype}${t.shape.length === 0 ? "·" : ""}`).join(",")} ${scalars} ${program}`;
+  let code = shaders.get(key);
+  if (code === undefined) {
+    const t = wgslType(out.dtype);
+    code = `${bindings(inputs.map((x, k) => [`x${k}`, x.dtype] as const), ["out", out.dtype])}
+${valueFn(program, inputs, scalars, t)}
+${kind === "each" ? perElement("  out[i] = value(i);") : sumOver(t as "f32", "value(j)")}`;
+    shaders.set(key, code);
+  }
+  return code;
+}
+
 export function pointwiseKernel(stream: CommandStream): Kernel<"pointwise"> {
   return (inputs, out, { program, scalars }) => {
     const n = sizeOf(out.shape);
     if (n === 0) return;
-    const code = `${bindings(inputs.map((t, k) => [`x${k}`, t.dtype] as const), ["out", out.dtype])}
-${valueFn(program, inputs, scalars.length, wgslType(out.dtype))}
-${perElement("  out[i] = value(i);")}`;
+    const code = shader("each", inputs, out, program, scalars.length);
     stream.run({ code, buffers: [...inputs.map(gpu), gpu(out)], meta: [n, ...scalars.map(f32Bits)], grid: elementGrid(n) });
   };
 }
@@ -49,10 +63,7 @@ ${perElement("  out[i] = value(i);")}`;
 export function pointwiseSumKernel(stream: CommandStream): Kernel<"pointwiseSum"> {
   return (inputs, out, { program, scalars }) => {
     const n = sizeOf((inputs.find((t) => t.shape.length > 0) ?? inputs[0]).shape);
-    const t = wgslType(out.dtype);
-    const code = `${bindings(inputs.map((x, k) => [`x${k}`, x.dtype] as const), ["out", out.dtype])}
-${valueFn(program, inputs, scalars.length, t)}
-${sumOver(t as "f32", "value(j)")}`;
+    const code = shader("sum", inputs, out, program, scalars.length);
     stream.run({ code, buffers: [...inputs.map(gpu), gpu(out)], meta: [n, ...scalars.map(f32Bits)], grid: grid(1) });
   };
 }
