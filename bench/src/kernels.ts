@@ -9,8 +9,8 @@ import type { BenchOptions } from "./options.js";
 /** Images per step: the launches do not depend on it, and a software adapter is slow. */
 const BATCH = 4;
 const STEPS = 2;
-/** Steps before the timed ones: a repeated step's buffers, and so its bind groups, settle by the fourth. */
-const WARM_UPS = 4;
+/** Steps before the timed ones: a repeated step's buffers, and so its bind groups, settle by the fifth. */
+const WARM_UPS = 5;
 
 interface Kernels {
   launches: number;

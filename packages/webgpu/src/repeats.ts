@@ -1,9 +1,10 @@
-// Which pooled buffer an allocation takes. Allocations are counted from each submission; the k-th
-// of a batch takes a buffer the k-th of the last batches had, when one is free, so a repeated
-// training step binds the same buffers as the step before and finds its bind groups in the cache.
+// Which pooled buffer an allocation takes. Allocations are counted from each read, sync or flush
+// (where a training step ends; not from a submission the stream makes because its arena is full);
+// the k-th of a batch takes a buffer the k-th of the last batches had, when one is free, so a
+// repeated step binds the same buffers as the step before and finds its bind groups in the cache.
 import { sizeClass, type BufferPool } from "./buffers.js";
 
-/** Allocation positions whose buffers are remembered (a ResNet-20 SAM batch makes about 1,500 allocations). */
+/** Allocation positions whose buffers are remembered (a ResNet-20 SAM step makes about 1,200). */
 const MAX_REMEMBERED = 8192;
 /** Buffers remembered per position: a tensor replaced every step (a parameter) alternates between two. */
 const REMEMBERED_PER_POSITION = 2;
@@ -21,16 +22,16 @@ export class RepeatedAllocations {
 
   /**
    * A buffer for the batch's next allocation: one this position had, else one no position
-   * remembers, else a new one while the batch repeats the last (so that a repeated step settles
-   * on its own buffers), else any pooled one.
+   * remembers, else a new one while the batch repeats the last and `mayGrow` (so that a repeated
+   * step settles on its own buffers), else any pooled one.
    */
-  take(pool: BufferPool, bytes: number, create: (size: number) => GPUBuffer): { buffer: GPUBuffer; fresh: boolean } {
+  take(pool: BufferPool, bytes: number, mayGrow: boolean, create: (size: number) => GPUBuffer): { buffer: GPUBuffer; fresh: boolean } {
     const k = this.allocations++;
     const known = k < MAX_REMEMBERED;
     const size = sizeClass(bytes);
     this.repeating &&= known && this.sizes[k] === size;
     const before = (known && this.remembered[k]) || [];
-    const taken = pool.take(bytes, before, this.repeating, (b) => this.claims.has(b), create);
+    const taken = pool.take(bytes, before, this.repeating && mayGrow, (b) => this.claims.has(b), create);
     if (known) {
       this.sizes[k] = size;
       if (before[0] !== taken.buffer) this.remember(k, before, taken.buffer);
@@ -38,7 +39,7 @@ export class RepeatedAllocations {
     return taken;
   }
 
-  /** A batch was submitted: positions count from 0 again. */
+  /** A step ended (a read, a sync or a flush): positions count from 0 again. */
   nextBatch(): void {
     this.allocations = 0;
     this.repeating = true;

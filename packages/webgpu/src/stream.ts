@@ -64,6 +64,8 @@ export class CommandStream {
   /** Bytes of the buffers tensors hold now (each buffer's full size class), and the most since the last reset. */
   allocatedBytes = 0;
   peakAllocatedBytes = 0;
+  /** The peak over the backend's life (resetPeakMemory does not touch it). */
+  private mostAllocatedBytes = 0;
   /** Kernels launched so far. */
   totalLaunches = 0;
   /** Kernels launched so far by the primitive that launched them. */
@@ -109,7 +111,8 @@ export class CommandStream {
     if (bytes > limit) {
       throw new SamError("webgpu.alloc", `${size} elements (${bytes} bytes) exceed this device's largest storage buffer (${limit} bytes)`);
     }
-    const { buffer, fresh } = this.allocations.take(this.pool, bytes, (size) => {
+    // settling may add buffers, but the pool's spare bytes stay below the most tensors have held (so memory stays within twice the peak)
+    const { buffer, fresh } = this.allocations.take(this.pool, bytes, this.pool.pooledBytes < this.mostAllocatedBytes, (size) => {
       // only creating a buffer can run out of memory; a pooled one is already there
       this.device.pushErrorScope("out-of-memory");
       const created = this.device.createBuffer({ size, usage: Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST });
@@ -121,6 +124,7 @@ export class CommandStream {
     if (fresh) this.liveBuffers++;
     this.allocatedBytes += buffer.size;
     this.peakAllocatedBytes = Math.max(this.peakAllocatedBytes, this.allocatedBytes);
+    this.mostAllocatedBytes = Math.max(this.mostAllocatedBytes, this.allocatedBytes);
     return { buffer, dtype, size, initialized: fresh };
   }
 
@@ -173,7 +177,8 @@ export class CommandStream {
     output.initialized = true;
     this.totalLaunches++;
     this.launchesByOp.set(this.op, (this.launchesByOp.get(this.op) ?? 0) + 1);
-    if (++this.launches === MAX_LAUNCHES) this.flush();
+    // a full arena is submitted within the step: allocation positions go on counting
+    if (++this.launches === MAX_LAUNCHES) this.submit();
   }
 
   /** The bind group of a launch: its buffers, its meta words at `slot`, and the index flag if it checks indices. */
@@ -215,8 +220,14 @@ export class CommandStream {
     return result;
   }
 
-  /** Submits everything recorded so far. */
+  /** Submits everything recorded so far; what comes next counts its allocations from the start (as a new step would). */
   flush(): void {
+    this.submit();
+    this.allocations.nextBatch();
+  }
+
+  /** Submits everything recorded so far. */
+  private submit(): void {
     if (!this.encoder) return;
     this.endPass();
     if (this.launches > 0) this.device.queue.writeBuffer(this.metaBuffer, 0, this.metaWords.buffer, 0, this.launches * this.metaAlign * 4);
@@ -226,7 +237,6 @@ export class CommandStream {
     this.afterSubmit = [];
     this.encoder = null;
     this.launches = 0;
-    this.allocations.nextBatch();
     this.batch++;
   }
 
