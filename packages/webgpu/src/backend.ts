@@ -32,8 +32,9 @@ export interface WebGpuStats {
   launchesByOp: Record<string, number>;
   /** Command buffers submitted since the backend was created. */
   submissions: number;
-  /** Bind groups created, and found again in the cache instead (a repeated step finds most of its own). */
+  /** Bind groups created since the backend was created. */
   bindGroupsCreated: number;
+  /** Bind groups found again in the cache instead of created (a repeated step, once settled, finds all of its own). */
   bindGroupsReused: number;
   /** Bytes of GPU buffers that tensors hold now (as `torch.cuda.memory_allocated`, by the pool's size classes). */
   allocatedBytes: number;
