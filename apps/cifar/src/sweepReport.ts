@@ -76,7 +76,7 @@ ${diffRows ? `<h2>Differences from the baseline, paired by seed</h2>
 <p class="note">A pair shares its seed: the same initialisation, data order, augmentation and label noise. Highlighted: an interval that excludes zero. ${tNote(summary)} A difference smaller than the seeds' spread is not evidence either way.</p>` : ""}
 ${againstRows ? `<h2>@sam against PyTorch on the same configurations</h2>
 <table><tr><th>configuration</th><th>figure</th><th>@sam − PyTorch (means)</th><th>larger sd of the two</th><th>within one sd</th><th>95% interval (Welch)</th></tr>${againstRows}</table>
-<p class="note">PyTorch's runs (<code>bench/anchors/torch_sweep.py</code>) have the same data, label noise, batches' schedule and hyperparameters, but PyTorch's own initialisation and data order, so the two systems are compared as independent samples, not paired by seed.</p>` : ""}
+<p class="note">PyTorch's runs (<code>bench/anchors/torch_sweep.py</code>) have the same data, label noise and hyperparameters, but PyTorch's own initialisation, data order and augmentation draws, so the two systems are compared as independent samples, not paired by seed.</p>` : ""}
 ${plot("Test accuracy (%): every run thin, each configuration's mean marked", curves("testAcc", 100), "%")}
 ${plot("Training accuracy (%)", curves("trainAcc", 100), "%")}
 ${plot("Test loss", curves("testLoss", 1), "loss")}
