@@ -3,7 +3,9 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { assertCloseSync, conv2d, conv2dBackwardInput, conv2dBackwardWeight, full, Generator, randn, setBackend, tidy, windowOutSize, type Tensor } from "@sam/tensor";
+import { geometry as convGeometry } from "../src/geometry.js";
 import { cpu } from "../src/index.js";
+import { winogradApplies } from "../src/wasm/winogradF32.js";
 
 beforeAll(() => setBackend(cpu()));
 
@@ -135,6 +137,25 @@ describe("float32 convolutions (SIMD) against the float64 reference", () => {
     }), { numRuns: 80 });
   });
 
+  it("3×3 convolutions of stride 1 by Winograd (forward, and the input gradient as one) agree too", () => {
+    const inputs = fc.record({
+      n: fc.integer({ min: 1, max: 3 }), c: fc.integer({ min: 8, max: 21 }), o: fc.integer({ min: 8, max: 21 }),
+      h: fc.integer({ min: 1, max: 15 }).map((t) => 2 * t), w: fc.constantFrom(8, 16, 24, 40), seed: fc.nat(),
+    }); // 40 columns and 26 or more rows: tiles in two blocks, the second not a whole number of panels
+    fc.assert(fc.property(inputs, (c) => {
+      tidy(() => {
+        const g = new Generator(c.seed);
+        const x = randn([c.n, c.c, c.h, c.w], { generator: g });
+        const w = randn([c.o, c.c, 3, 3], { generator: g });
+        const dy = randn([c.n, c.o, c.h, c.w], { generator: g });
+        expect(winogradApplies(convGeometry(x.shape, w.shape, dy.shape, 1), { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 })).toBe(true);
+        close(conv2d(x, w, { padding: 1 }), conv2d(x.cast("float64"), w.cast("float64"), { padding: 1 }), Math.sqrt(c.c * 9) * 4);
+        close(conv2dBackwardInput(dy, w, x.shape, { padding: 1 }), conv2dBackwardInput(dy.cast("float64"), w.cast("float64"), x.shape, { padding: 1 }),
+          Math.sqrt(c.o * 9) * 4);
+      });
+    }), { numRuns: 40 });
+  });
+
   it("give bit-identical results on one thread and on two", () => {
     const results = [1, 2].map((threads) => {
       setBackend(cpu({ threads }));
@@ -151,12 +172,14 @@ describe("float32 convolutions (SIMD) against the float64 reference", () => {
         const dyy = randn([2, 32, 6, 6], { generator: g });
         const single = randn([1, 64, 12, 12], { generator: g }); // one image: dW's 576 rows shared instead
         const dySingle = randn([1, 32, 12, 12], { generator: g });
-        const panels = conv2d(randn([3, 16, 20, 24], { generator: g }), randn([32, 16, 3, 3], { generator: g }), { padding: 1 }); // in place
-        const flipped = conv2dBackwardInput(randn([3, 32, 20, 24], { generator: g }), randn([32, 16, 3, 3], { generator: g }), [3, 16, 20, 24], { padding: 1 });
+        const panels = conv2d(randn([3, 16, 21, 24], { generator: g }), randn([32, 16, 3, 3], { generator: g }), { padding: 1 }); // in place
+        const flipped = conv2dBackwardInput(randn([3, 32, 21, 24], { generator: g }), randn([32, 16, 3, 3], { generator: g }), [3, 16, 21, 24], { padding: 1 });
+        const tiles = conv2d(randn([3, 16, 20, 24], { generator: g }), randn([32, 16, 3, 3], { generator: g }), { padding: 1 }); // Winograd
+        const tilesBack = conv2dBackwardInput(randn([3, 32, 20, 24], { generator: g }), randn([32, 16, 3, 3], { generator: g }), [3, 16, 20, 24], { padding: 1 });
         const strided = { stride: 2, padding: 1 };
         const phased = conv2d(randn([32, 16, 32, 32], { generator: g }), randn([32, 16, 3, 3], { generator: g }), strided); // in place, by column phases
         const byPhase = conv2dBackwardInput(randn([32, 32, 16, 16], { generator: g }), randn([32, 16, 3, 3], { generator: g }), [32, 16, 32, 32], strided);
-        return [y, panels, flipped, phased, byPhase, conv2dBackwardInput(dy, w, x.shape, opts), conv2dBackwardWeight(x, dy, w.shape, opts),
+        return [y, panels, flipped, tiles, tilesBack, phased, byPhase, conv2dBackwardInput(dy, w, x.shape, opts), conv2dBackwardWeight(x, dy, w.shape, opts),
           conv2dBackwardWeight(wide, dyy, ww.shape, { padding: 1 }), conv2dBackwardWeight(single, dySingle, ww.shape, { padding: 1 }),
         ].map((t) => Array.from(t.dataSync()));
       });

@@ -1,6 +1,6 @@
 // 2-D convolution and its two gradient primitives in float32 on the SIMD GEMM (wasm/convF32.ts),
 // shared between the threads; anything else goes to the reference kernels.
-import type { BackendTensor, Conv2dParams, DType, Kernel } from "@sam/tensor";
+import type { BackendTensor, Conv2dParams, DType, Kernel, TypedArray } from "@sam/tensor";
 import { geometry, type Geometry, type Placement } from "../geometry.js";
 import * as reference from "../reference/conv.js";
 import { dataOf, ShareableBuffer } from "../storage.js";
@@ -8,8 +8,9 @@ import { splitColumns, splitEvenly } from "../threads/split.js";
 import { convColumns } from "../wasm/convF32.js";
 import { BLOCK_COLUMNS_ALIGN, simdAvailable } from "../wasm/gemmF32.js";
 import { NR } from "../wasm/gemmKernel.js";
+import { winogradApplies, winogradWeights, winogradWeightsSize } from "../wasm/winogradF32.js";
 import { currentPool, poolFor } from "./pool.js";
-import { runTask, share, type ConvTask, type WeightChunksTask } from "./tasks.js";
+import { runTask, share, type ConvTask, type WeightChunksTask, type WinogradTask } from "./tasks.js";
 
 /**
  * Runs a float32 convolution over its GEMM's columns, split between the threads at column-block
@@ -33,6 +34,20 @@ function threaded(
   else tasks.forEach(runTask);
 }
 
+/**
+ * A float32 convolution by Winograd (see {@link winogradApplies}): the calling thread transforms
+ * the weights once, and threads share out whole images.
+ */
+function winograd(x: BackendTensor, w: TypedArray, out: BackendTensor, g: Geometry): void {
+  const u = scratch32("winograd", winogradWeightsSize(g.o, g.c));
+  winogradWeights(w, g.o, g.c, u);
+  const pool = poolFor(2 * g.n * g.ho * g.wo * g.o * g.rows);
+  const [sx, su, so] = [share(dataOf(x), x.dtype), share(u, "float32"), share(dataOf(out), out.dtype)];
+  const tasks = splitEvenly(g.n, currentPool()?.threads ?? 1).map(([from, to]): WinogradTask => ({ op: "conv2dWinograd", x: sx, u: su, out: so, geometry: g, from, to }));
+  if (pool && tasks.length > 1) pool.run(tasks);
+  else tasks.forEach(runTask);
+}
+
 /** float32 convolutions run on the SIMD GEMM; float64 stays on the reference kernels. */
 function fast(dtype: DType): boolean {
   return dtype === "float32" && simdAvailable();
@@ -42,6 +57,7 @@ function fast(dtype: DType): boolean {
 export const conv2d: Kernel<"conv2d"> = ([x, w], out, p) => {
   if (!fast(out.dtype)) return reference.conv2d([x, w], out, p);
   const g = geometry(x.shape, w.shape, out.shape, p.groups);
+  if (winogradApplies(g, p)) return winograd(x, dataOf(w), out, g);
   threaded("conv2d", x, w, out, g, p, convColumns(g));
 };
 
@@ -153,7 +169,11 @@ export const conv2dBackwardInput: Kernel<"conv2dBackwardInput"> = ([dy, w], out,
   if (!fast(out.dtype)) return reference.conv2dBackwardInput([dy, w], out, p);
   const g = geometry(out.shape, w.shape, dy.shape, p.groups);
   const forward = asForwardConv(w, out, p);
-  if (forward) return threaded("conv2d", dy, forward.w, out, geometry(dy.shape, forward.w.shape, out.shape, p.groups), forward.p, g.n * g.h * g.w);
+  if (forward) {
+    const fg = geometry(dy.shape, forward.w.shape, out.shape, p.groups);
+    if (winogradApplies(fg, forward.p)) return winograd(dy, dataOf(forward.w), out, fg);
+    return threaded("conv2d", dy, forward.w, out, fg, forward.p, g.n * g.h * g.w);
+  }
   if ((p.stride[0] > 1 || p.stride[1] > 1) && byPhases(dy, w, out, p)) return;
   threaded("conv2dBackwardInput", dy, w, out, g, p, convColumns(g), g.ho * g.wo);
 };

@@ -1,5 +1,5 @@
 // The work a thread can be given, and the entry every worker runs it through: a float32
-// convolution or matrix product over a range of its GEMM's columns, an elementwise op over a range
+// convolution (by GEMM or by Winograd) or matrix product over a range of its GEMM's columns, an elementwise op over a range
 // of its output, a reduction over a range of its slots, a per-channel op over channels or planes.
 // Nothing here imports @sam/tensor at run time, so a browser's module worker loads it by relative
 // URL alone.
@@ -9,6 +9,7 @@ import { reduceRange } from "../reference/reduceLoops.js";
 import { view, type SharedArray } from "../threads/shared.js";
 import { conv2dBackwardInputF32, conv2dBackwardWeightChunksF32, conv2dBackwardWeightF32, conv2dF32 } from "../wasm/convF32.js";
 import { gemmF32 } from "../wasm/gemmF32.js";
+import { conv2dWinogradF32 } from "../wasm/winogradF32.js";
 import { channelAffineRange, channelDotsRange, channelMomentsRange } from "./channelRuns.js";
 import { binaryRange, unaryRange, whereRange } from "./elementwiseRuns.js";
 
@@ -115,6 +116,17 @@ export interface ConvTask {
   placement?: Placement;
 }
 
+/** Images from…to of a convolution by Winograd: x, the transformed weights u, the output. */
+export interface WinogradTask {
+  op: "conv2dWinograd";
+  x: SharedArray;
+  u: SharedArray;
+  out: SharedArray;
+  geometry: Geometry;
+  from: number;
+  to: number;
+}
+
 /** Chunks from…to of a weight gradient's batch: chunk c is images c·per…(c+1)·per, its dW written to partials[c·size…]. */
 export interface WeightChunksTask {
   op: "conv2dBackwardWeightChunks";
@@ -146,7 +158,7 @@ export interface MatmulTask {
 }
 
 /** Work a thread can be given. */
-export type Task = ConvTask | WeightChunksTask | MatmulTask | ElementwiseTask | ReduceTask | ChannelSumsTask | ChannelAffineTask;
+export type Task = ConvTask | WinogradTask | WeightChunksTask | MatmulTask | ElementwiseTask | ReduceTask | ChannelSumsTask | ChannelAffineTask;
 
 /** Runs one share, on whichever thread receives it. */
 export function runTask(t: Task): void {
@@ -172,6 +184,7 @@ export function runTask(t: Task): void {
       { data: b, offset: t.bOffsets[i], rowStride: t.n, colStride: 1 }, c, i * t.m * t.n + r0 * t.n, t.n, false, t.from, t.to));
     return;
   }
+  if (t.op === "conv2dWinograd") return conv2dWinogradF32(view(t.x), view(t.u) as Float32Array, view(t.out), t.geometry, t.from, t.to);
   if (t.op === "conv2d") return conv2dF32(view(t.a), view(t.b), view(t.out), t.geometry, t.params, t.from, t.to, t.placement ?? null);
   const run = { conv2dBackwardInput: conv2dBackwardInputF32, conv2dBackwardWeight: conv2dBackwardWeightF32 }[t.op];
   run(view(t.a), view(t.b), view(t.out), t.geometry, t.params, t.from, t.to);

@@ -88,6 +88,10 @@ export class Code {
   broadcastLane(lane: number): this {
     return this.simd(0x0d, ...Array.from({ length: 16 }, (_, i) => 4 * lane + (i % 4)));
   }
+  /** i8x16.shuffle of the two vectors on the stack by 32-bit lanes: lanes 0–3 name the first's, 4–7 the second's. */
+  shuffleLanes(lanes: [number, number, number, number]): this {
+    return this.simd(0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]));
+  }
   /** v128.load64_zero: two floats (eight bytes) into the low half, zeros above. */
   load64Zero(offset = 0): this { return this.simd(0x5d, 3, ...uleb(offset)); }
   /** v128.load64_splat: one f64 from memory into both lanes. */

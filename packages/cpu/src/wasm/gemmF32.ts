@@ -69,6 +69,17 @@ function ready(): GemmKernel | null {
 }
 
 /**
+ * The kernel with `bytes` of its memory free for the caller's own layout from the returned byte
+ * address `at` (past the GEMM's blocks; the GEMMs' in-place operands use the same room, so it
+ * holds nothing between calls).
+ */
+export function workspace(bytes: number): { kernel: GemmKernel; at: number } {
+  const kern = ready()!;
+  reserve(kern, BYTES + bytes);
+  return { kernel: kern, at: BYTES };
+}
+
+/**
  * Whether the WebAssembly SIMD GEMM can run here.
  * @example
  * if (simdAvailable()) console.log("fast float32 GEMM");

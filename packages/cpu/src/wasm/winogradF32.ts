@@ -1,0 +1,114 @@
+// Float32 3×3 convolutions of stride 1 by Winograd's minimal filtering F(2×2, 3×3) (Lavin and
+// Gray, 2016): each 2×2 output tile takes 16 multiplications per input channel where the direct
+// product takes 36. Per image: the weights' and the input tiles' transforms, sixteen GEMMs on the
+// SIMD block kernel (one per transformed element ξ: M_ξ = U_ξ · V_ξ, output channels by tiles,
+// depth the input channels), and the output transform.
+import type { Conv2dParams, TypedArray } from "@sam/tensor";
+import type { Geometry } from "../geometry.js";
+import { workspace } from "./gemmF32.js";
+import { NR, tileRows } from "./gemmKernel.js";
+import { compileWinogradKernel, type WinogradKernel } from "./winogradKernel.js";
+
+/** Fewer channels than this on either side leave the GEMMs too shallow or too narrow to pay for the transforms. */
+const MIN_CHANNELS = 8;
+/** The most tiles transformed at once: whole tile rows up to this many, so V and M stay in L2. */
+const MAX_TILES = 256;
+
+/**
+ * Bytes added between the sixteen ξ blocks of V and M: the transforms touch all sixteen at once,
+ * and blocks a multiple of 4 KiB apart would all fall in one set of the L1 cache.
+ */
+const SKEW = 64;
+
+const roundUp = (v: number, to: number) => Math.ceil(v / to) * to;
+
+/**
+ * Whether a convolution runs by Winograd: 3×3, stride 1, padding 1, no dilation or groups, with
+ * whole 2×2 tiles, rows of tiles in fours (the transforms' vectors) and at least
+ * {@link MIN_CHANNELS} input and output channels.
+ */
+export function winogradApplies(g: Geometry, p: Conv2dParams): boolean {
+  return g.kh === 3 && g.kw === 3 && p.groups === 1 && [...p.stride, ...p.dilation, ...p.padding].every((v) => v === 1) &&
+    g.ho === g.h && g.wo === g.w && g.h % 2 === 0 && g.w % 8 === 0 && g.c >= MIN_CHANNELS && g.o >= MIN_CHANNELS;
+}
+
+/** Rows of U (the output channels) padded to the block kernel's tile height. */
+function paddedRows(o: number): number {
+  return roundUp(o, tileRows(o));
+}
+
+/** Floats of {@link winogradWeights}' result for o output and c input channels. */
+export function winogradWeightsSize(o: number, c: number): number {
+  return 16 * paddedRows(o) * c;
+}
+
+/**
+ * U = G g Gᵀ of every 3×3 kernel g (w: [o, c, 3, 3]), G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1], computed
+ * in float64 and rounded once, written into `out` packed as the block kernel's A: for each ξ,
+ * panels of mr output channels over the depth c (rows past o are zero).
+ */
+export function winogradWeights(w: TypedArray, o: number, c: number, out: Float32Array): void {
+  const mr = tileRows(o);
+  const rows = paddedRows(o);
+  out.fill(0, 0, winogradWeightsSize(o, c));
+  const gg = new Float64Array(12); // G·g: 4×3
+  for (let k = 0; k < o; k++) {
+    const at = Math.floor(k / mr) * mr * c + (k % mr);
+    for (let ch = 0; ch < c; ch++) {
+      const g = (k * c + ch) * 9;
+      for (let j = 0; j < 3; j++) {
+        const [g0, g1, g2] = [w[g + j], w[g + 3 + j], w[g + 6 + j]];
+        gg[j] = g0;
+        gg[3 + j] = (g0 + g1 + g2) / 2;
+        gg[6 + j] = (g0 - g1 + g2) / 2;
+        gg[9 + j] = g2;
+      }
+      for (let i = 0; i < 4; i++) {
+        const [a0, a1, a2] = [gg[3 * i], gg[3 * i + 1], gg[3 * i + 2]];
+        const u = [a0, (a0 + a1 + a2) / 2, (a0 - a1 + a2) / 2, a2];
+        for (let j = 0; j < 4; j++) out[(4 * i + j) * rows * c + at + ch * mr] = u[j];
+      }
+    }
+  }
+}
+
+let transforms: WinogradKernel | null | undefined;
+
+/**
+ * y[n] for images `from`…`to` of x: [n, c, h, w] convolved with the weights `u` that
+ * {@link winogradWeights} transformed, into y: [n, o, h, w]. Images are independent, so any split
+ * between threads gives the same values.
+ */
+export function conv2dWinogradF32(x: TypedArray, u: Float32Array, y: TypedArray, g: Geometry, from: number, to: number): void {
+  const { c, h, w, o } = g;
+  const rows = paddedRows(o);
+  const mr = tileRows(o);
+  const tilesPerRow = w / 2;
+  const tileRowsPerBlock = Math.max(1, Math.min(h / 2, Math.floor(MAX_TILES / tilesPerRow)));
+  const blockTiles = roundUp(tileRowsPerBlock * tilesPerRow, NR);
+  const phase = (tilesPerRow + 1) * 4; // E and O of a padded row: w/2 + 1 floats each
+  const row = 2 * phase;
+  const padChannel = (h + 2) * row;
+  const sizes = { u: winogradWeightsSize(o, c) * 4, image: c * h * w * 4, padded: c * padChannel, v: 16 * (c * blockTiles * 4 + SKEW), m: 16 * (rows * blockTiles * 4 + SKEW), out: o * h * w * 4 };
+  const { kernel, at } = workspace(Object.values(sizes).reduce((a, b) => a + b, 0));
+  transforms ??= compileWinogradKernel(kernel.memory);
+  const wk = transforms!;
+  const [uAt, imageAt, paddedAt, vAt, mAt, outAt] = [0, 1, 2, 3, 4, 5].map((i) => at + Object.values(sizes).slice(0, i).reduce((a, b) => a + b, 0));
+  const mem = new Float32Array(kernel.memory.buffer);
+  mem.set(u.subarray(0, sizes.u / 4), uAt / 4);
+  mem.fill(0, paddedAt / 4, (paddedAt + sizes.padded) / 4); // the borders; padPhased rewrites the rest per image
+  const vXi = c * blockTiles * 4 + SKEW;
+  const mXi = rows * blockTiles * 4 + SKEW;
+  for (let image = from; image < to; image++) {
+    mem.set(x.subarray(image * c * h * w, (image + 1) * c * h * w), imageAt / 4);
+    wk.padPhased(imageAt, paddedAt, c, h, w, h * w * 4, padChannel, row, phase);
+    for (let ty0 = 0; ty0 < h / 2; ty0 += tileRowsPerBlock) {
+      const tileRowCount = Math.min(tileRowsPerBlock, h / 2 - ty0);
+      const tiles = roundUp(tileRowCount * tilesPerRow, NR); // columns past the tiles hold stale values that only reach unused columns of M
+      wk.inputTiles(paddedAt + 2 * ty0 * row, vAt, c, tileRowCount, tilesPerRow, row, phase, padChannel, c * NR * 4, vXi);
+      for (let xi = 0; xi < 16; xi++) kernel.block[mr](uAt + xi * rows * c * 4, c * 4, vAt + xi * vXi, mAt + xi * mXi, rows, tiles, c, tiles * 4, 0);
+      wk.outputTiles(mAt, outAt + 2 * ty0 * w * 4, o, tileRowCount, tilesPerRow, tiles * 4, mXi, w * 4, h * w * 4);
+    }
+    y.set(mem.subarray(outAt / 4, outAt / 4 + o * h * w), image * o * h * w);
+  }
+}

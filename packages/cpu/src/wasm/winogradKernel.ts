@@ -1,0 +1,153 @@
+// Winograd F(2×2, 3×3)'s transforms in WebAssembly SIMD, four tiles a vector: the input tiles
+// into the GEMM's B panels, and the products back into 2×2 output tiles. Emitted at load time by
+// the module builder into a module that shares the GEMM kernel's memory, so the block kernel
+// multiplies what these write.
+import { buildModule, Code, I32, V128 } from "./builder.js";
+import type { GemmKernel } from "./gemmKernel.js";
+
+/** The transforms, on byte addresses in the shared memory: see each emitter. */
+export interface WinogradKernel {
+  padPhased: (src: number, dst: number, channels: number, h: number, w: number, srcChannel: number, dstChannel: number, row: number, phase: number) => void;
+  inputTiles: (src: number, dst: number, channels: number, tileRows: number, tilesPerRow: number, row: number, phase: number, srcChannel: number, panel: number, xi: number) => void;
+  outputTiles: (src: number, dst: number, channels: number, tileRows: number, tilesPerRow: number, mRow: number, xi: number, outRow: number, outChannel: number) => void;
+}
+
+/**
+ * `padPhased(src, dst, channels, h, w, srcChannel, dstChannel, row, phase)`: each channel's h×w
+ * plane (w a multiple of 8) as rows 1…h of a plane padded by one pixel on every side, each padded
+ * row stored as its even columns (E, from dst) then its odd ones (O, `phase` bytes further):
+ * input column 2k is padded column 2k + 1, so O[k] = x[2k] and E[k + 1] = x[2k + 1]. The borders
+ * (E[0], O[w/2], rows 0 and h + 1) are not written: the caller zeroes them once.
+ */
+function padPhasedCode(): Code {
+  const c = new Code([I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const [SRC, DST, CHANNELS, H, W, SRC_CHANNEL, DST_CHANNEL, ROW, PHASE] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [ch, y, x, s, d, e, o] = [I32, I32, I32, I32, I32, I32, I32].map((t) => c.local(t));
+  const [a, b] = [c.local(V128), c.local(V128)];
+  c.i32(0).set(ch);
+  c.loop(ch, 1, CHANNELS, () => {
+    c.get(SRC).get(ch).get(SRC_CHANNEL).mul().add().set(s);
+    c.get(DST).get(ch).get(DST_CHANNEL).mul().add().get(ROW).add().set(d);
+    c.i32(0).set(y);
+    c.loop(y, 1, H, () => {
+      c.get(d).i32(4).add().set(e);
+      c.get(d).get(PHASE).add().set(o);
+      c.i32(0).set(x);
+      c.loop(x, 8, W, () => {
+        c.get(s).load(0).set(a).get(s).load(16).set(b);
+        c.get(e).get(a).get(b).shuffleLanes([1, 3, 5, 7]).store(0);
+        c.get(o).get(a).get(b).shuffleLanes([0, 2, 4, 6]).store(0);
+        c.get(s).i32(32).add().set(s).get(e).i32(16).add().set(e).get(o).i32(16).add().set(o);
+      });
+      c.get(d).get(ROW).add().set(d);
+    });
+  });
+  return c;
+}
+
+/**
+ * `inputTiles(src, dst, channels, tileRows, tilesPerRow, row, phase, srcChannel, panel, xi)`:
+ * V = Bᵀ d B of every 4×4 input tile d (tile (ty, tx) covers padded rows 2ty…2ty+3 and columns
+ * 2tx…2tx+3) of a padPhased plane, four tiles along a row at a time (tilesPerRow a multiple of
+ * 4). With Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], rows first, then columns. Element ξ of
+ * tile t, channel c goes where the GEMM's B panels want it: dst + ξ·xi + ⌊t/8⌋·panel + c·32 +
+ * (t mod 8)·4. A tile's columns 2tx, 2tx+1, 2tx+2, 2tx+3 are E[tx], O[tx], E[tx+1], O[tx+1].
+ */
+function inputTilesCode(): Code {
+  const c = new Code([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const [SRC, DST, CHANNELS, TILE_ROWS, TILES_PER_ROW, ROW, PHASE, SRC_CHANNEL, PANEL, XI] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [ch, ty, tx, t, out] = [I32, I32, I32, I32, I32].map((k) => c.local(k));
+  const even = [0, 1, 2, 3].map(() => c.local(I32)); // E of rows 0…3, at tx
+  const odd = [0, 1, 2, 3].map(() => c.local(I32)); // O of rows 0…3, at tx
+  const r = [0, 1, 2, 3].map(() => c.local(V128));
+  const a = Array.from({ length: 16 }, () => c.local(V128)); // Bᵀd: a[4i + j], row i, column j
+  c.i32(0).set(ch);
+  c.loop(ch, 1, CHANNELS, () => {
+    c.i32(0).set(ty);
+    c.loop(ty, 1, TILE_ROWS, () => {
+      c.i32(0).set(tx);
+      c.loop(tx, 4, TILES_PER_ROW, () => {
+        c.get(SRC).get(ch).get(SRC_CHANNEL).mul().add().get(ty).get(ROW).i32(2).mul().mul().add().get(tx).i32(4).mul().add().set(even[0]);
+        for (let i = 1; i < 4; i++) c.get(even[i - 1]).get(ROW).add().set(even[i]);
+        for (let i = 0; i < 4; i++) c.get(even[i]).get(PHASE).add().set(odd[i]);
+        for (let j = 0; j < 4; j++) {
+          for (let i = 0; i < 4; i++) c.get(j % 2 === 0 ? even[i] : odd[i]).load(j < 2 ? 0 : 4).set(r[i]);
+          c.get(r[0]).get(r[2]).f32x4Sub().set(a[j]);
+          c.get(r[1]).get(r[2]).f32x4Add().set(a[4 + j]);
+          c.get(r[2]).get(r[1]).f32x4Sub().set(a[8 + j]);
+          c.get(r[1]).get(r[3]).f32x4Sub().set(a[12 + j]);
+        }
+        c.get(ty).get(TILES_PER_ROW).mul().get(tx).add().set(t);
+        c.get(DST).get(t).i32(3).shrU().get(PANEL).mul().add().get(ch).i32(32).mul().add().get(t).i32(7).and().i32(4).mul().add().set(out);
+        for (let i = 0; i < 4; i++) {
+          const [a0, a1, a2, a3] = [a[4 * i], a[4 * i + 1], a[4 * i + 2], a[4 * i + 3]];
+          const columns: [number, number, boolean][] = [[a0, a2, false], [a1, a2, true], [a2, a1, false], [a1, a3, false]];
+          for (const [u, v, plus] of columns) {
+            c.get(out).get(u).get(v);
+            if (plus) c.f32x4Add();
+            else c.f32x4Sub();
+            c.store(0);
+            c.get(out).get(XI).add().set(out);
+          }
+        }
+      });
+    });
+  });
+  return c;
+}
+
+/**
+ * `outputTiles(src, dst, channels, tileRows, tilesPerRow, mRow, xi, outRow, outChannel)`: the
+ * 2×2 output tile Aᵀ m A of every tile, m's element ξ of channel o, tile t at src + ξ·xi + o·mRow
+ * + t·4 (the GEMM's product rows), with Aᵀ = [1 1 1 0; 0 1 −1 −1]; written to output rows 2ty,
+ * 2ty + 1 and columns 2tx, 2tx + 1 of channel o's plane (dst + o·outChannel, row stride outRow).
+ */
+function outputTilesCode(): Code {
+  const c = new Code([I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const [SRC, DST, CHANNELS, TILE_ROWS, TILES_PER_ROW, M_ROW, XI, OUT_ROW, OUT_CHANNEL] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [o, ty, tx, p, q] = [I32, I32, I32, I32, I32].map((k) => c.local(k));
+  const m = Array.from({ length: 16 }, () => c.local(V128));
+  const s = Array.from({ length: 8 }, () => c.local(V128)); // Aᵀm: s[4i + j], row i of 2, column j
+  const y = Array.from({ length: 4 }, () => c.local(V128)); // y00, y01, y10, y11
+  c.i32(0).set(o);
+  c.loop(o, 1, CHANNELS, () => {
+    c.i32(0).set(ty);
+    c.loop(ty, 1, TILE_ROWS, () => {
+      c.i32(0).set(tx);
+      c.loop(tx, 4, TILES_PER_ROW, () => {
+        c.get(SRC).get(o).get(M_ROW).mul().add().get(ty).get(TILES_PER_ROW).mul().get(tx).add().i32(4).mul().add().set(p);
+        for (const v of m) c.get(p).load(0).set(v).get(p).get(XI).add().set(p);
+        for (let j = 0; j < 4; j++) {
+          c.get(m[j]).get(m[4 + j]).f32x4Add().get(m[8 + j]).f32x4Add().set(s[j]);
+          c.get(m[4 + j]).get(m[8 + j]).f32x4Sub().get(m[12 + j]).f32x4Sub().set(s[4 + j]);
+        }
+        for (let i = 0; i < 2; i++) {
+          c.get(s[4 * i]).get(s[4 * i + 1]).f32x4Add().get(s[4 * i + 2]).f32x4Add().set(y[2 * i]);
+          c.get(s[4 * i + 1]).get(s[4 * i + 2]).f32x4Sub().get(s[4 * i + 3]).f32x4Sub().set(y[2 * i + 1]);
+        }
+        c.get(DST).get(o).get(OUT_CHANNEL).mul().add().get(ty).get(OUT_ROW).i32(2).mul().mul().add().get(tx).i32(8).mul().add().set(q);
+        for (let i = 0; i < 2; i++) {
+          // columns 2tx, 2tx+1 of four tiles: the two vectors' lanes interleaved
+          c.get(q).get(y[2 * i]).get(y[2 * i + 1]).shuffleLanes([0, 4, 1, 5]).store(0);
+          c.get(q).get(y[2 * i]).get(y[2 * i + 1]).shuffleLanes([2, 6, 3, 7]).store(16);
+          c.get(q).get(OUT_ROW).add().set(q);
+        }
+      });
+    });
+  });
+  return c;
+}
+
+/**
+ * Compiles the transforms into `memory` (the GEMM kernel's), or returns null where WebAssembly
+ * SIMD is unavailable.
+ * @example
+ * const transforms = compileWinogradKernel(gemm.memory);
+ */
+export function compileWinogradKernel(memory: GemmKernel["memory"]): WinogradKernel | null {
+  const bytes = buildModule([{ name: "padPhased", code: padPhasedCode() }, { name: "inputTiles", code: inputTilesCode() },
+    { name: "outputTiles", code: outputTilesCode() }]);
+  if (typeof WebAssembly === "undefined" || !WebAssembly.validate(bytes)) return null;
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: memory as WebAssembly.Memory } });
+  return instance.exports as unknown as WinogradKernel;
+}
