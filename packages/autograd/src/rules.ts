@@ -1,7 +1,7 @@
 // One gradient rule per primitive, written with tensor ops so that backward can itself be recorded.
 // A rule gives the vector-Jacobian product for input i; broadcasting is undone by the caller (sumTo).
 import {
-  avgPool2d, avgPool2dBackward, channelAffine, channelDots, channelRow, reluMask, conv2d, conv2dBackwardInput, conv2dBackwardWeight, dispatch, gather, isFloating,
+  avgPool2d, avgPool2dBackward, firstWithAxes, channelAffine, channelDots, channelRow, reluMask, conv2d, conv2dBackwardInput, conv2dBackwardWeight, dispatch, gather, isFloating,
   maxPool2dArgmax, pad, scatterAdd, where, zeros, zerosLike, type OpName, type OpParams, type Tensor,
 } from "@sam/tensor";
 import { pointwiseVjp } from "./pointwiseGradient.js";
@@ -145,7 +145,7 @@ export const vjps: { [K in OpName]: Vjp<K> } = {
   // Σ expr: each element's derivative times the one output gradient, over the elementwise shape
   pointwiseSum: (g, inputs, _, params, i) => {
     const d = pointwiseVjp(g, inputs, params, i);
-    const shape = (inputs.find((t) => t.shape.length > 0) ?? inputs[0]).shape;
+    const shape = firstWithAxes(inputs).shape;
     return d && d.shape.length < shape.length ? d.expand(shape) : d;
   },
 };

@@ -5,7 +5,7 @@ export {
   type Shape, sizeOf, stridesOf, broadcastShapes, broadcastStrides, normalizeAxis, normalizeAxes, checkShape, sameShape,
 } from "./shape.js";
 export {
-  type OpName, type OpParams, type Meta, type ShapeRule, type UnaryOp, type BinaryOp, type CompareOp, type ReduceOp,
+  firstWithAxes, type OpName, type OpParams, type Meta, type ShapeRule, type UnaryOp, type BinaryOp, type CompareOp, type ReduceOp,
   type ArgReduceOp, type Conv2dParams, type Pool2dParams, type OtherOpParams, type ReduceParams, type ArgReduceParams, type SliceParams, type PadParams, type ChannelAffineParams, type PointwiseParams,
   type AxisParams, type ShapeParams, shapeRules, windowOutSize, UNARY_OPS, BINARY_OPS, COMPARE_OPS, UNARY_FAMILY, BINARY_FAMILY, COMPARE_FAMILY, floatOnly, familyRows,
 } from "./primitives.js";

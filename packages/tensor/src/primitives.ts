@@ -571,18 +571,27 @@ export const shapeRules: { [K in OpName]: ShapeRule<K> } = {
     return { shape: x.shape, dtype: x.dtype };
   },
   pointwise(inputs, params) {
-    return pointwiseShape("pointwise", inputs, params);
+    return checkPointwise("pointwise", inputs, params);
   },
   pointwiseSum(inputs, params) {
-    return { shape: [], dtype: pointwiseShape("pointwiseSum", inputs, params).dtype };
+    return { shape: [], dtype: checkPointwise("pointwiseSum", inputs, params).dtype };
   },
 };
 
+/**
+ * The input whose shape a pointwise program runs over: the inputs share one shape, but for 0-d
+ * inputs, which stand for their one value everywhere (all 0-d: the first).
+ * @example
+ * firstWithAxes([scalar(2), ones([2, 3])]).shape; // [2, 3]
+ */
+export function firstWithAxes<T extends Meta>(inputs: readonly T[]): T {
+  return inputs.find((t) => t.shape.length > 0) ?? inputs[0];
+}
+
 /** pointwise's inputs checked (one floating dtype, one shape or 0-d, a program that parses): the elementwise result's shape. */
-function pointwiseShape(op: "pointwise" | "pointwiseSum", inputs: readonly Meta[], { program, scalars }: PointwiseParams): Meta {
+function checkPointwise(op: "pointwise" | "pointwiseSum", inputs: readonly Meta[], { program, scalars }: PointwiseParams): Meta {
   check(inputs.length >= 1, op, () => "needs at least one input");
-  // the inputs share one shape, but for 0-d tensors, which stand for their one value everywhere
-  const x = inputs.find((t) => t.shape.length > 0) ?? inputs[0];
+  const x = firstWithAxes(inputs);
   check(isFloating(x.dtype), op, () => `needs floating inputs, got ${x.dtype}`);
   inputs.forEach((t, i) => {
     check(t.dtype === x.dtype, op, () => `input ${i} is ${t.dtype}, the others ${x.dtype}`);

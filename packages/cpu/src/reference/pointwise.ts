@@ -2,7 +2,7 @@
 // arrays of the output's dtype, so every intermediate rounds as the separate tensor op would. Each
 // operation is its own loop with the arithmetic written inline, and writes over an intermediate
 // it consumes where it can, so a long program allocates at most a few arrays.
-import { parsePointwise, typedArrayFor, type Kernel, type PointwiseBinary, type PointwiseUnary } from "@sam/tensor";
+import { firstWithAxes, parsePointwise, typedArrayFor, type Kernel, type PointwiseBinary, type PointwiseUnary } from "@sam/tensor";
 import { dataOf } from "../storage.js";
 import { reduceKernel } from "./reduce.js";
 
@@ -110,7 +110,7 @@ const sum = reduceKernel("sum");
 
 /** pointwise into a scratch array, then the sum kernel over it: the same summation as the two ops. */
 export const pointwiseSum: Kernel<"pointwiseSum"> = (inputs, out, params) => {
-  const shape = (inputs.find((t) => t.shape.length > 0) ?? inputs[0]).shape;
+  const shape = firstWithAxes(inputs).shape;
   const scratch = { handle: { data: typedArrayFor(out.dtype, shape.reduce((a, b) => a * b, 1)) }, shape, dtype: out.dtype };
   pointwise(inputs, scratch, params);
   sum([scratch], out, { axes: shape.map((_, i) => i), keepDims: false });

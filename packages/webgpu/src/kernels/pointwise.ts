@@ -1,6 +1,6 @@
 // The pointwise kernel: the program turned into one WGSL expression per operation, its constants
 // read from the meta words, so programs that differ only in their constants share a shader.
-import { parsePointwise, sizeOf, type BackendTensor, type Kernel, type PointwiseBinary, type PointwiseUnary } from "@sam/tensor";
+import { firstWithAxes, parsePointwise, sizeOf, type BackendTensor, type Kernel, type PointwiseBinary, type PointwiseUnary } from "@sam/tensor";
 import type { CommandStream } from "../stream.js";
 import { wgslType } from "../buffers.js";
 import { bindings, elementGrid, f32Bits, gpu, grid, perElement } from "../wgsl.js";
@@ -44,7 +44,7 @@ function shader(kind: "each" | "sum", inputs: readonly BackendTensor[], out: Bac
     const t = wgslType(out.dtype);
     code = `${bindings(inputs.map((x, k) => [`x${k}`, x.dtype] as const), ["out", out.dtype])}
 ${valueFn(program, inputs, scalars, t)}
-${kind === "each" ? perElement("  out[i] = value(i);") : sumOver(t as "f32", "value(j)")}`;
+${kind === "each" ? perElement("  out[i] = value(i);") : sumOver("value(j)")}`;
     shaders.set(key, code);
   }
   return code;
@@ -62,7 +62,7 @@ export function pointwiseKernel(stream: CommandStream): Kernel<"pointwise"> {
 /** Σ value(i) as the sum kernel adds (threads striding over the elements, then a tree), so it equals pointwise then sum. */
 export function pointwiseSumKernel(stream: CommandStream): Kernel<"pointwiseSum"> {
   return (inputs, out, { program, scalars }) => {
-    const n = sizeOf((inputs.find((t) => t.shape.length > 0) ?? inputs[0]).shape);
+    const n = sizeOf(firstWithAxes(inputs).shape);
     const code = shader("sum", inputs, out, program, scalars.length);
     stream.run({ code, buffers: [...inputs.map(gpu), gpu(out)], meta: [n, ...scalars.map(f32Bits)], grid: grid(1) });
   };

@@ -62,12 +62,12 @@ function foldLines(t: string, start: string, combine: (p: string, q: string) => 
   }`;
 }
 
-/** A one-workgroup shader summing `load` (an expression of j) for j below dims[0] into out[0], in the order the sum kernel adds. */
-export function sumOver(t: "f32" | "i32", load: string): string {
-  return `var<workgroup> partial: array<${t}, ${THREADS}>;
+/** A one-workgroup shader summing `load` (an f32 expression of j) for j below dims[0] into out[0], in the order the sum kernel adds. */
+export function sumOver(load: string): string {
+  return `var<workgroup> partial: array<f32, ${THREADS}>;
 @compute @workgroup_size(${THREADS})
 fn main(@builtin(local_invocation_id) lid: vec3u) {
-${foldLines(t, `${t}(0)`, (p, q) => `${p} + ${q}`, load, "dims[0]")}
+${foldLines("f32", "f32(0)", (p, q) => `${p} + ${q}`, load, "dims[0]")}
   if (lid.x == 0u) { out[0] = partial[0]; }
 }`;
 }
