@@ -75,6 +75,19 @@ describe("float32 convolutions (SIMD) against the float64 reference", () => {
     }), { numRuns: 60 });
   });
 
+  it("the strided forward path with rows split into even and odd columns in WebAssembly (3×3, stride 2, padding 1) agrees too", () => {
+    fc.assert(fc.property(fc.record({ n: fc.integer({ min: 1, max: 3 }), c: fc.integer({ min: 1, max: 6 }), o: fc.integer({ min: 1, max: 9 }),
+      h: fc.integer({ min: 1, max: 20 }), w: fc.constantFrom(16, 32, 48), seed: fc.nat() }), (c) => {
+      tidy(() => {
+        const g = new Generator(c.seed);
+        const opts = { stride: 2, padding: 1 };
+        const x = randn([c.n, c.c, c.h, c.w], { generator: g });
+        const w = randn([c.o, c.c, 3, 3], { generator: g });
+        close(conv2d(x, w, opts), conv2d(x.cast("float64"), w.cast("float64"), opts), Math.sqrt(c.c * 9) * 4);
+      });
+    }), { numRuns: 30 });
+  });
+
   it("the weight gradient read in place (eight or more output channels per group) agrees too", () => {
     const wide = geometryWith({ min: 8, max: 19 });
     fc.assert(fc.property(wide, (c) => {

@@ -4,7 +4,7 @@
 import type { Conv2dParams, TypedArray } from "@sam/tensor";
 import { densePlacement, type Geometry as ConvGeometry, type Placement } from "../geometry.js";
 import { NR } from "./gemmKernel.js";
-import { blockedGemm, BLOCK_COLUMNS, directGemm, gatheredGemm, padRows, transposePanels, type InPlace, type PackA } from "./gemmF32.js";
+import { blockedGemm, BLOCK_COLUMNS, directGemm, gatheredGemm, padPhased, padRows, transposePanels, type InPlace, type PackA } from "./gemmF32.js";
 
 /** mem[at…at+8] = src[from…from+8]: a panel row, unrolled (small enough for the engine to inline). */
 function copyEight(mem: Float32Array, at: number, src: ArrayLike<number>, from: number): void {
@@ -195,7 +195,12 @@ function paddedInput(x: TypedArray, g: ConvGeometry, p: Conv2dParams, group: num
         const bottom = Math.min(needed - top, Math.max(0, iy0 + needed - g.h));
         const src = stageAt + Math.max(0, iy0) * g.w;
         if (phases === 1) padRows(src * 4, segment * 4, g.cg, top, needed - top - bottom, bottom, g.w, right, g.h * g.w * 4, channelStride * 4);
-        else padRowsPhased(mem, src, segment, g.cg, top, needed - top - bottom, bottom, g.w, right, g.h * g.w, channelStride, phases, phaseLength);
+        else if (phases === 2 && right === 1 && g.w % 8 === 0) {
+          // the common strided case (3×3, stride 2, padding 1) in WebAssembly: zeros, then the rows
+          const valid = needed - top - bottom;
+          mem.fill(0, segment, segment + g.cg * channelStride);
+          if (valid > 0) padPhased(src * 4, (segment + top * wp) * 4, g.cg, valid, g.w, g.h * g.w * 4, channelStride * 4, wp * 4, phaseLength * 4);
+        } else padRowsPhased(mem, src, segment, g.cg, top, needed - top - bottom, bottom, g.w, right, g.h * g.w, channelStride, phases, phaseLength);
         for (let pixel = q - image * plane, oy = Math.floor(pixel / g.wo), ox = pixel - oy * g.wo, at = q - j0; at < end - j0; at++) {
           offsets[at] = (segment + (oy - oy0) * sy * wp + column(ox * sx + shift)) * 4;
           if (++ox === g.wo) [ox, oy] = [0, oy + 1];

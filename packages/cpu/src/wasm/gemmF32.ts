@@ -108,6 +108,11 @@ export function padRows(src: number, dst: number, channels: number, top: number,
   ready()!.padRows(src, dst, channels, top, valid, bottom, w, pw, srcChannel, dstChannel);
 }
 
+/** Rows padded by one zero column on either side and split into even and odd columns: see layoutKernels.ts (byte addresses and strides). */
+export function padPhased(src: number, dst: number, channels: number, h: number, w: number, srcChannel: number, dstChannel: number, row: number, phase: number): void {
+  ready()!.padPhased(src, dst, channels, h, w, srcChannel, dstChannel, row, phase);
+}
+
 /**
  * Channels transposed into GEMM panels inside the kernel's memory (bytes): panel n's rows 0…count
  * are eight floats, float t of row q from channel 8n + t (at src + channel·srcChannel) at pixel q;

@@ -1,7 +1,7 @@
 // The float32 GEMM block kernel in WebAssembly SIMD: C[mc×nc] = A·B from packed panels, in 5×8 or
 // 4×8 register tiles (ten or eight f32x4 accumulators), emitted at load time by the module builder.
 import { buildModule, Code, I32, V128 } from "./builder.js";
-import { panelRowsCode, padRowsCode, transposePanelsCode } from "./layoutKernels.js";
+import { padPhasedCode, panelRowsCode, padRowsCode, transposePanelsCode } from "./layoutKernels.js";
 
 /** Rows of A per register tile of the packed kernels. */
 export type TileRows = 4 | 5;
@@ -178,6 +178,8 @@ export interface GemmKernel {
   gathered: (taps: number, columns: number, b: number, c: number, mc: number, nc: number, kc: number, ldc: number, accumulate: number) => void;
   /** Zero-padded image rows: see layoutKernels.ts. */
   padRows: (src: number, dst: number, channels: number, top: number, valid: number, bottom: number, w: number, pw: number, srcChannel: number, dstChannel: number) => void;
+  /** Zero-padded rows split into even and odd columns: see layoutKernels.ts. */
+  padPhased: (src: number, dst: number, channels: number, h: number, w: number, srcChannel: number, dstChannel: number, row: number, phase: number) => void;
   /** Channels transposed into panels NR wide (B's panels). */
   transposePanelsB: TransposePanels;
   /** Rows transposed into panels as wide as a tile is high (A's panels), by tile height. */
@@ -193,7 +195,7 @@ function kernelModule(fused: boolean): Uint8Array<ArrayBuffer> {
   return buildModule([
     ...HEIGHTS.flatMap((mr) => [{ name: `block${mr}`, code: blockKernel(false, fused, mr) }, { name: `direct${mr}`, code: blockKernel(true, fused, mr) },
       { name: `transposePanelsA${mr}`, code: transposePanelsCode(mr) }]),
-    { name: "gathered", code: gatheredKernel(fused) }, { name: "padRows", code: padRowsCode() },
+    { name: "gathered", code: gatheredKernel(fused) }, { name: "padRows", code: padRowsCode() }, { name: "padPhased", code: padPhasedCode() },
     { name: "transposePanelsB", code: transposePanelsCode(NR) }, { name: "panelRows", code: panelRowsCode() }]);
 }
 
@@ -214,7 +216,7 @@ export function compileGemmKernel(): GemmKernel | null {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     const ex = instance.exports as Record<string, never>;
     const byHeight = <F>(name: string) => Object.fromEntries(HEIGHTS.map((mr) => [mr, ex[`${name}${mr}`]])) as unknown as Record<TileRows, F>;
-    return { memory, fused, block: byHeight("block"), direct: byHeight("direct"), gathered: ex.gathered, padRows: ex.padRows,
+    return { memory, fused, block: byHeight("block"), direct: byHeight("direct"), gathered: ex.gathered, padRows: ex.padRows, padPhased: ex.padPhased,
       transposePanelsB: ex.transposePanelsB, transposePanelsA: byHeight("transposePanelsA"), panelRows: ex.panelRows };
   }
   return null;

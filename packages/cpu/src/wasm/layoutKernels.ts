@@ -1,8 +1,8 @@
 // Data movement inside the kernel's memory, in WebAssembly: zero-padded image rows (what a
-// convolution's in-place operand is read from) and channels transposed into GEMM panels.
+// convolution's in-place operand is read from, whole or split into even and odd columns) and channels transposed into GEMM panels.
 // JavaScript copies an image in with one TypedArray.set; the rearranging is done here, several
 // times faster than element by element in JavaScript.
-import { Code, I32 } from "./builder.js";
+import { Code, I32, V128 } from "./builder.js";
 
 /** Emits: n floats copied from s to d (byte addresses, both advanced; n consumed), four at a time. */
 function copyFloats(c: Code, s: number, d: number, n: number): void {
@@ -58,6 +58,40 @@ export function padRowsCode(): Code {
     c.get(BOTTOM).get(wp).mul().set(n);
     zeroFloats(c, d, n);
     c.get(ch).i32(1).add().set(ch);
+  });
+  return c;
+}
+
+/**
+ * Emits `padPhased(src, dst, channels, h, w, srcChannel, dstChannel, row, phase)`: each channel's
+ * h rows of w floats (w a multiple of 8) padded by one zero column on either side, each padded row
+ * stored as its even columns (E, from dst + channel·dstChannel + y·row) then its odd ones (O,
+ * `phase` bytes further): input column 2k is padded column 2k + 1, so O[k] = x[2k] and
+ * E[k + 1] = x[2k + 1]. The zeros (E[0], O[w/2]) and any rows above and below are not written:
+ * the caller zeroes them.
+ */
+export function padPhasedCode(): Code {
+  const c = new Code([I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const [SRC, DST, CHANNELS, H, W, SRC_CHANNEL, DST_CHANNEL, ROW, PHASE] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [ch, y, x, s, d, e, o] = [I32, I32, I32, I32, I32, I32, I32].map((t) => c.local(t));
+  const [a, b] = [c.local(V128), c.local(V128)];
+  c.i32(0).set(ch);
+  c.loop(ch, 1, CHANNELS, () => {
+    c.get(SRC).get(ch).get(SRC_CHANNEL).mul().add().set(s);
+    c.get(DST).get(ch).get(DST_CHANNEL).mul().add().set(d);
+    c.i32(0).set(y);
+    c.loop(y, 1, H, () => {
+      c.get(d).i32(4).add().set(e);
+      c.get(d).get(PHASE).add().set(o);
+      c.i32(0).set(x);
+      c.loop(x, 8, W, () => {
+        c.get(s).load(0).set(a).get(s).load(16).set(b);
+        c.get(e).get(a).get(b).shuffleLanes([1, 3, 5, 7]).store(0);
+        c.get(o).get(a).get(b).shuffleLanes([0, 2, 4, 6]).store(0);
+        c.get(s).i32(32).add().set(s).get(e).i32(16).add().set(e).get(o).i32(16).add().set(o);
+      });
+      c.get(d).get(ROW).add().set(d);
+    });
   });
   return c;
 }

@@ -5,7 +5,7 @@
 // depth the input channels), and the output transform.
 import type { Conv2dParams, TypedArray } from "@sam/tensor";
 import type { Geometry } from "../geometry.js";
-import { workspace } from "./gemmF32.js";
+import { padPhased, workspace } from "./gemmF32.js";
 import { NR, tileRows } from "./gemmKernel.js";
 import { compileWinogradKernel, type WinogradKernel } from "./winogradKernel.js";
 
@@ -101,7 +101,7 @@ export function conv2dWinogradF32(x: TypedArray, u: Float32Array, y: TypedArray,
   const mXi = rows * blockTiles * 4 + SKEW;
   for (let image = from; image < to; image++) {
     mem.set(x.subarray(image * c * h * w, (image + 1) * c * h * w), imageAt / 4);
-    wk.padPhased(imageAt, paddedAt, c, h, w, h * w * 4, padChannel, row, phase);
+    padPhased(imageAt, paddedAt + row, c, h, w, h * w * 4, padChannel, row, phase);
     for (let ty0 = 0; ty0 < h / 2; ty0 += tileRowsPerBlock) {
       const tileRowCount = Math.min(tileRowsPerBlock, h / 2 - ty0);
       const tiles = roundUp(tileRowCount * tilesPerRow, NR); // columns past the tiles hold stale values that only reach unused columns of M

@@ -1,5 +1,5 @@
 // Winograd F(2×2, 3×3)'s transforms in WebAssembly SIMD, four tiles a vector: the input tiles
-// into the GEMM's B panels, and the products back into 2×2 output tiles. Emitted at load time by
+// (from rows padded by padPhased, layoutKernels.ts) into the GEMM's B panels, and the products back into 2×2 output tiles. Emitted at load time by
 // the module builder into a module that shares the GEMM kernel's memory, so the block kernel
 // multiplies what these write.
 import { buildModule, Code, I32, V128 } from "./builder.js";
@@ -7,48 +7,14 @@ import type { GemmKernel } from "./gemmKernel.js";
 
 /** The transforms, on byte addresses in the shared memory: see each emitter. */
 export interface WinogradKernel {
-  padPhased: (src: number, dst: number, channels: number, h: number, w: number, srcChannel: number, dstChannel: number, row: number, phase: number) => void;
   inputTiles: (src: number, dst: number, channels: number, tileRows: number, tilesPerRow: number, row: number, phase: number, srcChannel: number, panel: number, xi: number) => void;
   outputTiles: (src: number, dst: number, channels: number, tileRows: number, tilesPerRow: number, mRow: number, xi: number, outRow: number, outChannel: number) => void;
 }
 
 /**
- * `padPhased(src, dst, channels, h, w, srcChannel, dstChannel, row, phase)`: each channel's h×w
- * plane (w a multiple of 8) as rows 1…h of a plane padded by one pixel on every side, each padded
- * row stored as its even columns (E, from dst) then its odd ones (O, `phase` bytes further):
- * input column 2k is padded column 2k + 1, so O[k] = x[2k] and E[k + 1] = x[2k + 1]. The borders
- * (E[0], O[w/2], rows 0 and h + 1) are not written: the caller zeroes them once.
- */
-function padPhasedCode(): Code {
-  const c = new Code([I32, I32, I32, I32, I32, I32, I32, I32, I32]);
-  const [SRC, DST, CHANNELS, H, W, SRC_CHANNEL, DST_CHANNEL, ROW, PHASE] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-  const [ch, y, x, s, d, e, o] = [I32, I32, I32, I32, I32, I32, I32].map((t) => c.local(t));
-  const [a, b] = [c.local(V128), c.local(V128)];
-  c.i32(0).set(ch);
-  c.loop(ch, 1, CHANNELS, () => {
-    c.get(SRC).get(ch).get(SRC_CHANNEL).mul().add().set(s);
-    c.get(DST).get(ch).get(DST_CHANNEL).mul().add().get(ROW).add().set(d);
-    c.i32(0).set(y);
-    c.loop(y, 1, H, () => {
-      c.get(d).i32(4).add().set(e);
-      c.get(d).get(PHASE).add().set(o);
-      c.i32(0).set(x);
-      c.loop(x, 8, W, () => {
-        c.get(s).load(0).set(a).get(s).load(16).set(b);
-        c.get(e).get(a).get(b).shuffleLanes([1, 3, 5, 7]).store(0);
-        c.get(o).get(a).get(b).shuffleLanes([0, 2, 4, 6]).store(0);
-        c.get(s).i32(32).add().set(s).get(e).i32(16).add().set(e).get(o).i32(16).add().set(o);
-      });
-      c.get(d).get(ROW).add().set(d);
-    });
-  });
-  return c;
-}
-
-/**
  * `inputTiles(src, dst, channels, tileRows, tilesPerRow, row, phase, srcChannel, panel, xi)`:
  * V = Bᵀ d B of every 4×4 input tile d (tile (ty, tx) covers padded rows 2ty…2ty+3 and columns
- * 2tx…2tx+3) of a padPhased plane, four tiles along a row at a time (tilesPerRow a multiple of
+ * 2tx…2tx+3) of a plane padded by one pixel and stored as padPhased writes it, four tiles along a row at a time (tilesPerRow a multiple of
  * 4). With Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], rows first, then columns. Element ξ of
  * tile t, channel c goes where the GEMM's B panels want it: dst + ξ·xi + ⌊t/8⌋·panel + c·32 +
  * (t mod 8)·4. A tile's columns 2tx, 2tx+1, 2tx+2, 2tx+3 are E[tx], O[tx], E[tx+1], O[tx+1].
@@ -145,7 +111,7 @@ function outputTilesCode(): Code {
  * const transforms = compileWinogradKernel(gemm.memory);
  */
 export function compileWinogradKernel(memory: GemmKernel["memory"]): WinogradKernel | null {
-  const bytes = buildModule([{ name: "padPhased", code: padPhasedCode() }, { name: "inputTiles", code: inputTilesCode() },
+  const bytes = buildModule([{ name: "inputTiles", code: inputTilesCode() },
     { name: "outputTiles", code: outputTilesCode() }]);
   if (typeof WebAssembly === "undefined" || !WebAssembly.validate(bytes)) return null;
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: memory as WebAssembly.Memory } });
