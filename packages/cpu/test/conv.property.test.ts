@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { assertCloseSync, conv2d, conv2dBackwardInput, conv2dBackwardWeight, full, Generator, randn, setBackend, tidy, windowOutSize, type Tensor } from "@sam/tensor";
 import { geometry as convGeometry } from "../src/geometry.js";
 import { cpu } from "../src/index.js";
-import { winogradApplies } from "../src/wasm/winogradF32.js";
+import { winogradApplies, winogradWeightGradientApplies } from "../src/wasm/winogradF32.js";
 
 beforeAll(() => setBackend(cpu()));
 
@@ -169,6 +169,24 @@ describe("float32 convolutions (SIMD) against the float64 reference", () => {
     }), { numRuns: 40 });
   });
 
+  it("the weight gradient of 3×3 stride-1 convolutions by Winograd agrees too", () => {
+    const inputs = fc.record({
+      n: fc.integer({ min: 1, max: 5 }), c: fc.constantFrom(8, 16, 24), o: fc.integer({ min: 2, max: 6 }).map((k) => 4 * k),
+      h: fc.integer({ min: 1, max: 15 }).map((t) => 2 * t), w: fc.constantFrom(8, 16, 40), seed: fc.nat(),
+    }); // small planes: several images a block; 40 columns and many rows: an image split into runs of tile rows
+    fc.assert(fc.property(inputs, (c) => {
+      tidy(() => {
+        const g = new Generator(c.seed);
+        const x = randn([c.n, c.c, c.h, c.w], { generator: g });
+        const dy = randn([c.n, c.o, c.h, c.w], { generator: g });
+        const shape = [c.o, c.c, 3, 3];
+        expect(winogradWeightGradientApplies(convGeometry(x.shape, shape, dy.shape, 1), { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 })).toBe(true);
+        close(conv2dBackwardWeight(x, dy, shape, { padding: 1 }), conv2dBackwardWeight(x.cast("float64"), dy.cast("float64"), shape, { padding: 1 }),
+          Math.sqrt(c.n * c.h * c.w) * 4);
+      });
+    }), { numRuns: 40 });
+  });
+
   it("give bit-identical results on one thread and on two", () => {
     const results = [1, 2].map((threads) => {
       setBackend(cpu({ threads }));
@@ -189,10 +207,11 @@ describe("float32 convolutions (SIMD) against the float64 reference", () => {
         const flipped = conv2dBackwardInput(randn([3, 32, 21, 24], { generator: g }), randn([32, 16, 3, 3], { generator: g }), [3, 16, 21, 24], { padding: 1 });
         const tiles = conv2d(randn([3, 16, 20, 24], { generator: g }), randn([32, 16, 3, 3], { generator: g }), { padding: 1 }); // Winograd
         const tilesBack = conv2dBackwardInput(randn([3, 32, 20, 24], { generator: g }), randn([32, 16, 3, 3], { generator: g }), [3, 16, 20, 24], { padding: 1 });
+        const tilesWeight = conv2dBackwardWeight(randn([6, 16, 20, 24], { generator: g }), randn([6, 32, 20, 24], { generator: g }), [32, 16, 3, 3], { padding: 1 });
         const strided = { stride: 2, padding: 1 };
         const phased = conv2d(randn([32, 16, 32, 32], { generator: g }), randn([32, 16, 3, 3], { generator: g }), strided); // in place, by column phases
         const byPhase = conv2dBackwardInput(randn([32, 32, 16, 16], { generator: g }), randn([32, 16, 3, 3], { generator: g }), [32, 16, 32, 32], strided);
-        return [y, panels, flipped, tiles, tilesBack, phased, byPhase, conv2dBackwardInput(dy, w, x.shape, opts), conv2dBackwardWeight(x, dy, w.shape, opts),
+        return [y, panels, flipped, tiles, tilesBack, tilesWeight, phased, byPhase, conv2dBackwardInput(dy, w, x.shape, opts), conv2dBackwardWeight(x, dy, w.shape, opts),
           conv2dBackwardWeight(wide, dyy, ww.shape, { padding: 1 }), conv2dBackwardWeight(single, dySingle, ww.shape, { padding: 1 }),
         ].map((t) => Array.from(t.dataSync()));
       });

@@ -5,10 +5,11 @@ import { geometry, type Geometry, type Placement } from "../geometry.js";
 import * as reference from "../reference/conv.js";
 import { dataOf, ShareableBuffer } from "../storage.js";
 import { splitColumns, splitEvenly } from "../threads/split.js";
-import { convColumns } from "../wasm/convF32.js";
-import { BLOCK_COLUMNS_ALIGN, simdAvailable } from "../wasm/gemmF32.js";
+import { convColumns, weightChunkFloats } from "../wasm/convF32.js";
+import { binaryRunF32 } from "../wasm/elementwiseF32.js";
+import { BLOCK_COLUMNS_ALIGN, simdAvailable, workspace } from "../wasm/gemmF32.js";
 import { NR } from "../wasm/gemmKernel.js";
-import { winogradApplies, winogradWeights, winogradWeightsSize } from "../wasm/winogradF32.js";
+import { winogradApplies, winogradWeightGradient, winogradWeightGradientApplies, winogradWeights, winogradWeightsSize } from "../wasm/winogradF32.js";
 import { currentPool, poolFor } from "./pool.js";
 import { runTask, share, type ConvTask, type WeightChunksTask, type WinogradTask } from "./tasks.js";
 
@@ -137,7 +138,12 @@ function byPhases(dy: BackendTensor, w: BackendTensor, out: BackendTensor, p: Co
   // each phase must run in place: output rows of whole panels, windows starting at or before dy's
   if (phasesX.some((x) => x.size % NR !== 0) || [...phasesY, ...phasesX].some((a) => a.t !== null && a.t.padding < 0)) return false;
   const dx = dataOf(out);
-  dx.fill(0); // phases no tap reaches stay zero
+  // stride 2 with whole phases of whole vectors: each phase into a dense plane, interleaved after
+  const interleaved = sy === 2 && sx === 2 && h % 2 === 0 && wd % 8 === 0;
+  const phaseFloats = n * c * phasesY[0].size * phasesX[0].size;
+  const planes = interleaved ? scratch32("phases", 4 * phaseFloats) : null;
+  if (planes) planes.fill(0);
+  else dx.fill(0); // phases no tap reaches stay zero
   const src = dataOf(w);
   for (const py of phasesY) {
     for (const px of phasesX) {
@@ -156,12 +162,34 @@ function byPhases(dy: BackendTensor, w: BackendTensor, out: BackendTensor, p: Co
       const subW: BackendTensor = { handle: { data: sub }, shape: [c, og, ty.length, tx.length], dtype: "float32" };
       const q: Conv2dParams = { stride: [1, 1], padding: [py.t.padding, px.t.padding], dilation: [py.t.dilation, px.t.dilation], groups: p.groups };
       const g = geometry(dy.shape, subW.shape, [n, c, py.size, px.size], p.groups);
+      if (planes) {
+        const phase = planes.subarray((2 * py.f + px.f) * phaseFloats, (2 * py.f + px.f + 1) * phaseFloats);
+        threaded("conv2d", dy, subW, { handle: { data: phase }, shape: [n, c, py.size, px.size], dtype: "float32" }, g, q, convColumns(g));
+        continue;
+      }
       // the phase's output goes straight to dx[…, s·a + φy, s·b + φx]
       const placement: Placement = { image: c * h * wd, channel: h * wd, row: sy * wd, column: sx, offset: py.f * wd + px.f };
       threaded("conv2d", dy, subW, out, g, q, convColumns(g), BLOCK_COLUMNS_ALIGN, placement);
     }
   }
+  if (planes) interleavePhases(planes, dx, n, c, h / 2, wd / 2);
   return true;
+}
+
+/**
+ * dx [n, c, 2·hp, 2·wp] from its four stride-2 phases (each [n, c, hp, wp], one after another in
+ * `planes`), an image at a time through the kernel's memory.
+ */
+function interleavePhases(planes: Float32Array, dx: TypedArray, n: number, c: number, hp: number, wp: number): void {
+  const phase = c * hp * wp;
+  const { kernel, at } = workspace(8 * phase * 4);
+  const mem = new Float32Array(kernel.memory.buffer);
+  const outAt = at + 4 * phase * 4;
+  for (let image = 0; image < n; image++) {
+    for (let f = 0; f < 4; f++) mem.set(planes.subarray((f * n + image) * phase, (f * n + image + 1) * phase), at / 4 + f * phase);
+    kernel.interleavePhases(at, outAt, c * hp, wp, phase * 4);
+    dx.set(mem.subarray(outAt / 4, outAt / 4 + 4 * phase), image * 4 * phase);
+  }
 }
 
 /** dx: as a forward convolution of the flipped weights (stride 1), by phases (strided), else col2im as the tiles come. */
@@ -193,10 +221,12 @@ let partials: Float32Array<ArrayBufferLike> = new Float32Array(0);
  * a quarter of the work.) A layer too large for two chunks shares dW's rows.
  */
 function weightGradient(x: BackendTensor, dy: BackendTensor, out: BackendTensor, g: Geometry, p: Conv2dParams): void {
-  const size = g.o * g.rows;
-  const chunks = Math.min(WEIGHT_CHUNKS, g.n, Math.floor(PARTIAL_FLOATS / Math.max(1, size)));
+  // Winograd's products run over the tiles of whole images: its batch is always cut into chunks
+  const byWinograd = winogradWeightGradientApplies(g, p);
+  const size = weightChunkFloats(g, p);
+  const chunks = Math.max(byWinograd ? 1 : 0, Math.min(WEIGHT_CHUNKS, g.n, Math.floor(PARTIAL_FLOATS / Math.max(1, size))));
   // shares of dW's rows: an element's sum runs over the depth alone, so panel-aligned shares suffice
-  if (chunks < 2 || g.ho * g.wo * size === 0) return threaded("conv2dBackwardWeight", x, dy, out, g, p, g.rows, NR);
+  if ((chunks < 2 && !byWinograd) || g.n * g.ho * g.wo * size === 0) return threaded("conv2dBackwardWeight", x, dy, out, g, p, g.rows, NR);
   const per = Math.ceil(g.n / chunks);
   const count = Math.ceil(g.n / per);
   if (partials.length < count * size) partials = new Float32Array(new ShareableBuffer(count * size * 4));
@@ -207,12 +237,10 @@ function weightGradient(x: BackendTensor, dy: BackendTensor, out: BackendTensor,
   }));
   if (pool && tasks.length > 1) pool.run(tasks);
   else tasks.forEach(runTask);
-  const dw = dataOf(out);
-  dw.set(partials.subarray(0, size));
-  for (let c = 1; c < count; c++) {
-    const at = c * size;
-    for (let i = 0; i < size; i++) dw[i] += partials[at + i];
-  }
+  // the slots added into the first, in chunk order
+  for (let c = 1; c < count; c++) binaryRunF32("add", partials, 0, partials, 0, 1, partials, c * size, 1, size);
+  if (byWinograd) winogradWeightGradient(partials, dataOf(out), g.o, g.c);
+  else dataOf(out).set(partials.subarray(0, size));
 }
 
 /** dW_g = Σₙ dy[n, g] · im2col(x[n])ᵀ. */

@@ -1,7 +1,7 @@
 // The float32 GEMM block kernel in WebAssembly SIMD: C[mc×nc] = A·B from packed panels, in 5×8 or
 // 4×8 register tiles (ten or eight f32x4 accumulators), emitted at load time by the module builder.
 import { buildModule, Code, I32, V128 } from "./builder.js";
-import { padPhasedCode, panelRowsCode, padRowsCode, transposePanelsCode } from "./layoutKernels.js";
+import { interleavePhasesCode, padPhasedCode, panelRowsCode, padRowsCode, transposePanelsCode } from "./layoutKernels.js";
 
 /** Rows of A per register tile of the packed kernels. */
 export type TileRows = 4 | 5;
@@ -184,6 +184,8 @@ export interface GemmKernel {
   transposePanelsB: TransposePanels;
   /** Rows transposed into panels as wide as a tile is high (A's panels), by tile height. */
   transposePanelsA: Record<TileRows, TransposePanels>;
+  /** The four phases of a stride-2 plane interleaved: see layoutKernels.ts. */
+  interleavePhases: (src: number, dst: number, rows: number, width: number, phase: number) => void;
   /** A row-major block cut into panels NR wide: see layoutKernels.ts. */
   panelRows: (src: number, dst: number, panels: number, rows: number, srcRow: number, dstPanel: number) => void;
 }
@@ -196,7 +198,8 @@ function kernelModule(fused: boolean): Uint8Array<ArrayBuffer> {
     ...HEIGHTS.flatMap((mr) => [{ name: `block${mr}`, code: blockKernel(false, fused, mr) }, { name: `direct${mr}`, code: blockKernel(true, fused, mr) },
       { name: `transposePanelsA${mr}`, code: transposePanelsCode(mr) }]),
     { name: "gathered", code: gatheredKernel(fused) }, { name: "padRows", code: padRowsCode() }, { name: "padPhased", code: padPhasedCode() },
-    { name: "transposePanelsB", code: transposePanelsCode(NR) }, { name: "panelRows", code: panelRowsCode() }]);
+    { name: "transposePanelsB", code: transposePanelsCode(NR) }, { name: "panelRows", code: panelRowsCode() },
+    { name: "interleavePhases", code: interleavePhasesCode() }]);
 }
 
 /**
@@ -217,7 +220,7 @@ export function compileGemmKernel(): GemmKernel | null {
     const ex = instance.exports as Record<string, never>;
     const byHeight = <F>(name: string) => Object.fromEntries(HEIGHTS.map((mr) => [mr, ex[`${name}${mr}`]])) as unknown as Record<TileRows, F>;
     return { memory, fused, block: byHeight("block"), direct: byHeight("direct"), gathered: ex.gathered, padRows: ex.padRows, padPhased: ex.padPhased,
-      transposePanelsB: ex.transposePanelsB, transposePanelsA: byHeight("transposePanelsA"), panelRows: ex.panelRows };
+      transposePanelsB: ex.transposePanelsB, transposePanelsA: byHeight("transposePanelsA"), panelRows: ex.panelRows, interleavePhases: ex.interleavePhases };
   }
   return null;
 }

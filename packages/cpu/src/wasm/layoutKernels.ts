@@ -97,6 +97,37 @@ export function padPhasedCode(): Code {
 }
 
 /**
+ * Emits `interleavePhases(src, dst, rows, width, phase)`: the four phases of a stride-2 plane put
+ * back together — phase (φy, φx) holds pixels (2a + φy, 2b + φx) as `rows` rows of `width` floats
+ * (width a multiple of 4) from src + (2φy + φx)·phase (bytes), and row r of the phases becomes rows
+ * 2r and 2r + 1 of the result, 2·width floats each, from dst. Rows of consecutive channels follow
+ * one another, so `rows` may count every row of every channel.
+ */
+export function interleavePhasesCode(): Code {
+  const c = new Code([I32, I32, I32, I32, I32]);
+  const [SRC, DST, ROWS, WIDTH, PHASE] = [0, 1, 2, 3, 4];
+  const [r, b, s, d, below] = [I32, I32, I32, I32, I32].map((t) => c.local(t));
+  const v = [0, 1, 2, 3].map(() => c.local(V128));
+  c.get(SRC).set(s).get(DST).set(d);
+  c.i32(0).set(r);
+  c.loop(r, 1, ROWS, () => {
+    c.get(d).get(WIDTH).i32(8).mul().add().set(below); // the odd row: 2·width floats on
+    c.i32(0).set(b);
+    c.loop(b, 4, WIDTH, () => {
+      for (let k = 0; k < 4; k++) c.get(s).get(PHASE).i32(k).mul().add().load(0).set(v[k]);
+      for (const [to, even, odd] of [[d, v[0], v[1]], [below, v[2], v[3]]]) {
+        c.get(to).get(even).get(odd).shuffleLanes([0, 4, 1, 5]).store(0);
+        c.get(to).get(even).get(odd).shuffleLanes([2, 6, 3, 7]).store(16);
+        c.get(to).i32(32).add().set(to);
+      }
+      c.get(s).i32(16).add().set(s);
+    });
+    c.get(below).set(d); // past the odd row: the next pair of rows
+  });
+  return c;
+}
+
+/**
  * Emits `transposePanels(src, dst, panels, count, srcChannel, dstPanel)` for panels `width` floats
  * wide: panel n's rows 0…count hold `width` floats each, float t of row q taken from channel
  * width·n + t at pixel q — channel c starts at src + c·srcChannel, its pixels consecutive — and are

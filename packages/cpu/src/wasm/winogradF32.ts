@@ -112,3 +112,128 @@ export function conv2dWinogradF32(x: TypedArray, u: Float32Array, y: TypedArray,
     y.set(mem.subarray(outAt / 4, outAt / 4 + o * h * w), image * o * h * w);
   }
 }
+
+/**
+ * Whether the weight gradient runs by Winograd: as {@link winogradApplies}, with the channels in
+ * whole blocks of its transforms (eight input, four output channels to a pixel).
+ */
+export function winogradWeightGradientApplies(g: Geometry, p: Conv2dParams): boolean {
+  return winogradApplies(g, p) && g.c % 8 === 0 && g.o % 4 === 0;
+}
+
+/** Floats of a weight-gradient block's V and transformed dy: about 512 KiB, so they stay in L2 from their transforms to the products. */
+const GRADIENT_BLOCK_FLOATS = 2 ** 17;
+
+/** One stretch of a block's tiles: tile rows ty0…ty0+rows of an image. */
+interface TileRun {
+  image: number;
+  ty0: number;
+  rows: number;
+}
+
+/**
+ * Blocks of tiles, each the depth of one round of sixteen products: whole images while an image's
+ * tiles fit in `target`, else runs of whole tile rows. Fixed by the shapes alone.
+ */
+function gradientBlocks(n: number, tileRowCount: number, tilesPerRow: number, target: number): TileRun[][] {
+  const blocks: TileRun[][] = [];
+  const perImage = tileRowCount * tilesPerRow;
+  if (perImage <= target) {
+    const images = Math.floor(target / perImage);
+    for (let i = 0; i < n; i += images) {
+      blocks.push(Array.from({ length: Math.min(images, n - i) }, (_, k) => ({ image: i + k, ty0: 0, rows: tileRowCount })));
+    }
+    return blocks;
+  }
+  const rowsPerBlock = Math.max(1, Math.floor(target / tilesPerRow));
+  for (let image = 0; image < n; image++) {
+    for (let ty0 = 0; ty0 < tileRowCount; ty0 += rowsPerBlock) blocks.push([{ image, ty0, rows: Math.min(rowsPerBlock, tileRowCount - ty0) }]);
+  }
+  return blocks;
+}
+
+/** Floats of the sixteen products {@link winogradWeightGradientProducts} writes: [16, o, c]. */
+export function winogradProductsSize(o: number, c: number): number {
+  return 16 * o * c;
+}
+
+/**
+ * The weight gradient's sixteen products for the g.n images of x and dy, written to `m` as
+ * [ξ, o, c] (see {@link winogradWeightGradient}): M_ξ [o × c] = (S A dy Aᵀ S)_ξ [o × tiles] ·
+ * (Bᵀ d B)_ξᵀ [tiles × c], whose depth is the tiles of every image. The input and dy are laid out
+ * with their channels side by side (eight and four to a pixel) so that their transforms write the
+ * GEMMs' panels directly.
+ */
+export function winogradWeightGradientProducts(x: TypedArray, dy: TypedArray, m: TypedArray, g: Geometry): void {
+  const { n, c, h, w, o } = g;
+  if (n === 0) {
+    m.fill(0, 0, winogradProductsSize(o, c));
+    return;
+  }
+  const tilesPerRow = w / 2;
+  const target = Math.max(tilesPerRow, Math.floor(GRADIENT_BLOCK_FLOATS / (16 * (c + o))));
+  const blocks = gradientBlocks(n, h / 2, tilesPerRow, target);
+  const maxTiles = Math.max(...blocks.map((b) => b.reduce((s, r) => s + r.rows * tilesPerRow, 0)));
+  const pw = w + 2;
+  const paddedPlane = (h + 2) * pw;
+  const plane = h * w;
+  const sizes = {
+    xImage: c * plane * 4, padded: c * paddedPlane * 4, dyImage: o * plane * 4, dyPixels: o * plane * 4,
+    v: 16 * (c * maxTiles * 4 + SKEW), d: 16 * (o * maxTiles * 4 + SKEW), m: winogradProductsSize(o, c) * 4,
+  };
+  const { kernel, at } = workspace(Object.values(sizes).reduce((a, b) => a + b, 0));
+  transforms ??= compileWinogradKernel(kernel.memory);
+  const wk = transforms!;
+  const [xAt, paddedAt, dyAt, dyPixelsAt, vAt, dAt, mAt] = [0, 1, 2, 3, 4, 5, 6].map((i) => at + Object.values(sizes).slice(0, i).reduce((a, b) => a + b, 0));
+  const mem = new Float32Array(kernel.memory.buffer);
+  mem.fill(0, paddedAt / 4, (paddedAt + sizes.padded) / 4); // the borders; each image rewrites the rest
+  let staged = -1;
+  blocks.forEach((block, index) => {
+    const tiles = block.reduce((s, r) => s + r.rows * tilesPerRow, 0);
+    const [vXi, dXi] = [c * tiles * 4 + SKEW, o * tiles * 4 + SKEW];
+    let t0 = 0;
+    for (const { image, ty0, rows } of block) {
+      if (image !== staged) {
+        // x as blocks of eight channels a pixel, zero-padded; dy as blocks of four
+        mem.set(x.subarray(image * c * plane, (image + 1) * c * plane), xAt / 4);
+        for (let y = 0; y < h; y++) kernel.transposePanelsB(xAt + y * w * 4, paddedAt + ((y + 1) * pw + 1) * 32, c / 8, w, plane * 4, paddedPlane * 32);
+        mem.set(dy.subarray(image * o * plane, (image + 1) * o * plane), dyAt / 4);
+        kernel.transposePanelsA[4](dyAt, dyPixelsAt, o / 4, plane, plane * 4, plane * 16);
+        staged = image;
+      }
+      wk.inputTilesByChannel(paddedAt + 2 * ty0 * pw * 32, vAt + t0 * 32, c / 8, rows, tilesPerRow, pw * 32, paddedPlane * 32, tiles * 32, vXi);
+      wk.gradientTilesByChannel(dyPixelsAt + 2 * ty0 * w * 16, dAt + t0 * 16, o / 4, rows, tilesPerRow, w * 16, plane * 16, tiles * 16, dXi);
+      t0 += rows * tilesPerRow;
+    }
+    for (let xi = 0; xi < 16; xi++) kernel.block[4](dAt + xi * dXi, tiles * 4, vAt + xi * vXi, mAt + xi * o * c * 4, o, c, tiles, c * 4, index > 0 ? 1 : 0);
+  });
+  m.set(mem.subarray(mAt / 4, mAt / 4 + winogradProductsSize(o, c)));
+}
+
+/**
+ * dW [o, c, 3, 3] from the sixteen products summed over the batch: the forward pass is
+ * y = Aᵀ[(G w Gᵀ) ⊙ (Bᵀ d B)]A per tile, so dW = Gᵀ[Σ over tiles (A dy Aᵀ) ⊙ (Bᵀ d B)]G = Gᵀ (S M S) G
+ * with G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1] and S = diag(1, 1, 1, −1) (the signs the dy transform left
+ * out); in float64, rounded once.
+ */
+export function winogradWeightGradient(m: TypedArray, dw: TypedArray, o: number, c: number): void {
+  const oc = o * c;
+  const v = new Float64Array(16);
+  const t = new Float64Array(12); // Gᵀ S M S: 3×4
+  for (let k = 0; k < oc; k++) {
+    for (let xi = 0; xi < 16; xi++) v[xi] = m[xi * oc + k];
+    for (let j = 0; j < 4; j++) {
+      const sign = j === 3 ? -1 : 1;
+      t[j] = sign * (v[j] + (v[4 + j] + v[8 + j]) / 2);
+      t[4 + j] = sign * (v[4 + j] - v[8 + j]) / 2;
+      t[8 + j] = sign * ((v[4 + j] + v[8 + j]) / 2 - v[12 + j]);
+    }
+    const out = k * 9;
+    for (let a = 0; a < 3; a++) {
+      const [t0, t1, t2, t3] = [t[4 * a], t[4 * a + 1], t[4 * a + 2], t[4 * a + 3]];
+      dw[out + 3 * a] = t0 + (t1 + t2) / 2;
+      dw[out + 3 * a + 1] = (t1 - t2) / 2;
+      dw[out + 3 * a + 2] = (t1 + t2) / 2 + t3;
+    }
+  }
+}

@@ -9,7 +9,17 @@ import type { GemmKernel } from "./gemmKernel.js";
 export interface WinogradKernel {
   inputTiles: (src: number, dst: number, channels: number, tileRows: number, tilesPerRow: number, row: number, phase: number, srcChannel: number, panel: number, xi: number) => void;
   outputTiles: (src: number, dst: number, channels: number, tileRows: number, tilesPerRow: number, mRow: number, xi: number, outRow: number, outChannel: number) => void;
+  inputTilesByChannel: TilesByChannel;
+  gradientTilesByChannel: TilesByChannel;
 }
+
+/**
+ * A transform for the weight gradient, over planes whose pixels hold a block of channels side by
+ * side: `(src, dst, blocks, tileRows, tilesPerRow, row, srcBlock, dstBlock, xi)` — block b's plane
+ * at src + b·srcBlock (bytes; row stride `row`), tile t's element ξ of the block's channels written
+ * at dst + b·dstBlock + ξ·xi + t·(bytes a pixel): the rows of GEMM panels whose depth is the tiles.
+ */
+export type TilesByChannel = (src: number, dst: number, blocks: number, tileRows: number, tilesPerRow: number, row: number, srcBlock: number, dstBlock: number, xi: number) => void;
 
 /**
  * `inputTiles(src, dst, channels, tileRows, tilesPerRow, row, phase, srcChannel, panel, xi)`:
@@ -104,6 +114,99 @@ function outputTilesCode(): Code {
   return c;
 }
 
+/** Emits: the vector `value` pushes stored at q, then q advanced by xi bytes (the next element ξ). */
+function storeNext(c: Code, q: number, XI: number, value: () => void): void {
+  c.get(q);
+  value();
+  c.store(0).get(q).get(XI).add().set(q);
+}
+
+/**
+ * Emits the loops of a {@link TilesByChannel} transform over pixels of `pixelBytes`, `halves`
+ * vectors of four channels each: `tile(p, out, ROW)` with p the address of the tile's first pixel
+ * (of this half) and out where its element 0 goes.
+ */
+function byChannelLoops(c: Code, pixelBytes: number, halves: number, tile: (p: number, out: number, ROW: number) => void): void {
+  const [SRC, DST, BLOCKS, TILE_ROWS, TILES_PER_ROW, ROW, SRC_BLOCK, DST_BLOCK] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [b, ty, tx, p, out] = [I32, I32, I32, I32, I32].map((k) => c.local(k));
+  c.i32(0).set(b);
+  c.loop(b, 1, BLOCKS, () => {
+    for (let half = 0; half < halves; half++) {
+      c.i32(0).set(ty);
+      c.loop(ty, 1, TILE_ROWS, () => {
+        c.i32(0).set(tx);
+        c.loop(tx, 1, TILES_PER_ROW, () => {
+          // a tile starts 2·ty rows and 2·tx pixels in; tile t = ty·tilesPerRow + tx
+          c.get(SRC).get(b).get(SRC_BLOCK).mul().add().get(ty).get(ROW).i32(2).mul().mul().add().get(tx).i32(2 * pixelBytes).mul().add().i32(16 * half).add().set(p);
+          c.get(DST).get(b).get(DST_BLOCK).mul().add().get(ty).get(TILES_PER_ROW).mul().get(tx).add().i32(pixelBytes).mul().add().i32(16 * half).add().set(out);
+          tile(p, out, ROW);
+        });
+      });
+    }
+  });
+}
+
+/**
+ * `inputTilesByChannel`: V = Bᵀ d B (as in {@link inputTilesCode}) of every 4×4 tile (tile (ty, tx)
+ * covers rows 2ty…2ty+3 and pixels 2tx…2tx+3) of zero-padded planes whose pixels hold eight
+ * channels (32 bytes), four channels a vector: the rows of B panels eight channels wide.
+ */
+function inputTilesByChannelCode(): Code {
+  const c = new Code([I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const XI = 8;
+  const rowAt = [0, 1, 2, 3].map(() => c.local(I32));
+  const r = [0, 1, 2, 3].map(() => c.local(V128));
+  const a = Array.from({ length: 16 }, () => c.local(V128)); // Bᵀd: a[4i + j], row i, column j
+  byChannelLoops(c, 32, 2, (p, out, ROW) => {
+    for (let i = 0; i < 4; i++) c.get(p).get(ROW).i32(i).mul().add().set(rowAt[i]);
+    for (let j = 0; j < 4; j++) {
+      for (let i = 0; i < 4; i++) c.get(rowAt[i]).load(32 * j).set(r[i]);
+      c.get(r[0]).get(r[2]).f32x4Sub().set(a[j]);
+      c.get(r[1]).get(r[2]).f32x4Add().set(a[4 + j]);
+      c.get(r[2]).get(r[1]).f32x4Sub().set(a[8 + j]);
+      c.get(r[1]).get(r[3]).f32x4Sub().set(a[12 + j]);
+    }
+    for (let i = 0; i < 4; i++) {
+      const [a0, a1, a2, a3] = [a[4 * i], a[4 * i + 1], a[4 * i + 2], a[4 * i + 3]];
+      storeNext(c, out, XI, () => c.get(a0).get(a2).f32x4Sub());
+      storeNext(c, out, XI, () => c.get(a1).get(a2).f32x4Add());
+      storeNext(c, out, XI, () => c.get(a2).get(a1).f32x4Sub());
+      storeNext(c, out, XI, () => c.get(a1).get(a3).f32x4Sub());
+    }
+  });
+  return c;
+}
+
+/**
+ * `gradientTilesByChannel`: the output gradient's 2×2 tiles (tile (ty, tx) covers rows 2ty, 2ty+1
+ * and pixels 2tx, 2tx+1) of planes whose pixels hold four channels (16 bytes), as S A dy Aᵀ S with
+ * A = [1 0; 1 1; 1 −1; 0 −1] (the transpose of the output transform's Aᵀ) and S = diag(1, 1, 1, −1):
+ * the signs of A's last row are left to the final transform, which saves the negations. The rows
+ * of A panels four channels high.
+ */
+function gradientTilesByChannelCode(): Code {
+  const c = new Code([I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const XI = 8;
+  const [e0, e1, f0, f1] = [0, 1, 2, 3].map(() => c.local(V128));
+  const rows = Array.from({ length: 8 }, () => c.local(V128)); // S A dy: rows[2i + j], row i of 4, column j of 2
+  byChannelLoops(c, 16, 1, (p, out, ROW) => {
+    c.get(p).load(0).set(e0).get(p).load(16).set(e1);
+    c.get(p).get(ROW).add().load(0).set(f0).get(p).get(ROW).add().load(16).set(f1);
+    c.get(e0).set(rows[0]).get(e1).set(rows[1]);
+    c.get(e0).get(f0).f32x4Add().set(rows[2]).get(e1).get(f1).f32x4Add().set(rows[3]);
+    c.get(e0).get(f0).f32x4Sub().set(rows[4]).get(e1).get(f1).f32x4Sub().set(rows[5]);
+    c.get(f0).set(rows[6]).get(f1).set(rows[7]);
+    for (let i = 0; i < 4; i++) {
+      const [u, w] = [rows[2 * i], rows[2 * i + 1]];
+      storeNext(c, out, XI, () => c.get(u));
+      storeNext(c, out, XI, () => c.get(u).get(w).f32x4Add());
+      storeNext(c, out, XI, () => c.get(u).get(w).f32x4Sub());
+      storeNext(c, out, XI, () => c.get(w));
+    }
+  });
+  return c;
+}
+
 /**
  * Compiles the transforms into `memory` (the GEMM kernel's), or returns null where WebAssembly
  * SIMD is unavailable.
@@ -112,7 +215,8 @@ function outputTilesCode(): Code {
  */
 export function compileWinogradKernel(memory: GemmKernel["memory"]): WinogradKernel | null {
   const bytes = buildModule([{ name: "inputTiles", code: inputTilesCode() },
-    { name: "outputTiles", code: outputTilesCode() }]);
+    { name: "outputTiles", code: outputTilesCode() }, { name: "inputTilesByChannel", code: inputTilesByChannelCode() },
+    { name: "gradientTilesByChannel", code: gradientTilesByChannelCode() }]);
   if (typeof WebAssembly === "undefined" || !WebAssembly.validate(bytes)) return null;
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: memory as WebAssembly.Memory } });
   return instance.exports as unknown as WinogradKernel;
