@@ -7,11 +7,11 @@ import { dataOf, ShareableBuffer } from "../storage.js";
 import { splitColumns, splitEvenly } from "../threads/split.js";
 import { convColumns, weightChunkFloats } from "../wasm/convF32.js";
 import { binaryRunF32 } from "../wasm/elementwiseF32.js";
-import { BLOCK_COLUMNS_ALIGN, simdAvailable, workspace } from "../wasm/gemmF32.js";
+import { BLOCK_COLUMNS_ALIGN, simdAvailable } from "../wasm/gemmF32.js";
 import { NR } from "../wasm/gemmKernel.js";
 import { winogradApplies, winogradWeightGradient, winogradWeightGradientApplies, winogradWeights, winogradWeightsSize } from "../wasm/winogradF32.js";
 import { currentPool, poolFor } from "./pool.js";
-import { runTask, share, type ConvTask, type WeightChunksTask, type WinogradTask } from "./tasks.js";
+import { runTask, share, type ConvTask, type InterleaveTask, type WeightChunksTask, type WinogradTask } from "./tasks.js";
 
 /**
  * Runs a float32 convolution over its GEMM's columns, split between the threads at column-block
@@ -142,8 +142,11 @@ function byPhases(dy: BackendTensor, w: BackendTensor, out: BackendTensor, p: Co
   const interleaved = sy === 2 && sx === 2 && h % 2 === 0 && wd % 8 === 0;
   const phaseFloats = n * c * phasesY[0].size * phasesX[0].size;
   const planes = interleaved ? scratch32("phases", 4 * phaseFloats) : null;
-  if (planes) planes.fill(0);
-  else dx.fill(0); // phases no tap reaches stay zero
+  // phases no tap reaches stay zero
+  if (!planes) dx.fill(0);
+  for (const py of phasesY) {
+    for (const px of phasesX) if (planes && (!py.t || !px.t)) planes.fill(0, (2 * py.f + px.f) * phaseFloats, (2 * py.f + px.f + 1) * phaseFloats);
+  }
   const src = dataOf(w);
   for (const py of phasesY) {
     for (const px of phasesX) {
@@ -172,24 +175,17 @@ function byPhases(dy: BackendTensor, w: BackendTensor, out: BackendTensor, p: Co
       threaded("conv2d", dy, subW, out, g, q, convColumns(g), BLOCK_COLUMNS_ALIGN, placement);
     }
   }
-  if (planes) interleavePhases(planes, dx, n, c, h / 2, wd / 2);
+  if (planes) interleave(planes, out, n, c, h / 2, wd / 2);
   return true;
 }
 
-/**
- * dx [n, c, 2·hp, 2·wp] from its four stride-2 phases (each [n, c, hp, wp], one after another in
- * `planes`), an image at a time through the kernel's memory.
- */
-function interleavePhases(planes: Float32Array, dx: TypedArray, n: number, c: number, hp: number, wp: number): void {
-  const phase = c * hp * wp;
-  const { kernel, at } = workspace(8 * phase * 4);
-  const mem = new Float32Array(kernel.memory.buffer);
-  const outAt = at + 4 * phase * 4;
-  for (let image = 0; image < n; image++) {
-    for (let f = 0; f < 4; f++) mem.set(planes.subarray((f * n + image) * phase, (f * n + image + 1) * phase), at / 4 + f * phase);
-    kernel.interleavePhases(at, outAt, c * hp, wp, phase * 4);
-    dx.set(mem.subarray(outAt / 4, outAt / 4 + 4 * phase), image * 4 * phase);
-  }
+/** dx from its four stride-2 phases (see {@link interleavePhasesF32}), the threads sharing out whole images. */
+function interleave(planes: Float32Array, dx: BackendTensor, n: number, c: number, hp: number, wp: number): void {
+  const pool = currentPool();
+  const [sp, so] = [share(planes, "float32"), share(dataOf(dx), dx.dtype)];
+  const tasks = splitEvenly(n, pool?.threads ?? 1).map(([from, to]): InterleaveTask => ({ op: "interleavePhases", planes: sp, out: so, n, c, hp, wp, from, to }));
+  if (pool && tasks.length > 1) pool.run(tasks);
+  else tasks.forEach(runTask);
 }
 
 /** dx: as a forward convolution of the flipped weights (stride 1), by phases (strided), else col2im as the tiles come. */

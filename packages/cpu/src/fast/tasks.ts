@@ -7,7 +7,7 @@ import type { Conv2dParams, ReduceOp } from "@sam/tensor";
 import type { ChannelLayout, Geometry, Placement } from "../geometry.js";
 import { reduceRange } from "../reference/reduceLoops.js";
 import { view, type SharedArray } from "../threads/shared.js";
-import { conv2dBackwardInputF32, conv2dBackwardWeightChunksF32, conv2dBackwardWeightF32, conv2dF32 } from "../wasm/convF32.js";
+import { conv2dBackwardInputF32, conv2dBackwardWeightChunksF32, conv2dBackwardWeightF32, conv2dF32, interleavePhasesF32 } from "../wasm/convF32.js";
 import { gemmF32 } from "../wasm/gemmF32.js";
 import { conv2dWinogradF32 } from "../wasm/winogradF32.js";
 import { channelAffineRange, channelDotsRange, channelMomentsRange } from "./channelRuns.js";
@@ -140,6 +140,19 @@ export interface WeightChunksTask {
   to: number;
 }
 
+/** Images from…to of a stride-2 input gradient put together from its four phases. */
+export interface InterleaveTask {
+  op: "interleavePhases";
+  planes: SharedArray;
+  out: SharedArray;
+  n: number;
+  c: number;
+  hp: number;
+  wp: number;
+  from: number;
+  to: number;
+}
+
 /** One share of a batched matrix product: rows rows[0]…rows[1] and columns from…to of every product in the batch. */
 export interface MatmulTask {
   op: "matmul";
@@ -158,7 +171,7 @@ export interface MatmulTask {
 }
 
 /** Work a thread can be given. */
-export type Task = ConvTask | WinogradTask | WeightChunksTask | MatmulTask | ElementwiseTask | ReduceTask | ChannelSumsTask | ChannelAffineTask;
+export type Task = ConvTask | WinogradTask | WeightChunksTask | InterleaveTask | MatmulTask | ElementwiseTask | ReduceTask | ChannelSumsTask | ChannelAffineTask;
 
 /** Runs one share, on whichever thread receives it. */
 export function runTask(t: Task): void {
@@ -184,6 +197,7 @@ export function runTask(t: Task): void {
       { data: b, offset: t.bOffsets[i], rowStride: t.n, colStride: 1 }, c, i * t.m * t.n + r0 * t.n, t.n, false, t.from, t.to));
     return;
   }
+  if (t.op === "interleavePhases") return interleavePhasesF32(view(t.planes) as Float32Array, view(t.out), t.n, t.c, t.hp, t.wp, t.from, t.to);
   if (t.op === "conv2dWinograd") return conv2dWinogradF32(view(t.x), view(t.u) as Float32Array, view(t.out), t.geometry, t.from, t.to);
   if (t.op === "conv2d") return conv2dF32(view(t.a), view(t.b), view(t.out), t.geometry, t.params, t.from, t.to, t.placement ?? null);
   const run = { conv2dBackwardInput: conv2dBackwardInputF32, conv2dBackwardWeight: conv2dBackwardWeightF32 }[t.op];

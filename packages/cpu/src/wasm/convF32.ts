@@ -3,7 +3,7 @@
 // output in place (col2im on the fly for the input gradient), so no column matrix is ever built.
 import type { Conv2dParams, TypedArray } from "@sam/tensor";
 import { densePlacement, type Geometry as ConvGeometry, type Placement } from "../geometry.js";
-import { blockedGemm, BLOCK_COLUMNS, directGemm, gatheredGemm, padPhased, padRows, transposePanels, type InPlace, type PackA } from "./gemmF32.js";
+import { blockedGemm, BLOCK_COLUMNS, directGemm, gatheredGemm, padPhased, padRows, transposePanels, workspace, type InPlace, type PackA } from "./gemmF32.js";
 import { NR } from "./gemmKernel.js";
 import { winogradProductsSize, winogradWeightGradientApplies, winogradWeightGradientProducts } from "./winogradF32.js";
 
@@ -505,5 +505,22 @@ export function conv2dBackwardWeightChunksF32(x: Float32Array, dy: Float32Array,
     const [xs, dys, slot, gc] = [x.subarray(i0 * xImage, i1 * xImage), dy.subarray(i0 * yImage, i1 * yImage), partials.subarray(c * size, (c + 1) * size), { ...g, n: i1 - i0 }];
     if (byWinograd) winogradWeightGradientProducts(xs, dys, slot, gc);
     else conv2dBackwardWeightF32(xs, dys, slot, gc, p);
+  }
+}
+
+/**
+ * dx [n, c, 2·hp, 2·wp] of images from…to, from the four phases of a stride-2 input gradient (phase
+ * (φy, φx) as [n, c, hp, wp] at planes[(2φy + φx)·n·c·hp·wp…], its pixel (a, b) dx's (2a + φy,
+ * 2b + φx)), an image at a time through the kernel's memory.
+ */
+export function interleavePhasesF32(planes: Float32Array, dx: TypedArray, n: number, c: number, hp: number, wp: number, from: number, to: number): void {
+  const phase = c * hp * wp;
+  const { kernel, at } = workspace(8 * phase * 4);
+  const mem = new Float32Array(kernel.memory.buffer);
+  const outAt = at + 4 * phase * 4;
+  for (let image = from; image < to; image++) {
+    for (let f = 0; f < 4; f++) mem.set(planes.subarray((f * n + image) * phase, (f * n + image + 1) * phase), at / 4 + f * phase);
+    kernel.interleavePhases(at, outAt, c * hp, wp, phase * 4);
+    dx.set(mem.subarray(outAt / 4, outAt / 4 + 4 * phase), image * 4 * phase);
   }
 }
