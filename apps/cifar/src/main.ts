@@ -7,6 +7,7 @@ import { cpu, fusedMultiplyAdd } from "@sam/cpu";
 import { setBackend } from "@sam/tensor";
 import { parseCommand, usage, UsageError, type Command, type Config } from "./config.js";
 import { loadRunData } from "./datasets.js";
+import { DEMO, sweepSpread } from "./demo.js";
 import { prepareOutFolder, type OutFolder } from "./outFolder.js";
 import { renderReport, type RunSummary } from "./report.js";
 import { measuredConfig, resumedConfig, resumedSweep } from "./resume.js";
@@ -15,9 +16,6 @@ import { runSweep } from "./sweep.js";
 import { sweepCells, type SweepPlan } from "./sweepPlan.js";
 import { runTraining } from "./train.js";
 import { writeFileAtomic } from "@sam/nn";
-
-/** The demonstration's settings: SGD against SAM on a CIFAR-10 subset (the duration is in --help). */
-const DEMO: Partial<Config> = { model: "cnn", epochs: 2, trainSubset: 10000, testSubset: 2000, lr: 0.05 };
 
 function stamp(): string {
   return new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
@@ -153,6 +151,7 @@ async function main(argv: string[]): Promise<number> {
     await writeFileAtomic(join(out, "comparison.json"), JSON.stringify(runs.map((r) => ({ optimizer: r.name, final: r.metrics[r.metrics.length - 1], diverged: r.diverged, hessian: hessian(r) })), null, 2) + "\n");
     console.log(`\nfinal test accuracy: ${runs.map((r) => `${r.name} ${r.diverged ? "diverged" : `${((r.metrics[r.metrics.length - 1]?.testAcc ?? 0) * 100).toFixed(2)}%`}`).join(", ")}`);
     console.log(`report: ${join(out, "report.html")}`);
+    if (cmd.command === "demo") for (const line of (await sweepSpread()) ?? []) console.log(line);
   }
   return diverged ? EXIT.diverged : EXIT.done;
 }

@@ -1,0 +1,45 @@
+// The demonstration's settings and the seeds' spread it prints beside its one run.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { describe, expect, it } from "vitest";
+import { parseCommand } from "../src/config.js";
+import { DEMO, DEMO_SWEEP, sweepSpread } from "../src/demo.js";
+import type { SweepSummary } from "../src/sweepSummary.js";
+
+describe("the demonstration", () => {
+  it("runs the configuration of the sweep whose spread it prints", async () => {
+    const sweep = JSON.parse(await readFile(new URL("sweep.json", DEMO_SWEEP), "utf8")) as { config: Record<string, unknown> };
+    for (const [key, value] of Object.entries(DEMO)) expect(sweep.config[key], key).toEqual(value);
+    const defaults = parseCommand([]).config; // what the demonstration does not set is the trainer's default
+    for (const key of ["lr", "momentum", "weightDecay", "schedule", "batchSize", "mixup", "labelSmoothing", "seed"] as const) expect(sweep.config[key], key).toEqual(defaults[key]);
+  });
+
+  it("prints each optimizer's mean ± sd over the seeds and the paired difference with its interval", async () => {
+    const summary: Pick<SweepSummary, "groups" | "differences"> = {
+      groups: [
+        { group: "sgd", optimizer: "sgd", variant: "sgd", labelNoise: 0.4, seeds: [0, 1], pending: [], diverged: [], perSeed: {},
+          estimates: { testAcc: { n: 2, mean: 0.3, sd: 0.01 } }, pytorch: { seeds: [0, 1], perSeed: {}, estimates: { testAcc: { n: 2, mean: 0.31, sd: 0.02 } } } },
+        { group: "sam", optimizer: "sam", variant: "sam", rho: 0.1, labelNoise: 0.4, seeds: [0, 1], pending: [], diverged: [], perSeed: {},
+          estimates: { testAcc: { n: 2, mean: 0.35, sd: 0.03 } } },
+      ],
+      differences: [{ system: "@sam", group: "sam", baseline: "sgd", figure: "testAcc", seeds: [0, 1], values: [0.04, 0.06],
+        estimate: { n: 2, mean: 0.05, sd: 0.0141, ci95: [-0.077, 0.177] } }],
+    };
+    const dir = mkdtempSync(join(tmpdir(), "demo-"));
+    writeFileSync(join(dir, "summary.json"), JSON.stringify(summary));
+    const lines = await sweepSpread(pathToFileURL(join(dir, "summary.json")));
+    expect(lines).toEqual([
+      "over seeds 0, 1 of this configuration (experiments/r20-2k-noise40, final test accuracy, %):",
+      "  sgd: @sam 30.00 ± 1.00, PyTorch 31.00 ± 2.00",
+      "  sam: @sam 35.00 ± 3.00",
+      "  sam − sgd paired by seed (@sam): +5.00 ± 1.41 points (95% interval −7.70 to +17.70; seeds +4.00, +6.00)",
+    ]);
+  });
+
+  it("prints nothing where the sweep is not at hand", async () => {
+    expect(await sweepSpread(pathToFileURL(join(tmpdir(), "no-such-sweep", "summary.json")))).toBeNull();
+  });
+});
