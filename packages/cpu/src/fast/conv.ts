@@ -158,7 +158,9 @@ function byPhases(dy: BackendTensor, w: BackendTensor, out: BackendTensor, p: Co
           for (let k = 0; k < og; k++) {
             const from = ((group * og + k) * cg + ci) * kh * kw;
             const to = ((group * cg + ci) * og + k) * ty.length * tx.length;
-            ty.forEach((a, i) => tx.forEach((b, j) => { sub[to + i * tx.length + j] = src[from + a * kw + b]; }));
+            for (let i = 0; i < ty.length; i++) {
+              for (let j = 0; j < tx.length; j++) sub[to + i * tx.length + j] = src[from + ty[i] * kw + tx[j]];
+            }
           }
         }
       }
@@ -166,8 +168,11 @@ function byPhases(dy: BackendTensor, w: BackendTensor, out: BackendTensor, p: Co
       const q: Conv2dParams = { stride: [1, 1], padding: [py.t.padding, px.t.padding], dilation: [py.t.dilation, px.t.dilation], groups: p.groups };
       const g = geometry(dy.shape, subW.shape, [n, c, py.size, px.size], p.groups);
       if (planes) {
+        // channel-major ([c, n, hp, wp]): each row of the GEMM's output goes out in one piece
         const phase = planes.subarray((2 * py.f + px.f) * phaseFloats, (2 * py.f + px.f + 1) * phaseFloats);
-        threaded("conv2d", dy, subW, { handle: { data: phase }, shape: [n, c, py.size, px.size], dtype: "float32" }, g, q, convColumns(g));
+        const area = py.size * px.size;
+        const channelMajor: Placement = { image: area, channel: n * area, row: px.size, column: 1, offset: 0 };
+        threaded("conv2d", dy, subW, { handle: { data: phase }, shape: [n, c, py.size, px.size], dtype: "float32" }, g, q, convColumns(g), BLOCK_COLUMNS_ALIGN, channelMajor);
         continue;
       }
       // the phase's output goes straight to dx[…, s·a + φy, s·b + φx]
@@ -179,11 +184,11 @@ function byPhases(dy: BackendTensor, w: BackendTensor, out: BackendTensor, p: Co
   return true;
 }
 
-/** dx from its four stride-2 phases (see {@link interleavePhasesF32}), the threads sharing out whole images. */
+/** dx from its four stride-2 phases (see {@link interleavePhasesF32}), the threads sharing out whole channels. */
 function interleave(planes: Float32Array, dx: BackendTensor, n: number, c: number, hp: number, wp: number): void {
   const pool = currentPool();
   const [sp, so] = [share(planes, "float32"), share(dataOf(dx), dx.dtype)];
-  const tasks = splitEvenly(n, pool?.threads ?? 1).map(([from, to]): InterleaveTask => ({ op: "interleavePhases", planes: sp, out: so, n, c, hp, wp, from, to }));
+  const tasks = splitEvenly(c, pool?.threads ?? 1).map(([from, to]): InterleaveTask => ({ op: "interleavePhases", planes: sp, out: so, n, c, hp, wp, from, to }));
   if (pool && tasks.length > 1) pool.run(tasks);
   else tasks.forEach(runTask);
 }

@@ -140,7 +140,7 @@ export interface WeightChunksTask {
   to: number;
 }
 
-/** Images from…to of a stride-2 input gradient put together from its four phases. */
+/** Channels from…to of a stride-2 input gradient put together from its four phases. */
 export interface InterleaveTask {
   op: "interleavePhases";
   planes: SharedArray;

@@ -229,16 +229,17 @@ export function conv2dF32(x: TypedArray, w: TypedArray, y: TypedArray, g: ConvGe
   if (direct(g)) {
     const at0 = placement ?? densePlacement(g);
     const rowsFollow = at0.column === 1 && at0.row === g.wo; // an image's rows are one run, as in a dense output
+    const imagesFollow = rowsFollow && at0.image === plane; // and the images too: a channel-major output
     for (let group = 0; group < p.groups; group++) {
       directGemm(g.og, g.n * plane, g.rows, packRows(w, group * g.og * g.rows, g.rows, 1), paddedInput(x, g, p, group, true),
         (mem, at, ldt, i0, mc, j0, nc) => {
-          // a block's columns are consecutive pixels: rows of C go out in runs (an image, or a row)
+          // a block's columns are consecutive pixels: rows of C go out in runs (the block, an image, or a row)
           for (let j = 0; j < nc;) {
             const image = Math.floor((j0 + j) / plane);
             const pixel = j0 + j - image * plane;
             const oy = Math.floor(pixel / g.wo);
             const ox = pixel - oy * g.wo;
-            const run = Math.min(nc - j, rowsFollow ? plane - pixel : g.wo - ox);
+            const run = Math.min(nc - j, imagesFollow ? nc : rowsFollow ? plane - pixel : g.wo - ox);
             const first = image * at0.image + (group * g.og + i0) * at0.channel + oy * at0.row + ox * at0.column + at0.offset;
             for (let i = 0; i < mc; i++) {
               const dst = first + i * at0.channel;
@@ -509,18 +510,20 @@ export function conv2dBackwardWeightChunksF32(x: Float32Array, dy: Float32Array,
 }
 
 /**
- * dx [n, c, 2·hp, 2·wp] of images from…to, from the four phases of a stride-2 input gradient (phase
- * (φy, φx) as [n, c, hp, wp] at planes[(2φy + φx)·n·c·hp·wp…], its pixel (a, b) dx's (2a + φy,
- * 2b + φx)), an image at a time through the kernel's memory.
+ * Channels from…to of dx [n, c, 2·hp, 2·wp], from the four phases of a stride-2 input gradient:
+ * phase (φy, φx) channel-major, [c, n, hp, wp] at planes[(2φy + φx)·c·n·hp·wp…], its pixel (a, b)
+ * dx's (2a + φy, 2b + φx). A channel at a time through the kernel's memory: its four phases copied
+ * in whole, interleaved over every image's rows at once, and written out image by image.
  */
 export function interleavePhasesF32(planes: Float32Array, dx: TypedArray, n: number, c: number, hp: number, wp: number, from: number, to: number): void {
-  const phase = c * hp * wp;
-  const { kernel, at } = workspace(8 * phase * 4);
+  const channel = n * hp * wp; // one channel of one phase, every image
+  const plane = 4 * hp * wp; // one image's plane of dx
+  const { kernel, at } = workspace(8 * channel * 4);
   const mem = new Float32Array(kernel.memory.buffer);
-  const outAt = at + 4 * phase * 4;
-  for (let image = from; image < to; image++) {
-    for (let f = 0; f < 4; f++) mem.set(planes.subarray((f * n + image) * phase, (f * n + image + 1) * phase), at / 4 + f * phase);
-    kernel.interleavePhases(at, outAt, c * hp, wp, phase * 4);
-    dx.set(mem.subarray(outAt / 4, outAt / 4 + 4 * phase), image * 4 * phase);
+  const outAt = at + 4 * channel * 4;
+  for (let ch = from; ch < to; ch++) {
+    for (let f = 0; f < 4; f++) mem.set(planes.subarray((f * c + ch) * channel, (f * c + ch + 1) * channel), at / 4 + f * channel);
+    kernel.interleavePhases(at, outAt, n * hp, wp, channel * 4);
+    for (let image = 0; image < n; image++) dx.set(mem.subarray(outAt / 4 + image * plane, outAt / 4 + (image + 1) * plane), (image * c + ch) * plane);
   }
 }
