@@ -509,21 +509,32 @@ export function conv2dBackwardWeightChunksF32(x: Float32Array, dy: Float32Array,
   }
 }
 
+/** Floats of the four phases interleaved at once: with the result, half of L2. */
+const INTERLEAVE_FLOATS = 2 ** 15;
+
 /**
  * Channels from…to of dx [n, c, 2·hp, 2·wp], from the four phases of a stride-2 input gradient:
  * phase (φy, φx) channel-major, [c, n, hp, wp] at planes[(2φy + φx)·c·n·hp·wp…], its pixel (a, b)
- * dx's (2a + φy, 2b + φx). A channel at a time through the kernel's memory: its four phases copied
- * in whole, interleaved over every image's rows at once, and written out image by image.
+ * dx's (2a + φy, 2b + φx). Through the kernel's memory a run of images of one channel at a time:
+ * its four phases copied in, interleaved over every row of the run at once, and written out
+ * image by image.
  */
 export function interleavePhasesF32(planes: Float32Array, dx: TypedArray, n: number, c: number, hp: number, wp: number, from: number, to: number): void {
-  const channel = n * hp * wp; // one channel of one phase, every image
-  const plane = 4 * hp * wp; // one image's plane of dx
-  const { kernel, at } = workspace(8 * channel * 4);
+  const area = hp * wp; // one image's plane of one phase
+  const images = Math.max(1, Math.min(n, Math.floor(INTERLEAVE_FLOATS / (4 * area))));
+  const run = images * area;
+  const { kernel, at } = workspace(8 * run * 4);
   const mem = new Float32Array(kernel.memory.buffer);
-  const outAt = at + 4 * channel * 4;
+  const outAt = at + 4 * run * 4;
   for (let ch = from; ch < to; ch++) {
-    for (let f = 0; f < 4; f++) mem.set(planes.subarray((f * c + ch) * channel, (f * c + ch + 1) * channel), at / 4 + f * channel);
-    kernel.interleavePhases(at, outAt, n * hp, wp, channel * 4);
-    for (let image = 0; image < n; image++) dx.set(mem.subarray(outAt / 4 + image * plane, outAt / 4 + (image + 1) * plane), (image * c + ch) * plane);
+    for (let i0 = 0; i0 < n; i0 += images) {
+      const count = Math.min(images, n - i0);
+      for (let f = 0; f < 4; f++) {
+        const first = (f * c + ch) * n * area + i0 * area;
+        mem.set(planes.subarray(first, first + count * area), at / 4 + f * run);
+      }
+      kernel.interleavePhases(at, outAt, count * hp, wp, run * 4);
+      for (let i = 0; i < count; i++) dx.set(mem.subarray(outAt / 4 + i * 4 * area, outAt / 4 + (i + 1) * 4 * area), ((i0 + i) * c + ch) * 4 * area);
+    }
   }
 }
