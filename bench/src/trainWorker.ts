@@ -73,8 +73,9 @@ if (gpu && before) {
   const byOp = Object.fromEntries(Object.entries(after.launchesByOp).map(([op, n]): [string, number] => [op, (n - (before.launchesByOp[op] ?? 0)) / steps])
     .filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]));
   const bindGroupsCreated = (after.bindGroupsCreated - before.bindGroupsCreated) / steps;
-  kernels = { launches, submissions: (after.submissions - before.submissions) / steps, byOp, bindGroupsCreated, recordingSeconds: mean(recording), stepSeconds: mean(seconds) };
-  console.log(`@sam/webgpu ${optimizer}: ${launches} kernels and ${kernels.submissions} submissions a step; `
+  const copies = (after.copies - before.copies) / steps;
+  kernels = { launches, copies, submissions: (after.submissions - before.submissions) / steps, byOp, bindGroupsCreated, recordingSeconds: mean(recording), stepSeconds: mean(seconds) };
+  console.log(`@sam/webgpu ${optimizer}: ${launches} kernels, ${copies} buffer copies and ${kernels.submissions} submissions a step; `
     + `recording them takes ${(mean(recording) * 1e3).toFixed(1)} ms of the ${(mean(seconds) * 1e3).toFixed(1)} ms step (mean)`);
 }
 console.log(JSON.stringify({ seconds, maxRssBytes: process.resourceUsage().maxRSS * 1024, gpuPeakBytes: gpu?.stats().peakAllocatedBytes, kernels }));

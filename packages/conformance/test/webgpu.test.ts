@@ -98,6 +98,27 @@ describe.skipIf(!webgpuCase)(webgpuCase?.name ?? `webgpu: SKIPPED, ${webgpuSkipp
     dispose([x, y]);
   });
 
+  it("copies a slice of consecutive elements without a kernel, ordered among the kernels around it", async () => {
+    const gpu = await use();
+    const x = tensor([[1, 2, 3], [4, 5, 6]]);
+    await x.data();
+    const before = gpu.stats();
+    const [row, tail, column] = tidy(() => {
+      const doubled = x.mul(2); // pending when the copy is recorded
+      const r = doubled.slice([1]); // row 1: consecutive
+      const t = doubled.slice([[0, 2], [1, 3]]).slice([1]); // row 1 of columns 1–2: consecutive within that slice
+      const c = doubled.slice([null, 1]); // a column: strided, a kernel
+      return [r.add(1), t, c];
+    });
+    const after = gpu.stats();
+    expect(after.copies - before.copies).toBe(2);
+    expect((after.launchesByOp.slice ?? 0) - (before.launchesByOp.slice ?? 0)).toBe(2); // the 2×2 block and the column
+    expect(Array.from(await row.data())).toEqual([9, 11, 13]);
+    expect(Array.from(await tail.data())).toEqual([10, 12]);
+    expect(Array.from(await column.data())).toEqual([4, 10]);
+    dispose([x, row, tail, column]);
+  });
+
   it("refuses an allocation larger than the device's largest buffer, at once", async () => {
     await use();
     const row = ones([1, 2 ** 15]);

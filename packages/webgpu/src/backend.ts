@@ -30,6 +30,8 @@ export interface WebGpuStats {
   launches: number;
   /** The same, by the primitive that launched them. */
   launchesByOp: Record<string, number>;
+  /** Buffer-to-buffer copies recorded since the backend was created (slices of contiguous elements, which need no kernel). */
+  copies: number;
   /** Command buffers submitted since the backend was created. */
   submissions: number;
   /** Bind groups created since the backend was created. */
@@ -99,7 +101,7 @@ export async function backendOn(adapter: GPUAdapter, opts: WebGpuOptions = {}): 
     flush: () => stream.flush(),
     sync: () => stream.sync(),
     stats: () => ({
-      buffers: stream.liveBuffers, pipelines: stream.pipelines.size, launches: stream.totalLaunches, launchesByOp: Object.fromEntries(stream.launchesByOp), submissions: stream.submissions,
+      buffers: stream.liveBuffers, pipelines: stream.pipelines.size, launches: stream.totalLaunches, launchesByOp: Object.fromEntries(stream.launchesByOp), copies: stream.totalCopies, submissions: stream.submissions,
       bindGroupsCreated: stream.bindGroups.created, bindGroupsReused: stream.bindGroups.reused,
       allocatedBytes: stream.allocatedBytes, peakAllocatedBytes: stream.peakAllocatedBytes, reservedBytes: stream.allocatedBytes + stream.pool.pooledBytes,
     }),

@@ -68,6 +68,8 @@ export class CommandStream {
   private mostAllocatedBytes = 0;
   /** Kernels launched so far. */
   totalLaunches = 0;
+  /** Buffer-to-buffer copies recorded (contiguous slices), which launch no kernel. */
+  totalCopies = 0;
   /** Kernels launched so far by the primitive that launched them. */
   readonly launchesByOp = new Map<string, number>();
   /** Command buffers submitted so far. */
@@ -156,6 +158,21 @@ export class CommandStream {
     this.endPass();
     this.commandEncoder().copyBufferToBuffer(staging, 0, handle.buffer, 0, words.byteLength);
     this.afterSubmit.push(staging);
+  }
+
+  /**
+   * Records a copy of `count` elements of `source` from element `offset` into the start of `out`:
+   * a buffer-to-buffer copy, with no kernel, bind group or meta words to record.
+   */
+  copy(source: GpuHandle, offset: number, out: GpuHandle, count: number): void {
+    this.checkHealthy("webgpu.copy");
+    if (count === 0) return;
+    this.prepare(source);
+    this.lastUse.set(out.buffer, this.batch);
+    this.endPass();
+    this.commandEncoder().copyBufferToBuffer(source.buffer, offset * 4, out.buffer, 0, count * 4);
+    out.initialized = true;
+    this.totalCopies++;
   }
 
   /** Records one kernel launch. */

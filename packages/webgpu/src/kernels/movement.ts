@@ -27,11 +27,28 @@ export function expandKernel(stream: CommandStream): Kernel<"expand"> {
   return ([x], out) => stridedCopy(stream, x, out, 0, broadcastStrides(x.shape, out.shape));
 }
 
-/** Elements starts + k·steps along each axis. */
+/**
+ * Whether elements `base` + Σ iₐ·strides[a] over an index space of `shape` are one run of
+ * consecutive elements in row-major order (axes of size 1 do not count).
+ */
+function contiguous(shape: readonly number[], strides: readonly number[]): boolean {
+  let expected = 1;
+  for (let a = shape.length - 1; a >= 0; a--) {
+    if (shape[a] === 1) continue;
+    if (strides[a] !== expected) return false;
+    expected *= shape[a];
+  }
+  return true;
+}
+
+/** Elements starts + k·steps along each axis: one buffer copy where they are consecutive (a row of a matrix), else a kernel. */
 export function sliceKernel(stream: CommandStream): Kernel<"slice"> {
   return ([x], out, { starts, steps }) => {
     const s = stridesOf(x.shape);
-    stridedCopy(stream, x, out, starts.reduce((acc, v, i) => acc + v * s[i], 0), s.map((v, i) => v * steps[i]));
+    const base = starts.reduce((acc, v, i) => acc + v * s[i], 0);
+    const strides = s.map((v, i) => v * steps[i]);
+    if (contiguous(out.shape, strides)) return stream.copy(gpu(x), base, gpu(out), sizeOf(out.shape));
+    stridedCopy(stream, x, out, base, strides);
   };
 }
 
