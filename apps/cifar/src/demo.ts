@@ -17,19 +17,29 @@ export const DEMO_SWEEP = new URL("../../../experiments/r20-2k-noise40/summary.j
 const points = (x: number) => (100 * x).toFixed(2);
 const signed = (x: number) => `${x >= 0 ? "+" : "−"}${points(Math.abs(x))}`;
 
+/** The settings that decide a run's figures: where the run differs from the sweep in any, the sweep is another configuration. */
+const DECIDING = ["dataset", "model", "epochs", "batchSize", "trainSubset", "testSubset", "augment", "labelNoise", "labelSmoothing", "mixup",
+  "rho", "m", "lr", "momentum", "weightDecay", "schedule"] as const;
+
 /**
  * Lines that set the demonstration beside its sweep: each optimizer's final test accuracy over
- * the sweep's seeds (@sam and PyTorch), and SAM − SGD paired by seed with its 95% interval; null
+ * the sweep's seeds (@sam and PyTorch), and SAM − SGD paired by seed with its 95% interval, headed
+ * by the settings in which `run` (the configuration just trained) differs from the sweep's; null
  * where the sweep's summary is not at `summaryUrl` (the trainer run outside this repository).
  */
-export async function sweepSpread(summaryUrl: URL = DEMO_SWEEP): Promise<string[] | null> {
+export async function sweepSpread(run: Config, summaryUrl: URL = DEMO_SWEEP): Promise<string[] | null> {
   let summary: SweepSummary;
+  let swept: Partial<Config>;
   try {
     summary = JSON.parse(await readFile(summaryUrl, "utf8")) as SweepSummary;
+    swept = (JSON.parse(await readFile(new URL("sweep.json", summaryUrl), "utf8")) as { config: Partial<Config> }).config;
   } catch {
     return null;
   }
-  const lines = [`over seeds ${summary.groups[0]?.seeds.join(", ")} of this configuration (experiments/r20-2k-noise40, final test accuracy, %):`];
+  const differing = DECIDING.filter((k) => run[k] !== swept[k]);
+  const lines = [differing.length === 0
+    ? `over seeds ${summary.groups[0]?.seeds.join(", ")} of this configuration (experiments/r20-2k-noise40, final test accuracy, %):`
+    : `the demonstration's own configuration (this run differs in ${differing.join(", ")}) over seeds ${summary.groups[0]?.seeds.join(", ")} (experiments/r20-2k-noise40, final test accuracy, %):`];
   for (const g of summary.groups) {
     const ours = g.estimates.testAcc;
     const theirs = g.pytorch?.estimates.testAcc;

@@ -151,7 +151,7 @@ async function main(argv: string[]): Promise<number> {
     await writeFileAtomic(join(out, "comparison.json"), JSON.stringify(runs.map((r) => ({ optimizer: r.name, final: r.metrics[r.metrics.length - 1], diverged: r.diverged, hessian: hessian(r) })), null, 2) + "\n");
     console.log(`\nfinal test accuracy: ${runs.map((r) => `${r.name} ${r.diverged ? "diverged" : `${((r.metrics[r.metrics.length - 1]?.testAcc ?? 0) * 100).toFixed(2)}%`}`).join(", ")}`);
     console.log(`report: ${join(out, "report.html")}`);
-    if (cmd.command === "demo") for (const line of (await sweepSpread()) ?? []) console.log(line);
+    if (cmd.command === "demo") for (const line of (await sweepSpread(base)) ?? []) console.log(line);
   }
   return diverged ? EXIT.diverged : EXIT.done;
 }

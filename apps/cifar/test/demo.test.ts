@@ -29,17 +29,22 @@ describe("the demonstration", () => {
         estimate: { n: 2, mean: 0.05, sd: 0.0141, ci95: [-0.077, 0.177] } }],
     };
     const dir = mkdtempSync(join(tmpdir(), "demo-"));
+    const demo = { ...parseCommand([]).config, ...DEMO };
     writeFileSync(join(dir, "summary.json"), JSON.stringify(summary));
-    const lines = await sweepSpread(pathToFileURL(join(dir, "summary.json")));
-    expect(lines).toEqual([
-      "over seeds 0, 1 of this configuration (experiments/r20-2k-noise40, final test accuracy, %):",
+    writeFileSync(join(dir, "sweep.json"), JSON.stringify({ config: { ...demo, threads: 1, seed: 2 } })); // where it ran and its seeds do not matter
+    const url = pathToFileURL(join(dir, "summary.json"));
+    const figures = [
       "  sgd: @sam 30.00 ± 1.00, PyTorch 31.00 ± 2.00",
       "  sam: @sam 35.00 ± 3.00",
       "  sam − sgd paired by seed (@sam): +5.00 ± 1.41 points (95% interval −7.70 to +17.70; seeds +4.00, +6.00)",
-    ]);
+    ];
+    expect(await sweepSpread(demo, url)).toEqual(["over seeds 0, 1 of this configuration (experiments/r20-2k-noise40, final test accuracy, %):", ...figures]);
+    // a run with other settings is told that the spread is of the demonstration's own
+    expect(await sweepSpread({ ...demo, epochs: 1, trainSubset: 256 }, url)).toEqual([
+      "the demonstration's own configuration (this run differs in epochs, trainSubset) over seeds 0, 1 (experiments/r20-2k-noise40, final test accuracy, %):", ...figures]);
   });
 
   it("prints nothing where the sweep is not at hand", async () => {
-    expect(await sweepSpread(pathToFileURL(join(tmpdir(), "no-such-sweep", "summary.json")))).toBeNull();
+    expect(await sweepSpread(parseCommand([]).config, pathToFileURL(join(tmpdir(), "no-such-sweep", "summary.json")))).toBeNull();
   });
 });
