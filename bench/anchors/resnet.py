@@ -26,6 +26,9 @@ class ResNet20(nn.Module):
         stage = lambda i, o, s: nn.Sequential(*[Block(i if k == 0 else o, o, s if k == 0 else 1) for k in range(3)])
         self.layers = nn.Sequential(stage(16, 16, 1), stage(16, 32, 2), stage(32, 64, 2))
         self.fc = nn.Linear(64, 10)
+        for m in self.modules():  # as @sam/nn's ResNet (and torchvision's): convolutions Kaiming-normal, fan-out
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
 
     def forward(self, x):
         return self.fc(self.layers(F.relu(self.bn1(self.conv1(x)))).mean((2, 3)))
