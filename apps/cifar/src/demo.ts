@@ -44,7 +44,8 @@ export async function sweepSpread(run: Config, summaryUrl: URL = DEMO_SWEEP): Pr
     const ours = g.estimates.testAcc;
     const theirs = g.pytorch?.estimates.testAcc;
     if (!ours) continue;
-    lines.push(`  ${g.group}: @sam ${points(ours.mean)} ± ${points(ours.sd)}${theirs ? `, PyTorch ${points(theirs.mean)} ± ${points(theirs.sd)}` : ""}`);
+    const theirSeeds = g.pytorch && g.pytorch.seeds.join() !== g.seeds.join() ? ` (seeds ${g.pytorch.seeds.join(", ")})` : "";
+    lines.push(`  ${g.group}: @sam ${points(ours.mean)} ± ${points(ours.sd)}${theirs ? `, PyTorch ${points(theirs.mean)} ± ${points(theirs.sd)}${theirSeeds}` : ""}`);
   }
   for (const d of summary.differences.filter((x) => x.figure === "testAcc")) {
     const interval = d.estimate.ci95 ? `95% interval ${signed(d.estimate.ci95[0])} to ${signed(d.estimate.ci95[1])}; ` : "";
