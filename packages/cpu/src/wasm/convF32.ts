@@ -168,6 +168,9 @@ function paddedInput(x: TypedArray, g: ConvGeometry, p: Conv2dParams, group: num
   const segments = Math.min(g.n, Math.floor((BLOCK_COLUMNS - 1) / plane) + 2);
   const imageFloats = g.cg * g.h * g.w;
   let staged = -1; // the image whose channels sit in the staging area
+  // where each output pixel's window starts, relative to its image's first padded row (floats)
+  const pixelAt = new Int32Array(plane);
+  for (let oy = 0; oy < g.ho; oy++) for (let ox = 0; ox < g.wo; ox++) pixelAt[oy * g.wo + ox] = oy * sy * wp + column(ox * sx + shift);
   return {
     sourceBytes: (segments * segmentStride + imageFloats) * 4,
     taps(taps) {
@@ -202,10 +205,9 @@ function paddedInput(x: TypedArray, g: ConvGeometry, p: Conv2dParams, group: num
           mem.fill(0, segment, segment + g.cg * channelStride);
           if (valid > 0) padPhased(src * 4, (segment + top * wp) * 4, g.cg, valid, g.w, g.h * g.w * 4, channelStride * 4, wp * 4, phaseLength * 4);
         } else padRowsPhased(mem, src, segment, g.cg, top, needed - top - bottom, bottom, g.w, right, g.h * g.w, channelStride, phases, phaseLength);
-        for (let pixel = q - image * plane, oy = Math.floor(pixel / g.wo), ox = pixel - oy * g.wo, at = q - j0; at < end - j0; at++) {
-          offsets[at] = (segment + (oy - oy0) * sy * wp + column(ox * sx + shift)) * 4;
-          if (++ox === g.wo) [ox, oy] = [0, oy + 1];
-        }
+        const first = q - image * plane;
+        const base = segment - oy0 * sy * wp; // the segment holds rows from the block's first output row on
+        for (let k = 0, at = q - j0; at < end - j0; k++, at++) offsets[at] = (base + pixelAt[first + k]) * 4;
         segment += segmentStride;
         q = end;
       }
