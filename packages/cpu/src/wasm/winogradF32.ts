@@ -6,7 +6,7 @@
 import type { Conv2dParams, TypedArray } from "@sam/tensor";
 import type { Geometry } from "../geometry.js";
 import { padPhased, workspace } from "./gemmF32.js";
-import { NR, tileRows } from "./gemmKernel.js";
+import { NR, tileRows, type GemmKernel } from "./gemmKernel.js";
 import { compileWinogradKernel, type WinogradKernel } from "./winogradKernel.js";
 
 /** Fewer channels than this on either side leave the GEMMs too shallow or too narrow to pay for the transforms. */
@@ -74,6 +74,14 @@ export function winogradWeights(w: TypedArray, o: number, c: number, out: Float3
 
 let transforms: WinogradKernel | null | undefined;
 
+/** The kernel's workspace for regions of these byte sizes, one after another: their addresses, and the transforms compiled into its memory. */
+function laidOut(sizes: number[]): { kernel: GemmKernel; wk: WinogradKernel; at: number[] } {
+  const { kernel, at } = workspace(sizes.reduce((a, b) => a + b, 0));
+  transforms ??= compileWinogradKernel(kernel.memory);
+  const starts = sizes.map((_, i) => at + sizes.slice(0, i).reduce((a, b) => a + b, 0));
+  return { kernel, wk: transforms!, at: starts };
+}
+
 /**
  * y[n] for images `from`…`to` of x: [n, c, h, w] convolved with the weights `u` that
  * {@link winogradWeights} transformed, into y: [n, o, h, w]. Images are independent, so any split
@@ -90,10 +98,7 @@ export function conv2dWinogradF32(x: TypedArray, u: Float32Array, y: TypedArray,
   const row = 2 * phase;
   const padChannel = (h + 2) * row;
   const sizes = { u: winogradWeightsSize(o, c) * 4, image: c * h * w * 4, padded: c * padChannel, v: 16 * (c * blockTiles * 4 + SKEW), m: 16 * (rows * blockTiles * 4 + SKEW), out: o * h * w * 4 };
-  const { kernel, at } = workspace(Object.values(sizes).reduce((a, b) => a + b, 0));
-  transforms ??= compileWinogradKernel(kernel.memory);
-  const wk = transforms!;
-  const [uAt, imageAt, paddedAt, vAt, mAt, outAt] = [0, 1, 2, 3, 4, 5].map((i) => at + Object.values(sizes).slice(0, i).reduce((a, b) => a + b, 0));
+  const { kernel, wk, at: [uAt, imageAt, paddedAt, vAt, mAt, outAt] } = laidOut(Object.values(sizes));
   const mem = new Float32Array(kernel.memory.buffer);
   mem.set(u.subarray(0, sizes.u / 4), uAt / 4);
   mem.fill(0, paddedAt / 4, (paddedAt + sizes.padded) / 4); // the borders; padPhased rewrites the rest per image
@@ -181,10 +186,7 @@ export function winogradWeightGradientProducts(x: TypedArray, dy: TypedArray, m:
     xImage: c * plane * 4, padded: c * paddedPlane * 4, dyImage: o * plane * 4, dyPixels: o * plane * 4,
     v: 16 * (c * maxTiles * 4 + SKEW), d: 16 * (o * maxTiles * 4 + SKEW), m: winogradProductsSize(o, c) * 4,
   };
-  const { kernel, at } = workspace(Object.values(sizes).reduce((a, b) => a + b, 0));
-  transforms ??= compileWinogradKernel(kernel.memory);
-  const wk = transforms!;
-  const [xAt, paddedAt, dyAt, dyPixelsAt, vAt, dAt, mAt] = [0, 1, 2, 3, 4, 5, 6].map((i) => at + Object.values(sizes).slice(0, i).reduce((a, b) => a + b, 0));
+  const { kernel, wk, at: [xAt, paddedAt, dyAt, dyPixelsAt, vAt, dAt, mAt] } = laidOut(Object.values(sizes));
   const mem = new Float32Array(kernel.memory.buffer);
   mem.fill(0, paddedAt / 4, (paddedAt + sizes.padded) / 4); // the borders; each image rewrites the rest
   let staged = -1;

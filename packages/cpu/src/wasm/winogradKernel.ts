@@ -21,6 +21,14 @@ export interface WinogradKernel {
  */
 export type TilesByChannel = (src: number, dst: number, blocks: number, tileRows: number, tilesPerRow: number, row: number, srcBlock: number, dstBlock: number, xi: number) => void;
 
+/** Emits column j of Bᵀd from the tile's column j (rows r[0…3]) into a[4i + j], Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]. */
+function columnOfBd(c: Code, r: number[], a: number[], j: number): void {
+  c.get(r[0]).get(r[2]).f32x4Sub().set(a[j]);
+  c.get(r[1]).get(r[2]).f32x4Add().set(a[4 + j]);
+  c.get(r[2]).get(r[1]).f32x4Sub().set(a[8 + j]);
+  c.get(r[1]).get(r[3]).f32x4Sub().set(a[12 + j]);
+}
+
 /**
  * `inputTiles(src, dst, channels, tileRows, tilesPerRow, row, phase, srcChannel, panel, xi)`:
  * V = Bᵀ d B of every 4×4 input tile d (tile (ty, tx) covers padded rows 2ty…2ty+3 and columns
@@ -48,10 +56,7 @@ function inputTilesCode(): Code {
         for (let i = 0; i < 4; i++) c.get(even[i]).get(PHASE).add().set(odd[i]);
         for (let j = 0; j < 4; j++) {
           for (let i = 0; i < 4; i++) c.get(j % 2 === 0 ? even[i] : odd[i]).load(j < 2 ? 0 : 4).set(r[i]);
-          c.get(r[0]).get(r[2]).f32x4Sub().set(a[j]);
-          c.get(r[1]).get(r[2]).f32x4Add().set(a[4 + j]);
-          c.get(r[2]).get(r[1]).f32x4Sub().set(a[8 + j]);
-          c.get(r[1]).get(r[3]).f32x4Sub().set(a[12 + j]);
+          columnOfBd(c, r, a, j);
         }
         c.get(ty).get(TILES_PER_ROW).mul().get(tx).add().set(t);
         c.get(DST).get(t).i32(3).shrU().get(PANEL).mul().add().get(ch).i32(32).mul().add().get(t).i32(7).and().i32(4).mul().add().set(out);
@@ -161,10 +166,7 @@ function inputTilesByChannelCode(): Code {
     for (let i = 0; i < 4; i++) c.get(p).get(ROW).i32(i).mul().add().set(rowAt[i]);
     for (let j = 0; j < 4; j++) {
       for (let i = 0; i < 4; i++) c.get(rowAt[i]).load(32 * j).set(r[i]);
-      c.get(r[0]).get(r[2]).f32x4Sub().set(a[j]);
-      c.get(r[1]).get(r[2]).f32x4Add().set(a[4 + j]);
-      c.get(r[2]).get(r[1]).f32x4Sub().set(a[8 + j]);
-      c.get(r[1]).get(r[3]).f32x4Sub().set(a[12 + j]);
+      columnOfBd(c, r, a, j);
     }
     for (let i = 0; i < 4; i++) {
       const [a0, a1, a2, a3] = [a[4 * i], a[4 * i + 1], a[4 * i + 2], a[4 * i + 3]];
