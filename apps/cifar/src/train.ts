@@ -114,7 +114,7 @@ function* plainBatches(data: ImageDataset, batchSize: number, transform: Transfo
  * gets its own weights back afterwards.
  */
 async function evaluateAverage(model: Module, average: WeightAverage, data: RunData, batchSize: number, transform: Transform, out: string): Promise<{ loss: number; acc: number }> {
-  const own = Object.entries(model.stateDict()).map(([k, t]): [string, Tensor] => [k, keep(t.detach())]);
+  const own = Object.entries(model.stateDict()).map(([k, t]): [string, Tensor] => [k, keep(t.copy())]);
   try {
     average.copyTo();
     updateBatchNorm(model, plainBatches(data.train, batchSize, transform));

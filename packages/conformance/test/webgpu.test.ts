@@ -119,6 +119,34 @@ describe.skipIf(!webgpuCase)(webgpuCase?.name ?? `webgpu: SKIPPED, ${webgpuSkipp
     dispose([x, row, tail, column]);
   });
 
+  it("steps an optimizer over its flat buffer in two launches, whatever the number of parameters", async () => {
+    const gpu = await use();
+    const generator = new Generator(3);
+    const model = new Sequential(...Array.from({ length: 6 }, () => new Linear(4, 4, { generator })));
+    const params = model.parameters();
+    const opt = new SGD(params, { lr: 0.1, momentum: 0.9, weightDecay: 1e-3 });
+    const x = randn([2, 4], { generator });
+    expect(params.length).toBe(12);
+    const launched: number[] = [];
+    const copied: number[] = [];
+    for (let step = 0; step < 3; step++) {
+      opt.zeroGrad();
+      tidy(() => backward(model.forward(x).square().sum()));
+      const before = gpu.stats();
+      opt.step();
+      const after = gpu.stats();
+      launched.push(after.launches - before.launches);
+      copied.push(after.copies - before.copies);
+    }
+    // buf ← μ·buf + (g + λw) and w ← w − η·buf, each one pass over the flat buffer; the gradients
+    // gathered into theirs and the new weights written into the parameters' buffer by copies
+    expect(launched).toEqual([2, 2, 2]);
+    expect(copied).toEqual([14, 14, 14]); // 12 gradients, w, and the momentum into its flat buffer
+    const flat = await opt.flat!.allWeights().data();
+    for (const [i, p] of params.entries()) expect(Array.from(await p.data())).toEqual(Array.from(flat.subarray(64 * i, 64 * i + p.size)));
+    dispose([x]);
+  });
+
   it("refuses an allocation larger than the device's largest buffer, at once", async () => {
     await use();
     const row = ones([1, 2 ** 15]);

@@ -77,6 +77,10 @@ export function createCpu(threads: number, startPool: ((threads: number) => Pool
       pool.set(buffer.byteLength, list);
       pooled += buffer.byteLength;
     },
+    view: (handle: DataHandle, offset: number, size: number) => ({ data: handleData(handle).subarray(offset, offset + size) }),
+    copy(source: DataHandle, target: DataHandle) {
+      handleData(target).set(handleData(source));
+    },
     run(op, inputs, out, params) {
       kernels[op](inputs, out, params);
     },

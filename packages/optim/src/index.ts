@@ -3,6 +3,7 @@ export {
   Optimizer, type Hyper, type ParamGroup, type ParamsInput, type ParamState, type OptimizerStateDict, type GroupParams,
   type GroupSpec, type GroupIndices,
 } from "./optimizer.js";
+export { FlatParameters, type FlatBuffer } from "./flatParameters.js";
 export { SGD, type SGDOptions } from "./sgd.js";
 export { Adam, AdamW, type AdamOptions } from "./adam.js";
 export { SAM, type SAMHyper, type SAMOptions, type SAMContext, type SAMClosure, type OptimizerClass } from "./sam.js";

@@ -1,6 +1,7 @@
 // Optimizer: the PyTorch-shaped base with parameter groups, per-parameter state and state dicts.
 import { noGrad } from "@sam/autograd";
 import { check, keep, tidy, type Tensor } from "@sam/tensor";
+import { FlatParameters } from "./flatParameters.js";
 
 /** Hyperparameters (numbers and flags) by name, per parameter group. */
 export type Hyper = Record<string, unknown>;
@@ -67,7 +68,15 @@ export abstract class Optimizer<H extends Hyper = Hyper> {
       check(!seen.has(p), this.constructor.name, () => `a parameter appears in more than one group`);
       seen.add(p);
     }
+    this.flat = FlatParameters.create(this.paramGroups.map((g) => g.params));
   }
+
+  /**
+   * The parameters as views of one flat buffer, so a step is a few passes over it: set up by the
+   * constructor unless the parameters differ in dtype or backend (then each parameter is updated
+   * on its own, with the same results, as it is where a later optimizer moved them into its own).
+   */
+  flat: FlatParameters | null;
 
   /** Every parameter, group by group. */
   params(): Tensor[] {
@@ -91,23 +100,75 @@ export abstract class Optimizer<H extends Hyper = Hyper> {
    */
   protected updateEach(update: (p: Tensor, grad: Tensor, group: ParamGroup<H>, state: ParamState) => void): void {
     tidy(() => noGrad(() => {
-      for (const group of this.paramGroups) {
+      this.paramGroups.forEach((group, g) => {
+        if (this.updateFlat(group, g, update)) return;
         for (const p of group.params) {
           if (p.grad === null) continue;
           let state = this.state.get(p);
           if (!state) this.state.set(p, (state = {}));
           update(p, p.grad, group, state);
         }
-      }
+      });
     }));
   }
 
   /**
+   * Group `g`'s update as one call of `update` on its flat buffers, where every parameter has a
+   * gradient and the same counters (an update is elementwise, so each element comes out as the
+   * per-parameter update gives it); false where that does not hold. Each parameter's state entries
+   * are views of the flat state buffers, so `stateDict` and a per-parameter step see the same values.
+   */
+  private updateFlat(group: ParamGroup<H>, g: number, update: (p: Tensor, grad: Tensor, group: ParamGroup<H>, state: ParamState) => void): boolean {
+    const flat = this.flat;
+    if (!flat || group.params.length === 0 || !group.params.every((p) => p.grad !== null) || !flat.holds()) return false;
+    const states = group.params.map((p) => this.state.get(p) ?? {});
+    const keys = Object.keys(states[0]);
+    const alike = (s: ParamState) => Object.keys(s).length === keys.length
+      && keys.every((k) => typeof s[k] === typeof states[0][k] && (typeof s[k] === "object" || s[k] === states[0][k]));
+    if (!states.every(alike)) return false;
+    const first = flat.firstOf(g);
+    const entries: ParamState = {};
+    for (const k of keys) {
+      if (typeof states[0][k] === "number") {
+        entries[k] = states[0][k];
+        continue;
+      }
+      const views = flat.state(k);
+      states.forEach((s, j) => {
+        const view = views.perParam[first + j];
+        const entry = s[k] as Tensor;
+        if (entry.storage === view.storage) return;
+        view.assign(entry); // a loaded snapshot, or a step on its own: moved into the flat buffer
+        entry.dispose();
+        s[k] = keep(view.detach());
+      });
+      entries[k] = views.perGroup[g];
+    }
+    update(flat.weightsOf(g), flat.gradientsOf(g), group, entries);
+    for (const [k, v] of Object.entries(entries)) {
+      if (typeof v === "number") {
+        for (const s of states) s[k] = v;
+        continue;
+      }
+      const views = flat.state(k);
+      if (v.storage === views.perGroup[g].storage) continue;
+      // a new entry (the first step): into the flat buffer, and each parameter's view of it into its state
+      views.perGroup[g].assign(v);
+      v.dispose();
+      states.forEach((s, j) => (s[k] = keep(views.perParam[first + j].detach())));
+    }
+    group.params.forEach((p, j) => this.state.set(p, states[j]));
+    return true;
+  }
+
+  /**
    * Replaces a state entry with its own handle on `value` (so that freeing a gradient it may alias
-   * cannot free the state), and frees the old entry.
+   * cannot free the state), and frees the old entry; an entry that views a flat buffer has `value`
+   * written into it instead.
    */
   protected setState(state: ParamState, key: string, value: Tensor): Tensor {
     const old = state[key];
+    if (typeof old === "object" && old.storage.pinned) return old.assign(value);
     const own = keep(value.detach());
     state[key] = own;
     if (typeof old === "object") old.dispose();
@@ -138,13 +199,11 @@ export abstract class Optimizer<H extends Hyper = Hyper> {
         if (typeof v === "object") check(v.shape.join() === p.shape.join(), name, () => `state ${k} of parameter ${i} has shape [${v.shape}], the parameter [${p.shape}]`);
       }
     }
+    // copies first: the snapshot may be this optimizer's own, viewing the buffers the next step writes
+    const loaded = Object.entries(dict.state).map(([i, s]): [Tensor, ParamState] => [params[Number(i)],
+      Object.fromEntries(Object.entries(s).map(([k, v]) => [k, typeof v === "object" ? keep(v.copy()) : v]))]);
     for (const s of this.state.values()) for (const v of Object.values(s)) if (typeof v === "object") v.dispose();
-    this.state.clear();
-    for (const [i, s] of Object.entries(dict.state)) {
-      const copy: ParamState = {};
-      for (const [k, v] of Object.entries(s)) copy[k] = typeof v === "object" ? keep(v.detach()) : v;
-      this.state.set(params[Number(i)], copy);
-    }
+    this.state = new Map(loaded);
     dict.paramGroups.forEach(({ params: _, ...hyper }, i) => Object.assign(this.paramGroups[i], hyper));
   }
 }

@@ -2,6 +2,7 @@
 // m-sharpness and an exact-gradient option, wrapping any base optimizer.
 import { backward, gradients, noGrad } from "@sam/autograd";
 import { check, keep, pointwise, pointwiseSum, POINTWISE_MAX_INPUTS, tidy, where, zerosLike, type PointwiseExpr, type Tensor } from "@sam/tensor";
+import type { FlatParameters } from "./flatParameters.js";
 import { Optimizer, type Hyper, type OptimizerStateDict, type ParamGroup, type ParamsInput } from "./optimizer.js";
 
 /** SAM's own hyperparameters, stored in every parameter group beside the base optimizer's. */
@@ -66,6 +67,8 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
   readonly base: Optimizer<H>;
   private readonly options: SAMOptions;
   private saved = new Map<Tensor, Tensor>();
+  /** The flat buffer's copy of w, when firstStep ran over it. */
+  private savedFlat: Tensor | null = null;
 
   /**
    * Wraps a new `Base` optimizer over `params`; `opts` holds SAM's hyperparameters (rho, adaptive,
@@ -81,6 +84,9 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
     base.paramGroups = this.paramGroups as unknown as ParamGroup<H>[];
     this.base = base;
     this.state = base.state;
+    // the parameters moved into this optimizer's layout as it was built; the base steps over it too
+    base.flat?.dispose();
+    base.flat = this.flat;
     this.options = options;
   }
 
@@ -93,7 +99,12 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
   private scales(grads: Map<Tensor, Tensor>, squares: (p: Tensor, grad: Tensor, group: ParamGroup<SAMHyper>) => Tensor,
     total: (sums: Tensor[]) => Tensor = (sums) => sums.reduce((a, b) => a.add(b))): Map<ParamGroup<SAMHyper>, Tensor> {
     const groups = this.paramGroups as unknown as ParamGroup<SAMHyper>[];
-    const sum = total(groups.flatMap((g) => g.params.filter((p) => grads.has(p)).map((p) => squares(p, grads.get(p)!, g))));
+    return this.scalesOf(total(groups.flatMap((g) => g.params.filter((p) => grads.has(p)).map((p) => squares(p, grads.get(p)!, g)))));
+  }
+
+  /** ρ/(‖Tg‖ + 1e-12) for each group, from the squared norm `sum`. */
+  private scalesOf(sum: Tensor): Map<ParamGroup<SAMHyper>, Tensor> {
+    const groups = this.paramGroups as unknown as ParamGroup<SAMHyper>[];
     // √ has an infinite derivative at 0; taking it only where the sum is positive keeps a zero
     // gradient's ε (and, for the exact gradient, its derivative) at 0 instead of NaN
     const positive = sum.gt(0);
@@ -121,6 +132,7 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
       check(grads.size > 0, "SAM.firstStep", () => `no parameter has a gradient; run backward first`);
       // the same arithmetic as perturbations(), each parameter's in one pass: T·v is v·(|w| + η) for ASAM
       const T = (v: PointwiseExpr, w: PointwiseExpr, g: ParamGroup<SAMHyper>) => (g.adaptive ? v.mul(w.abs().add(g.eta)) : v);
+      if (this.flat && grads.size === this.params().length && this.flat.holds()) return this.firstStepFlat(this.flat, T);
       // the sums added in the same left-to-right order, up to POINTWISE_MAX_INPUTS at a time
       const fold = (sums: Tensor[]): Tensor => {
         let acc = sums[0];
@@ -135,15 +147,36 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
         for (const p of g.params) {
           const grad = grads.get(p);
           if (!grad) continue;
-          this.saved.set(p, keep(p.detach()));
+          this.saved.set(p, keep(p.copy()));
           p.assign(pointwise([p, grad, scale], (w, v, s) => w.add(T(T(v, w, g), w, g).mul(s))));
         }
       }
     }));
   }
 
+  /**
+   * firstStep over the flat buffers: each group's Σ(Tg)² in one pass, w saved by one copy, and each
+   * group's w + ε in one pass. The same arithmetic per element; the norm's sum runs over the flat
+   * buffer (its gaps are zeros), so it is rounded in another order than the per-parameter sums.
+   */
+  private firstStepFlat(flat: FlatParameters, T: (v: PointwiseExpr, w: PointwiseExpr, g: ParamGroup<SAMHyper>) => PointwiseExpr): void {
+    const groups = this.paramGroups as unknown as ParamGroup<SAMHyper>[];
+    const parts = groups.map((group, g) => ({ group, w: flat.weightsOf(g), grad: flat.gradientsOf(g) }));
+    const sums = parts.map(({ group, w, grad }) => pointwiseSum([grad, w], (v, x) => T(v, x, group).mul(T(v, x, group))));
+    const scales = this.scalesOf(sums.reduce((a, b) => a.add(b)));
+    this.savedFlat = keep(flat.allWeights().copy());
+    for (const { group, w, grad } of parts) {
+      w.assign(pointwise([w, grad, scales.get(group)!], (x, v, s) => x.add(T(T(v, x, group), x, group).mul(s))));
+    }
+  }
+
   /** Restores w exactly from the copy firstStep saved (never by subtracting ε). */
   private restore(): void {
+    if (this.savedFlat) {
+      this.flat!.allWeights().assign(this.savedFlat);
+      this.savedFlat.dispose();
+      this.savedFlat = null;
+    }
     for (const [p, w] of this.saved) {
       p.assign(w);
       w.dispose();
@@ -153,7 +186,7 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
 
   /** Restores w, then lets the base optimizer step with the gradient now in `.grad` (taken at w + ε). */
   secondStep(): void {
-    check(this.saved.size > 0, "SAM.secondStep", () => `firstStep() has not run`);
+    check(this.saved.size > 0 || this.savedFlat !== null, "SAM.secondStep", () => `firstStep() has not run`);
     this.restore();
     this.base.step();
   }

@@ -39,9 +39,8 @@ export class WeightAverage {
 
   /** Adds the parameters' present values to the mean: a ← a + (p − a)/(n + 1). */
   update(): void {
-    // a parameter's update replaces its storage, so a detached view is a snapshot
     if (this.averages === null) {
-      this.averages = this.params.map((p) => keep(p.detach()));
+      this.averages = this.params.map((p) => keep(p.copy()));
     } else {
       const n = this.count;
       tidy(() => noGrad(() => this.averages!.forEach((a, i) => a.assign(a.add(this.params[i].detach().sub(a).div(n + 1))))));

@@ -100,7 +100,7 @@ describe.each([["Adam", adam], ["SAM(SGD) with ASAM and m-sharpness", sam]] as c
     const first = net(1);
     const before = make(first);
     for (let s = 0; s < 2; s++) before.step(data(s).x, data(s).y);
-    const savedModel = Object.fromEntries(Object.entries(first.stateDict()).map(([k, v]) => [k, v.detach()]));
+    const savedModel = Object.fromEntries(Object.entries(first.stateDict()).map(([k, v]) => [k, v.copy()]));
     const savedOpt = before.opt.stateDict();
 
     const resumed = net(2);

@@ -85,7 +85,7 @@ function epsilon(w: readonly number[], g: readonly number[], rho: number, adapti
 
 /** The full state (parameters and buffers), shared with the live tensors but never mutated. */
 function snapshot(net: Module): Record<string, Tensor> {
-  return Object.fromEntries(Object.entries(net.stateDict()).map(([k, v]) => [k, v.detach()]));
+  return Object.fromEntries(Object.entries(net.stateDict()).map(([k, v]) => [k, v.copy()]));
 }
 
 /** The gradient SAM hands its base optimizer, read off a plain SGD step with lr = 1: g = w − w'. */

@@ -45,6 +45,13 @@ export interface Backend {
   readSync?(handle: DataHandle): TypedArray;
   /** Releases the storage. */
   free(handle: DataHandle): void;
+  /**
+   * A handle to `size` consecutive elements of `handle`'s storage from element `offset`, sharing
+   * its memory (never freed itself: the storage it views is). Kernels read it as any other input.
+   */
+  view(handle: DataHandle, offset: number, size: number): DataHandle;
+  /** Copies all of `source` into `target` (same dtype and length), in order with the kernels run before. */
+  copy(source: DataHandle, target: DataHandle): void;
   /** Runs one primitive, writing into `out`. */
   run<K extends OpName>(op: K, inputs: readonly BackendTensor[], out: BackendTensor, params: OpParams[K]): void;
 }

@@ -10,7 +10,7 @@ export {
   type AxisParams, type ShapeParams, shapeRules, windowOutSize, UNARY_OPS, BINARY_OPS, COMPARE_OPS, UNARY_FAMILY, BINARY_FAMILY, COMPARE_FAMILY, floatOnly, familyRows,
 } from "./primitives.js";
 export { type Backend, type BackendTensor, type DataHandle, type Kernel, type KernelTable } from "./backend.js";
-export { type MemoryInfo, memory, Storage } from "./storage.js";
+export { type MemoryInfo, memory, Storage, VIEW_ALIGNMENT } from "./storage.js";
 export { type TensorContainer, tidy, keep, dispose } from "./scope.js";
 export { type DispatchObserver, setBackend, getBackend, observeDispatch, dispatch } from "./engine.js";
 export { Tensor, type NestedArray } from "./tensor.js";

@@ -1,6 +1,7 @@
 // Reference-counted storage: a backend buffer shared by every tensor that views it.
 import type { Backend, DataHandle } from "./backend.js";
 import { bytesPerElement, type DType } from "./dtype.js";
+import { check } from "./errors.js";
 
 const live = { buffers: 0, bytes: 0 };
 
@@ -23,7 +24,17 @@ export function memory(): MemoryInfo {
   return { ...live };
 }
 
-/** One backend buffer and the number of tensors that hold it. */
+/**
+ * Where a view may start: a multiple of this many elements, so that a GPU can bind it (WebGPU
+ * binds storage at offsets that are multiples of 256 bytes).
+ */
+export const VIEW_ALIGNMENT = 64;
+
+/**
+ * One backend buffer, or a view of consecutive elements of another storage, and the number of
+ * tensors that hold it. A view keeps its parent alive; views and the storages they view are
+ * `pinned`: a tensor holding one is written in place (see `Tensor.assign`), so every view sees it.
+ */
 export class Storage {
   /** The backend that owns the buffer. */
   readonly backend: Backend;
@@ -33,16 +44,34 @@ export class Storage {
   readonly dtype: DType;
   /** Its length in elements. */
   readonly size: number;
+  /** The storage this one is a view of, or null for a buffer of its own. */
+  readonly parent: Storage | null;
   private refs = 1;
+  private viewed = false;
 
-  /** Allocates `size` elements of `dtype` on `backend`, held once. */
-  constructor(backend: Backend, dtype: DType, size: number) {
+  /** Allocates `size` elements of `dtype` on `backend`, held once; or, given `parent`, views `size` of its elements from `offset`. */
+  constructor(backend: Backend, dtype: DType, size: number, parent?: { storage: Storage; offset: number }) {
     this.backend = backend;
     this.dtype = dtype;
     this.size = size;
+    this.parent = parent?.storage ?? null;
+    if (parent) {
+      const { storage, offset } = parent;
+      check(storage.dtype === dtype && Number.isInteger(offset) && offset >= 0 && offset + size <= storage.size, "Storage",
+        () => `a view of ${size} ${dtype} elements from ${offset} does not fit a storage of ${storage.size} ${storage.dtype}`);
+      check(offset % VIEW_ALIGNMENT === 0, "Storage", () => `a view must start at a multiple of ${VIEW_ALIGNMENT} elements, got ${offset}`);
+      this.handle = backend.view(storage.handle, offset, size);
+      storage.retain().viewed = true;
+      return;
+    }
     this.handle = backend.alloc(dtype, size);
     live.buffers++;
     live.bytes += size * bytesPerElement(dtype);
+  }
+
+  /** Whether writes to a tensor holding this storage must go into it, not replace it: it is a view or has views. */
+  get pinned(): boolean {
+    return this.viewed || this.parent !== null;
   }
 
   /** Adds a holder. */
@@ -54,6 +83,7 @@ export class Storage {
   /** Drops a holder; the last one frees the buffer. */
   release(): void {
     if (--this.refs > 0) return;
+    if (this.parent) return this.parent.release();
     this.backend.free(this.handle);
     live.buffers--;
     live.bytes -= this.size * bytesPerElement(this.dtype);

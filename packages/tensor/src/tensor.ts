@@ -6,7 +6,7 @@ import * as ops from "./ops.js";
 import type { Axes, Conv2dOptions, Operand, Pool2dOptions, SliceRange } from "./ops.js";
 import { track } from "./scope.js";
 import { sizeOf, type Shape } from "./shape.js";
-import type { Storage } from "./storage.js";
+import { Storage, VIEW_ALIGNMENT } from "./storage.js";
 
 let nextId = 0;
 
@@ -75,10 +75,51 @@ export class Tensor {
     return new Tensor(this.storage.retain(), this.shape, this.dtype);
   }
 
+  /** A copy of the values in storage of its own, cut off from the tape (where `detach` shares the storage). */
+  copy(): Tensor {
+    check(!this.disposed, "copy", () => `the tensor was already disposed`);
+    const storage = new Storage(this.backend, this.dtype, this.size);
+    this.backend.copy(this.storage.handle, storage.handle);
+    return new Tensor(storage, this.shape, this.dtype);
+  }
+
   /**
-   * Makes this tensor hold `value`'s storage (no copy), releasing its own: an in-place update that
-   * keeps the tensor's identity, as parameters and optimizer state need. Tensors recorded earlier
-   * that read this one see the new values.
+   * A tensor of `shape` over `size(shape)` consecutive elements of this one's storage from
+   * `offset` (a multiple of {@link VIEW_ALIGNMENT}), cut off from the tape. Both are then written in place by {@link Tensor.assign}, so
+   * each sees the other's updates: how parameters become views of one flat buffer.
+   */
+  view(offset: number, shape: readonly number[]): Tensor {
+    check(!this.disposed, "view", () => `the tensor was already disposed`);
+    const size = sizeOf(shape);
+    check(Number.isInteger(offset) && offset >= 0 && offset + size <= this.size, "view",
+      () => `${size} elements from ${offset} do not fit a tensor of ${this.size}`);
+    check(offset % VIEW_ALIGNMENT === 0, "view", () => `offset must be a multiple of ${VIEW_ALIGNMENT} (where a GPU can bind a view), got ${offset}`);
+    return new Tensor(new Storage(this.backend, this.dtype, size, { storage: this.storage, offset }), shape, this.dtype);
+  }
+
+  /**
+   * Copies this tensor's values into `target` (a view of a flat buffer, say) and makes this tensor
+   * hold target's storage from then on, keeping its identity: how a parameter moves into a flat
+   * buffer. The storage it held is released (views of it keep their values but no longer see this
+   * tensor's updates).
+   */
+  moveInto(target: Tensor): this {
+    check(!this.disposed && !target.disposed, "moveInto", () => `a tensor was already disposed`);
+    check(target.shape.length === this.shape.length && target.shape.every((d, i) => d === this.shape[i]) && target.dtype === this.dtype
+      && target.backend === this.backend, "moveInto", () => `the target (${target}) differs from ${this} in shape, dtype or backend`);
+    if (target.storage !== this.held) this.backend.copy(this.held.handle, target.storage.handle);
+    const old = this.held;
+    this.held = target.storage.retain();
+    old.release();
+    return this;
+  }
+
+  /**
+   * Makes this tensor hold `value`: an in-place update that keeps the tensor's identity, as
+   * parameters and optimizer state need. Tensors recorded earlier that read this one see the new
+   * values. Usually the tensor takes `value`'s storage (no copy) and releases its own; a tensor
+   * whose storage is a view, or is viewed ({@link Tensor.view}), has `value` copied into it instead,
+   * so the views stay in step.
    * @example
    * noGrad(() => w.assign(w.sub(w.grad!.mul(lr))));
    */
@@ -88,6 +129,10 @@ export class Tensor {
       () => `shape [${value.shape}] differs from [${this.shape}]`);
     check(value.dtype === this.dtype, "assign", () => `dtype ${value.dtype} differs from ${this.dtype}`);
     check(value.backend === this.backend, "assign", () => `the value lives on another backend`);
+    if (this.held.pinned) {
+      if (value.storage !== this.held) this.backend.copy(value.storage.handle, this.held.handle);
+      return this;
+    }
     const old = this.held;
     this.held = value.storage.retain();
     old.release();

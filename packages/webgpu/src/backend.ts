@@ -94,6 +94,8 @@ export async function backendOn(adapter: GPUAdapter, opts: WebGpuOptions = {}): 
     write: (h: DataHandle, data: TypedArray) => stream.write(handle(h), data),
     read: (h: DataHandle) => stream.read(handle(h)),
     free: (h: DataHandle) => stream.free(handle(h)),
+    view: (h: DataHandle, offset: number, size: number) => stream.view(handle(h), offset, size),
+    copy: (source: DataHandle, target: DataHandle) => stream.copy(handle(source), 0, handle(target), handle(target).size),
     run(op, inputs, out, params) {
       stream.op = op;
       table[op](inputs, out, params);

@@ -20,6 +20,8 @@ export interface GpuHandle {
   readonly dtype: DType;
   /** Elements. */
   readonly size: number;
+  /** The element where the tensor starts: 0, or a view's place in the buffer (a multiple of 64, so 256 bytes, which bindings need). */
+  readonly offset: number;
   /** False while a reused buffer still holds an earlier tensor's bytes (cleared before first read). */
   initialized: boolean;
 }

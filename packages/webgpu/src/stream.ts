@@ -127,7 +127,15 @@ export class CommandStream {
     this.allocatedBytes += buffer.size;
     this.peakAllocatedBytes = Math.max(this.peakAllocatedBytes, this.allocatedBytes);
     this.mostAllocatedBytes = Math.max(this.mostAllocatedBytes, this.allocatedBytes);
-    return { buffer, dtype, size, initialized: fresh };
+    return { buffer, dtype, size, offset: 0, initialized: fresh };
+  }
+
+  /** A handle to `size` elements of `handle`'s buffer from element `offset` (a multiple of 64, where bindings may start), its bytes in place. */
+  view(handle: GpuHandle, offset: number, size: number): GpuHandle {
+    const at = handle.offset + offset;
+    // a view is never cleared on its own: the whole buffer is, once, if a reused one was never written
+    this.prepare(handle);
+    return { buffer: handle.buffer, dtype: handle.dtype, size, offset: at, initialized: true };
   }
 
   /** Gives storage back to the pool (later commands may reuse it: they run after earlier ones). */
@@ -148,7 +156,7 @@ export class CommandStream {
     const words = data instanceof Uint8Array ? Uint32Array.from(data) : data;
     if (this.lastUse.get(handle.buffer) !== this.batch) {
       // No pending command touches the buffer, so the queue may write it ahead of them.
-      this.device.queue.writeBuffer(handle.buffer, 0, words.buffer, words.byteOffset, words.byteLength);
+      this.device.queue.writeBuffer(handle.buffer, handle.offset * 4, words.buffer, words.byteOffset, words.byteLength);
       return;
     }
     // A pending command reads the buffer's old contents: copy in order, through the encoder.
@@ -156,7 +164,7 @@ export class CommandStream {
     new Uint8Array(staging.getMappedRange()).set(new Uint8Array(words.buffer, words.byteOffset, words.byteLength));
     staging.unmap();
     this.endPass();
-    this.commandEncoder().copyBufferToBuffer(staging, 0, handle.buffer, 0, words.byteLength);
+    this.commandEncoder().copyBufferToBuffer(staging, 0, handle.buffer, handle.offset * 4, words.byteLength);
     this.afterSubmit.push(staging);
   }
 
@@ -169,8 +177,19 @@ export class CommandStream {
     if (count === 0) return;
     this.prepare(source);
     this.lastUse.set(out.buffer, this.batch);
+    const from = (source.offset + offset) * 4;
+    if (source.buffer === out.buffer && from === out.offset * 4) return;
     this.endPass();
-    this.commandEncoder().copyBufferToBuffer(source.buffer, offset * 4, out.buffer, 0, count * 4);
+    const encoder = this.commandEncoder();
+    if (source.buffer === out.buffer) {
+      // WebGPU copies only between different buffers: two views of one go through a staging buffer
+      const staging = this.device.createBuffer({ size: count * 4, usage: Usage.COPY_SRC | Usage.COPY_DST });
+      encoder.copyBufferToBuffer(source.buffer, from, staging, 0, count * 4);
+      encoder.copyBufferToBuffer(staging, 0, out.buffer, out.offset * 4, count * 4);
+      this.afterSubmit.push(staging);
+    } else {
+      encoder.copyBufferToBuffer(source.buffer, from, out.buffer, out.offset * 4, count * 4);
+    }
     out.initialized = true;
     this.totalCopies++;
   }
@@ -202,8 +221,12 @@ export class CommandStream {
   private bindGroup(pipeline: Pipeline, launch: Launch, slot: number): GPUBindGroup {
     const metaBytes = Math.max(4, launch.meta.length * 4);
     const buffers = launch.buffers.map((h) => h.buffer);
-    return this.bindGroups.get(pipeline.layout, buffers, `${slot}:${metaBytes}:${launch.checksIndices ? 1 : 0}`, () => {
-      const entries: GPUBindGroupEntry[] = buffers.map((buffer, i) => ({ binding: i, resource: { buffer } }));
+    // views are bound by their range; the key tells their places apart
+    const places = launch.buffers.some((h) => h.offset !== 0) ? `:${launch.buffers.map((h) => `${h.offset}+${h.size}`).join()}` : "";
+    return this.bindGroups.get(pipeline.layout, buffers, `${slot}:${metaBytes}:${launch.checksIndices ? 1 : 0}${places}`, () => {
+      const entries: GPUBindGroupEntry[] = launch.buffers.map((h, i) => ({
+        binding: i, resource: h.offset === 0 ? { buffer: h.buffer } : { buffer: h.buffer, offset: h.offset * 4, size: Math.max(4, h.size * 4) },
+      }));
       entries.push({ binding: buffers.length, resource: { buffer: this.metaBuffer, offset: slot * 4, size: metaBytes } });
       if (launch.checksIndices) entries.push({ binding: buffers.length + 1, resource: { buffer: this.indexFlag } });
       return this.device.createBindGroup({ layout: pipeline.layout, entries });
@@ -221,7 +244,7 @@ export class CommandStream {
       if (this.indexChecked) flag = this.copyOut(this.indexFlag, 4);
       this.flush();
     } else {
-      const staging = this.copyOut(handle.buffer, bytes);
+      const staging = this.copyOut(handle.buffer, bytes, handle.offset * 4);
       if (this.indexChecked) flag = this.copyOut(this.indexFlag, 4);
       this.flush();
       result = typedArray(handle.dtype, await this.mapped(staging), handle.size);
@@ -273,14 +296,14 @@ export class CommandStream {
     handle.initialized = true;
   }
 
-  /** Copies `bytes` of `source` into a new mappable buffer (the flag is cleared for the next checks). */
-  private copyOut(source: GPUBuffer, bytes: number): GPUBuffer {
+  /** Copies `bytes` of `source` from byte `from` into a new mappable buffer (the flag is cleared for the next checks). */
+  private copyOut(source: GPUBuffer, bytes: number, from = 0): GPUBuffer {
     this.endPass();
     const size = Math.ceil(bytes / 4) * 4;
     const staging = this.device.createBuffer({ size, usage: Usage.MAP_READ | Usage.COPY_DST });
     this.lastUse.set(source, this.batch);
     const encoder = this.commandEncoder();
-    encoder.copyBufferToBuffer(source, 0, staging, 0, size);
+    encoder.copyBufferToBuffer(source, from, staging, 0, size);
     if (source === this.indexFlag) {
       encoder.clearBuffer(this.indexFlag);
       this.indexChecked = false;
