@@ -1,7 +1,7 @@
 // The gradient of a `pointwise` expression, itself one `pointwise` pass: the program is
 // differentiated symbolically, so a fused chain stays fused in backward (and in backward's own
 // backward, for higher-order gradients).
-import { dispatch, parsePointwise, POINTWISE_MAX_INPUTS, type OpParams, type Tensor } from "@sam/tensor";
+import { dispatch, parsePointwise, pointwiseParts, POINTWISE_MAX_INPUTS, type OpParams, type Tensor } from "@sam/tensor";
 
 /** An expression tree: an input, a constant (an index into the program's constants), or an operator. */
 type Expr =
@@ -127,18 +127,31 @@ function postfix(e: Expr, slot: Map<number, number>): string {
 
 /**
  * g·∂y/∂x_i for y = pointwise(inputs, program): one pointwise pass over g and the inputs the
- * derivative reads (two passes when they would be more than a kernel binds). Null where y does
- * not depend on input i.
+ * derivative reads (two passes when they would be more than a kernel binds). For a stacked program
+ * (rows y_j), Σ_j g_j·∂y_j/∂x_i, in one pass where the rows' gradients and the inputs fit a kernel,
+ * else term by term. Null where y does not depend on input i.
  */
 export function pointwiseVjp(g: Tensor, inputs: readonly Tensor[], { program, scalars }: OpParams["pointwise"], i: number): Tensor | null {
   const d = new Differentiator(scalars);
-  const derivative = d.derivative(tree(program, inputs.length, scalars.length), i);
-  if (d.isZero(derivative)) return null;
-  const read = [...inputsOf(derivative)];
-  if (read.length + 1 <= POINTWISE_MAX_INPUTS) {
-    const slot = new Map(read.map((k, j) => [k, j + 1]));
-    return dispatch("pointwise", [g, ...read.map((k) => inputs[k])], { program: `x0 ${postfix(derivative, slot)} mul`, scalars: d.scalars });
+  const parts = pointwiseParts(program);
+  const terms = parts.map((part, j) => ({ j, derivative: d.derivative(tree(part, inputs.length, scalars.length), i) }))
+    .filter((t) => !d.isZero(t.derivative));
+  if (terms.length === 0) return null;
+  const rows = parts.length === 1 ? [g] : terms.map(({ j }) => g.slice([[j, j + 1]]).reshape(g.shape.slice(1)));
+  const read = [...new Set(terms.flatMap((t) => [...inputsOf(t.derivative)]))];
+  if (read.length + rows.length <= POINTWISE_MAX_INPUTS) {
+    const slot = new Map(read.map((k, j) => [k, j + rows.length]));
+    const program = terms.map((t, r) => `x${r} ${postfix(t.derivative, slot)} mul`).reduce((sum, term) => `${sum} ${term} add`);
+    return dispatch("pointwise", [...rows, ...read.map((k) => inputs[k])], { program, scalars: d.scalars });
   }
-  const slot = new Map(read.map((k, j) => [k, j]));
-  return g.mul(dispatch("pointwise", read.map((k) => inputs[k]), { program: postfix(derivative, slot), scalars: d.scalars }));
+  // term by term: g_j·∂y_j/∂x_i in one pass where it fits a kernel, else the derivative's pass times g_j
+  return terms.map(({ derivative }, r) => {
+    const own = [...inputsOf(derivative)];
+    if (own.length + 1 <= POINTWISE_MAX_INPUTS) {
+      const slot = new Map(own.map((k, j) => [k, j + 1]));
+      return dispatch("pointwise", [rows[r], ...own.map((k) => inputs[k])], { program: `x0 ${postfix(derivative, slot)} mul`, scalars: d.scalars });
+    }
+    const slot = new Map(own.map((k, j) => [k, j]));
+    return rows[r].mul(dispatch("pointwise", own.map((k) => inputs[k]), { program: postfix(derivative, slot), scalars: d.scalars }));
+  }).reduce((sum, term) => sum.add(term));
 }

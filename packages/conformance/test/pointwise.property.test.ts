@@ -2,11 +2,14 @@
 // inputs and constants, on every backend. On the CPU the two are equal bit for bit (each operation
 // rounds as the separate op does); on a GPU within float32's tolerance (a shader compiler may fuse
 // a multiply and an add). Its symbolic gradient against the ops' gradients, to the second order.
-// And what it refuses.
+// Stacked expressions against their separate passes. And what it refuses.
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { gradients } from "@sam/autograd";
-import { dispatch, fromValues, keep, pointwise, pointwiseSum, setBackend, tidy, type DType, type PointwiseExpr, type Tensor } from "@sam/tensor";
+import { dispatch, fromValues, keep, pointwise, pointwiseStack, pointwiseSum, setBackend, stack, tidy, type DType, type PointwiseExpr, type Tensor } from "@sam/tensor";
+
+/** Row j of a stacked result. */
+const channelRowOf = (t: Tensor, j: number) => t.slice([j]).reshape(t.shape.slice(1));
 import { backends, referenceBackend } from "./backends.js";
 
 /** An expression tree, applied to symbolic values or to tensors alike. */
@@ -158,6 +161,31 @@ describe.each([referenceBackend, ...backends])("pointwise on $name", ({ make, fl
     [x, s, dx, ds].forEach((t) => t.dispose());
   });
 
+  it.each(float64 ? ["float64", "float32"] as DType[] : ["float32"] as DType[])("pointwiseStack equals its expressions' passes stacked, with their gradient, in %s", async (dtype) => {
+    await fc.assert(fc.asyncProperty(fc.array(gradientTree, { minLength: 2, maxLength: 4 }), fc.integer({ min: 1, max: 60 }), fc.nat(1000), async (ts, n, seed) => {
+      const xs = inputs(dtype, n, seed);
+      const [got, want] = tidy(() => [pointwiseStack(xs, (...s) => ts.map((t) => evaluate<PointwiseExpr>(t, s))), stack(ts.map((t) => pointwise(xs, (...s) => evaluate<PointwiseExpr>(t, s))))]);
+      expect(got.shape).toEqual([ts.length, n]);
+      const [g, w] = [await got.data(), await want.data()];
+      [got, want, ...xs].forEach((x) => x.dispose());
+      for (let i = 0; i < g.length; i++) {
+        if (exact || !Number.isFinite(w[i])) expect(Object.is(g[i], w[i]) || (Number.isNaN(g[i]) && Number.isNaN(w[i])), `element ${i}: ${g[i]} vs ${w[i]}`).toBe(true);
+        else expect(Math.abs(g[i] - w[i])).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(w[i])));
+      }
+      // Σ_j rows_j·w_j: the stacked gradient (one pass per input over the rows' gradients) against the separate passes'
+      const weigh = (rows: Tensor[]) => rows.map((r, j) => r.mul(j + 1)).reduce((a, b) => a.add(b));
+      const [gs, ws] = [await inputGradients(dtype, n, seed, (x) => weigh([0, 1, 2, 3].slice(0, ts.length).map((j) => channelRowOf(pointwiseStack(x, (...s) => ts.map((t) => evaluate<PointwiseExpr>(t, s))), j)))),
+        await inputGradients(dtype, n, seed, (x) => weigh(ts.map((t) => pointwise(x, (...s) => evaluate<PointwiseExpr>(t, s)))))];
+      for (let k = 0; k < gs.length; k++) {
+        for (let i = 0; i < n; i++) {
+          const [a, b] = [gs[k][i], ws[k][i]];
+          if (!Number.isFinite(a) || !Number.isFinite(b)) expect(Number.isFinite(a), `input ${k} element ${i}: ${a} vs ${b}`).toBe(Number.isFinite(b));
+          else expect(Math.abs(a - b), `input ${k} element ${i}: ${a} vs ${b}`).toBeLessThanOrEqual((dtype === "float64" ? 1e-9 : 2e-4) * Math.max(1, Math.abs(b)));
+        }
+      }
+    }), { numRuns: exact ? 60 : 15 });
+  });
+
   it("takes a 0-d tensor as one value for every element (a scale computed on the device)", async () => {
     const [w, g] = inputs("float32", 500, 5);
     const s = fromValues([0.37], [], "float32");
@@ -189,6 +217,9 @@ describe("pointwise refuses", () => {
     expect(() => dispatch("pointwise", [x()], { program: "x0 add", scalars: [] })).toThrow('pointwise: program "x0 add": "add" needs two operands');
     expect(() => dispatch("pointwise", [x()], { program: "x0 c1 mul", scalars: [2] })).toThrow('"c1" refers past the 1 constants given');
     expect(() => dispatch("pointwise", [x()], { program: "x0 x0", scalars: [] })).toThrow("leaves 2 values, not one");
+    expect(() => pointwiseStack([x()], (a) => [a.neg()])).toThrow("pointwiseStack: the expressions must be a list of two or more");
+    expect(() => pointwise([x()], ((a: PointwiseExpr) => [a, a]) as never)).toThrow("pointwise: the expression must be one value; pointwiseStack takes a list");
+    expect(() => dispatch("pointwiseSum", [x()], { program: "x0;x0 neg", scalars: [] })).toThrow('pointwiseSum: takes one expression, got "x0;x0 neg"');
   });
 
 });

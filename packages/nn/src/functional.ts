@@ -1,7 +1,7 @@
 // Composite functions for networks: softmax, losses, batch normalisation and dropout, from primitives
 // (batch normalisation in training with its gradient in closed form).
-import { customVjp } from "@sam/autograd";
-import { channelAffine, channelDots, channelMoments, channelRow, check, fmt, Generator, defaultGenerator, pointwise, rand, reluMask, zerosLike, type PointwiseExpr, type Tensor } from "@sam/tensor";
+import { customVjp, noGrad } from "@sam/autograd";
+import { channelAffine, channelDots, channelMoments, channelRow, check, fmt, Generator, defaultGenerator, pointwise, pointwiseStack, rand, reluMask, zerosLike, type PointwiseExpr, type Tensor } from "@sam/tensor";
 
 /** How a loss combines its per-example values. */
 export type Reduction = "mean" | "sum" | "none";
@@ -125,6 +125,16 @@ export function batchNorm(x: Tensor, mean: Tensor, variance: Tensor, weight: Ten
   return channelAffine(x, scale, shift, { center: mean, addend: then.addend, relu: then.relu });
 }
 
+/** Running statistics that {@link batchNormTraining} updates in place, as PyTorch's `F.batch_norm` does in training. */
+export interface RunningStats {
+  /** The running mean of each channel: (1 − momentum)·mean + momentum·(the batch's mean). */
+  mean: Tensor;
+  /** The running variance: the same with the batch's unbiased variance. */
+  variance: Tensor;
+  /** The weight of the batch's statistics. */
+  momentum: number;
+}
+
 /** What {@link batchNormTraining} returns. */
 export interface BatchNormResult {
   /** The normalised, scaled and shifted input (with `then` applied). */
@@ -144,11 +154,13 @@ export interface BatchNormResult {
  * dβ = Σg, dγ = Σg·x̂, dx = γ/σ · (g − dβ/N − x̂·dγ/N), and the residual's gradient g. Forward and
  * backward are two passes over the activations each (channelMoments and channelAffine;
  * channelDots and channelAffine), plus the ReLU's mask; the per-channel coefficients between them
- * are one `pointwise` pass each.
+ * are one stacked `pointwise` pass each way. Given `running`, its statistics are updated in place
+ * in the forward's per-channel pass.
  * @example
  * const { y, mean, variance } = batchNormTraining(x, weight, bias, 1e-5);
  */
-export function batchNormTraining(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number, then: BatchNormThen = {}): BatchNormResult {
+export function batchNormTraining(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number, then: BatchNormThen = {},
+  running?: RunningStats): BatchNormResult {
   const count = x.size / x.shape[1];
   const { addend, relu = false } = then;
   let mean!: Tensor, variance!: Tensor;
@@ -156,20 +168,35 @@ export function batchNormTraining(x: Tensor, weight: Tensor | null, bias: Tensor
   const y: Tensor = customVjp("batchNorm", inputs.filter((t): t is Tensor => t !== null), () => {
     const moments = channelMoments(x);
     [mean, variance] = [channelRow(moments, 0), channelRow(moments, 1)];
-    const [scale, shift] = foldedAffine(variance, eps, weight, bias);
-    return channelAffine(x, scale, shift, { center: mean, addend, relu });
+    if (!running) {
+      const [scale, shift] = foldedAffine(variance, eps, weight, bias);
+      return channelAffine(x, scale, shift, { center: mean, addend, relu });
+    }
+    // the folded scale and both running statistics in one pass (each rounding as its own pass would)
+    const { mean: runningMean, variance: runningVar, momentum: m } = running;
+    const rows = noGrad(() => pointwiseStack([variance, weight ?? variance, mean, runningMean, runningVar], (v, w, mu, rm, rv) => [
+      weight ? w.div(sigma(v, eps)) : sigma(v, eps).rdiv(1),
+      rm.mul(1 - m).add(mu.mul(m)),
+      rv.mul(1 - m).add(v.mul((m * count) / (count - 1))),
+    ]));
+    noGrad(() => {
+      runningMean.assign(channelRow(rows, 1));
+      runningVar.assign(channelRow(rows, 2));
+    });
+    return channelAffine(x, channelRow(rows, 0), bias ?? zerosLike(variance), { center: mean, addend, relu });
   }, (g) => {
     const passed = relu ? reluMask(g, y) : g;
     const dots = channelDots(passed, x, mean);
     const dBias = channelRow(dots, 0);
     const invStd = (v: PointwiseExpr) => sigma(v, eps).rdiv(1);
-    const dWeight = pointwise([channelRow(dots, 1), variance], (s, v) => s.mul(invStd(v))); // Σg·x̂ = Σg·(x − mean)/σ
-    // dx = a·g + b·(x − mean) + c, with a = γ/σ, b = −a·dγ/(σN), c = −a·dβ/N
-    const ab = [weight ?? variance, variance];
+    // dγ = Σg·x̂ = Σg·(x − mean)/σ, and dx = a·g + b·(x − mean) + c with a = γ/σ,
+    // b = −a·dγ/(σN), c = −a·dβ/N: the four per-channel coefficients in one pass
     const aOf = (w: PointwiseExpr, v: PointwiseExpr) => (weight ? w.mul(invStd(v)) : invStd(v));
-    const a = pointwise(ab, aOf);
-    const b = pointwise([...ab, dWeight], (w, v, dw) => aOf(w, v).mul(invStd(v)).mul(dw).div(-count));
-    const c = pointwise([...ab, dBias], (w, v, db) => aOf(w, v).mul(db).div(-count));
+    const coefficients = pointwiseStack([channelRow(dots, 1), variance, weight ?? variance, dBias], (s, v, w, db) => {
+      const dw = s.mul(invStd(v));
+      return [dw, aOf(w, v), aOf(w, v).mul(invStd(v)).mul(dw).div(-count), aOf(w, v).mul(db).div(-count)];
+    });
+    const [dWeight, a, b, c] = [0, 1, 2, 3].map((j) => channelRow(coefficients, j));
     const dx = x.requiresGrad ? channelAffine(x, b, c, { center: mean, addend: passed, addendScale: a }) : null;
     const grads = [dx, weight && dWeight, bias && dBias, addend ? passed : null];
     return grads.filter((_, i) => inputs[i] !== null);

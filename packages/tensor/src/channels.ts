@@ -16,11 +16,12 @@ export function channelMoments(x: Tensor): Tensor {
 }
 
 /**
- * Row `i` of a `[2, C]` per-channel result (channelMoments, channelDots) as a `[C]` tensor.
+ * Row `i` of a `[k, C]` per-channel result (channelMoments, channelDots, a stacked pointwise) as
+ * a `[C]` tensor.
  * @example
  * const mean = channelRow(channelMoments(x), 0);
  */
-export function channelRow(t: Tensor, i: 0 | 1): Tensor {
+export function channelRow(t: Tensor, i: number): Tensor {
   return t.slice([i]).reshape([t.shape[1]]);
 }
 

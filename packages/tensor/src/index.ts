@@ -20,6 +20,6 @@ export {
 export { Generator, defaultGenerator, manualSeed, rand, randn, randint, type RandomOptions } from "./random.js";
 export * from "./ops.js";
 export { type ChannelAffineOptions, channelMoments, channelDots, channelAffine, channelRow } from "./channels.js";
-export { pointwise, pointwiseSum, PointwiseExpr, type PointwiseNode } from "./pointwise.js";
-export { parsePointwise, POINTWISE_BINARY, POINTWISE_UNARY, POINTWISE_MAX_INPUTS, POINTWISE_MAX_SCALARS, type PointwiseToken, type PointwiseBinary, type PointwiseUnary } from "./pointwiseProgram.js";
+export { pointwise, pointwiseStack, pointwiseSum, PointwiseExpr, type PointwiseNode } from "./pointwise.js";
+export { parsePointwise, pointwiseParts, POINTWISE_BINARY, POINTWISE_UNARY, POINTWISE_MAX_INPUTS, POINTWISE_MAX_SCALARS, type PointwiseToken, type PointwiseBinary, type PointwiseUnary } from "./pointwiseProgram.js";
 export { type CloseOptions, assertClose, assertCloseSync } from "./testing.js";

@@ -79,6 +79,19 @@ export function pointwise(inputs: readonly Tensor[], expr: (...xs: PointwiseExpr
 }
 
 /**
+ * Several expressions of the same inputs in one pass, stacked: a tensor of shape [k, …shape] equal
+ * to `stack(exprs.map((e) => pointwise(inputs, e)))`, each rounding as its own pass would, for
+ * results that are wanted together (an update and its state, a layer's per-channel coefficients).
+ * Its gradient is one pass per input over the rows' gradients.
+ * @example
+ * // the momentum buffer and the weight of a SGD step in one pass: rows 0 and 1
+ * const both = pointwiseStack([buf, g, w], (b, g, w) => [b.mul(0.9).add(g), w.sub(b.mul(0.9).add(g).mul(lr))]);
+ */
+export function pointwiseStack(inputs: readonly Tensor[], exprs: (...xs: PointwiseExpr[]) => PointwiseExpr[]): Tensor {
+  return dispatch("pointwise", inputs, compile("pointwise", inputs, exprs, true));
+}
+
+/**
  * Σ `expr` over every element, in one pass: a 0-d tensor equal to `pointwise(inputs, expr).sum()`
  * (the same summation), without the elementwise result ever being stored. For norms and sums of
  * squares; its gradient flows as pointwise's does.
@@ -89,8 +102,9 @@ export function pointwiseSum(inputs: readonly Tensor[], expr: (...xs: PointwiseE
   return dispatch("pointwiseSum", inputs, compile("pointwiseSum", inputs, expr));
 }
 
-/** The program and constants of `expr` over `inputs`. */
-function compile(op: "pointwise" | "pointwiseSum", inputs: readonly Tensor[], expr: (...xs: PointwiseExpr[]) => PointwiseExpr): { program: string; scalars: number[] } {
+/** The program and constants of `expr` (or, `stacked`, its list of expressions) over `inputs`. */
+function compile(op: "pointwise" | "pointwiseSum", inputs: readonly Tensor[], expr: (...xs: PointwiseExpr[]) => PointwiseExpr | PointwiseExpr[],
+  stacked = false): { program: string; scalars: number[] } {
   check(inputs.length >= 1 && inputs.length <= POINTWISE_MAX_INPUTS, op, () => `takes 1 to ${POINTWISE_MAX_INPUTS} inputs, got ${inputs.length}`);
   const scalars: number[] = [];
   const constant = (v: number): Node => {
@@ -99,7 +113,11 @@ function compile(op: "pointwise" | "pointwiseSum", inputs: readonly Tensor[], ex
     return { leaf: `c${k}` };
   };
   const result = expr(...inputs.map((_, i) => new PointwiseExpr({ leaf: `x${i}` }, constant)));
-  check(result instanceof PointwiseExpr, op, () => "the expression must return a value built from its arguments");
-  check(scalars.length <= POINTWISE_MAX_SCALARS, op, () => `uses ${scalars.length} constants; at most ${POINTWISE_MAX_SCALARS}`);
-  return { program: postfix(trees.get(result)!), scalars };
+  const name = stacked ? "pointwiseStack" : op;
+  const parts = stacked && Array.isArray(result) ? result : [result];
+  check(stacked ? Array.isArray(result) && result.length >= 2 : !Array.isArray(result), name,
+    () => (stacked ? "the expressions must be a list of two or more" : "the expression must be one value; pointwiseStack takes a list"));
+  check(parts.every((e) => e instanceof PointwiseExpr), name, () => "each expression must be a value built from its arguments");
+  check(scalars.length <= POINTWISE_MAX_SCALARS, name, () => `uses ${scalars.length} constants; at most ${POINTWISE_MAX_SCALARS}`);
+  return { program: parts.map((e) => postfix(trees.get(e)!)).join(";"), scalars };
 }

@@ -1,5 +1,6 @@
 // The program of the `pointwise` primitive: an arithmetic expression of its inputs and constants in
-// postfix order, e.g. "x0 c0 mul x1 add" for x0·c0 + x1. Backends read it token by token.
+// postfix order, e.g. "x0 c0 mul x1 add" for x0·c0 + x1, or several separated by ";" (stacked
+// outputs). Backends read it token by token.
 
 /** The binary operators a program may use. */
 export const POINTWISE_BINARY = ["add", "sub", "mul", "div", "max", "min"] as const;
@@ -33,6 +34,11 @@ export type PointwiseToken =
     /** A unary operator. */ kind: "unary";
     /** Which. */ op: PointwiseUnary;
   };
+
+/** The expressions of a program, one per stacked output (one for a plain `pointwise`). */
+export function pointwiseParts(program: string): string[] {
+  return program.split(";");
+}
 
 /** Programs parsed so far: the shape rule and the kernel read each one, every step. */
 const parsed = new Map<string, PointwiseToken[]>();

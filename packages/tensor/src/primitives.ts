@@ -2,7 +2,7 @@
 // Everything else in the framework is composed from these.
 import { isFloating, type DType } from "./dtype.js";
 import { check, fmt, SamError } from "./errors.js";
-import { parsePointwise } from "./pointwiseProgram.js";
+import { parsePointwise, pointwiseParts } from "./pointwiseProgram.js";
 import { broadcastShapes, sameShape, sizeOf, type Shape } from "./shape.js";
 
 // The elementwise families, each declared once: the op names (from which the types, the lists and
@@ -222,7 +222,7 @@ export interface OtherOpParams {
 
 /** Parameters of `pointwise`. */
 export interface PointwiseParams {
-  /** The expression in postfix order: inputs x0…, constants c0…, and operators (see pointwiseProgram). */
+  /** The expression in postfix order: inputs x0…, constants c0…, and operators (see pointwiseProgram); several separated by ";" stack their results into [k, …shape]. */
   program: string;
   /** The constants c0, c1, … */
   scalars: number[];
@@ -571,9 +571,12 @@ export const shapeRules: { [K in OpName]: ShapeRule<K> } = {
     return { shape: x.shape, dtype: x.dtype };
   },
   pointwise(inputs, params) {
-    return checkPointwise("pointwise", inputs, params);
+    const each = checkPointwise("pointwise", inputs, params);
+    const k = pointwiseParts(params.program).length;
+    return k === 1 ? each : { shape: [k, ...each.shape], dtype: each.dtype };
   },
   pointwiseSum(inputs, params) {
+    check(pointwiseParts(params.program).length === 1, "pointwiseSum", () => `takes one expression, got "${params.program}"`);
     return { shape: [], dtype: checkPointwise("pointwiseSum", inputs, params).dtype };
   },
 };
@@ -598,7 +601,7 @@ function checkPointwise(op: "pointwise" | "pointwiseSum", inputs: readonly Meta[
     check(t.shape.length === 0 || sameShape(t.shape, x.shape), op, () => `input ${i} has shape ${fmt(t.shape)}, another ${fmt(x.shape)}; the inputs must have one shape (or none: a 0-d tensor)`);
   });
   try {
-    parsePointwise(program, inputs.length, scalars.length);
+    for (const part of pointwiseParts(program)) parsePointwise(part, inputs.length, scalars.length);
   } catch (e) {
     throw new SamError(op, `program "${program}": ${(e as Error).message}`);
   }

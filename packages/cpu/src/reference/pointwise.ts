@@ -2,7 +2,7 @@
 // arrays of the output's dtype, so every intermediate rounds as the separate tensor op would. Each
 // operation is its own loop with the arithmetic written inline, and writes over an intermediate
 // it consumes where it can, so a long program allocates at most a few arrays.
-import { firstWithAxes, parsePointwise, typedArrayFor, type Kernel, type PointwiseBinary, type PointwiseUnary } from "@sam/tensor";
+import { firstWithAxes, parsePointwise, pointwiseParts, typedArrayFor, type BackendTensor, type Kernel, type PointwiseBinary, type PointwiseUnary } from "@sam/tensor";
 import { dataOf } from "../storage.js";
 import { reduceKernel } from "./reduce.js";
 
@@ -57,9 +57,16 @@ function withScalar(op: PointwiseBinary, a: Values, s: number, flipped: boolean,
   }
 }
 
-/** `program` over the inputs, into the output. */
+/** `program` over the inputs, into the output: each expression of a stacked program into its row. */
 export const pointwise: Kernel<"pointwise"> = (inputs, out, { program, scalars }) => {
   const o = dataOf(out) as Values;
+  const parts = pointwiseParts(program);
+  const n = o.length / parts.length;
+  parts.forEach((part, j) => evaluate(part, inputs, scalars, o.subarray(j * n, (j + 1) * n)));
+};
+
+/** One expression over the inputs, into `o`. */
+function evaluate(program: string, inputs: readonly BackendTensor[], scalars: readonly number[], o: Values): void {
   const n = o.length;
   if (n === 0) return;
   const fresh = (): Values => (o instanceof Float32Array ? new Float32Array(n) : new Float64Array(n));
@@ -104,7 +111,7 @@ export const pointwise: Kernel<"pointwise"> = (inputs, out, { program, scalars }
   const result = stack[0];
   if (typeof result === "number") o.fill(result);
   else o.set(result.values);
-};
+}
 
 const sum = reduceKernel("sum");
 

@@ -1,6 +1,6 @@
 // Batch normalisation over the channel axis, with running statistics for evaluation.
 import { noGrad } from "@sam/autograd";
-import { check, fmt, full, ones, pointwise, zeros, type Tensor } from "@sam/tensor";
+import { check, fmt, full, ones, zeros, type Tensor } from "@sam/tensor";
 import { batchNorm, batchNormTraining, type BatchNormThen } from "../functional.js";
 import { Module } from "../module.js";
 import { Parameter } from "../parameter.js";
@@ -73,18 +73,10 @@ export abstract class BatchNorm extends Module {
         () => `the addend ${fmt(then.addend!.shape)} must have the input's shape ${fmt(x.shape)}`);
     }
     if (!this.training) return batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, this.eps, then);
-    const count = x.size / this.numFeatures;
-    check(count > 1, this.constructor.name, () => `needs more than one value per channel in training, got ${fmt(x.shape)}`);
-    const { y, mean, variance: biased } = batchNormTraining(x, this.weight, this.bias, this.eps, then);
-    if (this.updateRunningStats) {
-      noGrad(() => {
-        const m = this.momentum;
-        // one pass each, rounding as the ops written out would
-        this.runningMean.assign(pointwise([this.runningMean, mean], (r, x) => r.mul(1 - m).add(x.mul(m))));
-        this.runningVar.assign(pointwise([this.runningVar, biased], (r, v) => r.mul(1 - m).add(v.mul((m * count) / (count - 1)))));
-        this.numBatchesTracked.assign(this.numBatchesTracked.add(1));
-      });
-    }
+    check(x.size / this.numFeatures > 1, this.constructor.name, () => `needs more than one value per channel in training, got ${fmt(x.shape)}`);
+    const running = this.updateRunningStats ? { mean: this.runningMean, variance: this.runningVar, momentum: this.momentum } : undefined;
+    const { y } = batchNormTraining(x, this.weight, this.bias, this.eps, then, running);
+    if (running) noGrad(() => this.numBatchesTracked.assign(this.numBatchesTracked.add(1)));
     return y;
   }
 }

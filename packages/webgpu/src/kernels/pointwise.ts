@@ -1,6 +1,6 @@
 // The pointwise kernel: the program turned into one WGSL expression per operation, its constants
 // read from the meta words, so programs that differ only in their constants share a shader.
-import { firstWithAxes, parsePointwise, sizeOf, type BackendTensor, type Kernel, type PointwiseBinary, type PointwiseUnary } from "@sam/tensor";
+import { firstWithAxes, parsePointwise, pointwiseParts, sizeOf, type BackendTensor, type Kernel, type PointwiseBinary, type PointwiseUnary } from "@sam/tensor";
 import type { CommandStream } from "../stream.js";
 import { wgslType } from "../buffers.js";
 import { bindings, elementGrid, f32Bits, gpu, grid, perElement } from "../wgsl.js";
@@ -12,8 +12,8 @@ const BINARY: Record<PointwiseBinary, (a: string, b: string) => string> = {
 };
 const UNARY: Record<PointwiseUnary, (a: string) => string> = { neg: (a) => `-${a}`, sqrt: (a) => `sqrt(${a})`, abs: (a) => `abs(${a})`, sign: (a) => `sign(${a})` };
 
-/** `program` as a WGSL function of the element index: one `let` per operation, the last one returned. */
-function valueFn(program: string, inputs: readonly { shape: readonly number[] }[], scalars: number, type: string): string {
+/** `program` as WGSL function `name` of the element index: one `let` per operation, the last one returned. */
+function valueFn(name: string, program: string, inputs: readonly { shape: readonly number[] }[], scalars: number, type: string): string {
   // every input is bound, so every one is referenced, used or not (a layout derived from the
   // shader leaves out bindings it never touches)
   const lines: string[] = inputs.map((_, k) => `  _ = &x${k};`);
@@ -31,7 +31,7 @@ function valueFn(program: string, inputs: readonly { shape: readonly number[] }[
     }
   }
   lines.push(`  return ${stack[0]};`);
-  return `fn value(i: u32) -> ${type} {\n${lines.join("\n")}\n}`;
+  return `fn ${name}(i: u32) -> ${type} {\n${lines.join("\n")}\n}`;
 }
 
 /** Shaders by what they depend on (the program, which inputs are 0-d, the dtypes): written once, not per launch. */
@@ -42,9 +42,10 @@ function shader(kind: "each" | "sum", inputs: readonly BackendTensor[], out: Bac
   let code = shaders.get(key);
   if (code === undefined) {
     const t = wgslType(out.dtype);
+    const parts = pointwiseParts(program); // a stacked program writes row j of the output from its expression j
     code = `${bindings(inputs.map((x, k) => [`x${k}`, x.dtype] as const), ["out", out.dtype])}
-${valueFn(program, inputs, scalars, t)}
-${kind === "each" ? perElement("  out[i] = value(i);") : sumOver("value(j)")}`;
+${parts.map((part, j) => valueFn(`value${j}`, part, inputs, scalars, t)).join("\n")}
+${kind === "each" ? perElement(parts.map((_, j) => `  out[${j}u * dims[0] + i] = value${j}(i);`).join("\n")) : sumOver("value0(j)")}`;
     shaders.set(key, code);
   }
   return code;
@@ -52,7 +53,7 @@ ${kind === "each" ? perElement("  out[i] = value(i);") : sumOver("value(j)")}`;
 
 export function pointwiseKernel(stream: CommandStream): Kernel<"pointwise"> {
   return (inputs, out, { program, scalars }) => {
-    const n = sizeOf(out.shape);
+    const n = sizeOf(out.shape) / pointwiseParts(program).length; // elements of each row
     if (n === 0) return;
     const code = shader("each", inputs, out, program, scalars.length);
     stream.run({ code, buffers: [...inputs.map(gpu), gpu(out)], meta: [n, ...scalars.map(f32Bits)], grid: elementGrid(n) });
