@@ -88,16 +88,19 @@ async function main(argv: string[]): Promise<number> {
     await measureHessian(out, base, await loadRunData(base, { onWarning }), cmd.hessian!, log);
     return EXIT.done;
   }
-  // Ctrl-C, or SIGTERM from a job scheduler or a shutdown: save after this batch, then stop
+  // Ctrl-C, or SIGTERM from a job scheduler or a shutdown: save after this batch (a Hessian
+  // measurement stops within its product, writing nothing), then stop
   let stop = false;
+  const aborts = new AbortController();
   const interrupt = (signal: NodeJS.Signals) => {
     if (stop) process.exit(EXIT.interrupted);
     stop = true;
+    aborts.abort();
     console.error(`\n${signal}: saving after this batch (${signal === "SIGINT" ? "Ctrl-C" : signal} again to quit at once)`);
   };
   process.on("SIGINT", interrupt);
   process.on("SIGTERM", interrupt);
-  const hooks = { shouldStop: () => stop };
+  const hooks = { shouldStop: () => stop, signal: aborts.signal };
 
   if (sweep) {
     const runs = sweepCells(sweep.config, sweep.grid).length;
@@ -119,8 +122,8 @@ async function main(argv: string[]): Promise<number> {
   if (cmd.resume !== undefined) {
     const data = await loadRunData(base, { onWarning });
     const r = await runTraining(base, data, cmd.resume, true, hooks);
-    if (cmd.hessian && !r.diverged && !r.interrupted) await measureHessian(cmd.resume, base, data, cmd.hessian, log);
-    return r.diverged ? EXIT.diverged : r.interrupted ? EXIT.interrupted : EXIT.done;
+    const measured = cmd.hessian && !r.diverged && !r.interrupted ? await measureHessian(cmd.resume, base, data, cmd.hessian, log, aborts.signal) : undefined;
+    return r.diverged ? EXIT.diverged : r.interrupted || measured === null ? EXIT.interrupted : EXIT.done;
   }
 
   const optimizers = cmd.command === "train" ? [base.optimizer] : cmd.optimizers;
@@ -141,7 +144,8 @@ async function main(argv: string[]): Promise<number> {
     if (optimizers.length > 1) console.log(`\n== ${optimizer} ==`);
     const r = await runTraining(config, data, dir, false, hooks);
     if (r.interrupted) return EXIT.interrupted;
-    const hessian = cmd.hessian && !r.diverged ? await measureHessian(dir, config, data, cmd.hessian, log) : undefined;
+    const hessian = cmd.hessian && !r.diverged ? await measureHessian(dir, config, data, cmd.hessian, log, aborts.signal) : undefined;
+    if (hessian === null) return EXIT.interrupted;
     runs.push({ name: optimizer, config, metrics: r.metrics, data: data.provenance, diverged: r.diverged, hessian });
     diverged ||= r.diverged !== undefined;
   }

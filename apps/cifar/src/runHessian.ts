@@ -16,9 +16,11 @@ import { renderReport, type HessianSummary } from "./report.js";
 
 /**
  * Computes the Hessian figures of the run in `dir` (trained with `config` on `data`), writes
- * `dir/hessian.json` and redraws `dir/report.html` with them.
+ * `dir/hessian.json` and redraws `dir/report.html` with them. Once `signal` aborts (Ctrl-C), the
+ * measurement stops within a batch's product and writes nothing: null.
  */
-export async function measureHessian(dir: string, config: Config, data: RunData, s: HessianSettings, log: (line: string) => void): Promise<HessianSummary> {
+export async function measureHessian(dir: string, config: Config, data: RunData, s: HessianSettings, log: (line: string) => void,
+  signal?: AbortSignal): Promise<HessianSummary | null> {
   const available = data.train.labels.length;
   if (s.examples > available) {
     throw new SamError("hessian", `--examples ${s.examples} is more than the run's ${available} training images; give at most ${available}`);
@@ -33,7 +35,7 @@ export async function measureHessian(dir: string, config: Config, data: RunData,
   const loader = new DataLoader(subset(data.train, s.examples), { batchSize: config.batchSize, shuffle: false, transform: normalize(mean, std) });
   const batches: Batch[] = [...loader.epochBatches()].map(({ x, y }) => ({ x, y }));
   try {
-    const h = modelHessian(model, batches, (z, y) => crossEntropy(z, y));
+    const h = modelHessian(model, batches, (z, y) => crossEntropy(z, y), { signal });
     log(`hessian of ${dir}${config.swaStart !== undefined && existsSync(averaged) ? "'s averaged weights" : ""} after epoch ${saved.position.epoch}: ${h.dimension} parameters, ${s.examples} examples in ${batches.length} batches`);
     const phase = (label: string) => {
       let bar: Progress | undefined;
@@ -65,6 +67,10 @@ export async function measureHessian(dir: string, config: Config, data: RunData,
       [{ name: config.optimizer, config, metrics, data: data.provenance, hessian: summary }]));
     log(`λmax ${summary.lambdaMax.toPrecision(5)}, λmax/λ${s.k} ${summary.ratio.toPrecision(4)}, in ${summary.seconds.toFixed(0)} s → ${join(dir, "hessian.json")}`);
     return summary;
+  } catch (e) {
+    if (!signal?.aborted) throw e;
+    log(`\nhessian of ${dir}: stopped before it finished; nothing written (measured again on --resume)`);
+    return null;
   } finally {
     for (const b of batches) {
       b.x.dispose();

@@ -56,7 +56,9 @@ export async function runSweep(dir: string, plan: SweepPlan, hooks: RunHooks = {
           await writeFileAtomic(join(cellDir, "diverged.json"), JSON.stringify(r.diverged) + "\n");
         }
       }
-      if (measure && !interrupted && !divergence) await measureHessian(cellDir, cell.config, data, { ...plan.hessian!, seed: cell.config.seed }, log);
+      if (measure && !interrupted && !divergence) {
+        interrupted = (await measureHessian(cellDir, cell.config, data, { ...plan.hessian!, seed: cell.config.seed }, log, hooks.signal)) === null;
+      }
     }
     const metrics = await readMetrics(cellDir);
     const hessian = existsSync(hessianPath) ? await readJson<HessianSummary>(hessianPath) : undefined;

@@ -18,6 +18,8 @@ import { renderReport, type Divergence, type EpochMetrics } from "./report.js";
 export interface RunHooks {
   log?: (line: string) => void;
   shouldStop?: () => boolean;
+  /** Aborted to stop what cannot wait for the end of a batch (a Hessian measurement). */
+  signal?: AbortSignal;
 }
 
 /** How a run ended. */

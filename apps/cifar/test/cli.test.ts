@@ -308,6 +308,31 @@ describe("sweep", () => {
   }, 240_000);
 });
 
+describe("sweep with --hessian", () => {
+  it("stops at Ctrl-C within the Hessian measurement, writing the summary and no Hessian; --resume measures it", async () => {
+    const data = cifarFolder(100);
+    const out = mkdtempSync(join(tmpdir(), "sam-sweep-"));
+    // 30 Lanczos steps: the measurement is still running when the signal comes
+    const args = ["sweep", "--data", data, "--model", "cnn", "--epochs", "1", "--batch-size", "10", "--optimizers", "sgd", "--seeds", "0", "--out", out,
+      "--hessian", "--examples", "40", "--k", "2", "--iterations", "30", "--probes", "2", "--density-runs", "1"];
+    const child = spawn(process.execPath, [MAIN, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    while (!/hessian of /.test(stdout) && child.exitCode === null) await new Promise((res) => setTimeout(res, 20));
+    const signalled = performance.now();
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    expect(performance.now() - signalled).toBeLessThan(20_000); // a product's batch, not the whole measurement
+    expect(stdout).toContain("stopped before it finished; nothing written (measured again on --resume)");
+    expect(existsSync(join(out, "sgd-seed0", "hessian.json"))).toBe(false);
+    expect(JSON.parse(readFileSync(join(out, "summary.json"), "utf8")).groups[0].seeds).toEqual([0]);
+    const resumed = run(["sweep", "--resume", out]);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, "sgd-seed0", "hessian.json"), "utf8")).k).toBe(2);
+  }, 240_000);
+});
+
 describe("hessian", () => {
   it("measures a run's last checkpoint into hessian.json and its report, the same for the same seed", () => {
     const { out } = trainedRun(1);

@@ -21,7 +21,16 @@ export interface ModelHessianOptions {
    * `"batch"` (training mode's batch statistics, leaving the running statistics untouched).
    */
   batchNorm?: "running" | "batch";
+  /**
+   * Stops a measurement: once aborted, the next batch of a product rejects with the signal's
+   * reason (an `AbortError` by default), so the algorithm using the operator rejects too. Between
+   * batches the operator yields to the event loop, so that a signal handler (Ctrl-C) can run.
+   */
+  signal?: AbortSignal;
 }
+
+/** Lets timers and signal handlers run: a product is otherwise one long stretch of computation. */
+const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** The Hessian operator of a model, with what it was built over. */
 export interface ModelHessian extends LinearOperator {
@@ -74,6 +83,10 @@ export function modelHessian(model: Module, batches: readonly Batch[], loss: (ou
       const out = new Float64Array(dimension);
       try {
         for (const b of batches) {
+          if (o.signal) {
+            await yieldToEvents();
+            o.signal.throwIfAborted();
+          }
           model.train(mode === "batch");
           const hv = mode === "batch" ? withoutRunningStats(model, () => product(b, v)) : product(b, v);
           const values = await hv.data();

@@ -141,6 +141,22 @@ describe.each([
     expect(memory().buffers).toBe(before);
     expect(model.training).toBe(true);
   });
+
+  it("stops within a product once its signal aborts, so the algorithm using it rejects, leaking nothing", async () => {
+    const model = make();
+    const aborts = new AbortController();
+    const h = modelHessian(model, batches, loss, { signal: aborts.signal });
+    const before = memory().buffers;
+    let products = 0;
+    const counted = { dimension: h.dimension, apply: (v: Float64Array) => (products++, h.apply(v)) };
+    // aborted from a timer, as a signal handler would: the products must let it run
+    const run = topEigenvalues(counted, { k: 1, iterations: 1000, onProgress: (done) => done === 2 && setTimeout(() => aborts.abort(), 0) });
+    await expect(run).rejects.toMatchObject({ name: "AbortError" });
+    expect(products).toBeLessThanOrEqual(4);
+    expect(memory().buffers).toBe(before);
+    expect(model.training).toBe(true);
+    await expect(h.apply(new Float64Array(h.dimension))).rejects.toMatchObject({ name: "AbortError" });
+  });
 });
 
 describe("batch norm in the Hessian", () => {

@@ -211,6 +211,11 @@ export const conv2dBackwardInput: Kernel<"conv2dBackwardInput"> = ([dy, w], out,
 const WEIGHT_CHUNKS = 16;
 /** The most floats of partial weight gradients held at once: a large layer takes fewer chunks. */
 const PARTIAL_FLOATS = 2 ** 22;
+/**
+ * The least depth (Winograd tiles, or output pixels) a chunk gives its products: a small batch
+ * cut into one-image chunks of small planes (8×8: 16 tiles) would starve the GEMM kernel.
+ */
+const MIN_CHUNK_DEPTH = 64;
 let partials: Float32Array<ArrayBufferLike> = new Float32Array(0);
 
 /**
@@ -225,7 +230,9 @@ function weightGradient(x: BackendTensor, dy: BackendTensor, out: BackendTensor,
   // Winograd's products run over the tiles of whole images: its batch is always cut into chunks
   const byWinograd = winogradWeightGradientApplies(g, p);
   const size = weightChunkFloats(g, p);
-  const chunks = Math.max(byWinograd ? 1 : 0, Math.min(WEIGHT_CHUNKS, g.n, Math.floor(PARTIAL_FLOATS / Math.max(1, size))));
+  const depthPerImage = byWinograd ? (g.ho * g.wo) / 4 : g.ho * g.wo;
+  const images = Math.ceil(g.n / Math.ceil(MIN_CHUNK_DEPTH / Math.max(1, depthPerImage)));
+  const chunks = Math.max(byWinograd ? 1 : 0, Math.min(WEIGHT_CHUNKS, images, Math.floor(PARTIAL_FLOATS / Math.max(1, size))));
   // shares of dW's rows: an element's sum runs over the depth alone, so panel-aligned shares suffice
   if ((chunks < 2 && !byWinograd) || g.n * g.ho * g.wo * size === 0) return threaded("conv2dBackwardWeight", x, dy, out, g, p, g.rows, NR);
   const per = Math.ceil(g.n / chunks);

@@ -50,23 +50,28 @@ export function winogradWeightsSize(o: number, c: number): number {
 export function winogradWeights(w: TypedArray, o: number, c: number, out: Float32Array): void {
   const mr = tileRows(o);
   const rows = paddedRows(o);
-  out.fill(0, 0, winogradWeightsSize(o, c));
+  const xi = rows * c; // floats per transformed element ξ
+  if (rows > o) out.fill(0, 0, winogradWeightsSize(o, c)); // the panels' rows past o
   const gg = new Float64Array(12); // G·g: 4×3
   for (let k = 0; k < o; k++) {
     const at = Math.floor(k / mr) * mr * c + (k % mr);
     for (let ch = 0; ch < c; ch++) {
       const g = (k * c + ch) * 9;
       for (let j = 0; j < 3; j++) {
-        const [g0, g1, g2] = [w[g + j], w[g + 3 + j], w[g + 6 + j]];
+        const g0 = w[g + j], g1 = w[g + 3 + j], g2 = w[g + 6 + j];
         gg[j] = g0;
         gg[3 + j] = (g0 + g1 + g2) / 2;
         gg[6 + j] = (g0 - g1 + g2) / 2;
         gg[9 + j] = g2;
       }
-      for (let i = 0; i < 4; i++) {
-        const [a0, a1, a2] = [gg[3 * i], gg[3 * i + 1], gg[3 * i + 2]];
-        const u = [a0, (a0 + a1 + a2) / 2, (a0 - a1 + a2) / 2, a2];
-        for (let j = 0; j < 4; j++) out[(4 * i + j) * rows * c + at + ch * mr] = u[j];
+      // (G g) Gᵀ, row i: [a0, (a0 + a1 + a2)/2, (a0 − a1 + a2)/2, a2] into ξ = 4i … 4i + 3
+      let to = at + ch * mr;
+      for (let i = 0; i < 4; i++, to += 4 * xi) {
+        const a0 = gg[3 * i], a1 = gg[3 * i + 1], a2 = gg[3 * i + 2];
+        out[to] = a0;
+        out[to + xi] = (a0 + a1 + a2) / 2;
+        out[to + 2 * xi] = (a0 - a1 + a2) / 2;
+        out[to + 3 * xi] = a2;
       }
     }
   }
