@@ -105,6 +105,18 @@ export class FlatParameters {
     return this.grads.perGroup[g];
   }
 
+  /** Copies `tensors` (one per parameter, in order, of their shapes) into the flat gradient buffer, and returns all of it. */
+  gather(tensors: readonly Tensor[]): Tensor {
+    this.grads ??= this.flat(this.weights.buffer);
+    tensors.forEach((t, i) => this.grads!.perParam[i].assign(t));
+    return this.grads.buffer;
+  }
+
+  /** Each parameter's view of `flat`, a tensor laid out as this layout's buffers. */
+  viewsOf(flat: Tensor): Tensor[] {
+    return this.groups.flat().map((p, i) => flat.view(this.offsets[i], p.shape));
+  }
+
   /** The views of state `key`'s flat buffer, created zero-filled on first use. */
   state(key: string): FlatBuffer {
     let flat = this.states.get(key);

@@ -251,7 +251,16 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
     const one = (rows?: [number, number]) => (this.options.exact ? this.exactGradient(closure, rows) : this.firstOrder(closure, rows));
     const parts = groups.map(one);
     const params = this.params();
+    const flat = this.flat;
     tidy(() => noGrad(() => {
+      if (flat && parts.length > 1 && flat.holds()) {
+        // the groups' mean over the flat buffer: each element summed in the same order, so the same bits
+        let sum = flat.gather(parts[0].grads).copy();
+        for (const part of parts.slice(1)) sum = sum.add(flat.gather(part.grads));
+        const views = flat.viewsOf(sum.div(parts.length));
+        params.forEach((p, i) => (p.grad = keep(views[i])));
+        return;
+      }
       params.forEach((p, i) => {
         const sum = parts.slice(1).reduce((acc, part) => acc.add(part.grads[i]), parts[0].grads[i]);
         p.grad = keep(parts.length === 1 ? sum : sum.div(parts.length));
