@@ -217,16 +217,17 @@ export async function runTraining(config: Config, data: RunData, out: string, re
     const progress = new Progress(`epoch ${epoch}/${config.epochs}`, loader.length);
     let batches = loader.batch;
     for (const { x, y } of loader.epochBatches()) {
-      let right: Tensor | null = null;
+      // one count per group of rows (m-sharpness runs each group's first pass on its own)
+      const right: Tensor[] = [];
       // Mixup's draws depend only on (seed, epoch, batch), as the augmentation's do, so a resumed run mixes the same
       const mixed = config.mixup > 0 ? mixup(x, y, config.mixup, new Generator(config.seed * 1_000_003 + epoch * 10_007 + batches)) : undefined;
       const loss = step(mixed?.x ?? x, { y, yB: mixed?.yB, lambda: mixed?.lambda ?? 1 }, (z, labels) => {
-        right = keep(countCorrect(z, labels));
+        right.push(keep(countCorrect(z, labels)));
       });
       mixed?.x.dispose();
       mixed?.yB.dispose();
       const value = await take(loss);
-      if (right) sums.correct += await take(right);
+      for (const r of right) sums.correct += await take(r);
       if (!Number.isFinite(value)) {
         x.dispose();
         y.dispose();

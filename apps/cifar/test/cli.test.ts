@@ -12,7 +12,7 @@ const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 
 /** A CIFAR-10 folder (extracted layout) with n training and n/2 test images of learnable classes. */
-function cifarFolder(n: number): string {
+function cifarFolder(n: number, labelOf = (i: number, offset: number) => (i + offset) % 10): string {
   const dir = mkdtempSync(join(tmpdir(), "sam-cifar-"));
   const inner = join(dir, "cifar-10-batches-bin");
   mkdirSync(inner);
@@ -20,7 +20,7 @@ function cifarFolder(n: number): string {
   const batch = (count: number, offset: number) => {
     const b = new Uint8Array(count * 3073);
     for (let i = 0; i < count; i++) {
-      const label = (i + offset) % 10;
+      const label = labelOf(i, offset);
       b[i * 3073] = label;
       for (let p = 0; p < 3072; p++) b[i * 3073 + 1 + p] = (label * 25 + ((p * 7 + i) % 40)) % 256;
     }
@@ -306,6 +306,19 @@ describe("sweep", () => {
     expect(both.againstPytorch.find((a: { group: string; figure: string }) => a.group === "sgd" && a.figure === "testAcc")).toMatchObject({ difference: 0, withinOneSd: true });
     expect(readFileSync(join(out, "report.html"), "utf8")).toContain("@sam against PyTorch on the same configurations");
   }, 240_000);
+});
+
+describe("m-sharpness", () => {
+  it("counts every group's rows in the training accuracy", () => {
+    // every label 0: the model learns to say 0 within two epochs, so all rows are right; counting
+    // one group of the two (as a fault once did) could not exceed 50%
+    const data = cifarFolder(100, () => 0);
+    const out = mkdtempSync(join(tmpdir(), "sam-run-"));
+    const r = run(["train", "--data", data, "--model", "cnn", "--epochs", "2", "--batch-size", "10", "--optimizer", "sam", "--m", "5", "--out", out, "--overwrite"]);
+    expect(r.status, r.stderr).toBe(0);
+    const last = strip(join(out, "metrics.jsonl")).at(-1)!;
+    expect(last.trainAcc).toBe(1);
+  });
 });
 
 describe("sweep with --hessian", () => {
