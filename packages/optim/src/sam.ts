@@ -50,6 +50,14 @@ export type SAMClosure = (ctx: SAMContext) => Tensor;
 /** A base optimizer class: how SAM builds the optimizer it wraps. */
 export type OptimizerClass<H extends Hyper> = new (params: ParamsInput<H>, opts: never) => Optimizer<H>;
 
+// firstStep's arithmetic, the same as perturbations()' but each tensor's in one pass: T·v is
+// v·(|w| + η) for ASAM, v for SAM
+const T = (v: PointwiseExpr, w: PointwiseExpr, g: SAMHyper) => (g.adaptive ? v.mul(w.abs().add(g.eta)) : v);
+/** Σ(T·g)² over w's elements. */
+const squaredScaled = (w: Tensor, grad: Tensor, g: SAMHyper) => pointwiseSum([grad, w], (v, x) => T(v, x, g).mul(T(v, x, g)));
+/** w + T²·g·scale. */
+const perturbed = (w: Tensor, grad: Tensor, scale: Tensor, g: SAMHyper) => pointwise([w, grad, scale], (x, v, s) => x.add(T(T(v, x, g), x, g).mul(s)));
+
 /**
  * SAM around any base optimizer. For a batch with gradient g at w: ε = ρ·g/‖g‖ (ASAM:
  * ρ·T²g/‖Tg‖ with T = |w| + η), the gradient is taken again at w + ε, w is restored exactly from
@@ -130,9 +138,7 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
     tidy(() => noGrad(() => {
       const grads = new Map(this.params().filter((p) => p.grad !== null).map((p) => [p, p.grad!] as [Tensor, Tensor]));
       check(grads.size > 0, "SAM.firstStep", () => `no parameter has a gradient; run backward first`);
-      // the same arithmetic as perturbations(), each parameter's in one pass: T·v is v·(|w| + η) for ASAM
-      const T = (v: PointwiseExpr, w: PointwiseExpr, g: ParamGroup<SAMHyper>) => (g.adaptive ? v.mul(w.abs().add(g.eta)) : v);
-      if (this.flat && grads.size === this.params().length && this.flat.holds()) return this.firstStepFlat(this.flat, T);
+      if (this.flat && grads.size === this.params().length && this.flat.holds()) return this.firstStepFlat(this.flat);
       // the sums added in the same left-to-right order, up to POINTWISE_MAX_INPUTS at a time
       const fold = (sums: Tensor[]): Tensor => {
         let acc = sums[0];
@@ -142,13 +148,13 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
         }
         return acc;
       };
-      const scales = this.scales(grads, (p, grad, g) => pointwiseSum([grad, p], (v, w) => T(v, w, g).mul(T(v, w, g))), fold);
+      const scales = this.scales(grads, (p, grad, g) => squaredScaled(p, grad, g), fold);
       for (const [g, scale] of scales) {
         for (const p of g.params) {
           const grad = grads.get(p);
           if (!grad) continue;
           this.saved.set(p, keep(p.copy()));
-          p.assign(pointwise([p, grad, scale], (w, v, s) => w.add(T(T(v, w, g), w, g).mul(s))));
+          p.assign(perturbed(p, grad, scale, g));
         }
       }
     }));
@@ -159,14 +165,14 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
    * group's w + ε in one pass. The same arithmetic per element; the norm's sum runs over the flat
    * buffer (its gaps are zeros), so it is rounded in another order than the per-parameter sums.
    */
-  private firstStepFlat(flat: FlatParameters, T: (v: PointwiseExpr, w: PointwiseExpr, g: ParamGroup<SAMHyper>) => PointwiseExpr): void {
+  private firstStepFlat(flat: FlatParameters): void {
     const groups = this.paramGroups as unknown as ParamGroup<SAMHyper>[];
     const parts = groups.map((group, g) => ({ group, w: flat.weightsOf(g), grad: flat.gradientsOf(g) }));
-    const sums = parts.map(({ group, w, grad }) => pointwiseSum([grad, w], (v, x) => T(v, x, group).mul(T(v, x, group))));
+    const sums = parts.map(({ group, w, grad }) => squaredScaled(w, grad, group));
     const scales = this.scalesOf(sums.reduce((a, b) => a.add(b)));
     this.savedFlat = keep(flat.allWeights().copy());
     for (const { group, w, grad } of parts) {
-      w.assign(pointwise([w, grad, scales.get(group)!], (x, v, s) => x.add(T(T(v, x, group), x, group).mul(s))));
+      w.assign(perturbed(w, grad, scales.get(group)!, group));
     }
   }
 
