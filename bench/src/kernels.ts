@@ -1,7 +1,8 @@
 // `pnpm bench kernels`: where a ResNet-20 training step's GPU work goes. The kernels @sam/webgpu
 // launches in one SGD step and one SAM step (counted by primitive; the count does not depend on the
 // batch or the adapter, so SwiftShader serves), the buffer copies beside them, and the host time
-// recording them costs per launch.
+// recording them costs per launch: with the step replayed from the one before (the default), and
+// with every kernel recorded from scratch.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describeAdapter, findAdapter } from "@sam/webgpu";
@@ -17,6 +18,8 @@ interface Kernels {
   launches: number;
   /** Buffer-to-buffer copies (slices of consecutive elements), which launch no kernel. */
   copies: number;
+  /** Launches replayed from the step before. */
+  replayed: number;
   submissions: number;
   byOp: Record<string, number>;
   bindGroupsCreated: number;
@@ -32,17 +35,25 @@ export async function kernelsBench(_: BenchOptions): Promise<void> {
   const system = "@sam/webgpu";
   const worker = fileURLToPath(new URL("./trainWorker.js", import.meta.url));
   console.log(`\n## Kernels of one ResNet-20 training step (${describeAdapter(adapter)}, batch ${BATCH}; mean of ${STEPS} steps after ${WARM_UPS} warm-up steps)\n`);
-  for (const optimizer of ["sgd", "sam"]) {
-    const out = execFileSync(process.execPath, [worker, optimizer, String(STEPS), String(BATCH), "webgpu"],
+  const measure = (optimizer: string, device: string): Kernels => {
+    const out = execFileSync(process.execPath, [worker, optimizer, String(STEPS), String(BATCH), device],
       { encoding: "utf8", maxBuffer: 1 << 24, env: { ...process.env, SAM_BENCH_WARMUP: String(WARM_UPS) } });
-    const k = (JSON.parse(out.trim().split("\n").pop()!) as { kernels: Kernels }).kernels;
-    const perLaunch = (k.recordingSeconds / k.launches) * 1e6; // the copies' recording counted against the kernels
-    console.log(`${optimizer}: ${k.launches} launches and ${k.copies} buffer copies, ${k.submissions} submissions, ${perLaunch.toFixed(1)} µs of host time `
-      + `recording a launch (the copies' time included); ${k.launches - k.bindGroupsCreated} of the bind groups found in the cache`);
+    return (JSON.parse(out.trim().split("\n").pop()!) as { kernels: Kernels }).kernels;
+  };
+  for (const optimizer of ["sgd", "sam"]) {
+    const recorded = measure(optimizer, "webgpu-recorded");
+    const k = measure(optimizer, "webgpu");
+    // the copies' recording counted against the kernels
+    const perLaunch = (kernels: Kernels) => (kernels.recordingSeconds / kernels.launches) * 1e6;
+    console.log(`${optimizer}: ${k.launches} launches and ${k.copies} buffer copies, ${k.submissions} submissions; host time recording a launch `
+      + `(the copies' time included) ${perLaunch(k).toFixed(1)} µs with ${k.replayed} of the launches replayed from the step before, `
+      + `${perLaunch(recorded).toFixed(1)} µs recording every kernel (${recorded.launches - recorded.bindGroupsCreated} of its bind groups found in the cache)`);
     console.log(`  by primitive: ${Object.entries(k.byOp).map(([op, n]) => `${op} ${n}`).join(", ")}`);
     const row = { bench: "kernels", case: `resnet20-${optimizer}`, system };
     console.log(JSON.stringify({ ...row, value: k.launches, unit: "launches" }));
+    console.log(JSON.stringify({ ...row, value: k.replayed, unit: "launches replayed" }));
     console.log(JSON.stringify({ ...row, value: k.copies, unit: "buffer copies" }));
-    console.log(JSON.stringify({ ...row, value: Number(perLaunch.toFixed(2)), unit: "µs recording per launch", adapter: describeAdapter(adapter) }));
+    console.log(JSON.stringify({ ...row, value: Number(perLaunch(k).toFixed(2)), unit: "µs recording per launch", replayed: true, adapter: describeAdapter(adapter) }));
+    console.log(JSON.stringify({ ...row, value: Number(perLaunch(recorded).toFixed(2)), unit: "µs recording per launch", replayed: false, adapter: describeAdapter(adapter) }));
   }
 }

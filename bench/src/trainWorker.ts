@@ -8,12 +8,13 @@ import { Generator, randint, randn, setBackend, tidy } from "@sam/tensor";
 import { webgpu } from "@sam/webgpu";
 import { printProfile, profiled, type Profile } from "./profile.js";
 
-// Arguments: sgd|sam|sam-mM STEPS BATCH THREADS|webgpu [profile] (sam-m16: m-sharpness, groups of 16)
+// Arguments: sgd|sam|sam-mM STEPS BATCH THREADS|webgpu|webgpu-recorded [profile] (sam-m16: m-sharpness,
+// groups of 16; webgpu-recorded: every kernel recorded, no step replayed)
 const [optimizer, stepsArg, batchArg, device, profileFlag] = process.argv.slice(2);
 const steps = Number(stepsArg);
 const batch = Number(batchArg);
 const profile: Profile = new Map();
-const gpu = device === "webgpu" ? await webgpu() : null;
+const gpu = device.startsWith("webgpu") ? await webgpu({ replaySteps: device !== "webgpu-recorded" }) : null;
 const backend = gpu ?? cpu({ threads: Number(device) });
 setBackend(profileFlag === "profile" ? profiled(backend, profile) : backend);
 
@@ -73,8 +74,9 @@ if (gpu && before) {
   const byOp = Object.fromEntries(Object.entries(after.launchesByOp).map(([op, n]): [string, number] => [op, (n - (before.launchesByOp[op] ?? 0)) / steps])
     .filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]));
   const bindGroupsCreated = (after.bindGroupsCreated - before.bindGroupsCreated) / steps;
+  const replayed = (after.launchesReplayed - before.launchesReplayed) / steps;
   const copies = (after.copies - before.copies) / steps;
-  kernels = { launches, copies, submissions: (after.submissions - before.submissions) / steps, byOp, bindGroupsCreated, recordingSeconds: mean(recording), stepSeconds: mean(seconds) };
+  kernels = { launches, replayed, copies, submissions: (after.submissions - before.submissions) / steps, byOp, bindGroupsCreated, recordingSeconds: mean(recording), stepSeconds: mean(seconds) };
   console.log(`@sam/webgpu ${optimizer}: ${launches} kernels, ${copies} buffer copies and ${kernels.submissions} submissions a step; `
     + `recording them takes ${(mean(recording) * 1e3).toFixed(1)} ms of the ${(mean(seconds) * 1e3).toFixed(1)} ms step (mean)`);
 }

@@ -166,56 +166,77 @@ describe.skipIf(!webgpuCase)(webgpuCase?.name ?? `webgpu: SKIPPED, ${webgpuSkipp
     await expect(x.data()).rejects.toThrow(/^webgpu\.read: the GPU device was lost/);
   });
 
-  it("finds a repeated step's bind groups again, with the results of recording every launch, also across a change of shape", async () => {
-    // the same SGD training on two devices, one creating every bind group afresh
-    const run = async (reuseBindGroups: boolean) => {
-      const gpu = await webgpu({ reuseBindGroups });
+  it("finds a repeated step's bind groups again and replays its commands, with the results of recording every launch, also across a change of shape", async () => {
+    // the same SGD training on three devices: one creating every bind group afresh, one finding them
+    // again, one also replaying the step before
+    const run = async (reuseBindGroups: boolean, replaySteps: boolean) => {
+      const gpu = await webgpu({ reuseBindGroups, replaySteps });
       setBackend(gpu);
       const g = new Generator(7);
       const model = new Sequential(new Conv2d(3, 4, 3, { padding: 1, generator: g }), new BatchNorm2d(4), new ReLU(), new Flatten(), new Linear(4 * 6 * 6, 3, { generator: g }));
       const sgd = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
       const losses: number[] = [];
       const created: number[] = [];
-      for (const batch of [6, 6, 6, 6, 6, 6, 6, 6, 5, 5]) { // the batch shrinks for the last two steps
+      const launched: number[] = [];
+      const replayed: number[] = [];
+      // the batch shrinks for two steps, then comes back
+      for (const [i, batch] of [6, 6, 6, 6, 6, 6, 6, 6, 5, 5, 6, 6].entries()) {
         const x = randn([batch, 3, 6, 6], { generator: g });
         const y = randint(0, 3, [batch], { generator: g });
-        const before = gpu.stats().bindGroupsCreated;
+        const before = gpu.stats();
         sgd.zeroGrad();
         const loss = tidy(() => {
           const l = crossEntropy(model.forward(x), y);
           backward(l);
           return l;
         });
+        sgd.paramGroups[0].lr = 0.05 * (1 - i / 20); // a new rate every step: new meta words, the same kernels
         sgd.step();
         losses.push(await loss.item());
-        created.push(gpu.stats().bindGroupsCreated - before);
+        const after = gpu.stats();
+        created.push(after.bindGroupsCreated - before.bindGroupsCreated);
+        launched.push(after.launches - before.launches);
+        replayed.push(after.launchesReplayed - before.launchesReplayed);
         dispose([x, y, loss]);
       }
-      const weights = await Promise.all(model.parameters().map((p) => p.data()));
+      const weights = await Promise.all(Object.values(model.stateDict()).map((t) => t.data()));
       gpu.destroy();
-      return { losses, created, weights };
+      return { losses, created, launched, replayed, weights };
     };
-    const [fresh, reused] = [await run(false), await run(true)];
-    expect(reused.losses).toEqual(fresh.losses);
-    reused.weights.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(fresh.weights[i])));
+    const [fresh, reused, replayed] = [await run(false, false), await run(true, false), await run(true, true)];
+    for (const r of [reused, replayed]) {
+      expect(r.losses).toEqual(fresh.losses);
+      r.weights.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(fresh.weights[i])));
+    }
     // once the step's buffers settle every bind group is found again; the new shape creates its own
     expect(reused.created.slice(6, 8)).toEqual([0, 0]);
     expect(reused.created[8]).toBeGreaterThan(0);
     expect(fresh.created.every((c, i) => i === 0 || c >= reused.created[i])).toBe(true);
-  }, 120_000);
+    expect(fresh.replayed.every((n) => n === 0) && reused.replayed.every((n) => n === 0)).toBe(true);
+    // settled steps replay every launch but the weights' update, whose rate changed; the changed
+    // shape records its calls afresh (only those on buffers of the shape's own, the momentum's
+    // update, are replayed); back at the first shape, the steps remembered are replayed again
+    const allButTheUpdate = (i: number) => replayed.launched[i] - 1;
+    for (const i of [6, 7, 11]) expect(replayed.replayed[i]).toBe(allButTheUpdate(i));
+    expect(replayed.launched[6]).toBeGreaterThan(10);
+    expect(replayed.replayed[8]).toBeLessThan(replayed.launched[8] / 4);
+  }, 180_000);
 
-  it("keeps live GPU buffers flat over 200 SAM steps", async () => {
+  it("keeps live GPU buffers flat over 200 SAM steps, replaying them", async () => {
     const gpu = await use();
     const { step } = samTraining("float32");
-    const counts: { gpu: number; tensors: number }[] = [];
+    const counts: { gpu: number; tensors: number; launches: number; replayed: number }[] = [];
     for (let i = 1; i <= 200; i++) {
       const loss = step();
       if (i % 50 === 0) {
         await loss.item();
-        counts.push({ gpu: gpu.stats().buffers, tensors: memory().buffers });
+        const stats = gpu.stats();
+        counts.push({ gpu: stats.buffers, tensors: memory().buffers, launches: stats.launches, replayed: stats.launchesReplayed });
       }
       loss.dispose();
     }
     expect(counts.every((c) => c.gpu === counts[0].gpu && c.tensors === counts[0].tensors)).toBe(true);
+    // the last 150 steps replayed every launch of the step before
+    expect(counts[3].replayed - counts[0].replayed).toBe(counts[3].launches - counts[0].launches);
   }, 120_000);
 });

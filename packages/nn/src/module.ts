@@ -34,11 +34,16 @@ export abstract class Module {
 
   /**
    * Registers a non-learnable tensor (such as a running mean) under its state-dict name and returns
-   * it, kept alive and ready to assign to a property.
+   * the tensor to assign to a property, kept alive. The module takes `value` over: the tensor it
+   * returns holds value's storage and is written in place by `assign`, as PyTorch's buffers are,
+   * so a buffer stays in one buffer from step to step (which a replayed GPU step needs) and every
+   * reference to it sees its updates.
    */
   protected registerBuffer(name: string, value: Tensor, property = name): Tensor {
     this.bufferNames.set(property, name);
-    return keep(value);
+    const fixed = keep(value.view(0, value.shape)); // a viewed storage is written in place
+    value.dispose();
+    return fixed;
   }
 
   /** Direct submodules with their names; arrays of modules are named by index. */

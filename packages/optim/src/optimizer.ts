@@ -96,7 +96,8 @@ export abstract class Optimizer<H extends Hyper = Hyper> {
 
   /**
    * Calls `update` for every parameter with a gradient, inside one scope with recording off: the
-   * loop every elementwise optimizer's `step` is made of. `update` writes with `p.assign(…)`.
+   * loop every elementwise optimizer's `step` is made of. `update` writes with `p.assign(…)`. The
+   * training step ends here, which the backend is told (a GPU submits the step's work).
    */
   protected updateEach(update: (p: Tensor, grad: Tensor, group: ParamGroup<H>, state: ParamState) => void): void {
     tidy(() => noGrad(() => {
@@ -110,6 +111,7 @@ export abstract class Optimizer<H extends Hyper = Hyper> {
         }
       });
     }));
+    this.paramGroups.find((group) => group.params.length > 0)?.params[0].backend.endStep?.();
   }
 
   /**

@@ -273,9 +273,10 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
       });
     }));
     for (const part of parts) for (const g of part.grads) if (!params.some((p) => p.grad === g)) g.dispose();
+    // the loss before the update, which ends the step (a GPU submits it there)
+    const loss = parts.length === 1 ? parts[0].loss : tidy(() => parts.slice(1).reduce((a, b) => a.add(b.loss), parts[0].loss).div(parts.length));
+    if (parts.length > 1) parts.forEach((p) => p.loss.dispose());
     this.base.step();
-    const loss = tidy(() => parts.slice(1).reduce((a, b) => a.add(b.loss), parts[0].loss).div(parts.length));
-    parts.forEach((p) => p.loss.dispose());
     return loss;
   }
 

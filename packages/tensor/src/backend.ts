@@ -52,6 +52,12 @@ export interface Backend {
   view(handle: DataHandle, offset: number, size: number): DataHandle;
   /** Copies all of `source` into `target` (same dtype and length), in order with the kernels run before. */
   copy(source: DataHandle, target: DataHandle): void;
+  /**
+   * A training step ended (optimizers call this after their update). A backend that records its
+   * work submits it here, and compares the next step with this one (the WebGPU backend replays a
+   * repeated step's commands). Optional.
+   */
+  endStep?(): void;
   /** Runs one primitive, writing into `out`. */
   run<K extends OpName>(op: K, inputs: readonly BackendTensor[], out: BackendTensor, params: OpParams[K]): void;
 }

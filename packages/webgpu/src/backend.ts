@@ -4,6 +4,7 @@
 import { SamError, type Backend, type DataHandle, type DType, type TypedArray } from "@sam/tensor";
 import type { GpuHandle } from "./buffers.js";
 import { kernels } from "./kernels/index.js";
+import { StepReplay } from "./replay.js";
 import { CommandStream } from "./stream.js";
 
 /** Options of the WebGPU backend. */
@@ -18,6 +19,14 @@ export interface WebGpuOptions {
    * false records every launch from scratch (the results are the same either way).
    */
   reuseBindGroups?: boolean;
+  /**
+   * Replay a repeated step: where a primitive call matches the one at the same place in the last
+   * step (op, parameters, shapes, buffers), its recorded pipelines, bind groups and dispatch sizes
+   * are recorded again without running its kernel's code (the same idea as CUDA graphs, checked
+   * call by call, so a changed shape or buffer falls back to ordinary recording). Default true
+   * (needs `reuseBindGroups`); the results are the same either way.
+   */
+  replaySteps?: boolean;
 }
 
 /** What is alive on the device. */
@@ -28,6 +37,8 @@ export interface WebGpuStats {
   pipelines: number;
   /** Kernels launched since the backend was created. */
   launches: number;
+  /** Of those, the launches replayed from the step before (see {@link WebGpuOptions.replaySteps}). */
+  launchesReplayed: number;
   /** The same, by the primitive that launched them. */
   launchesByOp: Record<string, number>;
   /** Buffer-to-buffer copies recorded since the backend was created (slices of contiguous elements, which need no kernel). */
@@ -84,7 +95,9 @@ export async function backendOn(adapter: GPUAdapter, opts: WebGpuOptions = {}): 
   } catch (e) {
     throw new SamError("webgpu", `the adapter refused to create a device: ${(e as Error).message}`);
   }
-  const stream = new CommandStream(device, poolBytes, opts.reuseBindGroups ?? true);
+  const reuseBindGroups = opts.reuseBindGroups ?? true;
+  const replay = reuseBindGroups && (opts.replaySteps ?? true) ? new StepReplay() : null;
+  const stream = new CommandStream(device, poolBytes, reuseBindGroups, replay);
   const table = kernels(stream);
   const handle = (h: DataHandle) => h as GpuHandle;
   return {
@@ -98,12 +111,25 @@ export async function backendOn(adapter: GPUAdapter, opts: WebGpuOptions = {}): 
     copy: (source: DataHandle, target: DataHandle) => stream.copy(handle(source), 0, handle(target), handle(target).size),
     run(op, inputs, out, params) {
       stream.op = op;
-      table[op](inputs, out, params);
+      if (!replay) return table[op](inputs, out, params);
+      const tensors = [...inputs, out];
+      const commands = replay.find(op, tensors, params, stream.slot, stream.scratchNow);
+      if (commands) return stream.replay(commands, tensors.map((t) => handle(t.handle)));
+      stream.startRecording();
+      let done = false;
+      try {
+        table[op](inputs, out, params);
+        done = true;
+      } finally {
+        const { commands, scratch } = stream.stopRecording();
+        replay.recorded(op, tensors, params, done ? commands : null, scratch); // a call that threw is never replayed
+      }
     },
     flush: () => stream.flush(),
+    endStep: () => stream.flush(),
     sync: () => stream.sync(),
     stats: () => ({
-      buffers: stream.liveBuffers, pipelines: stream.pipelines.size, launches: stream.totalLaunches, launchesByOp: Object.fromEntries(stream.launchesByOp), copies: stream.totalCopies, submissions: stream.submissions,
+      buffers: stream.liveBuffers, pipelines: stream.pipelines.size, launches: stream.totalLaunches, launchesReplayed: stream.replayedLaunches, launchesByOp: Object.fromEntries(stream.launchesByOp), copies: stream.totalCopies, submissions: stream.submissions,
       bindGroupsCreated: stream.bindGroups.created, bindGroupsReused: stream.bindGroups.reused,
       allocatedBytes: stream.allocatedBytes, peakAllocatedBytes: stream.peakAllocatedBytes, reservedBytes: stream.allocatedBytes + stream.pool.pooledBytes,
     }),

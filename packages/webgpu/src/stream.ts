@@ -4,9 +4,10 @@
 // of range) are reported.
 import { SamError, type DType, type TypedArray } from "@sam/tensor";
 import { BindGroupCache } from "./bindGroups.js";
-import { BufferPool, Usage, wgslType, type GpuHandle } from "./buffers.js";
+import { BufferPool, sizeClass, Usage, wgslType, type GpuHandle } from "./buffers.js";
 import { PipelineCache, type Pipeline } from "./pipelines.js";
 import { RepeatedAllocations } from "./repeats.js";
+import type { RecordedCommand, RecordedCopy, RecordedLaunch, StepReplay } from "./replay.js";
 
 /** One kernel launch. */
 export interface Launch {
@@ -68,6 +69,13 @@ export class CommandStream {
   private mostAllocatedBytes = 0;
   /** Kernels launched so far. */
   totalLaunches = 0;
+  /** Of those, the launches a step replayed from the step before. */
+  replayedLaunches = 0;
+  /** The commands of the primitive call being recorded for replay, or null (none, or it also allocated or wrote). */
+  private recording: RecordedCommand[] | null = null;
+  /** Split-K partial sums' space, shared by every GEMM (see {@link scratch}). */
+  private scratchBuffer: GPUBuffer | null = null;
+  private usedScratch = false;
   /** Buffer-to-buffer copies recorded (contiguous slices), which launch no kernel. */
   totalCopies = 0;
   /** Kernels launched so far by the primitive that launched them. */
@@ -78,7 +86,7 @@ export class CommandStream {
    * error messages name it. */
   op = "";
 
-  constructor(readonly device: GPUDevice, poolBytes: number, reuseBindGroups: boolean) {
+  constructor(readonly device: GPUDevice, poolBytes: number, reuseBindGroups: boolean, readonly steps: StepReplay | null) {
     this.bindGroups = new BindGroupCache(reuseBindGroups ? undefined : 0);
     this.pool = new BufferPool(poolBytes);
     this.pipelines = new PipelineCache(device);
@@ -108,11 +116,8 @@ export class CommandStream {
   alloc(dtype: DType, size: number): GpuHandle {
     this.checkHealthy("webgpu.alloc");
     wgslType(dtype); // refuses float64
-    const bytes = Math.max(4, size * 4);
-    const limit = this.device.limits.maxStorageBufferBindingSize;
-    if (bytes > limit) {
-      throw new SamError("webgpu.alloc", `${size} elements (${bytes} bytes) exceed this device's largest storage buffer (${limit} bytes)`);
-    }
+    this.recording = null;
+    const bytes = this.bytesOf("webgpu.alloc", size);
     // settling may add buffers, but the pool's spare bytes stay below the most tensors have held (so memory stays within twice the peak)
     const { buffer, fresh } = this.allocations.take(this.pool, bytes, this.pool.pooledBytes < this.mostAllocatedBytes, (size) => {
       // only creating a buffer can run out of memory; a pooled one is already there
@@ -128,6 +133,14 @@ export class CommandStream {
     this.peakAllocatedBytes = Math.max(this.peakAllocatedBytes, this.allocatedBytes);
     this.mostAllocatedBytes = Math.max(this.mostAllocatedBytes, this.allocatedBytes);
     return { buffer, dtype, size, offset: 0, initialized: fresh };
+  }
+
+  /** The bytes of `size` elements, refused by `fn` beyond the device's largest storage buffer. */
+  private bytesOf(fn: string, size: number): number {
+    const bytes = Math.max(4, size * 4);
+    const limit = this.device.limits.maxStorageBufferBindingSize;
+    if (bytes > limit) throw new SamError(fn, `${size} elements (${bytes} bytes) exceed this device's largest storage buffer (${limit} bytes)`);
+    return bytes;
   }
 
   /** A handle to `size` elements of `handle`'s buffer from element `offset` (a multiple of 64, where bindings may start), its bytes in place. */
@@ -151,6 +164,7 @@ export class CommandStream {
   /** Copies `data` into the storage, ordered after every command already recorded. */
   write(handle: GpuHandle, data: TypedArray): void {
     this.checkHealthy("webgpu.write");
+    this.recording = null;
     handle.initialized = true;
     if (handle.size === 0) return;
     const words = data instanceof Uint8Array ? Uint32Array.from(data) : data;
@@ -177,21 +191,53 @@ export class CommandStream {
     if (count === 0) return;
     this.prepare(source);
     this.lastUse.set(out.buffer, this.batch);
+    out.initialized = true;
     const from = (source.offset + offset) * 4;
     if (source.buffer === out.buffer && from === out.offset * 4) return;
+    const command = { kind: "copy", source: source.buffer, from, target: out.buffer, to: out.offset * 4, bytes: count * 4 } as const;
+    this.recording?.push(command);
+    this.copyBytes(command);
+  }
+
+  private copyBytes({ source, from, target, to, bytes }: RecordedCopy): void {
     this.endPass();
     const encoder = this.commandEncoder();
-    if (source.buffer === out.buffer) {
+    if (source === target) {
       // WebGPU copies only between different buffers: two views of one go through a staging buffer
-      const staging = this.device.createBuffer({ size: count * 4, usage: Usage.COPY_SRC | Usage.COPY_DST });
-      encoder.copyBufferToBuffer(source.buffer, from, staging, 0, count * 4);
-      encoder.copyBufferToBuffer(staging, 0, out.buffer, out.offset * 4, count * 4);
+      const staging = this.device.createBuffer({ size: bytes, usage: Usage.COPY_SRC | Usage.COPY_DST });
+      encoder.copyBufferToBuffer(source, from, staging, 0, bytes);
+      encoder.copyBufferToBuffer(staging, 0, target, to, bytes);
       this.afterSubmit.push(staging);
     } else {
-      encoder.copyBufferToBuffer(source.buffer, from, out.buffer, out.offset * 4, count * 4);
+      encoder.copyBufferToBuffer(source, from, target, to, bytes);
     }
-    out.initialized = true;
     this.totalCopies++;
+  }
+
+  /**
+   * Scratch space of at least `size` float32 elements for the kernel being recorded (split-K
+   * partial sums), valid until the kernel's last launch: one buffer, kept and grown, so that
+   * scratch neither counts as an allocation of the step nor changes from step to step.
+   */
+  scratch(size: number): GpuHandle {
+    const bytes = this.bytesOf("webgpu.scratch", size);
+    this.usedScratch = true;
+    if (!this.scratchBuffer || this.scratchBuffer.size < bytes) {
+      if (this.scratchBuffer) {
+        const old = this.scratchBuffer;
+        this.allocatedBytes -= old.size;
+        this.liveBuffers--;
+        this.bindGroups.forget(old);
+        if (this.lastUse.get(old) === this.batch) this.afterSubmit.push(old);
+        else old.destroy();
+      }
+      this.scratchBuffer = this.device.createBuffer({ size: sizeClass(bytes), usage: Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST });
+      this.liveBuffers++;
+      this.allocatedBytes += this.scratchBuffer.size;
+      this.peakAllocatedBytes = Math.max(this.peakAllocatedBytes, this.allocatedBytes);
+      this.mostAllocatedBytes = Math.max(this.mostAllocatedBytes, this.allocatedBytes);
+    }
+    return { buffer: this.scratchBuffer, dtype: "float32", size, offset: 0, initialized: true };
   }
 
   /** Records one kernel launch. */
@@ -200,21 +246,80 @@ export class CommandStream {
     const output = launch.buffers[launch.buffers.length - 1];
     for (const h of launch.buffers) if (h !== output) this.prepare(h);
     this.lastUse.set(output.buffer, this.batch);
-    const slot = this.launches * this.metaAlign;
     if (launch.meta.length > this.metaAlign) throw new SamError("webgpu.run", `a kernel's meta data exceeds ${this.metaAlign} words`);
-    this.metaWords.set(launch.meta, slot);
     const pipeline = this.pipelines.get(launch.code, this.op);
-    if (launch.checksIndices) this.indexChecked = true;
-    const pass = this.computePass();
-    pass.setPipeline(pipeline.pipeline);
-    pass.setBindGroup(0, this.bindGroup(pipeline, launch, slot));
     const [x, y = 1, z = 1] = launch.grid;
-    pass.dispatchWorkgroups(x, y, z);
+    const command: RecordedLaunch = {
+      kind: "launch", pipeline: pipeline.pipeline, bindGroup: this.bindGroup(pipeline, launch, this.launches * this.metaAlign), grid: [x, y, z],
+      meta: launch.meta, slot: this.launches, checksIndices: launch.checksIndices ?? false,
+    };
+    this.recording?.push({ ...command, meta: Uint32Array.from(launch.meta) });
     output.initialized = true;
-    this.totalLaunches++;
+    this.dispatch(command);
     this.launchesByOp.set(this.op, (this.launchesByOp.get(this.op) ?? 0) + 1);
+  }
+
+  private dispatch({ pipeline, bindGroup, grid, meta, checksIndices }: RecordedLaunch): void {
+    this.metaWords.set(meta, this.launches * this.metaAlign);
+    if (checksIndices) this.indexChecked = true;
+    const pass = this.computePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
+    this.totalLaunches++;
     // a full arena is submitted within the step: allocation positions go on counting
     if (++this.launches === MAX_LAUNCHES) this.submit();
+  }
+
+  /** The next launch's place in its submission (which meta slot it gets). */
+  get slot(): number {
+    return this.launches;
+  }
+
+  /** The scratch buffer now (a call whose launches bind scratch replays only while it is the same). */
+  get scratchNow(): GPUBuffer | null {
+    return this.scratchBuffer;
+  }
+
+  /** Starts collecting the commands of one primitive call, for {@link StepReplay}. */
+  startRecording(): void {
+    this.recording = [];
+    this.usedScratch = false;
+  }
+
+  /**
+   * The commands collected since {@link startRecording} (null if the call also wrote or
+   * allocated), and the scratch buffer they bind, if any.
+   */
+  stopRecording(): { commands: RecordedCommand[] | null; scratch: GPUBuffer | null } {
+    const commands = this.recording;
+    this.recording = null;
+    return { commands, scratch: this.usedScratch ? this.scratchBuffer : null };
+  }
+
+  /**
+   * Records again the commands a call made in an earlier step, on the same buffers (`tensors`,
+   * the output last) at the same meta slots: what the kernel would record, without its code,
+   * geometry or bind-group lookups.
+   */
+  replay(commands: readonly RecordedCommand[], tensors: readonly GpuHandle[]): void {
+    this.checkHealthy("webgpu.run");
+    if (commands.length === 0) return;
+    const output = tensors[tensors.length - 1];
+    for (const h of tensors) if (h !== output) this.prepare(h);
+    this.lastUse.set(output.buffer, this.batch);
+    let launches = 0;
+    for (const c of commands) {
+      if (c.kind === "copy") {
+        this.copyBytes(c);
+        continue;
+      }
+      this.dispatch(c);
+      launches++;
+    }
+    output.initialized = true;
+    this.replayedLaunches += launches;
+    this.launchesByOp.set(this.op, (this.launchesByOp.get(this.op) ?? 0) + launches);
   }
 
   /** The bind group of a launch: its buffers, its meta words at `slot`, and the index flag if it checks indices. */
@@ -264,6 +369,7 @@ export class CommandStream {
   flush(): void {
     this.submit();
     this.allocations.nextBatch();
+    this.steps?.nextStep();
   }
 
   /** Submits everything recorded so far. */

@@ -151,14 +151,13 @@ function launch(stream: CommandStream, op: GemmOp): void {
     }
     return;
   }
-  const partial = stream.alloc("float32", splits * op.batches * m * n);
+  const partial = stream.scratch(splits * op.batches * m * n);
   const code = gemmShader(op, true);
   const all = splits * op.batches;
   for (let z0 = 0; z0 < all; z0 += MAX_Z) {
     stream.run({ code, buffers: [...buffers.slice(0, -1), partial], meta: words(z0), grid: [...tiles, Math.min(MAX_Z, all - z0)] });
   }
   stream.run({ code: sumSplitsShader(op), buffers: [partial, gpu(op.out)], meta: words(0), grid: elementGrid(op.batches * m * n) });
-  stream.free(partial);
 }
 
 /** Batched matrix product with broadcast batch axes. */
