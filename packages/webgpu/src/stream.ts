@@ -304,7 +304,6 @@ export class CommandStream {
    */
   replay(commands: readonly RecordedCommand[], tensors: readonly GpuHandle[]): void {
     this.checkHealthy("webgpu.run");
-    if (commands.length === 0) return;
     const output = tensors[tensors.length - 1];
     for (const h of tensors) if (h !== output) this.prepare(h);
     this.lastUse.set(output.buffer, this.batch);
