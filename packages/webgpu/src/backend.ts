@@ -20,11 +20,12 @@ export interface WebGpuOptions {
    */
   reuseBindGroups?: boolean;
   /**
-   * Replay a repeated step: where a primitive call matches the one at the same place in the last
-   * step (op, parameters, shapes, buffers), its recorded pipelines, bind groups and dispatch sizes
-   * are recorded again without running its kernel's code (the same idea as CUDA graphs, checked
-   * call by call, so a changed shape or buffer falls back to ordinary recording). Default true
-   * (needs `reuseBindGroups`); the results are the same either way.
+   * Replay repeated steps: where a primitive call matches the one at the same place in one of the
+   * last steps (op, parameters, shapes, buffers), its recorded pipelines, bind groups, dispatch
+   * sizes and copies are recorded again without running its kernel's code (the same idea as CUDA
+   * graphs, checked call by call, so a changed shape or buffer falls back to ordinary recording).
+   * Default true; off when `reuseBindGroups` is false, which records every launch from scratch.
+   * The results are the same either way.
    */
   replaySteps?: boolean;
 }
