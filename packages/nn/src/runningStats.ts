@@ -36,13 +36,14 @@ export function updateBatchNorm(model: Module, batches: Iterable<Tensor>): void 
   if (layers.length === 0) return;
   const momenta = layers.map((m) => m.momentum);
   const training = model.training;
-  noGrad(() => {
+  // within a scope, so the zeros and ones copied into the buffers are freed
+  tidy(() => noGrad(() => {
     for (const m of layers) {
       m.runningMean.assign(zeros([...m.runningMean.shape], { dtype: m.runningMean.dtype }));
       m.runningVar.assign(ones([...m.runningVar.shape], { dtype: m.runningVar.dtype }));
       m.numBatchesTracked.assign(zeros([], { dtype: "int32" }));
     }
-  });
+  }));
   model.train();
   try {
     let k = 0;
@@ -50,7 +51,7 @@ export function updateBatchNorm(model: Module, batches: Iterable<Tensor>): void 
       // the k-th batch enters with weight 1/k: a plain mean over the batches
       k++;
       for (const m of layers) m.momentum = 1 / k;
-      tidy(() => noGrad(() => model.forward(x)));
+      tidy(() => void noGrad(() => model.forward(x))); // returns nothing, so the output is freed
     }
   } finally {
     layers.forEach((m, i) => (m.momentum = momenta[i]));

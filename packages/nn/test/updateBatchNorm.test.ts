@@ -1,7 +1,7 @@
 // updateBatchNorm: the running statistics become the plain mean of the batches' statistics, as
 // torch.optim.swa_utils.update_bn computes them, and the model is left as it was found.
 import { beforeAll, describe, expect, it } from "vitest";
-import { fromValues, setBackend } from "@sam/tensor";
+import { fromValues, memory, setBackend } from "@sam/tensor";
 import { cpu } from "@sam/cpu";
 import { BatchNorm2d, Conv2d, Sequential, updateBatchNorm } from "../src/index.js";
 
@@ -23,5 +23,10 @@ describe("updateBatchNorm", () => {
     expect((await bn.numBatchesTracked.data())[0]).toBe(3);
     expect(bn.momentum).toBe(0.3);
     expect(model.training).toBe(false);
+    // again, leaving nothing behind
+    const live = memory().buffers;
+    updateBatchNorm(model, batches);
+    expect(memory().buffers).toBe(live);
+    expect((await bn.numBatchesTracked.data())[0]).toBe(3);
   });
 });
