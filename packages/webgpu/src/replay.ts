@@ -123,7 +123,7 @@ export class StepReplay {
     this.current.push({ op, params: structuredClone(params), tensors: snapshot, commands, scratch });
   }
 
-  /** A step ended (a read, a sync or a flush): it replaces the step it repeated throughout, or joins the ones remembered. */
+  /** A step ended (a read, a sync or a flush): it replaces the remembered step it followed to its length, or joins them. */
   nextStep(): void {
     if (this.current.length === 0) return;
     const repeated = this.following.find((s) => s.length === this.current.length);
