@@ -208,10 +208,13 @@ describe("float32 convolutions (SIMD) against the float64 reference", () => {
         const tiles = conv2d(randn([3, 16, 20, 24], { generator: g }), randn([32, 16, 3, 3], { generator: g }), { padding: 1 }); // Winograd
         const tilesBack = conv2dBackwardInput(randn([3, 32, 20, 24], { generator: g }), randn([32, 16, 3, 3], { generator: g }), [3, 16, 20, 24], { padding: 1 });
         const tilesWeight = conv2dBackwardWeight(randn([6, 16, 20, 24], { generator: g }), randn([6, 32, 20, 24], { generator: g }), [32, 16, 3, 3], { padding: 1 });
+        // small batches (an m-sharpness group): dW's batch in the fewest chunks, two, by Winograd and directly
+        const fewChunks = conv2dBackwardWeight(randn([16, 64, 8, 8], { generator: g }), randn([16, 64, 8, 8], { generator: g }), [64, 64, 3, 3], { padding: 1 });
         const strided = { stride: 2, padding: 1 };
+        const fewStrided = conv2dBackwardWeight(randn([16, 32, 16, 16], { generator: g }), randn([16, 64, 8, 8], { generator: g }), [64, 32, 3, 3], strided);
         const phased = conv2d(randn([32, 16, 32, 32], { generator: g }), randn([32, 16, 3, 3], { generator: g }), strided); // in place, by column phases
         const byPhase = conv2dBackwardInput(randn([32, 32, 16, 16], { generator: g }), randn([32, 16, 3, 3], { generator: g }), [32, 16, 32, 32], strided);
-        return [y, panels, flipped, tiles, tilesBack, tilesWeight, phased, byPhase, conv2dBackwardInput(dy, w, x.shape, opts), conv2dBackwardWeight(x, dy, w.shape, opts),
+        return [y, panels, flipped, tiles, tilesBack, tilesWeight, fewChunks, fewStrided, phased, byPhase, conv2dBackwardInput(dy, w, x.shape, opts), conv2dBackwardWeight(x, dy, w.shape, opts),
           conv2dBackwardWeight(wide, dyy, ww.shape, { padding: 1 }), conv2dBackwardWeight(single, dySingle, ww.shape, { padding: 1 }),
         ].map((t) => Array.from(t.dataSync()));
       });

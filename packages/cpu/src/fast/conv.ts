@@ -212,10 +212,15 @@ const WEIGHT_CHUNKS = 16;
 /** The most floats of partial weight gradients held at once: a large layer takes fewer chunks. */
 const PARTIAL_FLOATS = 2 ** 22;
 /**
- * The least depth (Winograd tiles, or output pixels) a chunk gives its products: a small batch
- * cut into one-image chunks of small planes (8×8: 16 tiles) would starve the GEMM kernel.
+ * The least depth (Winograd tiles, or output pixels) a chunk gives its products, unless that would
+ * leave fewer than MIN_CHUNKS chunks: every chunk packs its own panels and writes a partial dW,
+ * so a small batch (m-sharpness runs groups of 16) cut into one-image chunks of a small plane
+ * spends more on that than on its products (32→64 stride 2 at 16 images: 14.3 ms for eight calls
+ * in one-image chunks, 7.8 in two chunks of eight, one thread).
  */
-const MIN_CHUNK_DEPTH = 64;
+const MIN_CHUNK_DEPTH = 512;
+/** The fewest chunks a batch of at least that many images is cut into, so that two threads share it. */
+const MIN_CHUNKS = 2;
 let partials: Float32Array<ArrayBufferLike> = new Float32Array(0);
 
 /**
@@ -231,8 +236,8 @@ function weightGradient(x: BackendTensor, dy: BackendTensor, out: BackendTensor,
   const byWinograd = winogradWeightGradientApplies(g, p);
   const size = weightChunkFloats(g, p);
   const depthPerImage = byWinograd ? (g.ho * g.wo) / 4 : g.ho * g.wo;
-  const images = Math.ceil(g.n / Math.ceil(MIN_CHUNK_DEPTH / Math.max(1, depthPerImage)));
-  const chunks = Math.max(byWinograd ? 1 : 0, Math.min(WEIGHT_CHUNKS, images, Math.floor(PARTIAL_FLOATS / Math.max(1, size))));
+  const byDepth = Math.max(Math.min(MIN_CHUNKS, g.n), Math.ceil(g.n / Math.ceil(MIN_CHUNK_DEPTH / Math.max(1, depthPerImage))));
+  const chunks = Math.max(byWinograd ? 1 : 0, Math.min(WEIGHT_CHUNKS, byDepth, Math.floor(PARTIAL_FLOATS / Math.max(1, size))));
   // shares of dW's rows: an element's sum runs over the depth alone, so panel-aligned shares suffice
   if ((chunks < 2 && !byWinograd) || g.n * g.ho * g.wo * size === 0) return threaded("conv2dBackwardWeight", x, dy, out, g, p, g.rows, NR);
   const per = Math.ceil(g.n / chunks);
