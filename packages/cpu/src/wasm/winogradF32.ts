@@ -52,29 +52,30 @@ export function winogradWeights(w: TypedArray, o: number, c: number, out: Float3
   const rows = paddedRows(o);
   const xi = rows * c; // floats per transformed element ξ
   if (rows > o) out.fill(0, 0, winogradWeightsSize(o, c)); // the panels' rows past o
-  const gg = new Float64Array(12); // G·g: 4×3
+  // scalars, not a scratch array: this runs for every call's weights (m-sharpness: every group's)
   for (let k = 0; k < o; k++) {
     const at = Math.floor(k / mr) * mr * c + (k % mr);
     for (let ch = 0; ch < c; ch++) {
       const g = (k * c + ch) * 9;
-      for (let j = 0; j < 3; j++) {
-        const g0 = w[g + j], g1 = w[g + 3 + j], g2 = w[g + 6 + j];
-        gg[j] = g0;
-        gg[3 + j] = (g0 + g1 + g2) / 2;
-        gg[6 + j] = (g0 - g1 + g2) / 2;
-        gg[9 + j] = g2;
-      }
-      // (G g) Gᵀ, row i: [a0, (a0 + a1 + a2)/2, (a0 − a1 + a2)/2, a2] into ξ = 4i … 4i + 3
-      let to = at + ch * mr;
-      for (let i = 0; i < 4; i++, to += 4 * xi) {
-        const a0 = gg[3 * i], a1 = gg[3 * i + 1], a2 = gg[3 * i + 2];
-        out[to] = a0;
-        out[to + xi] = (a0 + a1 + a2) / 2;
-        out[to + 2 * xi] = (a0 - a1 + a2) / 2;
-        out[to + 3 * xi] = a2;
-      }
+      const g00 = w[g], g01 = w[g + 1], g02 = w[g + 2];
+      const g10 = w[g + 3], g11 = w[g + 4], g12 = w[g + 5];
+      const g20 = w[g + 6], g21 = w[g + 7], g22 = w[g + 8];
+      // the rows of G g, each times Gᵀ into ξ = 4i … 4i + 3
+      const to = at + ch * mr;
+      rowTimesGt(out, to, xi, g00, g01, g02);
+      rowTimesGt(out, to + 4 * xi, xi, (g00 + g10 + g20) / 2, (g01 + g11 + g21) / 2, (g02 + g12 + g22) / 2);
+      rowTimesGt(out, to + 8 * xi, xi, (g00 - g10 + g20) / 2, (g01 - g11 + g21) / 2, (g02 - g12 + g22) / 2);
+      rowTimesGt(out, to + 12 * xi, xi, g20, g21, g22);
     }
   }
+}
+
+/** One row [a0 a1 a2] of G g times Gᵀ: [a0, (a0 + a1 + a2)/2, (a0 − a1 + a2)/2, a2], ξ-blocks `xi` apart. */
+function rowTimesGt(out: Float32Array, to: number, xi: number, a0: number, a1: number, a2: number): void {
+  out[to] = a0;
+  out[to + xi] = (a0 + a1 + a2) / 2;
+  out[to + 2 * xi] = (a0 - a1 + a2) / 2;
+  out[to + 3 * xi] = a2;
 }
 
 let transforms: WinogradKernel | null | undefined;
@@ -225,22 +226,23 @@ export function winogradWeightGradientProducts(x: TypedArray, dy: TypedArray, m:
  */
 export function winogradWeightGradient(m: TypedArray, dw: TypedArray, o: number, c: number): void {
   const oc = o * c;
-  const v = new Float64Array(16);
-  const t = new Float64Array(12); // Gᵀ S M S: 3×4
   for (let k = 0; k < oc; k++) {
-    for (let xi = 0; xi < 16; xi++) v[xi] = m[xi * oc + k];
-    for (let j = 0; j < 4; j++) {
-      const sign = j === 3 ? -1 : 1;
-      t[j] = sign * (v[j] + (v[4 + j] + v[8 + j]) / 2);
-      t[4 + j] = sign * (v[4 + j] - v[8 + j]) / 2;
-      t[8 + j] = sign * ((v[4 + j] + v[8 + j]) / 2 - v[12 + j]);
-    }
+    // column j of S M S is v[j], v[4 + j], v[8 + j], v[12 + j] (v[ξ] = m[ξ·oc + k]), the last column negated
+    const v0 = m[k], v1 = m[oc + k], v2 = m[2 * oc + k], v3 = m[3 * oc + k];
+    const v4 = m[4 * oc + k], v5 = m[5 * oc + k], v6 = m[6 * oc + k], v7 = m[7 * oc + k];
+    const v8 = m[8 * oc + k], v9 = m[9 * oc + k], v10 = m[10 * oc + k], v11 = m[11 * oc + k];
+    const v12 = m[12 * oc + k], v13 = m[13 * oc + k], v14 = m[14 * oc + k], v15 = m[15 * oc + k];
+    // T = Gᵀ S M S (3×4), row by row, then each row times G
     const out = k * 9;
-    for (let a = 0; a < 3; a++) {
-      const [t0, t1, t2, t3] = [t[4 * a], t[4 * a + 1], t[4 * a + 2], t[4 * a + 3]];
-      dw[out + 3 * a] = t0 + (t1 + t2) / 2;
-      dw[out + 3 * a + 1] = (t1 - t2) / 2;
-      dw[out + 3 * a + 2] = (t1 + t2) / 2 + t3;
-    }
+    rowTimesG(dw, out, v0 + (v4 + v8) / 2, v1 + (v5 + v9) / 2, v2 + (v6 + v10) / 2, -(v3 + (v7 + v11) / 2));
+    rowTimesG(dw, out + 3, (v4 - v8) / 2, (v5 - v9) / 2, (v6 - v10) / 2, -(v7 - v11) / 2);
+    rowTimesG(dw, out + 6, (v4 + v8) / 2 - v12, (v5 + v9) / 2 - v13, (v6 + v10) / 2 - v14, -((v7 + v11) / 2 - v15));
   }
+}
+
+/** One row [t0 t1 t2 t3] of Gᵀ S M S times G: [t0 + (t1 + t2)/2, (t1 − t2)/2, (t1 + t2)/2 + t3]. */
+function rowTimesG(dw: TypedArray, at: number, t0: number, t1: number, t2: number, t3: number): void {
+  dw[at] = t0 + (t1 + t2) / 2;
+  dw[at + 1] = (t1 - t2) / 2;
+  dw[at + 2] = (t1 + t2) / 2 + t3;
 }
