@@ -1,8 +1,9 @@
 """A run of `pnpm cifar train` in PyTorch, on the same data, for the reproduction's side by side.
 
-Usage: /usr/bin/python3 torch_cifar.py ARCHIVE [--model cnn|resnet20] [--optimizer sgd|sam] [--rho R]
+Usage: /usr/bin/python3 torch_cifar.py ARCHIVE [--model cnn|resnet20] [--optimizer sgd|sam|asam] [--rho R]
        [--m M] [--epochs E] [--train-subset N] [--test-subset N] [--augment none|basic]
-       [--label-noise F] [--seed S] [--lr LR] [--batch-size B] [--threads T] [--out DIR]
+       [--label-noise F] [--swa-start N] [--swa-lr LR] [--mixup ALPHA]
+       [--seed S] [--lr LR] [--batch-size B] [--threads T] [--out DIR]
 
 Same as the trainer: the CIFAR-10 binary archive; label noise drawn with @sam's own generator
 (xoshiro128**, seeded as @sam/tensor's Generator), so exactly the same labels are corrupted the same
@@ -10,7 +11,14 @@ way; then the first N training images; normalisation by the subset's channel sta
 in a shuffled order with random crop (padding 4) and flip for `basic`; SGD with momentum 0.9 and
 weight decay 5e-4 on a per-epoch cosine; SAM as the paper defines it (ε = ρ·g/‖g‖, the second
 pass with batch-norm statistics left alone, the base step with the perturbed gradient; with m,
-each group of m rows perturbed by its own gradient and the groups' perturbed gradients averaged).
+each group of m rows perturbed by its own gradient and the groups' perturbed gradients averaged;
+ASAM with ε = ρ·T²g/‖Tg‖, T = |w| + 0.01, over every parameter). Weight averaging as the trainer's
+--swa-start: the cosine schedule until epoch N, then annealed to --swa-lr over 5 epochs (cosine) and
+held; the weights averaged after every later epoch, and at the end batch norm's statistics
+recomputed over the training images in order (a plain mean over the batches) and the averaged model
+tested (swaTestLoss, swaTestAcc, swaEpochs on the last line). Mixup α: each batch mixed with a
+shuffled copy by λ ~ Beta(α, α), the loss λ·CE(y) + (1 − λ)·CE(y[π]), the accuracy counted against
+the heavier labels.
 The initialisation and the shuffles use PyTorch's generator seeded with S: the same distributions,
 not the same draws. Prints one JSON line per epoch, as metrics.jsonl has them; with --out, also
 appends it to DIR/metrics.jsonl and saves DIR/checkpoint.pt after every epoch, and a run started
@@ -18,12 +26,14 @@ again with the same --out continues from its checkpoint (the same draws as an un
 """
 import argparse
 import json
+import math
 import os
 import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.optim.swa_utils import AveragedModel, update_bn
 
 from cifar_data import channel_stats, prepared as prepare, test_split, train_split
 from resnet import ResNet20
@@ -95,7 +105,7 @@ def parser():
     p = argparse.ArgumentParser()
     p.add_argument("archive")
     p.add_argument("--model", default="cnn", choices=["cnn", "resnet20"])
-    p.add_argument("--optimizer", default="sgd", choices=["sgd", "sam"])
+    p.add_argument("--optimizer", default="sgd", choices=["sgd", "sam", "asam"])
     p.add_argument("--rho", type=float, default=0.05)
     p.add_argument("--m", type=int, help="m-sharpness group size (default: the batch)")
     p.add_argument("--epochs", type=int, default=10)
@@ -103,6 +113,9 @@ def parser():
     p.add_argument("--test-subset", type=int)
     p.add_argument("--augment", default="basic", choices=["none", "basic"])
     p.add_argument("--label-noise", type=float, default=0.0)
+    p.add_argument("--swa-start", type=int, help="average the weights after every epoch past the first N")
+    p.add_argument("--swa-lr", type=float, default=0.05)
+    p.add_argument("--mixup", type=float, default=0.0, help="Mixup's alpha (0: off)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--lr", type=float, default=0.1)
     p.add_argument("--batch-size", type=int, default=128)
@@ -122,6 +135,10 @@ def train(a):
     """Trains as `a` says, printing (and with a.out, saving) each epoch's metrics."""
     if a.m is not None and (a.m <= 0 or a.batch_size % a.m != 0):
         raise SystemExit(f"torch_cifar: --m must be a positive divisor of --batch-size {a.batch_size}, got {a.m}")
+    if a.swa_start is not None and not 0 <= a.swa_start < a.epochs:
+        raise SystemExit(f"torch_cifar: --swa-start must be at least 0 and below --epochs {a.epochs}, got {a.swa_start}")
+    if a.mixup < 0:
+        raise SystemExit(f"torch_cifar: --mixup must be at least 0, got {a.mixup}")
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
 
@@ -138,7 +155,11 @@ def train(a):
 
     model = SmallCNN() if a.model == "cnn" else ResNet20()
     opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=0.9, weight_decay=5e-4)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, a.epochs)
+    if a.swa_start is None:
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, a.epochs)
+    else:
+        schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: swa_schedule(e, a) / a.lr)
+    average = AveragedModel(model) if a.swa_start is not None else None
     norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
 
     metrics_path = a.out and os.path.join(a.out, "metrics.jsonl")
@@ -153,21 +174,24 @@ def train(a):
             model.load_state_dict(saved["model"])
             opt.load_state_dict(saved["optimizer"])
             schedule.load_state_dict(saved["schedule"])
+            if average is not None:
+                average.load_state_dict(saved["average"])
             torch.set_rng_state(saved["rng"])
             first = saved["epoch"] + 1
         # lines written after the checkpoint (an epoch interrupted between the two saves) are dropped
         lines = open(metrics_path).read().splitlines()[:first - 1] if os.path.exists(metrics_path) else []
         save_atomic(lambda p: open(p, "w").write("".join(l + "\n" for l in lines)), metrics_path)
 
-    def perturbed_gradient(x, y):
-        """∇L(w + ε) with ε = ρ·g/‖g‖ from g = ∇L(w) on these rows; returns the first pass's loss and logits."""
+    def perturbed_gradient(x, t):
+        """∇L(w + ε) with ε = ρ·T²g/‖Tg‖ (T = 1 for SAM) from g = ∇L(w) on these rows; returns the first pass's loss and logits."""
         z = model(x)
-        loss = F.cross_entropy(z, y)
+        loss = mixed_loss(z, t)
         opt.zero_grad()
         loss.backward()
         params = [q for q in model.parameters() if q.grad is not None]
-        norm = torch.norm(torch.stack([q.grad.norm(2) for q in params]), 2)
-        eps = [q.grad * (a.rho / (norm + 1e-12)) for q in params]
+        scaled = [q.grad * (q.detach().abs() + ETA) if a.optimizer == "asam" else q.grad for q in params]
+        norm = torch.norm(torch.stack([v.norm(2) for v in scaled]), 2)
+        eps = [(v * (q.detach().abs() + ETA) if a.optimizer == "asam" else v) * (a.rho / (norm + 1e-12)) for q, v in zip(params, scaled)]
         with torch.no_grad():
             for q, e in zip(params, eps):
                 q.add_(e)
@@ -175,7 +199,7 @@ def train(a):
         for m in norms:
             m.momentum = 0.0  # the second pass leaves the running statistics alone
         opt.zero_grad()
-        F.cross_entropy(model(x), y).backward()
+        mixed_loss(model(x), t).backward()
         for m, mo in zip(norms, momenta):
             m.momentum = mo
         with torch.no_grad():
@@ -183,16 +207,17 @@ def train(a):
                 q.sub_(e)
         return loss, z
 
-    def sam_step(x, y):
-        size = a.m or len(y)
-        if size >= len(y):
-            loss, z = perturbed_gradient(x, y)
+    def sam_step(x, t):
+        n = len(t[0])
+        size = a.m or n
+        if size >= n:
+            loss, z = perturbed_gradient(x, t)
             opt.step()
             return loss, z
-        groups = [(x[i:i + size], y[i:i + size]) for i in range(0, len(y), size)]
+        groups = [(x[i:i + size], rows(t, i, i + size)) for i in range(0, n, size)]
         total, losses, logits = None, [], []
-        for xs, ys in groups:
-            loss, z = perturbed_gradient(xs, ys)
+        for xs, ts in groups:
+            loss, z = perturbed_gradient(xs, ts)
             grads = [q.grad.clone() for q in model.parameters()]
             total = grads if total is None else [s + g for s, g in zip(total, grads)]
             losses.append(loss)
@@ -202,15 +227,15 @@ def train(a):
         opt.step()
         return torch.stack(losses).mean(), torch.cat(logits)
 
-    def sgd_step(x, y):
+    def sgd_step(x, t):
         opt.zero_grad()
         z = model(x)
-        loss = F.cross_entropy(z, y)
+        loss = mixed_loss(z, t)
         loss.backward()
         opt.step()
         return loss, z
 
-    step = sam_step if a.optimizer == "sam" else sgd_step
+    step = sgd_step if a.optimizer == "sgd" else sam_step
     drop_last = n >= a.batch_size
     for epoch in range(first, a.epochs + 1):
         start = time.perf_counter()
@@ -222,34 +247,90 @@ def train(a):
         for b in range(batches):
             idx = order[b * a.batch_size:(b + 1) * a.batch_size]
             x, y = prepared(train_bytes[idx], a.augment == "basic"), train_labels[idx]
-            loss, z = step(x, y)
+            t = (y, None, 1.0)
+            if a.mixup > 0:
+                lam = torch.distributions.Beta(a.mixup, a.mixup).sample().item()
+                partner = torch.randperm(len(y))
+                x, t = lam * x + (1 - lam) * x[partner], (y, y[partner], lam)
+            loss, z = step(x, t)
             loss_sum += loss.item() * len(idx)
-            correct += (z.argmax(1) == y).sum().item()  # the first pass's logits, as the trainer counts
+            counted = t[1] if t[1] is not None and t[2] < 0.5 else y
+            correct += (z.argmax(1) == counted).sum().item()  # the first pass's logits, as the trainer counts
             seen += len(idx)
+        if average is not None and epoch > a.swa_start:
+            average.update_parameters(model)
         schedule.step()
-        model.eval()
-        test_loss, test_correct = 0.0, 0
-        with torch.no_grad():
-            for at in range(0, len(test_labels), 500):
-                z = model(prepared(test_bytes[at:at + 500], False))
-                test_loss += F.cross_entropy(z, test_labels[at:at + 500], reduction="sum").item()
-                test_correct += (z.argmax(1) == test_labels[at:at + 500]).sum().item()
-        line = json.dumps({
-            "epoch": epoch, "trainLoss": loss_sum / seen, "trainAcc": correct / seen, "testLoss": test_loss / len(test_labels),
-            "testAcc": test_correct / len(test_labels), "lr": lr, "seconds": time.perf_counter() - start,
-        })
+        test_loss, test_acc = evaluate(model, test_bytes, test_labels, prepared)
+        metrics = {
+            "epoch": epoch, "trainLoss": loss_sum / seen, "trainAcc": correct / seen, "testLoss": test_loss,
+            "testAcc": test_acc, "lr": lr, "seconds": time.perf_counter() - start,
+        }
+        if average is not None and epoch == a.epochs:
+            # batch norm's statistics recomputed for the averaged weights over the training images in order
+            update_bn([prepared(train_bytes[at:at + a.batch_size], False) for at in range(0, n, a.batch_size)], average)
+            swa_loss, swa_acc = evaluate(average, test_bytes, test_labels, prepared)
+            metrics.update({"swaTestLoss": swa_loss, "swaTestAcc": swa_acc, "swaEpochs": int(average.n_averaged.item())})
+        line = json.dumps(metrics)
         print(line, flush=True)
         if a.out:
             state = {"settings": settings_of(a), "epoch": epoch, "model": model.state_dict(), "optimizer": opt.state_dict(),
                      "schedule": schedule.state_dict(), "rng": torch.get_rng_state()}
+            if average is not None:
+                state["average"] = average.state_dict()
             save_atomic(lambda p: torch.save(state, p), checkpoint_path)
             with open(metrics_path, "a") as f:
                 f.write(line + "\n")
 
 
+ETA = 0.01  # ASAM's η, @sam/optim's default
+
+
+def mixed_loss(z, t):
+    """Cross-entropy towards targets (y, y_b, λ): λ·CE(y) + (1 − λ)·CE(y_b), or CE(y) without a partner."""
+    y, partner, lam = t
+    if partner is None:
+        return F.cross_entropy(z, y)
+    return F.cross_entropy(z, y) * lam + F.cross_entropy(z, partner) * (1 - lam)
+
+
+def rows(t, start, end):
+    """Rows start…end of targets (y, y_b, λ)."""
+    y, partner, lam = t
+    return y[start:end], None if partner is None else partner[start:end], lam
+
+
+def swa_schedule(epoch, a):
+    """The learning rate of epoch index `epoch` (0-based) with weight averaging, as @sam/optim's SWALR over the cosine."""
+    cosine = lambda e: a.lr * (1 + math.cos(math.pi * e / a.epochs)) / 2
+    if epoch < a.swa_start:
+        return cosine(epoch)
+    t = min(1.0, (epoch - a.swa_start) / SWA_ANNEAL_EPOCHS)
+    return a.swa_lr + (cosine(a.swa_start) - a.swa_lr) * (1 + math.cos(math.pi * t)) / 2
+
+
+SWA_ANNEAL_EPOCHS = 5
+
+
+def evaluate(model, images, labels, prepared):
+    """Test loss and accuracy, in evaluation mode, 500 images at a time."""
+    model.eval()
+    loss, correct = 0.0, 0
+    with torch.no_grad():
+        for at in range(0, len(labels), 500):
+            z = model(prepared(images[at:at + 500], False))
+            loss += F.cross_entropy(z, labels[at:at + 500], reduction="sum").item()
+            correct += (z.argmax(1) == labels[at:at + 500]).sum().item()
+    return loss / len(labels), correct / len(labels)
+
+
+# settings added later, left out at their defaults so that earlier checkpoints continue
+LATER_DEFAULTS = {"swa_start": None, "swa_lr": 0.05, "mixup": 0.0}
+
+
 def settings_of(a):
     """What a run depends on: a checkpoint continues only a run with the same settings."""
-    return {k: v for k, v in vars(a).items() if k not in ("threads", "out", "archive")}
+    return {k: v for k, v in vars(a).items()
+            if k not in ("threads", "out", "archive") and not (k in LATER_DEFAULTS and v == LATER_DEFAULTS[k])}
 
 
 if __name__ == "__main__":

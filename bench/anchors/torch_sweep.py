@@ -6,8 +6,8 @@ Reads the runs the sweep lists (SWEEP_DIR/sweep.json, written when the sweep sta
 each in PyTorch with the same settings into SWEEP_DIR/pytorch/<run>/ (metrics.jsonl, checkpoint.pt).
 Runs already finished are skipped and an interrupted one continues from its checkpoint, so this can
 be started again at any time, also beside the sweep itself. Runs with what torch_cifar.py does not
-have (ASAM, Adam, SWA, Mixup, Cutout, label smoothing, other data sets or models, other momentum,
-weight decay or schedule) are listed as skipped with the reason. `pnpm cifar sweep --resume
+have (Adam, Cutout, label smoothing, other data sets or models, other momentum, weight decay or
+schedule) are listed as skipped with the reason. `pnpm cifar sweep --resume
 SWEEP_DIR` then puts both sides in one summary.
 """
 import argparse
@@ -18,7 +18,7 @@ import sys
 from torch_cifar import parser as run_parser, train
 
 # the trainer's settings torch_cifar.py runs only at these values
-FIXED = {"dataset": "cifar10", "momentum": 0.9, "weightDecay": 0.0005, "schedule": "cosine", "labelSmoothing": 0, "mixup": 0}
+FIXED = {"dataset": "cifar10", "momentum": 0.9, "weightDecay": 0.0005, "schedule": "cosine", "labelSmoothing": 0}
 
 
 def why_not(config):
@@ -28,12 +28,10 @@ def why_not(config):
             return f"{key} {config[key]} (torch_cifar.py has only {value})"
     if config["model"] not in ("cnn", "resnet20"):
         return f"model {config['model']} (torch_cifar.py has cnn and resnet20)"
-    if config["optimizer"] not in ("sgd", "sam"):
-        return f"optimizer {config['optimizer']} (torch_cifar.py has sgd and sam)"
+    if config["optimizer"] not in ("sgd", "sam", "asam"):
+        return f"optimizer {config['optimizer']} (torch_cifar.py has sgd, sam and asam)"
     if config["augment"] not in ("none", "basic"):
         return f"augment {config['augment']} (torch_cifar.py has none and basic)"
-    if config.get("swaStart") is not None:
-        return "weight averaging (torch_cifar.py has none)"
     return None
 
 
@@ -42,8 +40,8 @@ def arguments(config, archive, out, threads):
     args = [archive, "--model", config["model"], "--optimizer", config["optimizer"], "--rho", str(config["rho"]),
             "--epochs", str(config["epochs"]), "--augment", config["augment"], "--label-noise", str(config["labelNoise"]),
             "--seed", str(config["seed"]), "--lr", str(config["lr"]), "--batch-size", str(config["batchSize"]),
-            "--threads", str(threads), "--out", out]
-    for key, flag in (("m", "--m"), ("trainSubset", "--train-subset"), ("testSubset", "--test-subset")):
+            "--mixup", str(config.get("mixup", 0)), "--threads", str(threads), "--out", out]
+    for key, flag in (("m", "--m"), ("trainSubset", "--train-subset"), ("testSubset", "--test-subset"), ("swaStart", "--swa-start"), ("swaLr", "--swa-lr")):
         if config.get(key) is not None:
             args += [flag, str(config[key])]
     return run_parser().parse_args(args)
