@@ -61,9 +61,12 @@ export const BINARY_OPS = Object.keys(BINARY_FAMILY) as BinaryOp[];
 /** Every comparison op name, in a fixed order. */
 export const COMPARE_OPS = Object.keys(COMPARE_FAMILY) as CompareOp[];
 
+/** The three families in one table, made once: every elementwise op's shape rule asks it. */
+const FLOAT_ONLY: Record<string, boolean> = { ...UNARY_FAMILY, ...BINARY_FAMILY, ...COMPARE_FAMILY };
+
 /** Whether an elementwise op needs a floating (float32/float64) dtype. */
 export function floatOnly(op: UnaryOp | BinaryOp | CompareOp): boolean {
-  return ({ ...UNARY_FAMILY, ...BINARY_FAMILY, ...COMPARE_FAMILY } as Record<string, boolean>)[op];
+  return FLOAT_ONLY[op];
 }
 
 /**
