@@ -42,6 +42,8 @@ interface Call {
   readonly commands: readonly RecordedCommand[] | null;
   /** The scratch buffer its launches bind, if any. */
   readonly scratch: GPUBuffer | null;
+  /** Its first launch's place in its submission (null: no launch), which a repeat must share. */
+  readonly slot: number | null;
 }
 
 /** Steps (stretches between reads or flushes) remembered: a step with a read in the middle has two. */
@@ -72,8 +74,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 function matches(call: Call, op: OpName, tensors: readonly BackendTensor[], params: unknown, slot: number, scratch: GPUBuffer | null): boolean {
   if (call.op !== op || call.tensors.length !== tensors.length) return false;
   if (call.scratch !== null && call.scratch !== scratch) return false;
-  const first = call.commands?.find((c) => c.kind === "launch");
-  if (first && first.slot !== slot) return false;
+  if (call.slot !== null && call.slot !== slot) return false;
   for (let i = 0; i < tensors.length; i++) {
     const t = tensors[i];
     const h = t.handle as GpuHandle;
@@ -120,7 +121,8 @@ export class StepReplay {
       const h = t.handle as GpuHandle;
       return { buffer: h.buffer, offset: h.offset, size: h.size, dtype: t.dtype, shape: [...t.shape] };
     });
-    this.current.push({ op, params: structuredClone(params), tensors: snapshot, commands, scratch });
+    const first = commands?.find((c): c is RecordedLaunch => c.kind === "launch");
+    this.current.push({ op, params: structuredClone(params), tensors: snapshot, commands, scratch, slot: first?.slot ?? null });
   }
 
   /** A step ended (a read, a sync or a flush): it replaces the remembered step it followed to its length, or joins them. */
