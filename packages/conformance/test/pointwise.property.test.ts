@@ -45,26 +45,48 @@ function evaluate<V extends Arithmetic<V>>(t: Tree, xs: V[]): V {
   return a[t.op]();
 }
 
-/** A float64 number with the arithmetic of the trees, NaN propagating through max and min as in JavaScript. */
+/**
+ * A float64 number with the arithmetic of the trees, NaN propagating through max and min as in
+ * JavaScript; and `d`, for each of the three inputs, the size its derivative would have if no
+ * chain-rule terms cancelled (every partial taken in absolute value). Two correct gradients may
+ * differ by rounding relative to that size, not to the derivative's own: (x2/(x1/x0))/(x1·x0)
+ * does not depend on x0, yet its terms in x0 are of size |x2|/x1².
+ */
 class Num implements Arithmetic<Num> {
-  constructor(readonly v: number) {}
-  private of(x: Num | number): number { return typeof x === "number" ? x : x.v; }
-  add(x: Num | number) { return new Num(this.v + this.of(x)); }
-  sub(x: Num | number) { return new Num(this.v - this.of(x)); }
-  mul(x: Num | number) { return new Num(this.v * this.of(x)); }
-  div(x: Num | number) { return new Num(this.v / this.of(x)); }
-  maximum(x: Num | number) { return new Num(Math.max(this.v, this.of(x))); }
-  minimum(x: Num | number) { return new Num(Math.min(this.v, this.of(x))); }
-  neg() { return new Num(-this.v); }
-  sqrt() { return new Num(Math.sqrt(this.v)); }
-  abs() { return new Num(Math.abs(this.v)); }
-  sign() { return new Num(Math.sign(this.v)); }
+  constructor(readonly v: number, readonly d: readonly number[] = [0, 0, 0]) {}
+  /** Input k's value. */
+  static input(v: number, k: number): Num {
+    return new Num(v, [0, 1, 2].map((i) => (i === k ? 1 : 0)));
+  }
+  private static of(x: Num | number): Num { return typeof x === "number" ? new Num(x) : x; }
+  /** The result v, its sizes from this one's times |∂/∂this| and b's times |∂/∂b|. */
+  private to(v: number, da: number, b?: Num, db = 0): Num {
+    // 0 where an operand does not depend on the input, or the operation does not on the operand
+    const term = (partial: number, d: number) => (d === 0 || partial === 0 ? 0 : partial * d);
+    return new Num(v, this.d.map((d, k) => term(Math.abs(da), d) + (b ? term(Math.abs(db), b.d[k]) : 0)));
+  }
+  add(x: Num | number) { const b = Num.of(x); return this.to(this.v + b.v, 1, b, 1); }
+  sub(x: Num | number) { const b = Num.of(x); return this.to(this.v - b.v, 1, b, 1); }
+  mul(x: Num | number) { const b = Num.of(x); return this.to(this.v * b.v, b.v, b, this.v); }
+  div(x: Num | number) { const b = Num.of(x); return this.to(this.v / b.v, 1 / b.v, b, this.v / (b.v * b.v)); }
+  maximum(x: Num | number) { const b = Num.of(x); return this.to(Math.max(this.v, b.v), this.v >= b.v ? 1 : 0, b, b.v >= this.v ? 1 : 0); }
+  minimum(x: Num | number) { const b = Num.of(x); return this.to(Math.min(this.v, b.v), this.v <= b.v ? 1 : 0, b, b.v <= this.v ? 1 : 0); }
+  neg() { return this.to(-this.v, 1); }
+  sqrt() { return this.to(Math.sqrt(this.v), 1 / (2 * Math.sqrt(this.v))); }
+  abs() { return this.to(Math.abs(this.v), 1); }
+  sign() { return this.to(Math.sign(this.v), 0); }
 }
+
+/** The weight of element i in {@link inputGradients}' sum. */
+const weightOf = (seed: number, i: number) => Math.cos(seed + 3 * i);
+
+/** The tolerance's scale for a gradient element: 1, its value, or its terms' size where that is finite (see {@link Num}). */
+const scaleOf = (w: number, size: number) => Math.max(1, Math.abs(w), Number.isFinite(size) ? size : 0);
 
 /** The gradients of Σ f(x0, x1, x2)·w with respect to each input, for fixed weights w. */
 async function inputGradients(dtype: DType, n: number, seed: number, f: (xs: Tensor[]) => Tensor): Promise<ArrayLike<number>[]> {
   const xs = inputs(dtype, n, seed).map((x) => x.requiresGrad_());
-  const w = fromValues(Array.from({ length: n }, (_, i) => Math.cos(seed + 3 * i)), [n], dtype);
+  const w = fromValues(Array.from({ length: n }, (_, i) => weightOf(seed, i)), [n], dtype);
   const gs = tidy(() => gradients([f(xs).mul(w).sum()], xs).map((g) => keep(g)));
   const out = await Promise.all(gs.map((g) => g.data()));
   [...xs, w, ...gs].forEach((t) => t.dispose());
@@ -99,13 +121,14 @@ describe.each([referenceBackend, ...backends])("pointwise on $name", ({ make, fl
       const made = inputs(dtype, n, seed);
       const xs = await Promise.all(made.map((x) => x.data()));
       made.forEach((x) => x.dispose());
-      const value = Array.from({ length: n }, (_, i) => evaluate(t, xs.map((x) => new Num(x[i]))).v);
+      const value = Array.from({ length: n }, (_, i) => evaluate(t, xs.map((x, k) => Num.input(x[i], k))));
       for (let k = 0; k < got.length; k++) {
         for (let i = 0; i < n; i++) {
-          if (!Number.isFinite(value[i])) continue; // no derivative where the value is NaN or infinite
+          if (!Number.isFinite(value[i].v)) continue; // no derivative where the value is NaN or infinite
           const [g, w] = [got[k][i], want[k][i]];
+          const size = value[i].d[k] * Math.abs(weightOf(seed, i));
           if (!Number.isFinite(w) || !Number.isFinite(g)) expect(Number.isFinite(g), `input ${k} element ${i}: ${g} vs ${w}`).toBe(Number.isFinite(w));
-          else expect(Math.abs(g - w), `input ${k} element ${i}: ${g} vs ${w}`).toBeLessThanOrEqual((dtype === "float64" ? 1e-9 : 2e-4) * Math.max(1, Math.abs(w)));
+          else expect(Math.abs(g - w), `input ${k} element ${i}: ${g} vs ${w}`).toBeLessThanOrEqual((dtype === "float64" ? 1e-9 : 2e-4) * scaleOf(w, size));
         }
       }
     }), { numRuns: exact ? 150 : 40 });
@@ -176,11 +199,16 @@ describe.each([referenceBackend, ...backends])("pointwise on $name", ({ make, fl
       const weigh = (rows: Tensor[]) => rows.map((r, j) => r.mul(j + 1)).reduce((a, b) => a.add(b));
       const [gs, ws] = [await inputGradients(dtype, n, seed, (x) => weigh([0, 1, 2, 3].slice(0, ts.length).map((j) => channelRowOf(pointwiseStack(x, (...s) => ts.map((t) => evaluate<PointwiseExpr>(t, s))), j)))),
         await inputGradients(dtype, n, seed, (x) => weigh(ts.map((t) => pointwise(x, (...s) => evaluate<PointwiseExpr>(t, s)))))];
+      const made = inputs(dtype, n, seed);
+      const values = await Promise.all(made.map((x) => x.data()));
+      made.forEach((x) => x.dispose());
       for (let k = 0; k < gs.length; k++) {
         for (let i = 0; i < n; i++) {
           const [a, b] = [gs[k][i], ws[k][i]];
+          // the rows' sizes, weighted as weigh() weighs the rows
+          const size = ts.reduce((sum, t, j) => sum + (j + 1) * evaluate(t, values.map((x, q) => Num.input(x[i], q))).d[k], 0) * Math.abs(weightOf(seed, i));
           if (!Number.isFinite(a) || !Number.isFinite(b)) expect(Number.isFinite(a), `input ${k} element ${i}: ${a} vs ${b}`).toBe(Number.isFinite(b));
-          else expect(Math.abs(a - b), `input ${k} element ${i}: ${a} vs ${b}`).toBeLessThanOrEqual((dtype === "float64" ? 1e-9 : 2e-4) * Math.max(1, Math.abs(b)));
+          else expect(Math.abs(a - b), `input ${k} element ${i}: ${a} vs ${b}`).toBeLessThanOrEqual((dtype === "float64" ? 1e-9 : 2e-4) * scaleOf(b, size));
         }
       }
     }), { numRuns: exact ? 60 : 15 });
