@@ -1,16 +1,17 @@
 // A sweep: every combination of optimizers, seeds, ρ, m and label noise trained one after another,
 // each in its own run folder, so an interrupted sweep continues where it stopped; then one summary.
 import { existsSync } from "node:fs";
+import { cp, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "@sam/nn";
 import { readJson, readMetrics, readRunPosition } from "./checkpoint.js";
 import { loadRunData } from "./datasets.js";
 import type { Divergence, HessianSummary } from "./report.js";
 import { measureHessian } from "./runHessian.js";
-import { sweepCells, type SweepPlan } from "./sweepPlan.js";
+import { sweepCells, type Cell, type SweepPlan } from "./sweepPlan.js";
 import { summarizeSweep, type CellResult } from "./sweepSummary.js";
 import { renderSweepReport } from "./sweepReport.js";
-import { runTraining, type RunHooks } from "./train.js";
+import { branchFolder, runTraining, type RunHooks } from "./train.js";
 
 /** How a sweep ended. */
 export interface SweepResult {
@@ -24,6 +25,20 @@ async function cellState(dir: string, epochs: number): Promise<"new" | "partial"
   // a run stopped before its first checkpoint starts again
   if (!existsSync(join(dir, "checkpoint"))) return "new";
   return (await readRunPosition(dir)).epoch >= epochs ? "done" : "partial";
+}
+
+/** A config's settings in one order, for comparing two. */
+const settings = (c: object): string => JSON.stringify(Object.entries(c).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1)));
+
+/**
+ * The cell a weight-averaging cell trains the same as until --swa-start: the one with its settings
+ * but no averaging (its learning rate, draws and weights are the same until then), or undefined.
+ */
+function baseOf(cell: Cell, cells: Cell[]): Cell | undefined {
+  const start = cell.config.swaStart;
+  if (start === undefined) return undefined;
+  const without = settings({ ...cell.config, swaStart: undefined, swaLr: undefined });
+  return cells.find((b) => b.config.swaStart === undefined && settings({ ...b.config, swaLr: undefined }) === without);
 }
 
 /**
@@ -42,14 +57,25 @@ export async function runSweep(dir: string, plan: SweepPlan, hooks: RunHooks = {
   for (const [i, cell] of cells.entries()) {
     const cellDir = join(dir, cell.name);
     const hessianPath = join(cellDir, "hessian.json");
-    const state = await cellState(cellDir, cell.config.epochs);
+    let state = await cellState(cellDir, cell.config.epochs);
+    // a weight-averaging cell starts from its base cell's state at --swa-start, which is where it would be
+    const base = baseOf(cell, cells);
+    const branch = base && branchFolder(join(dir, base.name), cell.config.swaStart!);
+    if (state === "new" && branch && existsSync(branch) && !interrupted) {
+      await mkdir(cellDir, { recursive: true });
+      await cp(branch, cellDir, { recursive: true });
+      log(`${cell.name}: epochs 1–${cell.config.swaStart} are ${base!.name}'s (the same run until averaging starts)`);
+      state = "partial";
+    }
+    // a cell that a weight-averaging cell starts from keeps its state at --swa-start
+    const branchAt = cells.find((c) => baseOf(c, cells) === cell)?.config.swaStart;
     let divergence = state === "diverged" ? await readJson<Divergence>(join(cellDir, "diverged.json")) : undefined;
     const measure = plan.hessian !== undefined && !existsSync(hessianPath);
     if (!interrupted && state !== "diverged" && (state !== "done" || measure)) {
       log(`\n== ${cell.name} (${i + 1} of ${cells.length}${state === "partial" ? ", continued" : ""}) ==`);
       const data = await loadRunData(cell.config);
       if (state !== "done") {
-        const r = await runTraining(cell.config, data, cellDir, state === "partial", hooks);
+        const r = await runTraining(cell.config, data, cellDir, state === "partial", { ...hooks, branchAt });
         interrupted = r.interrupted;
         if (r.diverged) {
           divergence = r.diverged;

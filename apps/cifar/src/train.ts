@@ -1,6 +1,6 @@
 // One training run: data, model, optimizer and schedule from a Config; an epoch loop that writes
 // metrics, a checkpoint and the report after every epoch, and resumes exactly from a checkpoint.
-import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { appendFile, cp, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { backward, noGrad } from "@sam/autograd";
 import { channelStats, compose, cutout, DataLoader, horizontalFlip, mixup, normalize, randomCrop, type ImageDataset, type Transform } from "@sam/data";
@@ -20,6 +20,25 @@ export interface RunHooks {
   shouldStop?: () => boolean;
   /** Aborted to stop what cannot wait for the end of a batch (a Hessian measurement). */
   signal?: AbortSignal;
+  /**
+   * After this epoch, a copy of the checkpoint and the metrics so far in `branch-<epoch>`: where a
+   * run that is the same until then (one with weight averaging from that epoch) can start.
+   */
+  branchAt?: number;
+}
+
+/** The folder `out` keeps its state after `epoch` in (see {@link RunHooks.branchAt}). */
+export const branchFolder = (out: string, epoch: number): string => join(out, `branch-${epoch}`);
+
+/** Copies the run's checkpoint and metrics into its branch folder, whole or not at all. */
+async function keepBranch(out: string, epoch: number): Promise<void> {
+  const to = branchFolder(out, epoch);
+  const partial = `${to}.partial`;
+  await rm(partial, { recursive: true, force: true });
+  await cp(join(out, "checkpoint"), join(partial, "checkpoint"), { recursive: true });
+  await cp(join(out, "metrics.jsonl"), join(partial, "metrics.jsonl"));
+  await rm(to, { recursive: true, force: true });
+  await rename(partial, to);
 }
 
 /** How a run ended. */
@@ -279,6 +298,7 @@ export async function runTraining(config: Config, data: RunData, out: string, re
     await appendFile(metricsPath, JSON.stringify(m) + "\n");
     await writeReport();
     await saveCheckpoint(out, model, optimizer, schedule, { epoch }, transforms.normalization, average);
+    if (hooks.branchAt === epoch) await keepBranch(out, epoch);
     log(`epoch ${epoch}/${config.epochs}  train loss ${m.trainLoss.toFixed(4)} acc ${(m.trainAcc * 100).toFixed(2)}%  `
       + `test loss ${m.testLoss.toFixed(4)} acc ${(m.testAcc * 100).toFixed(2)}%  lr ${lr.toFixed(4)}  ${m.imagesPerSec.toFixed(1)} img/s  ${formatTime(m.seconds)}  peak ${m.peakRssMiB} MiB`
       + (m.swaTestAcc !== undefined ? `\n  averaged weights (${m.swaEpochs} epochs): test loss ${m.swaTestLoss!.toFixed(4)} acc ${(m.swaTestAcc * 100).toFixed(2)}% → ${join(out, "swa-model.safetensors")}` : ""));

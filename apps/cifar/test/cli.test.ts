@@ -308,6 +308,25 @@ describe("sweep", () => {
   }, 240_000);
 });
 
+describe("sweep with weight averaging", () => {
+  it("starts a +swa run from its plain run's state at --swa-start, and ends it as the run trained from scratch", () => {
+    const data = cifarFolder(100);
+    const out = mkdtempSync(join(tmpdir(), "sam-sweep-"));
+    const settings = ["--data", data, "--model", "cnn", "--epochs", "4", "--batch-size", "10", "--swa-start", "2"];
+    const r = run(["sweep", ...settings, "--optimizers", "sgd,sgd+swa", "--seeds", "0", "--out", out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("sgd+swa-seed0: epochs 1–2 are sgd-seed0's (the same run until averaging starts)");
+    expect(readdirSync(join(out, "sgd-seed0"))).toContain("branch-2");
+    const single = mkdtempSync(join(tmpdir(), "sam-run-"));
+    const t = run(["train", ...settings, "--optimizer", "sgd", "--seed", "0", "--out", single, "--overwrite"]);
+    expect(t.status, t.stderr).toBe(0);
+    const lines = strip(join(out, "sgd+swa-seed0", "metrics.jsonl"));
+    expect(lines.map((m) => m.swaEpochs)).toEqual([undefined, undefined, undefined, 2]);
+    expect(lines).toEqual(strip(join(single, "metrics.jsonl")));
+    expect(readFileSync(join(out, "sgd+swa-seed0", "swa-model.safetensors"))).toEqual(readFileSync(join(single, "swa-model.safetensors")));
+  }, 240_000);
+});
+
 describe("m-sharpness", () => {
   it("counts every group's rows in the training accuracy", () => {
     // every label 0: the model learns to say 0 within two epochs, so all rows are right; counting
