@@ -39,9 +39,9 @@ function threaded(
  * A float32 convolution by Winograd (see {@link winogradApplies}): the calling thread transforms
  * the weights once, and threads share out whole images.
  */
-function winograd(x: BackendTensor, w: TypedArray, out: BackendTensor, g: Geometry): void {
+function winograd(x: BackendTensor, w: TypedArray, out: BackendTensor, g: Geometry, flipped = false): void {
   const u = scratch32("winograd", winogradWeightsSize(g.o, g.c));
-  winogradWeights(w, g.o, g.c, u);
+  winogradWeights(w, g.o, g.c, u, flipped);
   const pool = poolFor(2 * g.n * g.ho * g.wo * g.o * g.rows);
   const [sx, su, so] = [share(dataOf(x), x.dtype), share(u, "float32"), share(dataOf(out), out.dtype)];
   const tasks = splitEvenly(g.n, currentPool()?.threads ?? 1).map(([from, to]): WinogradTask => ({ op: "conv2dWinograd", x: sx, u: su, out: so, geometry: g, from, to }));
@@ -65,12 +65,19 @@ export const conv2d: Kernel<"conv2d"> = ([x, w], out, p) => {
 /**
  * For stride 1, the input gradient is itself a convolution: of dy, padded by dilation·(k − 1) −
  * padding, with the kernel flipped in space and its input and output channels swapped. Returned
- * when that forward convolution reads its input in place (rows of whole panels); else null.
+ * (its parameters, and the weights' shape) when that forward convolution reads its input in place
+ * (rows of whole panels); else null.
  */
-function asForwardConv(w: BackendTensor, out: BackendTensor, p: Conv2dParams): { w: BackendTensor; p: Conv2dParams } | null {
+function asForwardConv(w: BackendTensor, out: BackendTensor, p: Conv2dParams): { shape: number[]; p: Conv2dParams } | null {
   const [o, cg, kh, kw] = w.shape;
   const padding: [number, number] = [p.dilation[0] * (kh - 1) - p.padding[0], p.dilation[1] * (kw - 1) - p.padding[1]];
   if (p.stride[0] !== 1 || p.stride[1] !== 1 || padding[0] < 0 || padding[1] < 0 || out.shape[3] % NR !== 0) return null;
+  return { shape: [cg * p.groups, o / p.groups, kh, kw], p: { ...p, padding } };
+}
+
+/** The weights of {@link asForwardConv}'s convolution: w turned by 180° with input and output channels swapped. */
+function flippedWeights(w: BackendTensor, p: Conv2dParams): BackendTensor {
+  const [o, cg, kh, kw] = w.shape;
   const og = o / p.groups;
   const src = dataOf(w);
   const flipped = scratch32("flipped", src.length);
@@ -83,7 +90,7 @@ function asForwardConv(w: BackendTensor, out: BackendTensor, p: Conv2dParams): {
       }
     }
   }
-  return { w: { handle: { data: flipped }, shape: [cg * p.groups, og, kh, kw], dtype: "float32" }, p: { ...p, padding } };
+  return { handle: { data: flipped }, shape: [cg * p.groups, og, kh, kw], dtype: "float32" };
 }
 
 const scratches = new Map<string, Float32Array<ArrayBufferLike>>();
@@ -199,9 +206,10 @@ export const conv2dBackwardInput: Kernel<"conv2dBackwardInput"> = ([dy, w], out,
   const g = geometry(out.shape, w.shape, dy.shape, p.groups);
   const forward = asForwardConv(w, out, p);
   if (forward) {
-    const fg = geometry(dy.shape, forward.w.shape, out.shape, p.groups);
-    if (winogradApplies(fg, forward.p)) return winograd(dy, dataOf(forward.w), out, fg);
-    return threaded("conv2d", dy, forward.w, out, fg, forward.p, g.n * g.h * g.w);
+    const fg = geometry(dy.shape, forward.shape, out.shape, p.groups);
+    // Winograd's weight transform reads w turned and swapped in place (groups are never Winograd's)
+    if (winogradApplies(fg, forward.p)) return winograd(dy, dataOf(w), out, fg, true);
+    return threaded("conv2d", dy, flippedWeights(w, p), out, fg, forward.p, g.n * g.h * g.w);
   }
   if ((p.stride[0] > 1 || p.stride[1] > 1) && byPhases(dy, w, out, p)) return;
   threaded("conv2dBackwardInput", dy, w, out, g, p, convColumns(g), g.ho * g.wo);

@@ -45,9 +45,11 @@ export function winogradWeightsSize(o: number, c: number): number {
 /**
  * U = G g Gᵀ of every 3×3 kernel g (w: [o, c, 3, 3]), G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1], computed
  * in float64 and rounded once, written into `out` packed as the block kernel's A: for each ξ,
- * panels of mr output channels over the depth c (rows past o are zero).
+ * panels of mr output channels over the depth c (rows past o are zero). With `flipped`, w is
+ * [c, o, 3, 3] and kernel (k, ch) is w[ch, k] turned by 180°: the weights of an input gradient as a
+ * convolution, read in place.
  */
-export function winogradWeights(w: TypedArray, o: number, c: number, out: Float32Array): void {
+export function winogradWeights(w: TypedArray, o: number, c: number, out: Float32Array, flipped = false): void {
   const mr = tileRows(o);
   const rows = paddedRows(o);
   const xi = rows * c; // floats per transformed element ξ
@@ -56,10 +58,13 @@ export function winogradWeights(w: TypedArray, o: number, c: number, out: Float3
   for (let k = 0; k < o; k++) {
     const at = Math.floor(k / mr) * mr * c + (k % mr);
     for (let ch = 0; ch < c; ch++) {
-      const g = (k * c + ch) * 9;
-      const g00 = w[g], g01 = w[g + 1], g02 = w[g + 2];
-      const g10 = w[g + 3], g11 = w[g + 4], g12 = w[g + 5];
-      const g20 = w[g + 6], g21 = w[g + 7], g22 = w[g + 8];
+      // element e of the kernel is w[g + e], or w[g + 8 − e] turned
+      const g = flipped ? (ch * o + k) * 9 : (k * c + ch) * 9;
+      const first = flipped ? g + 8 : g;
+      const step = flipped ? -1 : 1;
+      const g00 = w[first], g01 = w[first + step], g02 = w[first + 2 * step];
+      const g10 = w[first + 3 * step], g11 = w[first + 4 * step], g12 = w[first + 5 * step];
+      const g20 = w[first + 6 * step], g21 = w[first + 7 * step], g22 = w[first + 8 * step];
       // the rows of G g, each times Gᵀ into ξ = 4i … 4i + 3
       const to = at + ch * mr;
       rowTimesGt(out, to, xi, g00, g01, g02);
