@@ -54,17 +54,24 @@ const ACCUMULATORS = 4;
 const GROUP = 2 * ACCUMULATORS;
 
 /**
- * Emits a loop over `groups` groups of GROUP floats from byte `at` (params 0 and 1, or those
- * given), with `body(k, address)` folding the k-th pair of a group (loaded from `address` plus 8k)
- * into accumulators of its own; then stores `stored` accumulator sets, each summed over its
- * accumulators in order, at RESULT_AT + 16·set.
+ * Emits a loop over `segments` segments `stride` bytes apart, each `groups` groups of GROUP floats,
+ * the first from byte `at` (the parameters at those indices), with `body(k, address)` folding the
+ * k-th pair of a group (loaded from `address` plus 8k) into accumulators of its own, carried from
+ * segment to segment, so the sum runs in the order of the segments laid end to end; then stores
+ * `sets` accumulator sets, each summed over its accumulators in order, at RESULT_AT + 16·set.
  */
-function groupLoop(c: Code, at: number, groups: number, sets: number, body: (acc: (set: number) => number, k: number, i: number) => void): Code {
-  const [i, end] = [c.local(I32), c.local(I32)];
+function groupLoop(c: Code, at: number, groups: number, segments: number, stride: number, sets: number,
+  body: (acc: (set: number) => number, k: number, i: number) => void): Code {
+  const [i, end, segment, start] = [c.local(I32), c.local(I32), c.local(I32), c.local(I32)];
   const accs = Array.from({ length: sets }, () => Array.from({ length: ACCUMULATORS }, () => c.local(V128)));
-  c.get(at).tee(i).get(groups).i32(4 * GROUP).mul().add().set(end);
-  c.loop(i, 4 * GROUP, end, () => {
-    for (let k = 0; k < ACCUMULATORS; k++) body((set) => accs[set][k], k, i);
+  c.get(at).set(start);
+  c.i32(0).set(segment);
+  c.loop(segment, 1, segments, () => {
+    c.get(start).tee(i).get(groups).i32(4 * GROUP).mul().add().set(end);
+    c.loop(i, 4 * GROUP, end, () => {
+      for (let k = 0; k < ACCUMULATORS; k++) body((set) => accs[set][k], k, i);
+    });
+    c.get(start).get(stride).add().set(start);
   });
   for (let set = 0; set < sets; set++) {
     c.i32(0).get(accs[set][0]);
@@ -74,31 +81,34 @@ function groupLoop(c: Code, at: number, groups: number, sets: number, body: (acc
   return c;
 }
 
-/** Emits `sum(at, groups)`: the f64x2 sum of groups·GROUP floats from byte `at`, to RESULT_AT. */
+/** Emits `sum(at, groups, segments, stride)`: the f64x2 sum of the segments' groups·GROUP floats each, to RESULT_AT. */
 function sumCode(): Code {
-  const c = new Code([I32, I32]);
-  return groupLoop(c, 0, 1, 1, (acc, k, i) => c.get(acc(0)).get(i).load64Zero(8 * k).f64x2PromoteLow().f64x2Add().set(acc(0)));
+  const c = new Code([I32, I32, I32, I32]);
+  return groupLoop(c, 0, 1, 2, 3, 1, (acc, k, i) => c.get(acc(0)).get(i).load64Zero(8 * k).f64x2PromoteLow().f64x2Add().set(acc(0)));
 }
 
-/** Emits `squares(at, groups)`: the f64x2 sum of (x − mean)², the mean at MEAN_AT, to RESULT_AT. */
+/** Emits `squares(at, groups, segments, stride)`: the f64x2 sum of (x − mean)² over the segments, the mean at MEAN_AT, to RESULT_AT. */
 function squaresCode(): Code {
-  const c = new Code([I32, I32]);
+  const c = new Code([I32, I32, I32, I32]);
   const [mean, d] = [c.local(V128), c.local(V128)];
   c.i32(0).load64Splat(MEAN_AT).set(mean);
-  return groupLoop(c, 0, 1, 1, (acc, k, i) => {
+  return groupLoop(c, 0, 1, 2, 3, 1, (acc, k, i) => {
     c.get(i).load64Zero(8 * k).f64x2PromoteLow().get(mean).f64x2Sub().tee(d).get(d).f64x2Mul();
     c.get(acc(0)).f64x2Add().set(acc(0));
   });
 }
 
-/** Emits `dots(gAt, xAt, groups)`: the f64x2 sums of g and of g·(x − center), the center at MEAN_AT, to RESULT_AT and RESULT_AT + 16. */
+/**
+ * Emits `dots(gAt, xAt, groups, segments, stride)`: the f64x2 sums of g and of g·(x − center) over
+ * the segments (x's laid out as g's), the center at MEAN_AT, to RESULT_AT and RESULT_AT + 16.
+ */
 function dotsCode(): Code {
-  const c = new Code([I32, I32, I32]);
-  const [G_AT, X_AT_, GROUPS] = [0, 1, 2];
+  const c = new Code([I32, I32, I32, I32, I32]);
+  const [G_AT, X_AT_, GROUPS, SEGMENTS, STRIDE] = [0, 1, 2, 3, 4];
   const [x, g, center] = [c.local(I32), c.local(V128), c.local(V128)];
   c.get(X_AT_).get(G_AT).sub().set(x); // the x operand's distance from g's
   c.i32(0).load64Splat(MEAN_AT).set(center);
-  return groupLoop(c, G_AT, GROUPS, 2, (acc, k, i) => {
+  return groupLoop(c, G_AT, GROUPS, SEGMENTS, STRIDE, 2, (acc, k, i) => {
     c.get(i).load64Zero(8 * k).f64x2PromoteLow().tee(g).get(acc(0)).f64x2Add().set(acc(0));
     c.get(g).get(i).get(x).add().load64Zero(8 * k).f64x2PromoteLow().get(center).f64x2Sub().f64x2Mul().get(acc(1)).f64x2Add().set(acc(1));
   });
@@ -109,9 +119,9 @@ interface ChannelModule {
   mem: Float32Array;
   wide: Float64Array;
   run: Record<string, (segments: number, len: number) => void>;
-  sum: (at: number, groups: number) => void;
-  squares: (at: number, groups: number) => void;
-  dots: (gAt: number, xAt: number, groups: number) => void;
+  sum: (at: number, groups: number, segments: number, stride: number) => void;
+  squares: (at: number, groups: number, segments: number, stride: number) => void;
+  dots: (gAt: number, xAt: number, groups: number, segments: number, stride: number) => void;
 }
 
 let module: ChannelModule | null | undefined;
@@ -150,9 +160,34 @@ export function simdChannelSums(): boolean {
   return ready() !== null;
 }
 
-/** Copies channel `ch` of [n, c, p] data into the module's memory from float index `at`. */
-function stageChannel(m: ChannelModule, x: Float32Array, n: number, c: number, p: number, ch: number, at: number): void {
-  for (let i = 0; i < n; i++) m.mem.set(x.subarray((i * c + ch) * p, (i * c + ch + 1) * p), at + i * p);
+/** Floats of channels staged at once where they go in blocks: the sums' passes over them stay in L2. */
+const BLOCK_FLOATS = 65536;
+
+/**
+ * How channels of [n, c, p] data are staged: where a plane is whole groups (p a multiple of
+ * GROUP), `block` channels at a time, each image's run of them in one copy, and a channel is
+ * summed as its n planes `block`·p floats apart, in the order of the planes laid end to end (so the
+ * same sums as one channel staged whole); else one channel at a time, its planes end to end. A
+ * small batch of small planes (16 images of 8×8) took a copy of 256 bytes per image and channel.
+ */
+interface Staging {
+  block: number;
+  segmented: boolean;
+}
+
+function staging(n: number, p: number): Staging {
+  const segmented = p > 0 && p % GROUP === 0;
+  return { block: segmented ? Math.max(1, Math.floor(BLOCK_FLOATS / Math.max(1, n * p))) : 1, segmented };
+}
+
+/** Copies channels ch…ch+count of [n, c, p] data into the module's memory from float index `at`: image by image, [n, count, p]. */
+function stageChannels(m: ChannelModule, x: Float32Array, n: number, c: number, p: number, ch: number, count: number, at: number): void {
+  for (let i = 0; i < n; i++) m.mem.set(x.subarray((i * c + ch) * p, (i * c + ch + count) * p), at + i * count * p);
+}
+
+/** Where channel j of a staged block of `count` starts (bytes), and its groups, segments and the segments' stride in bytes. */
+function layoutOf(st: Staging, at: number, j: number, count: number, n: number, p: number): [number, number, number, number] {
+  return st.segmented ? [(at + j * p) * 4, p / GROUP, n, count * p * 4] : [at * 4, Math.floor((n * p) / GROUP), 1, 0];
 }
 
 /** The two lanes of accumulator `k` (at RESULT_AT + 16k) added. */
@@ -165,27 +200,33 @@ export function channelMomentsF32(x: Float32Array, n: number, c: number, p: numb
   const m = ready()!;
   const count = n * p;
   const groups = Math.floor(count / GROUP);
-  const tail = groups * GROUP; // the last few floats are added here, in order
-  reserve(m, count);
+  const tail = groups * GROUP; // the last few floats are added here, in order (none where segmented)
+  const st = staging(n, p);
+  reserve(m, st.block * count);
   const at = DATA_AT / 4;
-  for (let ch = from; ch < to; ch++) {
-    stageChannel(m, x, n, c, p, ch, at);
-    let s = 0;
-    if (groups > 0) {
-      m.sum(DATA_AT, groups);
-      s = lanes(m, 0);
+  for (let ch0 = from; ch0 < to; ch0 += st.block) {
+    const chs = Math.min(st.block, to - ch0);
+    stageChannels(m, x, n, c, p, ch0, chs, at); // one channel where not segmented (a block of one)
+    for (let j = 0; j < chs; j++) {
+      const ch = ch0 + j;
+      const [first, groupsEach, segments, stride] = layoutOf(st, at, j, chs, n, p);
+      let s = 0;
+      if (groups > 0) {
+        m.sum(first, groupsEach, segments, stride);
+        s = lanes(m, 0);
+      }
+      for (let i = tail; i < count; i++) s += m.mem[at + i];
+      const mean = s / count;
+      let q = 0;
+      if (groups > 0) {
+        m.wide[MEAN_AT / 8] = mean;
+        m.squares(first, groupsEach, segments, stride);
+        q = lanes(m, 0);
+      }
+      for (let i = tail; i < count; i++) q += (m.mem[at + i] - mean) ** 2;
+      out[ch] = mean;
+      out[c + ch] = q / count;
     }
-    for (let i = tail; i < count; i++) s += m.mem[at + i];
-    const mean = s / count;
-    let q = 0;
-    if (groups > 0) {
-      m.wide[MEAN_AT / 8] = mean;
-      m.squares(DATA_AT, groups);
-      q = lanes(m, 0);
-    }
-    for (let i = tail; i < count; i++) q += (m.mem[at + i] - mean) ** 2;
-    out[ch] = mean;
-    out[c + ch] = q / count;
   }
 }
 
@@ -195,25 +236,31 @@ export function channelDotsF32(g: Float32Array, x: Float32Array, center: Float32
   const count = n * p;
   const groups = Math.floor(count / GROUP);
   const tail = groups * GROUP;
-  const stride = Math.ceil(count / 2) * 2; // x's copy starts on an 8-byte boundary
+  const st = staging(n, p);
+  const stride = Math.ceil((st.block * count) / 2) * 2; // x's copy starts on an 8-byte boundary
   reserve(m, 2 * stride);
   const [gAt, xAt] = [DATA_AT / 4, DATA_AT / 4 + stride];
-  for (let ch = from; ch < to; ch++) {
-    stageChannel(m, g, n, c, p, ch, gAt);
-    stageChannel(m, x, n, c, p, ch, xAt);
-    const mean = center[ch];
-    let [s, d] = [0, 0];
-    if (groups > 0) {
-      m.wide[MEAN_AT / 8] = mean;
-      m.dots(gAt * 4, xAt * 4, groups);
-      [s, d] = [lanes(m, 0), lanes(m, 1)];
+  for (let ch0 = from; ch0 < to; ch0 += st.block) {
+    const chs = Math.min(st.block, to - ch0);
+    stageChannels(m, g, n, c, p, ch0, chs, gAt);
+    stageChannels(m, x, n, c, p, ch0, chs, xAt);
+    for (let j = 0; j < chs; j++) {
+      const ch = ch0 + j;
+      const [first, groupsEach, segments, between] = layoutOf(st, gAt, j, chs, n, p);
+      const mean = center[ch];
+      let [s, d] = [0, 0];
+      if (groups > 0) {
+        m.wide[MEAN_AT / 8] = mean;
+        m.dots(first, first + (xAt - gAt) * 4, groupsEach, segments, between);
+        [s, d] = [lanes(m, 0), lanes(m, 1)];
+      }
+      for (let i = tail; i < count; i++) {
+        s += m.mem[gAt + i];
+        d += m.mem[gAt + i] * (m.mem[xAt + i] - mean);
+      }
+      out[ch] = s;
+      out[c + ch] = d;
     }
-    for (let i = tail; i < count; i++) {
-      s += m.mem[gAt + i];
-      d += m.mem[gAt + i] * (m.mem[xAt + i] - mean);
-    }
-    out[ch] = s;
-    out[c + ch] = d;
   }
 }
 
