@@ -299,6 +299,9 @@ def rows(t, start, end):
     return y[start:end], None if partner is None else partner[start:end], lam
 
 
+SWA_ANNEAL_EPOCHS = 5  # epochs over which weight averaging anneals the rate, as the trainer's
+
+
 def swa_schedule(epoch, a):
     """The learning rate of epoch index `epoch` (0-based) with weight averaging, as @sam/optim's SWALR over the cosine."""
     cosine = lambda e: a.lr * (1 + math.cos(math.pi * e / a.epochs)) / 2
@@ -307,8 +310,6 @@ def swa_schedule(epoch, a):
     t = min(1.0, (epoch - a.swa_start) / SWA_ANNEAL_EPOCHS)
     return a.swa_lr + (cosine(a.swa_start) - a.swa_lr) * (1 + math.cos(math.pi * t)) / 2
 
-
-SWA_ANNEAL_EPOCHS = 5
 
 
 def evaluate(model, images, labels, prepared):

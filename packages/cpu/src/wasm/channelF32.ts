@@ -4,8 +4,8 @@
 // an instruction, and most of its time is copying the chunks in and out. Each operation rounds to
 // float32, so results can differ from the JavaScript loop (which rounds once) in the last bit;
 // every plane of a given shape takes the same path, so the split between threads changes nothing.
-// channelMoments and channelDots: a channel's values are copied in whole and summed in float64,
-// two lanes at a time (so in another order than the JavaScript loop: the float32 results can differ
+// channelMoments and channelDots: a channel's values are copied in (several channels at a time
+// where planes are whole groups; see Staging) and summed in float64, two lanes at a time (so in another order than the JavaScript loop: the float32 results can differ
 // in the last bit); a channel is always summed by one thread.
 import { buildModule, Code, I32, V128 } from "./builder.js";
 
