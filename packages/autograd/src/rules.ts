@@ -22,7 +22,7 @@ function keptShape(shape: readonly number[], axes: readonly number[]): number[] 
   return shape.map((d, i) => (axes.includes(i) ? 1 : d));
 }
 
-/** Values per channel of an [N, C, …] tensor. */
+/** Values per channel of an [N, C, …] tensor (over all its images). */
 function perChannelCount(x: Tensor): number {
   return x.size / x.shape[1];
 }
@@ -119,8 +119,8 @@ export const vjps: { [K in OpName]: Vjp<K> } = {
   scatterAdd: (g, [, index], _, { axis }, i) => (i === 0 ? g : i === 2 ? gather(g, axis, index) : null),
 
   // mean = Σx/n, var = Σ(x − mean)²/n: dx = dmean/n + dvar·2(x − mean)/n, as one affine map of x
-  channelMoments: (g, [x], y) => {
-    const n = perChannelCount(x);
+  channelMoments: (g, [x], y, { groups }) => {
+    const n = perChannelCount(x) / (groups ?? 1);
     return channelAffine(x, channelRow(g, 1).mul(2 / n), channelRow(g, 0).div(n), { center: channelRow(y, 0) });
   },
   // Σg and Σg·(x − m): d/dg = h₀ + h₁·(x − m), d/dx = h₁·g, d/dm = −h₁·Σg
@@ -135,7 +135,7 @@ export const vjps: { [K in OpName]: Vjp<K> } = {
     const zero = zerosLike(scale);
     if (i === 0) return channelAffine(gp, scale, zero);
     if (i === 4) return channelAffine(gp, addendScale, zero);
-    if (i === 5) return channelRow(channelDots(gp, addend), 1);
+    if (i === 5) return channelRow(channelDots(gp, addend, zero), 1);
     const dots = channelDots(gp, x, center);
     if (i === 1) return channelRow(dots, 0).mul(scale).neg();
     return channelRow(dots, i === 2 ? 1 : 0);

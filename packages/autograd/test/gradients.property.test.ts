@@ -64,8 +64,12 @@ const expressionCase = (through: typeof pointwise) =>
     };
   });
 
-/** [N, C, …] shapes: rank 2 to 4. */
-const channelled = fc.record({ s: fc.array(dim, { minLength: 2, maxLength: 4 }), seed });
+/**
+ * [N, C, …] shapes: rank 2 to 4, with per-channel operands [C] (groups 0) or [groups, C], a row per
+ * group of images (the batch made a multiple of groups).
+ */
+const channelled = fc.record({ s: fc.array(dim, { minLength: 2, maxLength: 4 }), groups: fc.integer({ min: 0, max: 2 }), seed })
+  .map(({ s, groups, seed }) => ({ s: [s[0] * Math.max(1, groups), ...s.slice(1)], rows: groups > 0 ? [groups, s[1]] : [s[1]], groups, seed }));
 
 const axesOf = (s: readonly number[], mask: number) => s.map((_, i) => i).filter((i) => (mask >> i) & 1);
 
@@ -75,8 +79,9 @@ const reduceCase = (op: "sum" | "max" | "min") =>
     inputs: [values(s, new Generator(seed))],
   }));
 
+// imageGroups 0: a weight [O, C/groups, kH, kW]; else one kernel per group of images
 const conv = fc.record({
-  n: fc.integer({ min: 1, max: 2 }), groups: fc.integer({ min: 1, max: 2 }), cg: fc.integer({ min: 1, max: 2 }),
+  n: fc.integer({ min: 1, max: 2 }), imageGroups: fc.integer({ min: 0, max: 2 }), groups: fc.integer({ min: 1, max: 2 }), cg: fc.integer({ min: 1, max: 2 }),
   og: fc.integer({ min: 1, max: 2 }), h: fc.integer({ min: 3, max: 6 }), w: fc.integer({ min: 3, max: 6 }),
   kh: fc.integer({ min: 1, max: 3 }), kw: fc.integer({ min: 1, max: 3 }), stride: fc.integer({ min: 1, max: 2 }),
   padding: fc.integer({ min: 0, max: 1 }), dilation: fc.integer({ min: 1, max: 2 }), seed,
@@ -84,8 +89,8 @@ const conv = fc.record({
   .map((c) => {
     const g = new Generator(c.seed);
     const opts = { stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups };
-    const x = values([c.n, c.cg * c.groups, c.h, c.w], g);
-    const w = values([c.og * c.groups, c.cg, c.kh, c.kw], g);
+    const x = values([c.n * Math.max(1, c.imageGroups), c.cg * c.groups, c.h, c.w], g);
+    const w = values([...(c.imageGroups > 0 ? [c.imageGroups] : []), c.og * c.groups, c.cg, c.kh, c.kw], g);
     const y = conv2d(x, w, opts);
     return { x, w, dy: values([...y.shape], g), opts };
   });
@@ -170,14 +175,14 @@ const cases: Partial<Record<OpName, fc.Arbitrary<Case>>> = {
   }),
   pointwise: expressionCase(pointwise),
   pointwiseSum: expressionCase(pointwiseSum),
-  channelMoments: channelled.map(({ s, seed }): Case => ({ f: (x) => channelMoments(x), inputs: [values(s, new Generator(seed))] })),
-  channelDots: channelled.map(({ s, seed }): Case => {
+  channelMoments: channelled.map(({ s, groups, seed }): Case => ({ f: (x) => channelMoments(x, groups || undefined), inputs: [values(s, new Generator(seed))] })),
+  channelDots: channelled.map(({ s, rows, seed }): Case => {
     const g = new Generator(seed);
-    return { f: (dy, x, m) => channelDots(dy, x, m), inputs: [values(s, g), values(s, g), values([s[1]], g)] };
+    return { f: (dy, x, m) => channelDots(dy, x, m), inputs: [values(s, g), values(s, g), values(rows, g)] };
   }),
-  channelAffine: fc.record({ c: channelled, addend: fc.boolean(), relu: fc.boolean() }).map(({ c: { s, seed }, addend, relu }): Case => {
+  channelAffine: fc.record({ c: channelled, addend: fc.boolean(), relu: fc.boolean() }).map(({ c: { s, rows, seed }, addend, relu }): Case => {
     const g = new Generator(seed);
-    const perChannel = () => values([s[1]], g);
+    const perChannel = () => values(rows, g);
     const inputs = [values(s, g), perChannel(), perChannel(), perChannel(), ...(addend ? [values(s, g), perChannel()] : [])];
     return {
       f: (x, center, scale, shift, r, u) => channelAffine(x, scale, shift, { center, addend: r, addendScale: u, relu }),

@@ -8,7 +8,7 @@ import { vjp } from "@sam/autograd";
 import { cpu } from "@sam/cpu";
 import { batchNormTraining } from "@sam/nn";
 import {
-  channelAffine, channelDots, channelMoments, concat, fromValues, setBackend, sizeOf, tidy, type Backend, type DType, type Tensor,
+  channelAffine, channelDots, channelMoments, concat, fromValues, setBackend, sizeOf, stack, tidy, type Backend, type DType, type Tensor,
 } from "@sam/tensor";
 import { backends } from "./backends.js";
 
@@ -91,12 +91,30 @@ describe.each(backends)("batch norm's fused primitives on $name", ({ make, float
   it.each(dtypes)("channelMoments, channelDots and channelAffine in %s", async (dtype) => {
     await fc.assert(fc.asyncProperty(shape, async ({ n, c, rest, seed, addend, relu }) => {
       const x = [n, c, ...rest];
-      await agree("channelMoments", dtype, channelMoments, momentsComposite, [x], seed);
+      await agree("channelMoments", dtype, (xs) => channelMoments(xs), momentsComposite, [x], seed);
       await agree("channelDots", dtype, channelDots, dotsComposite, [x, x, [c]], seed);
       const shapes = [x, [c], [c], [c], ...(addend ? [x, [c]] : [])];
       await agree("channelAffine", dtype, (xs, m, s, t, r, u) => channelAffine(xs, s, t, { center: m, addend: r, addendScale: u, relu }),
         (xs, m, s, t, r, u) => affineComposite(xs, m, s, t, r, u, relu), shapes, seed);
     }), { numRuns: 20 });
+  });
+
+  it.each(dtypes)("channelMoments, channelDots and channelAffine per group of images in %s", async (dtype) => {
+    const grouped = fc.record({ base: shape, groups: fc.integer({ min: 1, max: 3 }) });
+    await fc.assert(fc.asyncProperty(grouped, async ({ base: { n, c, rest, seed, addend, relu }, groups }) => {
+      const x = [n * groups, c, ...rest];
+      const all = Array.from({ length: groups }, (_, g) => g);
+      const images = (t: Tensor, g: number) => t.slice([[g * n, (g + 1) * n]]);
+      const row = (t: Tensor, g: number) => t.slice([g]).reshape([c]);
+      await agree("channelMoments", dtype, (xs) => channelMoments(xs, groups),
+        (xs) => stack(all.map((g) => momentsComposite(images(xs, g))), 1), [x], seed);
+      await agree("channelDots", dtype, channelDots, (dy, xs, m) => stack(all.map((g) => dotsComposite(images(dy, g), images(xs, g), row(m, g))), 1),
+        [x, x, [groups, c]], seed);
+      const shapes = [x, [groups, c], [groups, c], [groups, c], ...(addend ? [x, [groups, c]] : [])];
+      await agree("channelAffine", dtype, (xs, m, s, t, r, u) => channelAffine(xs, s, t, { center: m, addend: r, addendScale: u, relu }),
+        (xs, m, s, t, r, u) => concat(all.map((g) => affineComposite(images(xs, g), row(m, g), row(s, g), row(t, g), r && images(r, g), u && row(u, g), relu)), 0),
+        shapes, seed);
+    }), { numRuns: 15 });
   });
 
   it.each(dtypes)("batchNormTraining with a residual and ReLU, against batch norm op by op, in %s", async (dtype) => {

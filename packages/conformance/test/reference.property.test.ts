@@ -62,9 +62,10 @@ describe.each(backends)("$name against the float64 reference", ({ make }) => {
     }), runs);
   });
 
-  it("conv2d and both gradients: stride, padding, dilation, groups", async () => {
+  it("conv2d and both gradients: stride, padding, dilation, groups, a kernel per group of images", async () => {
     const geometry = fc.record({
-      n: fc.integer({ min: 1, max: 3 }), groups: fc.integer({ min: 1, max: 3 }), cg: fc.integer({ min: 1, max: 4 }),
+      // imageGroups 0: a weight [O, C/groups, kH, kW]; else [imageGroups, O, C/groups, kH, kW] over imageGroups·n images
+      n: fc.integer({ min: 1, max: 3 }), imageGroups: fc.integer({ min: 0, max: 3 }), groups: fc.integer({ min: 1, max: 3 }), cg: fc.integer({ min: 1, max: 4 }),
       og: fc.integer({ min: 1, max: 5 }), h: fc.integer({ min: 1, max: 12 }), w: fc.integer({ min: 1, max: 12 }),
       kh: fc.integer({ min: 1, max: 3 }), kw: fc.integer({ min: 1, max: 3 }),
       stride: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 2 })),
@@ -74,9 +75,10 @@ describe.each(backends)("$name against the float64 reference", ({ make }) => {
       && windowOutSize(c.w, c.kw, c.stride[1], c.padding[1], c.dilation[1]) > 0);
     await fc.assert(fc.asyncProperty(geometry, async (c) => {
       const p = { stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups } as OpParams["conv2d"];
-      const xs = [c.n, c.cg * c.groups, c.h, c.w];
-      const ws = [c.og * c.groups, c.cg, c.kh, c.kw];
-      const ys = [c.n, c.og * c.groups, windowOutSize(c.h, c.kh, c.stride[0], c.padding[0], c.dilation[0]),
+      const n = c.n * Math.max(1, c.imageGroups);
+      const xs = [n, c.cg * c.groups, c.h, c.w];
+      const ws = [...(c.imageGroups > 0 ? [c.imageGroups] : []), c.og * c.groups, c.cg, c.kh, c.kw];
+      const ys = [n, c.og * c.groups, windowOutSize(c.h, c.kh, c.stride[0], c.padding[0], c.dilation[0]),
         windowOutSize(c.w, c.kw, c.stride[1], c.padding[1], c.dilation[1])];
       const scale = Math.sqrt(c.cg * c.kh * c.kw) * 4;
       await agree("conv2d", [floats(xs, c.seed), floats(ws, c.seed + 1)], p, scale);

@@ -1,10 +1,22 @@
 // The CPU backend: shared typed-array storage, and the reference kernel table with the fast
 // layer's entries over it (or the reference table alone).
-import { bytesPerElement, check, type Backend, type DataHandle, type DType, type KernelTable, type TypedArray } from "@sam/tensor";
+import { bytesPerElement, check, SamError, typedArrayFor, type Backend, type DataHandle, type DType, type KernelTable, type TypedArray } from "@sam/tensor";
 import { fastKernels } from "./fast/index.js";
 import { currentPool, setPool, type Pool } from "./fast/pool.js";
 import { referenceKernels } from "./reference/index.js";
-import { handleData, ShareableBuffer, viewOf } from "./storage.js";
+import { ShareableBuffer, type CpuHandle } from "./storage.js";
+
+/** A view of `size` elements of `dtype` over `buffer` (which may be larger). */
+function viewOf(dtype: DType, size: number, buffer: ArrayBufferLike): CpuHandle {
+  return { data: typedArrayFor(dtype, size, buffer) };
+}
+
+/** The typed array behind a handle given to the backend, checking that it is a CPU handle. */
+function handleData(handle: DataHandle): TypedArray {
+  const data = (handle as Partial<CpuHandle>).data;
+  if (data === undefined) throw new SamError("cpu", "a tensor from another backend was passed to the CPU backend");
+  return data;
+}
 
 /** The reference table with the fast layer's entries in place of their references. */
 const fast: KernelTable = { ...referenceKernels, ...fastKernels } as KernelTable;

@@ -343,8 +343,12 @@ export function conv2dParams(fn: string, o: Conv2dOptions = {}): Conv2dParams {
 
 /**
  * 2-D cross-correlation (as `torch.nn.functional.conv2d`, without bias): x [N,C,H,W], w [O,C/groups,kH,kW].
+ * A weight [G,O,C/groups,kH,kW] gives each of G equal groups of images its own kernel (w[g] for
+ * images g·N/G … (g + 1)·N/G − 1), as G convolutions side by side; its weight gradient is then
+ * one per group. m-sharpness runs every group's pass at once this way.
  * @example
  * conv2d(x, w, { padding: 1 });
+ * conv2d(x, stacked, { padding: 1 }); // stacked: [G, O, C, 3, 3], x: [G·n, C, H, W]
  */
 export function conv2d(x: Tensor, w: Tensor, opts?: Conv2dOptions): Tensor {
   return dispatch("conv2d", [x, w], conv2dParams("conv2d", opts));

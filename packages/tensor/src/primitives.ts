@@ -212,7 +212,7 @@ export interface OtherOpParams {
   /** The indexed axis. */
   scatterAdd: AxisParams;
   /** Per-channel mean and biased variance: no parameters. */
-  channelMoments: Record<string, never>;
+  channelMoments: ChannelMomentsParams;
   /** Per-channel Σg and Σg·(x − center): no parameters. */
   channelDots: Record<string, never>;
   /** Per-channel affine map about a center, then ReLU or not. */
@@ -229,6 +229,12 @@ export interface PointwiseParams {
   program: string;
   /** The constants c0, c1, … */
   scalars: number[];
+}
+
+/** Parameters of `channelMoments`. */
+export interface ChannelMomentsParams {
+  /** Moments per group of images, `[2, groups, C]`, instead of over the batch, `[2, C]`. */
+  groups?: number;
 }
 
 /** Parameters of `channelAffine`. */
@@ -340,9 +346,18 @@ export function windowOutSize(size: number, kernel: number, stride: number, padd
   return Math.floor((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1;
 }
 
-function convGeometry(op: string, x: Shape, w: Shape, p: Conv2dParams): number[] {
+/**
+ * The output shape of a convolution of x by w. A weight of rank 5, [G, O, C/groups, kH, kW], holds
+ * one kernel per group of images: w[g] convolves images g·N/G … (g + 1)·N/G − 1.
+ */
+function convGeometry(op: string, x: Shape, weight: Shape, p: Conv2dParams): number[] {
   check(x.length === 4, op, () => `input must be [N,C,H,W], got ${fmt(x)}`);
-  check(w.length === 4, op, () => `weight must be [O,C/groups,kH,kW], got ${fmt(w)}`);
+  check(weight.length === 4 || weight.length === 5, op, () => `weight must be [O,C/groups,kH,kW] or, one per group of images, [G,O,C/groups,kH,kW], got ${fmt(weight)}`);
+  if (weight.length === 5) {
+    const images = weight[0];
+    check(images >= 1 && x[0] % images === 0, op, () => `the ${x[0]} images of input ${fmt(x)} do not split into the ${images} groups of weight ${fmt(weight)}`);
+  }
+  const w = weight.slice(-4);
   pair(op, "stride", p.stride, 1);
   pair(op, "padding", p.padding, 0);
   pair(op, "dilation", p.dilation, 1);
@@ -390,10 +405,30 @@ function channelled(op: string, x: Meta): number {
   return x.shape[1];
 }
 
-/** A per-channel operand: [C] and the input's dtype. */
-function perChannel(op: string, name: string, m: Meta, x: Meta, channels: number): void {
-  sameDType(op, x, m);
-  check(m.shape.length === 1 && m.shape[0] === channels, op, () => `${name} must be [${channels}], got ${fmt(m.shape)}`);
+/**
+ * The shape of a per-channel operand of x: [C], or [G, C] with a row per group of images (G
+ * dividing the batch).
+ */
+function perChannelShape(op: string, name: string, m: Meta, x: Meta): number[] {
+  const channels = channelled(op, x);
+  if (m.shape.length === 2) {
+    const groups = m.shape[0];
+    check(m.shape[1] === channels && groups >= 1 && x.shape[0] % groups === 0, op,
+      () => `${name} ${fmt(m.shape)} must be [${channels}], or [G, ${channels}] with G dividing the ${x.shape[0]} images`);
+    return [...m.shape];
+  }
+  check(m.shape.length === 1 && m.shape[0] === channels, op, () => `${name} must be [${channels}], or [G, ${channels}] per group of images, got ${fmt(m.shape)}`);
+  return [channels];
+}
+
+/** Per-channel operands of x: each of one shape, [C] or [G, C], and x's dtype. */
+function perChannel(op: string, x: Meta, operands: [string, Meta][]): void {
+  const [first, firstShape] = [operands[0][0], perChannelShape(op, operands[0][0], operands[0][1], x)];
+  for (const [name, m] of operands) {
+    sameDType(op, x, m);
+    const shape = perChannelShape(op, name, m, x);
+    check(sameShape(shape, firstShape), op, () => `${name} ${fmt(shape)} and ${first} ${fmt(firstShape)} must have one shape`);
+  }
 }
 
 /** Another tensor of x's shape and dtype. */
@@ -547,30 +582,28 @@ export const shapeRules: { [K in OpName]: ShapeRule<K> } = {
     check(sameShape(index.shape, src.shape), "scatterAdd", () => `index ${fmt(index.shape)} and source ${fmt(src.shape)} differ`);
     return { shape: target.shape, dtype: target.dtype };
   },
-  channelMoments(inputs) {
+  channelMoments(inputs, { groups }) {
     arity("channelMoments", inputs, 1);
-    return { shape: [2, channelled("channelMoments", inputs[0])], dtype: inputs[0].dtype };
+    const [x] = inputs;
+    const channels = channelled("channelMoments", x);
+    if (groups === undefined) return { shape: [2, channels], dtype: x.dtype };
+    check(Number.isInteger(groups) && groups >= 1 && x.shape[0] % groups === 0, "channelMoments",
+      () => `groups must be a positive integer dividing the ${x.shape[0]} images of ${fmt(x.shape)}, got ${groups}`);
+    return { shape: [2, groups, channels], dtype: x.dtype };
   },
   channelDots(inputs) {
     arity("channelDots", inputs, 3);
     const [g, x, center] = inputs;
-    const channels = channelled("channelDots", x);
     likeInput("channelDots", "gradient", g, x);
-    perChannel("channelDots", "center", center, x, channels);
-    return { shape: [2, channels], dtype: x.dtype };
+    perChannel("channelDots", x, [["center", center]]);
+    return { shape: [2, ...center.shape], dtype: x.dtype };
   },
   channelAffine(inputs) {
     check(inputs.length === 4 || inputs.length === 6, "channelAffine",
       () => `expected 4 inputs (x, center, scale, shift) or 6 (and addend, addendScale), got ${inputs.length}`);
     const [x, center, scale, shift, addend, addendScale] = inputs;
-    const channels = channelled("channelAffine", x);
-    perChannel("channelAffine", "center", center, x, channels);
-    perChannel("channelAffine", "scale", scale, x, channels);
-    perChannel("channelAffine", "shift", shift, x, channels);
-    if (addend) {
-      likeInput("channelAffine", "addend", addend, x);
-      perChannel("channelAffine", "addendScale", addendScale, x, channels);
-    }
+    perChannel("channelAffine", x, [["center", center], ["scale", scale], ["shift", shift], ...(addend ? [["addendScale", addendScale] as [string, Meta]] : [])]);
+    if (addend) likeInput("channelAffine", "addend", addend, x);
     return { shape: x.shape, dtype: x.dtype };
   },
   pointwise(inputs, params) {

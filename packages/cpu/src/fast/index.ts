@@ -4,8 +4,9 @@
 // for the elementwise ops and sums; within float32 rounding where the SIMD kernels round per
 // operation or sum in another order).
 import { BINARY_OPS, COMPARE_OPS, familyRows, UNARY_OPS, type KernelTable } from "@sam/tensor";
+import { affinePerGroup, dotsPerGroup, momentsPerGroup } from "../channelGroups.js";
 import { channelAffine, channelDots, channelMoments } from "./channels.js";
-import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from "./conv.js";
+import { sharedImageGroups } from "./imageGroups.js";
 import { binaryKernel, unaryKernel, where } from "./elementwise.js";
 import { matmul } from "./matmul.js";
 import { pad } from "./movement.js";
@@ -18,6 +19,10 @@ export const fastKernels: Partial<KernelTable> = {
   ...familyRows(COMPARE_OPS, binaryKernel),
   where,
   sum: reduceKernel("sum"), max: reduceKernel("max"), min: reduceKernel("min"),
-  matmul, conv2d, conv2dBackwardInput, conv2dBackwardWeight, pad,
-  channelMoments, channelDots, channelAffine,
+  matmul,
+  conv2d: sharedImageGroups("conv2d"),
+  conv2dBackwardInput: sharedImageGroups("conv2dBackwardInput"),
+  conv2dBackwardWeight: sharedImageGroups("conv2dBackwardWeight"),
+  pad,
+  channelMoments: momentsPerGroup(channelMoments), channelDots: dotsPerGroup(channelDots), channelAffine: affinePerGroup(channelAffine),
 };

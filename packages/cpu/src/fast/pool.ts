@@ -1,7 +1,7 @@
 // The thread pool the fast kernels share; set when a CPU backend is created. This module imports no
 // worker implementation, so the kernels load anywhere (Node's worker_threads live in threads/).
 import { splitEvenly } from "../threads/split.js";
-import type { Task } from "./tasks.js";
+import type { Share, Task } from "./tasks.js";
 
 /** Threads that run one task each, the first on the calling thread, and return when all are done. */
 export interface Pool {
@@ -10,7 +10,7 @@ export interface Pool {
   /** Shares of work the workers have run so far. */
   readonly shares: number;
   /** Runs tasks[0] here and the others on the workers. */
-  run(tasks: Task[]): void;
+  run(tasks: Share[]): void;
   /** Resolves once every worker has started, where they start in the background (a browser's). */
   whenReady?(): Promise<void>;
 }

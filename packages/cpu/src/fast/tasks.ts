@@ -173,6 +173,27 @@ export interface MatmulTask {
 /** Work a thread can be given. */
 export type Task = ConvTask | WinogradTask | WeightChunksTask | InterleaveTask | MatmulTask | ElementwiseTask | ReduceTask | ChannelSumsTask | ChannelAffineTask;
 
+/** A tensor as it crosses to a worker: its shared array and its shape. */
+export interface SharedTensor {
+  data: SharedArray;
+  shape: number[];
+}
+
+/** Groups from…to of a convolution whose weight has a kernel per group of images (run by fast/imageGroups.ts). */
+export interface ImageGroupsTask {
+  op: "convImageGroups";
+  conv: "conv2d" | "conv2dBackwardInput" | "conv2dBackwardWeight";
+  inputs: [SharedTensor, SharedTensor];
+  out: SharedTensor;
+  params: Conv2dParams & { inputShape?: number[]; weightShape?: number[] };
+  groups: number;
+  from: number;
+  to: number;
+}
+
+/** Whatever a thread can be handed: a kernel's range, or whole groups of images. */
+export type Share = Task | ImageGroupsTask;
+
 /** Runs one share, on whichever thread receives it. */
 export function runTask(t: Task): void {
   if (t.op === "reduce") return reduceRange(t.name, view(t.a), t.shape, t.targets, view(t.out), t.from, t.to);

@@ -2,7 +2,9 @@
 // WebAssembly. It is what the fast layer must agree with, and what the tests compare against
 // (`cpu({ kernels: "reference" })`).
 import { BINARY_OPS, COMPARE_OPS, familyRows, UNARY_OPS, type KernelTable } from "@sam/tensor";
+import { affinePerGroup, dotsPerGroup, momentsPerGroup } from "../channelGroups.js";
 import { channelAffine, channelDots, channelMoments } from "./channels.js";
+import { perImageGroup } from "../imageGroups.js";
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from "./conv.js";
 import { binaryKernel, cast, unaryKernel, where } from "./elementwise.js";
 import { gather, scatterAdd } from "./indexing.js";
@@ -21,9 +23,13 @@ export const referenceKernels: KernelTable = {
   sum: reduceKernel("sum"), max: reduceKernel("max"), min: reduceKernel("min"),
   argmax: argReduceKernel("argmax"), argmin: argReduceKernel("argmin"),
   reshape, permute, expand, slice, pad, concat,
-  matmul, conv2d, conv2dBackwardInput, conv2dBackwardWeight,
+  matmul,
+  conv2d: perImageGroup("conv2d", conv2d),
+  conv2dBackwardInput: perImageGroup("conv2dBackwardInput", conv2dBackwardInput),
+  conv2dBackwardWeight: perImageGroup("conv2dBackwardWeight", conv2dBackwardWeight),
+ 
   maxPool2d, maxPool2dArgmax, avgPool2d, avgPool2dBackward,
   gather, scatterAdd,
-  channelMoments, channelDots, channelAffine,
+  channelMoments: momentsPerGroup(channelMoments), channelDots: dotsPerGroup(channelDots), channelAffine: affinePerGroup(channelAffine),
   pointwise, pointwiseSum,
 };

@@ -1,5 +1,6 @@
 // The counter a pool shares with its workers, and what a worker does with a posted share of work.
-import { runTask, type Task } from "../fast/tasks.js";
+import { runShare } from "../fast/shares.js";
+import type { Share } from "../fast/tasks.js";
 
 /** Slots of the shared Int32Array: shares finished, workers ready, and whether a share failed. */
 export const FINISHED = 0;
@@ -18,9 +19,9 @@ export function signalReady(counter: Int32Array): void {
 }
 
 /** Runs a share posted to a worker, then counts it finished (and failed if it threw). */
-export function runPosted(counter: Int32Array, task: Task): void {
+export function runPosted(counter: Int32Array, task: Share): void {
   try {
-    runTask(task);
+    runShare(task);
   } catch (e) {
     Atomics.store(counter, FAILED, 1);
     console.error(e);

@@ -4,7 +4,8 @@ import { Worker } from "node:worker_threads";
 import { SamError } from "@sam/tensor";
 import { FAILED, FINISHED, newCounter, READY } from "./counter.js";
 import type { Pool } from "../fast/pool.js";
-import { runTask, type Task } from "../fast/tasks.js";
+import { runShare } from "../fast/shares.js";
+import type { Share } from "../fast/tasks.js";
 
 // The compiled worker; run from TypeScript sources (the tests), this module finds it in dist/.
 const WORKER = import.meta.url.endsWith(".ts")
@@ -29,7 +30,7 @@ export class ThreadPool implements Pool {
   }
 
   /** Runs tasks[0] here and the others on the workers; returns when every one has finished. */
-  run(tasks: Task[]): void {
+  run(tasks: Share[]): void {
     const others = tasks.slice(1);
     if (others.length > this.workers.length) throw new Error(`ThreadPool.run: ${tasks.length} tasks for ${this.threads} threads`);
     const deadline = Date.now() + 30_000;
@@ -41,7 +42,7 @@ export class ThreadPool implements Pool {
     Atomics.store(this.counter, FINISHED, 0);
     others.forEach((t, i) => this.workers[i].postMessage(t));
     this.shares += others.length;
-    if (tasks.length > 0) runTask(tasks[0]);
+    if (tasks.length > 0) runShare(tasks[0]);
     for (let done = Atomics.load(this.counter, FINISHED); done < others.length; done = Atomics.load(this.counter, FINISHED)) {
       Atomics.wait(this.counter, FINISHED, done, 1000);
     }

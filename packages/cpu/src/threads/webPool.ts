@@ -5,7 +5,8 @@
 import { SamError } from "@sam/tensor";
 import { FAILED, FINISHED, newCounter, READY } from "./counter.js";
 import type { Pool } from "../fast/pool.js";
-import { runTask, type Task } from "../fast/tasks.js";
+import { runShare } from "../fast/shares.js";
+import type { Share } from "../fast/tasks.js";
 
 /** How long the calling thread spins for the workers' shares before calling them lost. */
 const DEADLINE_MS = 60_000;
@@ -42,17 +43,17 @@ export class WebWorkerPool implements Pool {
   }
 
   /** Runs tasks[0] here and the others on the workers; returns when every one has finished. */
-  run(tasks: Task[]): void {
+  run(tasks: Share[]): void {
     const others = tasks.slice(1);
     if (others.length > this.workers.length) throw new Error(`WebWorkerPool.run: ${tasks.length} tasks for ${this.threads} threads`);
     if (!this.ready) {
-      tasks.forEach(runTask);
+      tasks.forEach(runShare);
       return;
     }
     Atomics.store(this.counter, FINISHED, 0);
     others.forEach((t, i) => this.workers[i].postMessage(t));
     this.shares += others.length;
-    if (tasks.length > 0) runTask(tasks[0]);
+    if (tasks.length > 0) runShare(tasks[0]);
     const deadline = performance.now() + DEADLINE_MS;
     for (let spins = 0; Atomics.load(this.counter, FINISHED) < others.length; spins++) {
       if ((spins & 0xffff) === 0 && performance.now() > deadline) {

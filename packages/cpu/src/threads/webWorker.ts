@@ -2,12 +2,12 @@
 // later one a share of work. Its modules import only by relative URL (module workers see no
 // import map).
 import { runPosted, signalReady } from "./counter.js";
-import type { Task } from "../fast/tasks.js";
+import type { Share } from "../fast/tasks.js";
 
 let counter: Int32Array | null = null;
-self.onmessage = (event: MessageEvent<{ signal: SharedArrayBuffer } | Task>) => {
+self.onmessage = (event: MessageEvent<{ signal: SharedArrayBuffer } | Share>) => {
   const message = event.data;
-  if (counter) return runPosted(counter, message as Task);
+  if (counter) return runPosted(counter, message as Share);
   counter = new Int32Array((message as { signal: SharedArrayBuffer }).signal);
   signalReady(counter);
 };

@@ -196,18 +196,27 @@ fn loadB(z: u32, k: u32, col: u32) -> f32 { return b[(matrixB * dims[2] + k) * d
   };
 }
 
-/** Convolution geometry as op words and WGSL functions that name them. */
-function geometry(x: readonly number[], w: readonly number[], y: readonly number[], p: Conv2dParams): { meta: number[]; names: string } {
-  const [, c, h, wd] = x;
-  const [o, cg, kh, kw] = w;
+/**
+ * Convolution geometry as op words and WGSL functions that name them. The GEMM's batch z runs
+ * over the weight's groups of images (one, unless it is [G, O, C/groups, kH, kW]) times the
+ * channel groups: `imageGroup(z)` and `channelGroup(z)`, with NI images in each group of images.
+ */
+function geometry(x: readonly number[], weight: readonly number[], y: readonly number[], p: Conv2dParams): { meta: number[]; names: string; images: number; batches: number } {
+  const [n, c, h, wd] = x;
+  const [o, cg, kh, kw] = weight.slice(-4);
   const [, , ho, wo] = y;
+  const imageGroups = weight.length === 5 ? weight[0] : 1;
   const values: [string, number][] = [
     ["C", c], ["H", h], ["W", wd], ["O", o], ["HO", ho], ["WO", wo], ["KH", kh], ["KW", kw],
     ["SH", p.stride[0]], ["SW", p.stride[1]], ["PH", p.padding[0]], ["PW", p.padding[1]],
-    ["DH", p.dilation[0]], ["DW", p.dilation[1]], ["CG", cg], ["OG", o / p.groups],
+    ["DH", p.dilation[0]], ["DW", p.dilation[1]], ["CG", cg], ["OG", o / p.groups], ["NI", n / imageGroups], ["GROUPS", p.groups],
   ];
-  const names = values.map(([name], i) => `fn ${name}() -> u32 { return dims[${OP_WORDS + i}u]; }`).join("\n");
-  return { meta: values.map(([, v]) => v), names };
+  const names = [
+    ...values.map(([name], i) => `fn ${name}() -> u32 { return dims[${OP_WORDS + i}u]; }`),
+    "fn imageGroup(z: u32) -> u32 { return z / GROUPS(); }",
+    "fn channelGroup(z: u32) -> u32 { return z % GROUPS(); }",
+  ].join("\n");
+  return { meta: values.map(([, v]) => v), names, images: n / imageGroups, batches: imageGroups * p.groups };
 }
 
 /** WGSL: the input pixel a kernel tap reads, as (row, column, inside). */
@@ -231,28 +240,28 @@ fn image(n: u32, channel: u32, kk: u32, col: u32) -> f32 {
 /** conv2d as GEMM per group: W (OG × CG·KH·KW) times the implicit im2col of x. */
 export function conv2dKernel(stream: CommandStream): Kernel<"conv2d"> {
   return ([x, w], out, p) => {
-    const { meta, names } = geometry(x.shape, w.shape, out.shape, p);
+    const { meta, names, images, batches } = geometry(x.shape, w.shape, out.shape, p);
+    // z's kernels follow one another in w, whether it holds one group of images or several
     const loaders = `${TAP}
 fn loadA(z: u32, row: u32, k: u32) -> f32 { return w[(z * OG() + row) * dims[2] + k]; }
 fn loadB(z: u32, k: u32, col: u32) -> f32 {
   let taps = KH() * KW();
   let plane = HO() * WO();
-  return image(col / plane, z * CG() + k / taps, k % taps, col % plane);
+  return image(imageGroup(z) * NI() + col / plane, channelGroup(z) * CG() + k / taps, k % taps, col % plane);
 }`;
     const store = `fn store(z: u32, row: u32, col: u32, v: f32) {
   let plane = HO() * WO();
-  out[((col / plane) * O() + z * OG() + row) * plane + col % plane] = v;
+  out[((imageGroup(z) * NI() + col / plane) * O() + channelGroup(z) * OG() + row) * plane + col % plane] = v;
 }`;
-    const [o, cg, kh, kw] = w.shape;
-    const n = x.shape[0] * out.shape[2] * out.shape[3];
-    launch(stream, { inputs: [["x", x], ["w", w]], out, names, loaders, store, mnk: [o / p.groups, n, cg * kh * kw], batches: p.groups, meta });
+    const [o, cg, kh, kw] = w.shape.slice(-4);
+    launch(stream, { inputs: [["x", x], ["w", w]], out, names, loaders, store, mnk: [o / p.groups, images * out.shape[2] * out.shape[3], cg * kh * kw], batches, meta });
   };
 }
 
 /** The input gradient as GEMM per group: Wᵀ times the output gradient gathered back to each pixel. */
 export function conv2dBackwardInputKernel(stream: CommandStream): Kernel<"conv2dBackwardInput"> {
   return ([dy, w], out, p) => {
-    const { meta, names } = geometry(p.inputShape, w.shape, dy.shape, p);
+    const { meta, names, images, batches } = geometry(p.inputShape, w.shape, dy.shape, p);
     const loaders = `
 fn loadA(z: u32, row: u32, k: u32) -> f32 {
   let taps = KH() * KW();
@@ -263,7 +272,7 @@ fn loadB(z: u32, k: u32, col: u32) -> f32 {
   let o = k / taps;
   let i = (k % taps) / KW();
   let j = k % KW();
-  let n = col / (H() * W());
+  let n = imageGroup(z) * NI() + col / (H() * W());
   let ih = (col / W()) % H();
   let iw = col % W();
   let th = i32(ih + PH()) - i32(i * DH());
@@ -272,15 +281,15 @@ fn loadB(z: u32, k: u32, col: u32) -> f32 {
   let oh = u32(th) / SH();
   let ow = u32(tw) / SW();
   if (oh >= HO() || ow >= WO()) { return 0.0; }
-  return dy[((n * O() + z * OG() + o) * HO() + oh) * WO() + ow];
+  return dy[((n * O() + channelGroup(z) * OG() + o) * HO() + oh) * WO() + ow];
 }`;
     const store = `fn store(z: u32, row: u32, col: u32, v: f32) {
   let plane = H() * W();
-  out[((col / plane) * C() + z * CG() + row) * plane + col % plane] = v;
+  out[((imageGroup(z) * NI() + col / plane) * C() + channelGroup(z) * CG() + row) * plane + col % plane] = v;
 }`;
-    const [o, cg, kh, kw] = w.shape;
-    const [nb, , h, wd] = p.inputShape;
-    launch(stream, { inputs: [["dy", dy], ["w", w]], out, names, loaders, store, mnk: [cg, nb * h * wd, (o / p.groups) * kh * kw], batches: p.groups, meta });
+    const [o, cg, kh, kw] = w.shape.slice(-4);
+    const [, , h, wd] = p.inputShape;
+    launch(stream, { inputs: [["dy", dy], ["w", w]], out, names, loaders, store, mnk: [cg, images * h * wd, (o / p.groups) * kh * kw], batches, meta });
   };
 }
 
@@ -288,20 +297,19 @@ fn loadB(z: u32, k: u32, col: u32) -> f32 {
  * Its depth is every output pixel of the batch and its tiles few, so it is the GEMM that splits K. */
 export function conv2dBackwardWeightKernel(stream: CommandStream): Kernel<"conv2dBackwardWeight"> {
   return ([x, dy], out, p) => {
-    const { meta, names } = geometry(x.shape, p.weightShape, dy.shape, p);
+    const { meta, names, images, batches } = geometry(x.shape, p.weightShape, dy.shape, p);
     const loaders = `${TAP}
 fn loadA(z: u32, row: u32, k: u32) -> f32 {
   let plane = HO() * WO();
-  return dy[((k / plane) * O() + z * OG() + row) * plane + k % plane];
+  return dy[((imageGroup(z) * NI() + k / plane) * O() + channelGroup(z) * OG() + row) * plane + k % plane];
 }
 fn loadB(z: u32, k: u32, col: u32) -> f32 {
   let taps = KH() * KW();
   let plane = HO() * WO();
-  return image(k / plane, z * CG() + col / taps, col % taps, k % plane);
+  return image(imageGroup(z) * NI() + k / plane, channelGroup(z) * CG() + col / taps, col % taps, k % plane);
 }`;
     const store = `fn store(z: u32, row: u32, col: u32, v: f32) { out[(z * OG() + row) * dims[1] + col] = v; }`;
-    const [o, cg, kh, kw] = p.weightShape;
-    const k = x.shape[0] * dy.shape[2] * dy.shape[3];
-    launch(stream, { inputs: [["x", x], ["dy", dy]], out, names, loaders, store, mnk: [o / p.groups, cg * kh * kw, k], batches: p.groups, meta });
+    const [o, cg, kh, kw] = p.weightShape.slice(-4);
+    launch(stream, { inputs: [["x", x], ["dy", dy]], out, names, loaders, store, mnk: [o / p.groups, cg * kh * kw, images * dy.shape[2] * dy.shape[3]], batches, meta });
   };
 }
