@@ -3,13 +3,14 @@
 import { backward } from "@sam/autograd";
 import { cpu } from "@sam/cpu";
 import { crossEntropy, ResNet, withoutRunningStats } from "@sam/nn";
-import { SAM, SGD } from "@sam/optim";
+import { SAM, SGD, type SAMContext } from "@sam/optim";
 import { Generator, randint, randn, setBackend, tidy } from "@sam/tensor";
 import { webgpu } from "@sam/webgpu";
 import { printProfile, profiled, type Profile } from "./profile.js";
 
-// Arguments: sgd|sam|sam-mM STEPS BATCH THREADS|webgpu|webgpu-recorded [profile] (sam-m16: m-sharpness,
-// groups of 16; webgpu-recorded: every kernel recorded, no step replayed)
+// Arguments: sgd|sam|sam-mM|sam-mM-apart STEPS BATCH THREADS|webgpu|webgpu-recorded [profile] (sam-m16:
+// m-sharpness, groups of 16 run as one batch; -apart: one group after another; webgpu-recorded:
+// every kernel recorded, no step replayed)
 const [optimizer, stepsArg, batchArg, device, profileFlag] = process.argv.slice(2);
 const steps = Number(stepsArg);
 const batch = Number(batchArg);
@@ -25,12 +26,16 @@ const y = randint(0, 10, [batch], { generator: g });
 const hyper = { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 };
 const loss = () => crossEntropy(model.forward(x), y);
 
-const m = /^sam-m(\d+)$/.exec(optimizer)?.[1];
+const [, m, apart] = /^sam-m(\d+)(-apart)?$/.exec(optimizer) ?? [];
 const step = optimizer.startsWith("sam")
   ? (() => {
-    const sam = new SAM(model.parameters(), SGD, { rho: 0.05, ...hyper }, { m: m ? Number(m) : undefined, secondPass: (run) => withoutRunningStats(model, run) });
-    // a group's rows of the batch (all of it without m-sharpness)
-    const groupLoss = ({ rows }: { rows?: [number, number] }) => (rows ? crossEntropy(model.forward(x.slice([rows])), y.slice([rows])) : loss());
+    const sam = new SAM(model.parameters(), SGD, { rho: 0.05, ...hyper },
+      { m: m ? Number(m) : undefined, groupsAsBatch: !apart, secondPass: (run) => withoutRunningStats(model, run) });
+    // each group's loss (groups as one batch), a group's rows of the batch, or all of it
+    const groupLoss = ({ rows, groups, weights }: SAMContext) => {
+      if (groups) return model.withParameters(weights!, () => crossEntropy(model.forward(x), y, { reduction: "none" }).reshape([groups, -1]).mean(1));
+      return rows ? crossEntropy(model.forward(x.slice([rows])), y.slice([rows])) : loss();
+    };
     return () => sam.step(groupLoss, batch).dispose();
   })()
   : (() => {

@@ -59,14 +59,8 @@ interface Targets {
   lambda: number;
 }
 
-/** The rows `rows` of the targets (all of them when undefined). */
-function rowsOf(t: Targets, rows?: [number, number]): Targets {
-  if (!rows) return t;
-  return { y: t.y.slice([rows]), yB: t.yB?.slice([rows]), lambda: t.lambda };
-}
-
-/** The loss towards the targets, and the labels the accuracy is counted against (the heavier ones). */
-function mixedLoss(z: Tensor, t: Targets, smoothing: { labelSmoothing: number }): Tensor {
+/** The loss towards the targets (each example's with reduction "none"), and the labels the accuracy is counted against (the heavier ones). */
+function mixedLoss(z: Tensor, t: Targets, smoothing: { labelSmoothing: number; reduction?: "none" }): Tensor {
   if (!t.yB) return crossEntropy(z, t.y, smoothing);
   return crossEntropy(z, t.y, smoothing).mul(t.lambda).add(crossEntropy(z, t.yB, smoothing).mul(1 - t.lambda));
 }
@@ -78,14 +72,17 @@ function makeOptimizer(config: Config, model: Module): { optimizer: Optimizer; s
   if (config.optimizer === "sam" || config.optimizer === "asam") {
     const sam = new SAM(params, SGD, {
       rho: config.rho, adaptive: config.optimizer === "asam", lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay,
-    }, { m: config.m, secondPass: (run) => withoutRunningStats(model, run) });
+    }, { m: config.m, groupsAsBatch: true, secondPass: (run) => withoutRunningStats(model, run) });
     return {
       optimizer: sam,
-      step: (x, t, onLogits) => sam.step(({ rows, first }) => {
-        const [xb, tb] = rows ? [x.slice([rows]), rowsOf(t, rows)] : [x, t];
-        const z = model.forward(xb);
-        if (first) onLogits(z, counted(tb));
-        return mixedLoss(z, tb, smoothing);
+      step: (x, t, onLogits) => sam.step(({ first, groups, weights }) => {
+        const loss = () => {
+          const z = model.forward(x);
+          if (first) onLogits(z, counted(t));
+          // m-sharpness: every group at once, each with its own weights, and each group's mean loss
+          return groups ? mixedLoss(z, t, { ...smoothing, reduction: "none" }).reshape([groups, -1]).mean(1) : mixedLoss(z, t, smoothing);
+        };
+        return groups ? model.withParameters(weights!, loss) : loss();
       }, x.shape[0]),
     };
   }
@@ -236,7 +233,7 @@ export async function runTraining(config: Config, data: RunData, out: string, re
     const progress = new Progress(`epoch ${epoch}/${config.epochs}`, loader.length);
     let batches = loader.batch;
     for (const { x, y } of loader.epochBatches()) {
-      // one count per group of rows (m-sharpness runs each group's first pass on its own)
+      // the correct answers of the first pass's logits
       const right: Tensor[] = [];
       // Mixup's draws depend only on (seed, epoch, batch), as the augmentation's do, so a resumed run mixes the same
       const mixed = config.mixup > 0 ? mixup(x, y, config.mixup, new Generator(config.seed * 1_000_003 + epoch * 10_007 + batches)) : undefined;

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { cpu } from "@sam/cpu";
 import { assertCloseSync, setBackend } from "@sam/tensor";
 import { backends } from "./backends.js";
-import { samTraining, type PlainState } from "./training.js";
+import { samTraining, type PlainState, type Sharpness } from "./training.js";
 
 const STEPS = 6;
 
@@ -14,8 +14,8 @@ async function plain(model: ReturnType<typeof samTraining>["model"]): Promise<Pl
   return state;
 }
 
-async function run(dtype: "float32" | "float64", initial?: PlainState): Promise<{ losses: number[]; initial: PlainState; state: PlainState }> {
-  const { model, step } = samTraining(dtype, initial);
+async function run(dtype: "float32" | "float64", initial?: PlainState, sharpness?: Sharpness): Promise<{ losses: number[]; initial: PlainState; state: PlainState }> {
+  const { model, step } = samTraining(dtype, initial, sharpness);
   const start = await plain(model);
   const losses: number[] = [];
   for (let i = 0; i < STEPS; i++) {
@@ -27,11 +27,14 @@ async function run(dtype: "float32" | "float64", initial?: PlainState): Promise<
 }
 
 describe.each(backends)("SAM training on $name", ({ make }) => {
-  it("matches the float64 CPU run and lowers the loss", async () => {
+  it.each([
+    ["", undefined, undefined],
+    [" (m-sharpness, the groups as one batch against one after another)", { m: 2, asBatch: true }, { m: 2, asBatch: false }],
+  ] as [string, Sharpness | undefined, Sharpness | undefined][])("matches the float64 CPU run and lowers the loss%s", async (_, sharpness, definition) => {
     setBackend(cpu());
-    const want = await run("float64");
+    const want = await run("float64", undefined, definition);
     setBackend(await make());
-    const got = await run("float32", want.initial);
+    const got = await run("float32", want.initial, sharpness);
     expect(got.losses[STEPS - 1]).toBeLessThan(got.losses[0] * 0.7);
     got.losses.forEach((l, i) => expect(Math.abs(l - want.losses[i])).toBeLessThan(1e-3 * want.losses[i]));
     expect(Object.keys(got.state)).toEqual(Object.keys(want.state));

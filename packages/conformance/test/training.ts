@@ -2,7 +2,7 @@
 // momentum on a fixed batch, through autograd, nn and optim unchanged on whichever backend is set.
 import { fromValues, manualSeed, tidy, type Tensor } from "@sam/tensor";
 import { BatchNorm2d, Conv2d, crossEntropy, Flatten, Linear, MaxPool2d, ReLU, Sequential, withoutRunningStats } from "@sam/nn";
-import { SAM, SGD } from "@sam/optim";
+import { SAM, SGD, type SAMContext } from "@sam/optim";
 
 const BATCH = 8;
 
@@ -18,11 +18,17 @@ function values(count: number, seed: number): number[] {
 /** Parameters and buffers by name, as plain numbers. */
 export type PlainState = Record<string, { values: number[]; shape: number[] }>;
 
+/** m-sharpness: groups of m examples, one after another or (asBatch) as one batch. */
+export interface Sharpness {
+  m: number;
+  asBatch: boolean;
+}
+
 /**
  * A SAM training loop on the current backend, starting from `initial` when given (so runs on two
  * backends start from the same weights); `step()` runs one step and returns its loss tensor.
  */
-export function samTraining(dtype: "float32" | "float64", initial?: PlainState) {
+export function samTraining(dtype: "float32" | "float64", initial?: PlainState, sharpness?: Sharpness) {
   manualSeed(0);
   const opts = { dtype };
   const model = new Sequential(
@@ -36,9 +42,13 @@ export function samTraining(dtype: "float32" | "float64", initial?: PlainState) 
   const x = fromValues(values(BATCH * 3 * 8 * 8, 1), [BATCH, 3, 8, 8], dtype);
   const y = fromValues(Array.from({ length: BATCH }, (_, i) => i % 4), [BATCH], "int32");
   const sam = new SAM(model.parameters(), SGD, { rho: 0.05, lr: 0.1, momentum: 0.9, weightDecay: 5e-4 },
-    { secondPass: (run) => withoutRunningStats(model, run) });
+    { m: sharpness?.m, groupsAsBatch: sharpness?.asBatch, secondPass: (run) => withoutRunningStats(model, run) });
+  const loss = ({ rows, groups, weights }: SAMContext): Tensor => {
+    if (groups) return model.withParameters(weights!, () => crossEntropy(model.forward(x), y, { reduction: "none" }).reshape([groups, -1]).mean(1));
+    return rows ? crossEntropy(model.forward(x.slice([rows])), y.slice([rows])) : crossEntropy(model.forward(x), y);
+  };
   return {
     model,
-    step: (): Tensor => tidy(() => sam.step(() => crossEntropy(model.forward(x), y), BATCH)),
+    step: (): Tensor => tidy(() => sam.step(loss, BATCH)),
   };
 }

@@ -125,6 +125,21 @@ export function batchNorm(x: Tensor, mean: Tensor, variance: Tensor, weight: Ten
   return channelAffine(x, scale, shift, { center: mean, addend: then.addend, relu: then.relu });
 }
 
+/**
+ * Running statistics updated with each group's mean and variance ([G, C]) in turn, as G batches
+ * would update them, each by the same per-channel pass as a whole batch's.
+ */
+function updateRunning({ mean: runningMean, variance: runningVar, momentum: m }: RunningStats, mean: Tensor, variance: Tensor, count: number): void {
+  noGrad(() => {
+    for (let g = 0; g < mean.shape[0]; g++) {
+      const [mu, v] = [channelRow(mean, g), channelRow(variance, g)];
+      const rows = pointwiseStack([mu, runningMean, runningVar, v], (mu, rm, rv, v) => [rm.mul(1 - m).add(mu.mul(m)), rv.mul(1 - m).add(v.mul((m * count) / (count - 1)))]);
+      runningMean.assign(channelRow(rows, 0));
+      runningVar.assign(channelRow(rows, 1));
+    }
+  });
+}
+
 /** Running statistics that {@link batchNormTraining} updates in place, as PyTorch's `F.batch_norm` does in training. */
 export interface RunningStats {
   /** The running mean of each channel: (1 − momentum)·mean + momentum·(the batch's mean). */
@@ -156,19 +171,24 @@ export interface BatchNormResult {
  * channelDots and channelAffine), plus the ReLU's mask; the per-channel coefficients between them
  * are one stacked `pointwise` pass each way. Given `running`, its statistics are updated in place
  * in the forward's per-channel pass.
+ *
+ * With `groups`, each of that many equal groups of the batch is normalised with its own statistics,
+ * and weight and bias are [groups, C], a row per group (mean and variance are returned [groups, C]):
+ * as that many calls on the groups would, one after another, running statistics included.
  * @example
  * const { y, mean, variance } = batchNormTraining(x, weight, bias, 1e-5);
  */
 export function batchNormTraining(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number, then: BatchNormThen = {},
-  running?: RunningStats): BatchNormResult {
-  const count = x.size / x.shape[1];
+  running?: RunningStats, groups?: number): BatchNormResult {
+  const count = x.size / x.shape[1] / (groups ?? 1);
   const { addend, relu = false } = then;
   let mean!: Tensor, variance!: Tensor;
   const inputs = [x, weight, bias, addend ?? null];
   const y: Tensor = customVjp("batchNorm", inputs.filter((t): t is Tensor => t !== null), () => {
-    const moments = channelMoments(x);
+    const moments = channelMoments(x, groups);
     [mean, variance] = [channelRow(moments, 0), channelRow(moments, 1)];
-    if (!running) {
+    if (groups !== undefined && running) updateRunning(running, mean, variance, count);
+    if (!running || groups !== undefined) {
       const [scale, shift] = foldedAffine(variance, eps, weight, bias);
       return channelAffine(x, scale, shift, { center: mean, addend, relu });
     }

@@ -1,6 +1,6 @@
 // @sam/nn: modules, layers, losses, initialisation, CIFAR models and safetensors weights.
 export { Parameter } from "./parameter.js";
-export { Module, type StateDict } from "./module.js";
+export { currentImageGroups, Module, type StateDict } from "./module.js";
 export * from "./init.js";
 export * from "./functional.js";
 export { Linear, type LinearOptions } from "./layers/linear.js";

@@ -161,21 +161,41 @@ export abstract class Module {
   /**
    * Runs `fn` with the parameters temporarily replaced by `values` (one per parameter, in
    * {@link Module.parameters} order): a functional call, so the result can be differentiated with
-   * respect to `values` themselves, as SAM's exact gradient needs.
+   * respect to `values` themselves, as SAM's exact gradient needs. Values that all carry one more
+   * leading axis, [G, …shape], are a set of parameters per group of images: every layer then runs
+   * each of G equal groups of the batch with its own (batch norm with each group's statistics),
+   * as G calls on the groups would, at once (SAM's m-sharpness).
    */
   withParameters<T>(values: readonly Tensor[], fn: () => T): T {
     const slots = this.slots();
     check(values.length === slots.length, "withParameters", () => `expected ${slots.length} tensors, got ${values.length}`);
     const saved = slots.map((s) => (s.owner as unknown as Record<string, Tensor>)[s.key]);
+    const groups = values.length > 0 && values[0].rank === saved[0].rank + 1 ? values[0].shape[0] : null;
     slots.forEach((s, i) => {
-      check(values[i].shape.every((d, j) => d === saved[i].shape[j]) && values[i].rank === saved[i].rank, "withParameters",
-        () => `${s.name}: shape ${fmt(values[i].shape)} differs from ${fmt(saved[i].shape)}`);
-      (s.owner as unknown as Record<string, Tensor>)[s.key] = values[i];
+      const expected = groups === null ? saved[i].shape : [groups, ...saved[i].shape];
+      check(values[i].rank === expected.length && values[i].shape.every((d, j) => d === expected[j]), "withParameters",
+        () => `${s.name}: shape ${fmt(values[i].shape)} differs from ${fmt(expected)}${groups === null ? "" : " (a set per group of images)"}`);
     });
+    slots.forEach((s, i) => ((s.owner as unknown as Record<string, Tensor>)[s.key] = values[i]));
+    const outer = imageGroups;
+    imageGroups = groups;
     try {
       return fn();
     } finally {
+      imageGroups = outer;
       slots.forEach((s, i) => ((s.owner as unknown as Record<string, Tensor>)[s.key] = saved[i]));
     }
   }
+}
+
+/** The groups of images the layers run now (inside withParameters with a set per group), or null. */
+let imageGroups: number | null = null;
+
+/**
+ * How many groups of images the layers are running with parameters of their own (see
+ * {@link Module.withParameters}), or null outside such a call. Layers with parameters split their
+ * batch into that many equal groups.
+ */
+export function currentImageGroups(): number | null {
+  return imageGroups;
 }

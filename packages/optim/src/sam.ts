@@ -1,7 +1,7 @@
 // Sharpness-Aware Minimization (Foret et al., ICLR 2021), with ASAM (Kwon et al., 2021),
 // m-sharpness and an exact-gradient option, wrapping any base optimizer.
 import { backward, gradients, noGrad } from "@sam/autograd";
-import { check, keep, pointwise, pointwiseSum, POINTWISE_MAX_INPUTS, tidy, where, zerosLike, type PointwiseExpr, type Tensor } from "@sam/tensor";
+import { check, fmt, keep, pointwise, pointwiseSum, POINTWISE_MAX_INPUTS, tidy, where, zerosLike, type PointwiseExpr, type Tensor } from "@sam/tensor";
 import type { FlatParameters } from "./flatParameters.js";
 import { Optimizer, type Hyper, type OptimizerStateDict, type ParamGroup, type ParamsInput } from "./optimizer.js";
 
@@ -23,6 +23,13 @@ export interface SAMOptions {
    */
   m?: number;
   /**
+   * Run m-sharpness's groups as one batch, each pass once: the closure is given `groups` and, in
+   * `weights`, a [G, …] tensor per parameter (each group's own), runs the model on the whole batch
+   * under `model.withParameters(weights, …)` (from `@sam/nn`) and returns each group's loss, [G].
+   * The same gradient as the groups one after another (rounded in another order), in two passes.
+   */
+  groupsAsBatch?: boolean;
+  /**
    * Differentiate w ↦ L(w + ε(w)) fully, including the Jacobian of ε (through second-order
    * autograd), instead of the paper's first-order approximation ∇L(w + ε).
    */
@@ -40,7 +47,15 @@ export interface SAMContext {
   first: boolean;
   /** Rows [start, end) of the batch to use (m-sharpness), or undefined for the whole batch. */
   rows?: [number, number];
-  /** Tensors standing in for the parameters, in order (exact gradient), or undefined. */
+  /**
+   * With `groupsAsBatch`: the groups the whole batch is made of. The closure then returns each
+   * group's loss, [groups], computed with `weights`.
+   */
+  groups?: number;
+  /**
+   * Tensors standing in for the parameters, in the order of the optimizer's `params()` (exact
+   * gradient; with `groups`, [groups, …] each), or undefined.
+   */
   weights?: readonly Tensor[];
 }
 
@@ -201,6 +216,48 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
     return this.options.secondPass ? this.options.secondPass(run) : run();
   }
 
+  /**
+   * SAM's gradient summed over the groups of the batch, every group in one pass each way: the
+   * first pass at a [G, …] stack of w gives each group's gradient g_k, the second runs each group
+   * at w + ε_k (ε_k from g_k alone). First-order: Σ_k ∇L_k(w + ε_k); exact: the total derivative.
+   */
+  private groupedGradient(closure: SAMClosure, groups: number): { loss: Tensor; grads: Tensor[] } {
+    this.zeroGrad();
+    const params = this.params();
+    const exact = this.options.exact ?? false;
+    const losses = (ctx: SAMContext) => {
+      const l = this.loss(closure, ctx);
+      check(l.rank === 1 && l.shape[0] === groups, "SAM.step", () => `with groupsAsBatch the closure must return each group's loss, [${groups}]; got ${fmt(l.shape)}`);
+      return l;
+    };
+    return tidy(() => {
+      const stacked = params.map((p) => p.unsqueeze(0).expand([groups, ...p.shape]));
+      // first-order: each group's w as a leaf of its own; exact: as a function of w
+      const at = exact ? stacked : stacked.map((t) => t.detach().copy().requiresGrad_());
+      const first = losses({ first: true, groups, weights: at });
+      const g = gradients([first.sum()], at, { createGraph: exact });
+      const eps = exact ? this.groupPerturbations(at, g, groups) : noGrad(() => this.groupPerturbations(at, g, groups));
+      const shifted = params.map((p, i) => (exact ? at[i] : p.unsqueeze(0)).add(eps[i]));
+      const second = this.second(() => losses({ first: false, groups, weights: shifted }));
+      const grads = gradients([second.sum()], params).map((t) => keep(t.div(groups)));
+      return { loss: first.detach().mean(), grads };
+    });
+  }
+
+  /** ε_k = ρ·T²g_k / (‖T g_k‖ + 1e-12) for each group k: w and g are [G, …] per parameter, the norm over all of group k's. */
+  private groupPerturbations(w: readonly Tensor[], g: readonly Tensor[], groups: number): Tensor[] {
+    const params = this.params();
+    const paramGroups = this.paramGroups as unknown as ParamGroup<SAMHyper>[];
+    const groupOf = (i: number) => paramGroups.find((pg) => pg.params.includes(params[i]))!;
+    const perGroup = (t: Tensor) => t.reshape([groups, -1]).sum(1);
+    const sum = params.map((_, i) => perGroup(this.scaled(w[i], g[i], groupOf(i)).square())).reduce((a, b) => a.add(b));
+    const scales = this.scalesOf(sum);
+    return params.map((_, i) => {
+      const scale = scales.get(groupOf(i))!.reshape([groups, ...params[i].shape.map(() => 1)]);
+      return this.scaled(w[i], this.scaled(w[i], g[i], groupOf(i)), groupOf(i)).mul(scale);
+    });
+  }
+
   /** Runs the closure, refusing one that ran backward itself (SAM must own the gradients). */
   private loss(closure: SAMClosure, ctx: SAMContext): Tensor {
     const loss = closure(ctx);
@@ -254,6 +311,7 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
     const n = batchSize ?? m;
     check(m === undefined || n! % m === 0, "SAM.step", () => `m = ${m} must divide the batch size ${n}`);
     const groups = m === undefined || n === m ? [undefined] : Array.from({ length: n! / m }, (_, i) => [i * m, (i + 1) * m] as [number, number]);
+    if (this.options.groupsAsBatch && groups.length > 1) return this.stepWith(this.groupedGradient(closure, groups.length));
     const one = (rows?: [number, number]) => (this.options.exact ? this.exactGradient(closure, rows) : this.firstOrder(closure, rows));
     const parts = groups.map(one);
     const params = this.params();
@@ -278,6 +336,13 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
     if (parts.length > 1) parts.forEach((p) => p.loss.dispose());
     this.base.step();
     return loss;
+  }
+
+  /** Sets the gradients from `part` (already averaged over the groups) and steps the base optimizer; returns its loss. */
+  private stepWith(part: { loss: Tensor; grads: Tensor[] }): Tensor {
+    this.params().forEach((p, i) => (p.grad = part.grads[i]));
+    this.base.step();
+    return part.loss;
   }
 
   /** The base optimizer's snapshot (SAM's hyperparameters are in its groups). */

@@ -2,7 +2,7 @@
 import { noGrad } from "@sam/autograd";
 import { check, fmt, full, ones, zeros, type Tensor } from "@sam/tensor";
 import { batchNorm, batchNormTraining, type BatchNormThen } from "../functional.js";
-import { Module } from "../module.js";
+import { currentImageGroups, Module } from "../module.js";
 import { Parameter } from "../parameter.js";
 
 /** Options of the batch-norm layers. */
@@ -72,11 +72,21 @@ export abstract class BatchNorm extends Module {
       check(then.addend.shape.length === x.shape.length && then.addend.shape.every((d, i) => d === x.shape[i]), this.constructor.name,
         () => `the addend ${fmt(then.addend!.shape)} must have the input's shape ${fmt(x.shape)}`);
     }
-    if (!this.training) return batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, this.eps, then);
-    check(x.size / this.numFeatures > 1, this.constructor.name, () => `needs more than one value per channel in training, got ${fmt(x.shape)}`);
+    // inside withParameters with a set per group of images: weight and bias are [G, C], and each
+    // group is normalised with its own statistics
+    const groups = currentImageGroups() ?? undefined;
+    if (groups !== undefined) {
+      check(x.shape[0] % groups === 0, this.constructor.name, () => `the ${x.shape[0]} images of ${fmt(x.shape)} do not split into ${groups} groups`);
+    }
+    if (!this.training) {
+      const stat = (t: Tensor) => (groups === undefined ? t : t.unsqueeze(0).expand([groups, this.numFeatures]));
+      return batchNorm(x, stat(this.runningMean), stat(this.runningVar), this.weight, this.bias, this.eps, then);
+    }
+    check(x.size / this.numFeatures / (groups ?? 1) > 1, this.constructor.name,
+      () => `needs more than one value per channel in training, got ${fmt(x.shape)}${groups === undefined ? "" : ` in ${groups} groups`}`);
     const running = this.updateRunningStats ? { mean: this.runningMean, variance: this.runningVar, momentum: this.momentum } : undefined;
-    const { y } = batchNormTraining(x, this.weight, this.bias, this.eps, then, running);
-    if (running) noGrad(() => this.numBatchesTracked.assign(this.numBatchesTracked.add(1)));
+    const { y } = batchNormTraining(x, this.weight, this.bias, this.eps, then, running, groups);
+    if (running) noGrad(() => this.numBatchesTracked.assign(this.numBatchesTracked.add(groups ?? 1)));
     return y;
   }
 }

@@ -1,7 +1,7 @@
 // Conv2d: 2-D convolution with an optional bias, initialised as PyTorch does.
 import { check, conv2d, fmt, type Generator, type Tensor } from "@sam/tensor";
 import { defaultBias, fans, kaimingUniform } from "../init.js";
-import { Module } from "../module.js";
+import { currentImageGroups, Module } from "../module.js";
 import { Parameter } from "../parameter.js";
 
 /** Options of {@link Conv2d}. */
@@ -52,10 +52,14 @@ export class Conv2d extends Module {
     this.opts = opts;
   }
 
-  /** [N, in, H, W] → [N, out, H', W']. */
+  /** [N, in, H, W] → [N, out, H', W'] (with a weight and bias per group of images inside {@link Module.withParameters}). */
   forward(x: Tensor): Tensor {
     check(x.rank === 4 && x.shape[1] === this.inChannels, "Conv2d", () => `expected input [N, ${this.inChannels}, H, W], got ${fmt(x.shape)}`);
     const y = conv2d(x, this.weight, this.opts);
-    return this.bias ? y.add(this.bias.reshape([1, -1, 1, 1])) : y;
+    if (!this.bias) return y;
+    const groups = currentImageGroups();
+    if (groups === null) return y.add(this.bias.reshape([1, -1, 1, 1]));
+    const [n, o, h, w] = y.shape;
+    return y.reshape([groups, n / groups, o, h, w]).add(this.bias.reshape([groups, 1, o, 1, 1])).reshape([n, o, h, w]);
   }
 }

@@ -1,7 +1,7 @@
 // Linear: y = x Wᵀ + b, initialised as PyTorch does.
 import { check, fmt, type Generator, type Tensor } from "@sam/tensor";
 import { defaultBias, kaimingUniform } from "../init.js";
-import { Module } from "../module.js";
+import { currentImageGroups, Module } from "../module.js";
 import { Parameter } from "../parameter.js";
 
 /** Options of {@link Linear}. */
@@ -41,7 +41,18 @@ export class Linear extends Module {
   /** x [..., in] → [..., out]. */
   forward(x: Tensor): Tensor {
     check(x.shape[x.rank - 1] === this.inFeatures, "Linear", () => `expected input [..., ${this.inFeatures}], got ${fmt(x.shape)}`);
+    const groups = currentImageGroups();
+    if (groups !== null) return this.perGroup(x, groups);
     const y = x.matmul(this.weight.transpose());
     return this.bias ? y.add(this.bias) : y;
+  }
+
+  /** x [N, …, in] with a weight [G, out, in] and bias [G, out] per group of N/G rows: one batched product. */
+  private perGroup(x: Tensor, groups: number): Tensor {
+    const [n, ...rest] = x.shape;
+    check(n % groups === 0, "Linear", () => `the ${n} rows of ${fmt(x.shape)} do not split into ${groups} groups`);
+    const y = x.reshape([groups, -1, this.inFeatures]).matmul(this.weight.transpose());
+    const out = this.bias ? y.add(this.bias.reshape([groups, 1, this.outFeatures])) : y;
+    return out.reshape([n, ...rest.slice(0, -1), this.outFeatures]);
   }
 }
