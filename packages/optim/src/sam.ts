@@ -230,18 +230,30 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
       check(l.rank === 1 && l.shape[0] === groups, "SAM.step", () => `with groupsAsBatch the closure must return each group's loss, [${groups}]; got ${fmt(l.shape)}`);
       return l;
     };
-    return tidy(() => {
-      const stacked = params.map((p) => p.unsqueeze(0).expand([groups, ...p.shape]));
-      // first-order: each group's w as a leaf of its own; exact: as a function of w
-      const at = exact ? stacked : stacked.map((t) => t.detach().copy().requiresGrad_());
-      const first = losses({ first: true, groups, weights: at });
-      const g = gradients([first.sum()], at, { createGraph: exact });
-      const eps = exact ? this.groupPerturbations(at, g, groups) : noGrad(() => this.groupPerturbations(at, g, groups));
-      const shifted = params.map((p, i) => (exact ? at[i] : p.unsqueeze(0)).add(eps[i]));
+    const stack = (p: Tensor) => p.unsqueeze(0).expand([groups, ...p.shape]);
+    const secondPass = (shifted: Tensor[]) => {
       const second = this.second(() => losses({ first: false, groups, weights: shifted }));
-      const grads = gradients([second.sum()], params).map((t) => keep(t.div(groups)));
-      return { loss: first.detach().mean(), grads };
+      return gradients([second.sum()], params).map((t) => keep(t.div(groups)));
+    };
+    if (exact) {
+      // w's stack as a function of w: the second pass differentiates through ε(w)
+      return tidy(() => {
+        const at = params.map(stack);
+        const first = losses({ first: true, groups, weights: at });
+        const eps = this.groupPerturbations(at, gradients([first.sum()], at, { createGraph: true }), groups);
+        return { loss: first.detach().mean(), grads: secondPass(at.map((w, i) => w.add(eps[i]))) };
+      });
+    }
+    // first-order: each group's w as a leaf of its own; the first pass's activations are freed before the second
+    const { loss, eps } = tidy(() => {
+      const at = params.map((p) => stack(p).detach().copy().requiresGrad_());
+      const first = losses({ first: true, groups, weights: at });
+      const g = gradients([first.sum()], at);
+      return { loss: first.detach().mean(), eps: noGrad(() => this.groupPerturbations(at, g, groups)) };
     });
+    const grads = tidy(() => secondPass(params.map((p, i) => p.unsqueeze(0).add(eps[i]))));
+    eps.forEach((t) => t.dispose());
+    return { loss, grads };
   }
 
   /** ε_k = ρ·T²g_k / (‖T g_k‖ + 1e-12) for each group k: w and g are [G, …] per parameter, the norm over all of group k's. */

@@ -30,4 +30,20 @@ describe("memory over a SAM training loop", () => {
     expect(memory()).toEqual(live);
     expect(last).toBeLessThan(firstLoss); // it trained
   }, 120_000);
+
+  it.each([false, true])("100 m-sharpness steps with the groups as one batch (exact %s) leave it flat", async (exact) => {
+    setBackend(cpu({ threads: 1 }));
+    const g = new Generator(3);
+    const model = new ResNet(8, { generator: g });
+    const x = randn([4, 3, 4, 4], { generator: g });
+    const y = randint(0, 10, [4], { generator: g });
+    const sam = new SAM(model.parameters(), SGD, { rho: 0.05, lr: 0.01, momentum: 0.9, weightDecay: 5e-4 },
+      { m: 2, exact, groupsAsBatch: true, secondPass: (run) => withoutRunningStats(model, run) });
+    const step = () => sam.step(({ groups, weights }) => model.withParameters(weights!, () =>
+      crossEntropy(model.forward(x), y, { reduction: "none" }).reshape([groups!, -1]).mean(1)), 4);
+    step().dispose();
+    const live = memory();
+    for (let i = 1; i < 100; i++) step().dispose();
+    expect(memory()).toEqual(live);
+  }, 120_000);
 });
