@@ -99,21 +99,26 @@ describe.each(backends)("batch norm's fused primitives on $name", ({ make, float
     }), { numRuns: 20 });
   });
 
+  /** The three primitives per group of images ([G, C] operands) against their composites group by group: x is [groups·n, c, …]. */
+  async function agreePerGroup(dtype: DType, x: number[], groups: number, addend: boolean, relu: boolean, seed: number): Promise<void> {
+    const [n, c] = [x[0] / groups, x[1]];
+    const all = Array.from({ length: groups }, (_, g) => g);
+    const images = (t: Tensor, g: number) => t.slice([[g * n, (g + 1) * n]]);
+    const row = (t: Tensor, g: number) => t.slice([g]).reshape([c]);
+    await agree("channelMoments", dtype, (xs) => channelMoments(xs, groups),
+      (xs) => stack(all.map((g) => momentsComposite(images(xs, g))), 1), [x], seed);
+    await agree("channelDots", dtype, channelDots, (dy, xs, m) => stack(all.map((g) => dotsComposite(images(dy, g), images(xs, g), row(m, g))), 1),
+      [x, x, [groups, c]], seed);
+    const shapes = [x, [groups, c], [groups, c], [groups, c], ...(addend ? [x, [groups, c]] : [])];
+    await agree("channelAffine", dtype, (xs, m, s, t, r, u) => channelAffine(xs, s, t, { center: m, addend: r, addendScale: u, relu }),
+      (xs, m, s, t, r, u) => concat(all.map((g) => affineComposite(images(xs, g), row(m, g), row(s, g), row(t, g), r && images(r, g), u && row(u, g), relu)), 0),
+      shapes, seed);
+  }
+
   it.each(dtypes)("channelMoments, channelDots and channelAffine per group of images in %s", async (dtype) => {
     const grouped = fc.record({ base: shape, groups: fc.integer({ min: 1, max: 3 }) });
     await fc.assert(fc.asyncProperty(grouped, async ({ base: { n, c, rest, seed, addend, relu }, groups }) => {
-      const x = [n * groups, c, ...rest];
-      const all = Array.from({ length: groups }, (_, g) => g);
-      const images = (t: Tensor, g: number) => t.slice([[g * n, (g + 1) * n]]);
-      const row = (t: Tensor, g: number) => t.slice([g]).reshape([c]);
-      await agree("channelMoments", dtype, (xs) => channelMoments(xs, groups),
-        (xs) => stack(all.map((g) => momentsComposite(images(xs, g))), 1), [x], seed);
-      await agree("channelDots", dtype, channelDots, (dy, xs, m) => stack(all.map((g) => dotsComposite(images(dy, g), images(xs, g), row(m, g))), 1),
-        [x, x, [groups, c]], seed);
-      const shapes = [x, [groups, c], [groups, c], [groups, c], ...(addend ? [x, [groups, c]] : [])];
-      await agree("channelAffine", dtype, (xs, m, s, t, r, u) => channelAffine(xs, s, t, { center: m, addend: r, addendScale: u, relu }),
-        (xs, m, s, t, r, u) => concat(all.map((g) => affineComposite(images(xs, g), row(m, g), row(s, g), row(t, g), r && images(r, g), u && row(u, g), relu)), 0),
-        shapes, seed);
+      await agreePerGroup(dtype, [n * groups, c, ...rest], groups, addend, relu, seed);
     }), { numRuns: 15 });
   });
 
@@ -142,6 +147,7 @@ describe.each(backends)("batch norm's fused primitives on $name", ({ make, float
         (xs, m, s, t, r, u) => affineComposite(xs, m, s, t, r, u, true), [x, [16], [16], [16], x, [16]], 7);
       await agree("batchNormTraining", dtype, (xs, w, b) => batchNormTraining(xs, w, b, 1e-5).y,
         (xs, w, b) => batchNormComposite(xs, w, b, undefined, false), [x, [16], [16]], 8);
+      await agreePerGroup(dtype, x, 4, true, true, 9);
     }
   });
 });

@@ -6,20 +6,73 @@ import type { ChannelLayout } from "../geometry.js";
 import { channelAffineLoop, channelDotsLoop, channelMomentsLoop } from "../reference/channelLoops.js";
 import { channelAffineF32, channelDotsF32, channelMomentsF32, simdChannelAffine, simdChannelSums } from "../wasm/channelF32.js";
 
-/** Mean and biased variance of channels from…to into out[c] and out[C + c]. */
-export function channelMomentsRange(x: TypedArray, layout: ChannelLayout, out: TypedArray, from: number, to: number): void {
+/**
+ * Mean and biased variance of channels from…to into out[c] and out[C + c]; with `groups`, of
+ * slots from…to, slot g·C + c being group g's channel c (see {@link perGroupSums}).
+ */
+export function channelMomentsRange(x: TypedArray, layout: ChannelLayout, out: TypedArray, from: number, to: number, groups = 1): void {
+  if (groups > 1) return perGroupSums(groups, layout, out, from, to, (g, part, into, c0, c1) => channelMomentsRange(imagesOf(x, g, groups), part, into, c0, c1));
   if (x instanceof Float32Array && simdChannelSums()) return channelMomentsF32(x, ...layout, out as Float32Array, from, to);
   channelMomentsLoop(x, layout, out, from, to);
 }
 
-/** Σg and Σg·(x − center[c]) of channels from…to into out[c] and out[C + c]. */
-export function channelDotsRange(g: TypedArray, x: TypedArray, center: TypedArray, layout: ChannelLayout, out: TypedArray, from: number, to: number): void {
+/**
+ * Σg and Σg·(x − center[c]) of channels from…to into out[c] and out[C + c]; with `groups` (center
+ * [G, C]), of slots from…to, slot g·C + c being group g's channel c (see {@link perGroupSums}).
+ */
+export function channelDotsRange(g: TypedArray, x: TypedArray, center: TypedArray, layout: ChannelLayout, out: TypedArray, from: number, to: number, groups = 1): void {
+  if (groups > 1) {
+    const c = layout[1];
+    return perGroupSums(groups, layout, out, from, to,
+      (k, part, into, c0, c1) => channelDotsRange(imagesOf(g, k, groups), imagesOf(x, k, groups), center.subarray(k * c, (k + 1) * c), part, into, c0, c1));
+  }
   if (x instanceof Float32Array && simdChannelSums()) return channelDotsF32(g as Float32Array, x, center as Float32Array, ...layout, out as Float32Array, from, to);
   channelDotsLoop(g, x, center, layout, out, from, to);
 }
 
-/** (x − center[c])·scale[c] + shift[c] (+ addend·addendScale[c]), then max(0, ·) if `relu`, over planes from…to. */
+/** Group g's images of `groups` equal groups of an [N, …] array. */
+const imagesOf = (x: TypedArray, g: number, groups: number) => x.subarray((g * x.length) / groups, ((g + 1) * x.length) / groups);
+
+/**
+ * Two sums per channel over `groups` groups of images, for slots from…to (slot g·C + c: group g's
+ * channel c): each group's run of slots is summed by `sums` over its own images (layout
+ * [N/G, C, P]) into a [2, C] scratch, whose rows go to out[g·C + c] and out[(G + g)·C + c].
+ */
+function perGroupSums(groups: number, layout: ChannelLayout, out: TypedArray, from: number, to: number,
+  sums: (g: number, part: ChannelLayout, into: TypedArray, c0: number, c1: number) => void): void {
+  const [n, c, p] = layout;
+  const into = new (out.constructor as new (length: number) => TypedArray)(2 * c);
+  for (let start = from; start < to;) {
+    const g = Math.floor(start / c);
+    const [c0, c1] = [start - g * c, Math.min(to - g * c, c)];
+    sums(g, [n / groups, c, p], into, c0, c1);
+    out.set(into.subarray(c0, c1), g * c + c0);
+    out.set(into.subarray(c + c0, c + c1), (groups + g) * c + c0);
+    start = g * c + c1;
+  }
+}
+
+/**
+ * (x − center[c])·scale[c] + shift[c] (+ addend·addendScale[c]), then max(0, ·) if `relu`, over
+ * planes from…to. With `groupPlanes` (planes per group of images), the per-channel operands are
+ * [G, C] and a plane takes its group's row.
+ */
 export function channelAffineRange(x: TypedArray, center: TypedArray, scale: TypedArray, shift: TypedArray, addend: TypedArray | null,
+  addendScale: TypedArray | null, out: TypedArray, relu: boolean, layout: ChannelLayout, from: number, to: number, groupPlanes = 0): void {
+  const c = layout[1];
+  if (groupPlanes === 0) return affinePlanes(x, center, scale, shift, addend, addendScale, out, relu, layout, from, to);
+  // a group's planes start at a multiple of C, so plane q's channel is still q mod C
+  for (let start = from; start < to;) {
+    const g = Math.floor(start / groupPlanes);
+    const end = Math.min(to, (g + 1) * groupPlanes);
+    const row = (v: TypedArray) => v.subarray(g * c, (g + 1) * c);
+    affinePlanes(x, row(center), row(scale), row(shift), addend, addendScale && row(addendScale), out, relu, layout, start, end);
+    start = end;
+  }
+}
+
+/** channelAffineRange with [C] operands. */
+function affinePlanes(x: TypedArray, center: TypedArray, scale: TypedArray, shift: TypedArray, addend: TypedArray | null,
   addendScale: TypedArray | null, out: TypedArray, relu: boolean, layout: ChannelLayout, from: number, to: number): void {
   const [, c, p] = layout;
   if (x instanceof Float32Array && simdChannelAffine(p)) {

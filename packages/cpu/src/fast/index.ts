@@ -4,7 +4,6 @@
 // for the elementwise ops and sums; within float32 rounding where the SIMD kernels round per
 // operation or sum in another order).
 import { BINARY_OPS, COMPARE_OPS, familyRows, UNARY_OPS, type KernelTable } from "@sam/tensor";
-import { affinePerGroup, dotsPerGroup, momentsPerGroup } from "../channelGroups.js";
 import { channelAffine, channelDots, channelMoments } from "./channels.js";
 import { sharedImageGroups } from "./imageGroups.js";
 import { binaryKernel, unaryKernel, where } from "./elementwise.js";
@@ -24,5 +23,5 @@ export const fastKernels: Partial<KernelTable> = {
   conv2dBackwardInput: sharedImageGroups("conv2dBackwardInput"),
   conv2dBackwardWeight: sharedImageGroups("conv2dBackwardWeight"),
   pad,
-  channelMoments: momentsPerGroup(channelMoments), channelDots: dotsPerGroup(channelDots), channelAffine: affinePerGroup(channelAffine),
+  channelMoments, channelDots, channelAffine,
 };

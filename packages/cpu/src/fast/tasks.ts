@@ -81,6 +81,8 @@ export interface ChannelSumsTask {
   center: SharedArray | null;
   out: SharedArray;
   layout: ChannelLayout;
+  /** Groups of images summed apart (slots from…to are then group·C + channel). */
+  groups: number;
   from: number;
   to: number;
 }
@@ -97,6 +99,8 @@ export interface ChannelAffineTask {
   out: SharedArray;
   relu: boolean;
   layout: ChannelLayout;
+  /** Planes per group of images where center, scale, shift and addendScale are [G, C] (0: they are [C]). */
+  groupPlanes: number;
   from: number;
   to: number;
 }
@@ -198,12 +202,12 @@ export type Share = Task | ImageGroupsTask;
 export function runTask(t: Task): void {
   if (t.op === "reduce") return reduceRange(t.name, view(t.a), t.shape, t.targets, view(t.out), t.from, t.to);
   if (t.op === "channelSums") {
-    return t.b && t.center ? channelDotsRange(view(t.a), view(t.b), view(t.center), t.layout, view(t.out), t.from, t.to)
-      : channelMomentsRange(view(t.a), t.layout, view(t.out), t.from, t.to);
+    return t.b && t.center ? channelDotsRange(view(t.a), view(t.b), view(t.center), t.layout, view(t.out), t.from, t.to, t.groups)
+      : channelMomentsRange(view(t.a), t.layout, view(t.out), t.from, t.to, t.groups);
   }
   if (t.op === "channelAffine") {
     return channelAffineRange(view(t.x), view(t.center), view(t.scale), view(t.shift), t.addend && view(t.addend), t.addendScale && view(t.addendScale),
-      view(t.out), t.relu, t.layout, t.from, t.to);
+      view(t.out), t.relu, t.layout, t.from, t.to, t.groupPlanes);
   }
   if (t.op === "unary") return unaryRange(t.name, view(t.out), view(t.a), t.from, t.to);
   if (t.op === "where") return whereRange(view(t.out), t.shape, view(t.cond), view(t.a), view(t.b), t.strides, t.from, t.to);

@@ -2,7 +2,7 @@
 // WebAssembly. It is what the fast layer must agree with, and what the tests compare against
 // (`cpu({ kernels: "reference" })`).
 import { BINARY_OPS, COMPARE_OPS, familyRows, UNARY_OPS, type KernelTable } from "@sam/tensor";
-import { affinePerGroup, dotsPerGroup, momentsPerGroup } from "../channelGroups.js";
+import { affinePerGroup, dotsPerGroup, momentsPerGroup } from "./channelGroups.js";
 import { channelAffine, channelDots, channelMoments } from "./channels.js";
 import { perImageGroup } from "../imageGroups.js";
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from "./conv.js";

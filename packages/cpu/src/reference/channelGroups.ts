@@ -2,8 +2,8 @@
 // row per group, and the sums [2, G, C]. Each group's images run through the plain kernel with
 // its rows, on views, so a group's result is the one its images alone give.
 import type { BackendTensor, Kernel, TypedArray } from "@sam/tensor";
-import { imagesOf, rowOf } from "./imageGroups.js";
-import { dataOf } from "./storage.js";
+import { imagesOf, rowOf } from "../imageGroups.js";
+import { dataOf } from "../storage.js";
 
 /** Runs a sums kernel ([2, C] out) per group, placing group g's rows at out[g·C] and out[(G + g)·C]. */
 function perGroupSums(groups: number, like: BackendTensor, out: BackendTensor, sums: (g: number, into: BackendTensor) => void): void {
