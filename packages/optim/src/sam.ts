@@ -256,17 +256,20 @@ export class SAM<H extends Hyper> extends Optimizer<H & SAMHyper> {
     return { loss, grads };
   }
 
-  /** ε_k = ρ·T²g_k / (‖T g_k‖ + 1e-12) for each group k: w and g are [G, …] per parameter, the norm over all of group k's. */
+  /**
+   * ε_k = ρ·T²g_k / (‖T g_k‖ + 1e-12) for each group of images k: w and g are [G, …] per parameter,
+   * the norm over all of group k's entries (ρ, and ASAM's η, from each parameter's own group).
+   */
   private groupPerturbations(w: readonly Tensor[], g: readonly Tensor[], groups: number): Tensor[] {
     const params = this.params();
     const paramGroups = this.paramGroups as unknown as ParamGroup<SAMHyper>[];
-    const groupOf = (i: number) => paramGroups.find((pg) => pg.params.includes(params[i]))!;
-    const perGroup = (t: Tensor) => t.reshape([groups, -1]).sum(1);
-    const sum = params.map((_, i) => perGroup(this.scaled(w[i], g[i], groupOf(i)).square())).reduce((a, b) => a.add(b));
+    const hyper = params.map((p) => paramGroups.find((pg) => pg.params.includes(p))!);
+    const perImageGroup = (t: Tensor) => t.reshape([groups, -1]).sum(1);
+    const sum = params.map((_, i) => perImageGroup(this.scaled(w[i], g[i], hyper[i]).square())).reduce((a, b) => a.add(b));
     const scales = this.scalesOf(sum);
-    return params.map((_, i) => {
-      const scale = scales.get(groupOf(i))!.reshape([groups, ...params[i].shape.map(() => 1)]);
-      return this.scaled(w[i], this.scaled(w[i], g[i], groupOf(i)), groupOf(i)).mul(scale);
+    return params.map((p, i) => {
+      const scale = scales.get(hyper[i])!.reshape([groups, ...p.shape.map(() => 1)]);
+      return this.scaled(w[i], this.scaled(w[i], g[i], hyper[i]), hyper[i]).mul(scale);
     });
   }
 
