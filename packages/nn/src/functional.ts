@@ -1,7 +1,7 @@
 // Composite functions for networks: softmax, losses, batch normalisation and dropout, from primitives
 // (batch normalisation in training with its gradient in closed form).
 import { customVjp, noGrad } from "@sam/autograd";
-import { channelAffine, channelDots, channelMoments, channelRow, check, fmt, Generator, defaultGenerator, pointwise, pointwiseStack, rand, reluMask, zerosLike, type PointwiseExpr, type Tensor } from "@sam/tensor";
+import { channelAffine, channelDots, channelMoments, channelRow, check, fmt, Generator, defaultGenerator, pointwise, pointwiseStack, rand, reluMask, tensor, zerosLike, type PointwiseExpr, type Tensor } from "@sam/tensor";
 
 /** How a loss combines its per-example values. */
 export type Reduction = "mean" | "sum" | "none";
@@ -127,16 +127,16 @@ export function batchNorm(x: Tensor, mean: Tensor, variance: Tensor, weight: Ten
 
 /**
  * Running statistics updated with each group's mean and variance ([G, C]) in turn, as G batches
- * would update them, each by the same per-channel pass as a whole batch's.
+ * would update them: r ← (1 − m)^G·r + Σ_g m(1 − m)^(G−1−g)·stat_g, the G updates unrolled into one
+ * weighted sum (the same values, rounded in another order).
  */
 function updateRunning({ mean: runningMean, variance: runningVar, momentum: m }: RunningStats, mean: Tensor, variance: Tensor, count: number): void {
+  const groups = mean.shape[0];
   noGrad(() => {
-    for (let g = 0; g < mean.shape[0]; g++) {
-      const [mu, v] = [channelRow(mean, g), channelRow(variance, g)];
-      const rows = pointwiseStack([mu, runningMean, runningVar, v], (mu, rm, rv, v) => [rm.mul(1 - m).add(mu.mul(m)), rv.mul(1 - m).add(v.mul((m * count) / (count - 1)))]);
-      runningMean.assign(channelRow(rows, 0));
-      runningVar.assign(channelRow(rows, 1));
-    }
+    const weights = tensor(Array.from({ length: groups }, (_, g) => m * (1 - m) ** (groups - 1 - g)), { shape: [groups, 1], dtype: mean.dtype, backend: mean.backend });
+    const decay = (1 - m) ** groups;
+    runningMean.assign(runningMean.mul(decay).add(mean.mul(weights).sum(0)));
+    runningVar.assign(runningVar.mul(decay).add(variance.mul(weights).sum(0).mul(count / (count - 1))));
   });
 }
 
