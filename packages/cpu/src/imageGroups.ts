@@ -34,17 +34,16 @@ export function rowOf(t: BackendTensor, g: number): BackendTensor {
 
 /** Runs `kernel` on group `g` of `groups` alone: its images, its kernel, its part of the output. */
 export function runImageGroup<K extends ConvOp>(op: K, kernel: Kernel<K>, inputs: readonly BackendTensor[], out: BackendTensor, params: OpParams[K], g: number, groups: number): void {
-  const weightShape = weightShapeOf(op, inputs, params).slice(1);
   if (op === "conv2dBackwardWeight") {
     const [x, dy] = inputs;
-    const p = { ...params, weightShape } as OpParams[K];
-    return kernel([part(x, g, groups, groupShape(x.shape, groups)), part(dy, g, groups, groupShape(dy.shape, groups))], part(out, g, groups, weightShape), p);
+    const p = { ...params, weightShape: weightShapeOf(op, inputs, params).slice(1) } as OpParams[K];
+    return kernel([imagesOf(x, g, groups), imagesOf(dy, g, groups)], rowOf(out, g), p);
   }
   const [a, w] = inputs;
   const p = op === "conv2dBackwardInput"
     ? { ...params, inputShape: groupShape((params as OpParams["conv2dBackwardInput"]).inputShape, groups) } as OpParams[K]
     : params;
-  kernel([part(a, g, groups, groupShape(a.shape, groups)), part(w, g, groups, weightShape)], part(out, g, groups, groupShape(out.shape, groups)), p);
+  kernel([imagesOf(a, g, groups), rowOf(w, g)], imagesOf(out, g, groups), p);
 }
 
 /** `kernel`, run once per group of images (one after another) where the weight has a kernel per group. */
