@@ -23,12 +23,12 @@ function part(t: BackendTensor, g: number, count: number, shape: readonly number
 const groupShape = (shape: readonly number[], count: number) => [shape[0] / count, ...shape.slice(1)];
 
 /** The images of group `g` of `count` equal groups of an activation [N, …], as a view. */
-export function imagesOf(t: BackendTensor, g: number, count: number): BackendTensor {
+function imagesOf(t: BackendTensor, g: number, count: number): BackendTensor {
   return part(t, g, count, groupShape(t.shape, count));
 }
 
 /** Row `g` of t [G, …], as a view. */
-export function rowOf(t: BackendTensor, g: number): BackendTensor {
+function rowOf(t: BackendTensor, g: number): BackendTensor {
   return part(t, g, t.shape[0], t.shape.slice(1));
 }
 

@@ -3,7 +3,7 @@
 // nothing from @sam/tensor at run time, so a worker loads them by relative URL alone.
 import type { TypedArray } from "@sam/tensor";
 import type { ChannelLayout } from "../geometry.js";
-import { channelAffineLoop, channelDotsLoop, channelMomentsLoop } from "../reference/channelLoops.js";
+import { channelAffineLoop, channelDotsLoop, channelMomentsLoop, imagesOf, perGroupPlanes, perGroupSums } from "../reference/channelLoops.js";
 import { channelAffineF32, channelDotsF32, channelMomentsF32, simdChannelAffine, simdChannelSums } from "../wasm/channelF32.js";
 
 /**
@@ -30,28 +30,6 @@ export function channelDotsRange(g: TypedArray, x: TypedArray, center: TypedArra
   channelDotsLoop(g, x, center, layout, out, from, to);
 }
 
-/** Group g's images of `groups` equal groups of an [N, …] array. */
-const imagesOf = (x: TypedArray, g: number, groups: number) => x.subarray((g * x.length) / groups, ((g + 1) * x.length) / groups);
-
-/**
- * Two sums per channel over `groups` groups of images, for slots from…to (slot g·C + c: group g's
- * channel c): each group's run of slots is summed by `sums` over its own images (layout
- * [N/G, C, P]) into a [2, C] scratch, whose rows go to out[g·C + c] and out[(G + g)·C + c].
- */
-function perGroupSums(groups: number, layout: ChannelLayout, out: TypedArray, from: number, to: number,
-  sums: (g: number, part: ChannelLayout, into: TypedArray, c0: number, c1: number) => void): void {
-  const [n, c, p] = layout;
-  const into = new (out.constructor as new (length: number) => TypedArray)(2 * c);
-  for (let start = from; start < to;) {
-    const g = Math.floor(start / c);
-    const [c0, c1] = [start - g * c, Math.min(to - g * c, c)];
-    sums(g, [n / groups, c, p], into, c0, c1);
-    out.set(into.subarray(c0, c1), g * c + c0);
-    out.set(into.subarray(c + c0, c + c1), (groups + g) * c + c0);
-    start = g * c + c1;
-  }
-}
-
 /**
  * (x − center[c])·scale[c] + shift[c] (+ addend·addendScale[c]), then max(0, ·) if `relu`, over
  * planes from…to. With `groupPlanes` (planes per group of images), the per-channel operands are
@@ -59,16 +37,9 @@ function perGroupSums(groups: number, layout: ChannelLayout, out: TypedArray, fr
  */
 export function channelAffineRange(x: TypedArray, center: TypedArray, scale: TypedArray, shift: TypedArray, addend: TypedArray | null,
   addendScale: TypedArray | null, out: TypedArray, relu: boolean, layout: ChannelLayout, from: number, to: number, groupPlanes = 0): void {
-  const c = layout[1];
   if (groupPlanes === 0) return affinePlanes(x, center, scale, shift, addend, addendScale, out, relu, layout, from, to);
-  // a group's planes start at a multiple of C, so plane q's channel is still q mod C
-  for (let start = from; start < to;) {
-    const g = Math.floor(start / groupPlanes);
-    const end = Math.min(to, (g + 1) * groupPlanes);
-    const row = (v: TypedArray) => v.subarray(g * c, (g + 1) * c);
-    affinePlanes(x, row(center), row(scale), row(shift), addend, addendScale && row(addendScale), out, relu, layout, start, end);
-    start = end;
-  }
+  perGroupPlanes(groupPlanes, layout[1], from, to, (row, start, end) =>
+    affinePlanes(x, row(center), row(scale), row(shift), addend, addendScale && row(addendScale), out, relu, layout, start, end));
 }
 
 /** channelAffineRange with [C] operands. */

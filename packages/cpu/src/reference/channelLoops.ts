@@ -1,7 +1,8 @@
 // The per-channel primitives by definition, over a range of channels or planes: loops that run on
 // one thread, or on a worker for its share. Data is [N, C, P] (P the product of the axes after the
-// channel). They import nothing from @sam/tensor at run time, so a worker loads them by relative
-// URL alone.
+// channel). Per group of images (the batch split into G equal groups), the per-channel operands
+// are [G, C] rows and the sums [2, G, C]. They import nothing from @sam/tensor at run time, so a
+// worker loads them by relative URL alone.
 import type { TypedArray } from "@sam/tensor";
 import type { ChannelLayout } from "../geometry.js";
 
@@ -69,5 +70,40 @@ export function channelAffineLoop(x: TypedArray, center: TypedArray, scale: Type
     } else {
       for (let j = at; j < at + p; j++) out[j] = (x[j] - m) * s + t;
     }
+  }
+}
+
+/** Group g's images of `groups` equal groups of an [N, …] array. */
+export const imagesOf = (x: TypedArray, g: number, groups: number): TypedArray => x.subarray((g * x.length) / groups, ((g + 1) * x.length) / groups);
+
+/**
+ * Two sums per channel over `groups` groups of images, for slots from…to (slot g·C + c: group g's
+ * channel c): each group's run of slots is summed by `sums` over its own images (layout
+ * [N/G, C, P]) into a [2, C] scratch, whose rows go to out[g·C + c] and out[(G + g)·C + c].
+ */
+export function perGroupSums(groups: number, [n, c, p]: ChannelLayout, out: TypedArray, from: number, to: number,
+  sums: (g: number, part: ChannelLayout, into: TypedArray, c0: number, c1: number) => void): void {
+  const into = new (out.constructor as new (length: number) => TypedArray)(2 * c);
+  for (let start = from; start < to;) {
+    const g = Math.floor(start / c);
+    const [c0, c1] = [start - g * c, Math.min(to - g * c, c)];
+    sums(g, [n / groups, c, p], into, c0, c1);
+    out.set(into.subarray(c0, c1), g * c + c0);
+    out.set(into.subarray(c + c0, c + c1), (groups + g) * c + c0);
+    start = g * c + c1;
+  }
+}
+
+/**
+ * Planes from…to split at group boundaries (`groupPlanes` planes a group, a multiple of C, so plane
+ * q's channel is still q mod C): `run` gets each piece with its group's row of a [G, C] operand.
+ */
+export function perGroupPlanes(groupPlanes: number, c: number, from: number, to: number,
+  run: (row: (v: TypedArray) => TypedArray, from: number, to: number) => void): void {
+  for (let start = from; start < to;) {
+    const g = Math.floor(start / groupPlanes);
+    const end = Math.min(to, (g + 1) * groupPlanes);
+    run((v) => v.subarray(g * c, (g + 1) * c), start, end);
+    start = end;
   }
 }

@@ -2,7 +2,6 @@
 // WebAssembly. It is what the fast layer must agree with, and what the tests compare against
 // (`cpu({ kernels: "reference" })`).
 import { BINARY_OPS, COMPARE_OPS, familyRows, UNARY_OPS, type KernelTable } from "@sam/tensor";
-import { affinePerGroup, dotsPerGroup, momentsPerGroup } from "./channelGroups.js";
 import { channelAffine, channelDots, channelMoments } from "./channels.js";
 import { perImageGroup } from "../imageGroups.js";
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from "./conv.js";
@@ -27,9 +26,8 @@ export const referenceKernels: KernelTable = {
   conv2d: perImageGroup("conv2d", conv2d),
   conv2dBackwardInput: perImageGroup("conv2dBackwardInput", conv2dBackwardInput),
   conv2dBackwardWeight: perImageGroup("conv2dBackwardWeight", conv2dBackwardWeight),
- 
   maxPool2d, maxPool2dArgmax, avgPool2d, avgPool2dBackward,
   gather, scatterAdd,
-  channelMoments: momentsPerGroup(channelMoments), channelDots: dotsPerGroup(channelDots), channelAffine: affinePerGroup(channelAffine),
+  channelMoments, channelDots, channelAffine,
   pointwise, pointwiseSum,
 };
