@@ -4,7 +4,7 @@
 // of @sam/cpu beside PyTorch on the CPU, whose time is the ratio's base (and TensorFlow.js, in its
 // NHWC layout, on the two 32×32 stride-1 cases it has always run), and of @sam/webgpu beside
 // PyTorch on CUDA.
-import { cpu } from "@sam/cpu";
+import { cpu, multiplyAddPeak } from "@sam/cpu";
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, Generator, randn, setBackend, tidy, type Tensor } from "@sam/tensor";
 import { addAnchor, runAnchor, TORCH_CUDA, torchMissing } from "./anchor.js";
 import { benchGpu, gpuSeconds, type GpuTiming } from "./gpu.js";
@@ -35,6 +35,34 @@ const TFJS: [number, number][] = [[3, 64], [64, 64]];
 /** A shape's name: channels, then the stride and the input's side where they are not 1 and 32. */
 function caseName(s: Shape): string {
   return `${s.cin}->${s.cout}${s.stride > 1 ? ` s${s.stride}` : ""}${s.size !== 32 ? ` @${s.size}` : ""}`;
+}
+
+/** Multiply-adds ×2 of one forward call (each gradient takes as many). */
+function forwardFlops({ cin, cout, size, stride }: Shape): number {
+  return 2 * BATCH * cout * cin * 9 * (size / stride) ** 2;
+}
+
+/**
+ * Forward+backward's arithmetic rate a thread, @sam/cpu's and PyTorch's, beside the WebAssembly
+ * SIMD peak of one thread here; and the ratio to PyTorch's time that even that peak would leave, the
+ * floor of any direct (not Winograd) convolution on these instructions.
+ */
+function printRates(results: Result[], threads: number): void {
+  const peak = multiplyAddPeak();
+  const time = (c: string, system: string) => results.find((r) => r.case === c && r.system === system && r.threads === threads)?.value;
+  const rows = SHAPES.flatMap((s) => {
+    const [name, flops] = [`${caseName(s)} fwd+bwd`, 3 * forwardFlops(s)];
+    const [ours, theirs] = [time(name, "@sam/cpu"), time(name, "pytorch")];
+    if (ours === undefined || theirs === undefined || peak === null) return [];
+    const rate = (ms: number) => (flops / (ms / 1e3) / threads / 1e9).toFixed(1);
+    const floor = flops / (peak * 1e9 * threads) / (theirs / 1e3);
+    return [`${name.padEnd(20)} ${(flops / 1e9).toFixed(2).padStart(6)}  ${rate(ours).padStart(8)}  ${rate(theirs).padStart(8)}  ${floor.toFixed(2).padStart(6)}×`];
+  });
+  if (rows.length === 0) return;
+  console.log(`rates, GFLOP/s a thread, ×${threads} (one thread's WebAssembly SIMD multiply-add peak here: ${peak!.toFixed(1)}); at peak: the time ratio to PyTorch a direct convolution would keep at that peak`);
+  console.log(`${"case".padEnd(20)} ${"GFLOP".padStart(6)}  ${"@sam/cpu".padStart(8)}  ${"PyTorch".padStart(8)}  at peak`);
+  rows.forEach((r) => console.log(r));
+  console.log();
 }
 
 /** The two timed calls of one case: forward, and forward with both gradients. */
@@ -99,4 +127,5 @@ export async function convBench({ threads, webgpu, gpuOnly }: BenchOptions): Pro
   }
   report(`conv2d 3×3, padding 1, batch ${BATCH}, float32 (@N: an N×N input, 32×32 otherwise; s2: stride 2), median of ${RUNS} runs (tfjs-cpu: one) in ms; ratio is time over PyTorch's` +
     (gpu && !gpu.software ? ` (GPU rows: runs of ${gpu.timing.repeats} calls, each run finished on the device)` : ""), results);
+  if (!gpuOnly) printRates(results, threads);
 }

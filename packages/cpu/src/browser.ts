@@ -8,6 +8,7 @@ export { type CpuOptions } from "./backend.js";
 export { gemm, type MatrixView } from "./reference/gemm.js";
 export { workerShares, workersReady } from "./fast/pool.js";
 export { fusedMultiplyAdd, gemmF32, simdAvailable } from "./wasm/gemmF32.js";
+export { multiplyAddPeak } from "./wasm/peakF32.js";
 
 /**
  * Creates the CPU backend. `threads` above 1 (default 1) starts Web Workers, which share memory

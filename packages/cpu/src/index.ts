@@ -4,3 +4,4 @@ export { cpu } from "./node.js";
 export { gemm, type MatrixView } from "./reference/gemm.js";
 export { workerShares, workersReady } from "./fast/pool.js";
 export { fusedMultiplyAdd, gemmF32, simdAvailable } from "./wasm/gemmF32.js";
+export { multiplyAddPeak } from "./wasm/peakF32.js";

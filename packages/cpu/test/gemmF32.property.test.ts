@@ -4,12 +4,18 @@
 import { execFileSync } from "node:child_process";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { gemm, gemmF32, simdAvailable } from "../src/index.js";
+import { gemm, gemmF32, multiplyAddPeak, simdAvailable } from "../src/index.js";
 import { tileRows } from "../src/wasm/gemmKernel.js";
 
 describe("gemmF32 (WebAssembly SIMD)", () => {
   it("compiles and runs on this machine", () => {
     expect(simdAvailable()).toBe(true);
+  });
+
+  it("measures its instructions' peak rate (a finite, positive GFLOP/s)", () => {
+    const peak = multiplyAddPeak(1);
+    expect(peak).not.toBeNull();
+    expect(Number.isFinite(peak) && peak! > 0).toBe(true);
   });
 
   it("equals the reference within float32 rounding", () => {

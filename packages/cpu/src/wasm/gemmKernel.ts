@@ -37,7 +37,7 @@ function startTile(c: Code, C: number, i: number, j: number, LDC: number, ACCUMU
 }
 
 /** acc += a·b, lane by lane: one relaxed fused multiply-add, or a multiply then an add. */
-function multiplyAdd(c: Code, fused: boolean, acc: number, a: number, b: number): void {
+export function multiplyAdd(c: Code, fused: boolean, acc: number, a: number, b: number): void {
   if (fused) c.get(a).get(b).get(acc).f32x4RelaxedMadd().set(acc);
   else c.get(acc).get(a).get(b).f32x4Mul().f32x4Add().set(acc);
 }
