@@ -1,8 +1,8 @@
 // A long training loop must not leak: the live-buffer count is the same after 1,000 steps.
 import { describe, expect, it } from "vitest";
-import { Generator, keep, memory, randn, setBackend, tidy, type Tensor } from "@sam/tensor";
+import { Generator, hold, keep, memory, randn, setBackend, SamError, tidy, type Tensor } from "@sam/tensor";
 import { cpu } from "@sam/cpu";
-import { backward, noGrad } from "../src/index.js";
+import { backward, gradients, noGrad } from "../src/index.js";
 
 describe("memory over a training loop", () => {
   it("1,000 forward+backward steps of a small MLP leave the live-buffer count flat", async () => {
@@ -37,5 +37,34 @@ describe("memory over a training loop", () => {
     }
     expect(memory()).toEqual(live);
     expect(last).toBeLessThan(firstLoss / 2);
+  });
+
+  it("hold() keeps a gradient graph across scopes for repeated double backward, and dispose() frees all of it", async () => {
+    setBackend(cpu({ kernels: "reference" }));
+    const g = new Generator(6);
+    const x = keep(randn([8, 3], { generator: g, dtype: "float64" }));
+    const w = keep(randn([3, 2], { generator: g, dtype: "float64" }).requiresGrad_());
+    const v = keep(randn([3, 2], { generator: g, dtype: "float64" }));
+    const loss = () => x.matmul(w).tanh().square().sum();
+    const hv = (gw: Tensor) => tidy(() => gradients([gw.mul(v).sum()], [w])[0]);
+    const fresh = await tidy(() => hv(gradients([loss()], [w], { createGraph: true })[0])).data();
+
+    const live = memory().buffers;
+    const graph = hold(() => gradients([loss()], [w], { createGraph: true })[0]);
+    expect(memory().buffers).toBeGreaterThan(live + 1); // the saved activations, not just the gradient
+    for (let i = 0; i < 3; i++) {
+      const product = hv(graph.value);
+      expect(await product.data()).toEqual(fresh);
+      product.dispose();
+    }
+    graph.dispose();
+    graph.dispose();
+    expect(memory().buffers).toBe(live);
+
+    // a failing function frees what it made, and an async one is refused
+    expect(() => hold(() => { loss(); throw new Error("inside"); })).toThrow("inside");
+    expect(memory().buffers).toBe(live);
+    expect(() => hold(() => Promise.resolve(loss()) as never)).toThrow(SamError);
+    [x, w, v].forEach((t) => t.dispose());
   });
 });

@@ -71,8 +71,9 @@ function shift(model: Module, v: Float64Array, scale: number): void {
   noGrad(() => {
     for (const p of model.parameters()) {
       const step = fromValues(Array.from(v.subarray(at, (at += p.size)), (x) => x * scale), p.shape, "float64");
-      p.assign(p.add(step));
-      step.dispose();
+      const next = p.add(step);
+      p.assign(next);
+      [step, next].forEach((t) => t.dispose());
     }
   });
 }
@@ -140,6 +141,32 @@ describe.each([
     for (let i = 0; i < 5; i++) await h.apply(v);
     expect(memory().buffers).toBe(before);
     expect(model.training).toBe(true);
+  });
+
+  it("gives the same products, bit for bit, with each batch's gradient graph held (retainGraphs), in both batch-norm modes, and frees them on dispose", async () => {
+    const model = make();
+    model.train();
+    for (const batchNorm of ["running", "batch"] as const) {
+      const fresh = modelHessian(model, batches, loss, { batchNorm });
+      const before = memory().buffers;
+      const held = modelHessian(model, batches, loss, { batchNorm, retainGraphs: true });
+      const vs = [1, 2, 3].map((k) => Float64Array.from({ length: fresh.dimension }, uniform(10 + k)));
+      for (const v of vs) expect(await held.apply(v)).toEqual(await fresh.apply(v));
+      const holding = memory().buffers;
+      expect(holding).toBeGreaterThan(before); // the graphs stay between products
+      await held.apply(vs[0]);
+      expect(memory().buffers).toBe(holding); // and nothing else does
+      // new weights: the held graphs are built again at them
+      const step = Float64Array.from({ length: fresh.dimension }, uniform(20));
+      shift(model, step, 1e-2);
+      expect(await held.apply(vs[1])).toEqual(await fresh.apply(vs[1]));
+      expect(memory().buffers).toBe(holding);
+      shift(model, step, -1e-2);
+      held.dispose();
+      held.dispose();
+      expect(memory().buffers).toBe(before);
+      expect(model.training).toBe(true);
+    }
   });
 
   it("stops within a product once its signal aborts, so the algorithm using it rejects, leaking nothing", async () => {

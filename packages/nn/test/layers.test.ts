@@ -7,7 +7,7 @@ import { cpu } from "@sam/cpu";
 import { checkGrad, noGrad } from "@sam/autograd";
 import {
   AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, crossEntropy, Dropout, dropout, Flatten, Identity, Linear, logSoftmax,
-  MaxPool2d, mseLoss, nllLoss, ReLU, Sequential, softmax, type Module,
+  MaxPool2d, mseLoss, nllLoss, Parameter, ReLU, Sequential, softmax, type Module,
 } from "../src/index.js";
 
 beforeAll(() => setBackend(cpu()));
@@ -126,6 +126,19 @@ describe("modes and shapes", () => {
     const outer = noGrad(() => tidy(() => new Sequential(new Identity(), new Identity()).forward(x)));
     expect(outer).toBe(x); // an input passed through is never freed
     expect(x.disposed).toBe(false);
+  });
+  it("a layer's parameters hold the only copy of their initial values: once updated, no buffer of them is left", () => {
+    const before = memory().buffers;
+    const layers = [new Linear(4, 3, { generator: g() }), new Conv2d(2, 3, 3, { generator: g() }), new BatchNorm2d(3)];
+    const state = layers.reduce((n, l) => n + Object.keys(l.stateDict()).length, 0); // parameters, running statistics, counter
+    expect(memory().buffers - before).toBe(state);
+    tidy(() => noGrad(() => layers.flatMap((l) => l.parameters()).forEach((p) => p.assign(p.mul(2)))));
+    expect(memory().buffers - before).toBe(state);
+    // a kept tensor passed in (another parameter) stays its owner's
+    const owner = new Linear(4, 3, { generator: g() });
+    const tied = new Parameter(owner.weight);
+    expect(owner.weight.disposed).toBe(false);
+    expect(tied.storage).toBe(owner.weight.storage);
   });
   it("Linear and Conv2d name the layer and the expected input", () => {
     expect(() => new Linear(3, 2).forward(randn([2, 4]))).toThrow("Linear: expected input [..., 3], got [2,4]");

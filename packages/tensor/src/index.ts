@@ -11,7 +11,7 @@ export {
 } from "./primitives.js";
 export { type Backend, type BackendTensor, type DataHandle, type Kernel, type KernelTable } from "./backend.js";
 export { type MemoryInfo, memory, Storage, VIEW_ALIGNMENT } from "./storage.js";
-export { type TensorContainer, tidy, keep, dispose } from "./scope.js";
+export { type Held, type TensorContainer, tidy, keep, hold, dispose } from "./scope.js";
 export { type DispatchObserver, setBackend, getBackend, observeDispatch, dispatch } from "./engine.js";
 export { Tensor, type NestedArray } from "./tensor.js";
 export {

@@ -1,4 +1,5 @@
-// Scopes: tidy() frees every tensor made inside it that it does not return; keep() exempts one.
+// Scopes: tidy() frees every tensor made inside it that it does not return; keep() exempts one;
+// hold() keeps all of them, results and intermediates alike, until its owner frees them together.
 import { SamError } from "./errors.js";
 import { Tensor } from "./tensor.js";
 
@@ -46,6 +47,49 @@ export function tidy<T extends TensorContainer>(fn: () => T): T {
       else if (!t.kept) t.dispose();
     }
   }
+}
+
+/** Tensors made by {@link hold}, kept together until {@link Held.dispose}. */
+export interface Held<T> {
+  /** What the function returned. */
+  readonly value: T;
+  /** Frees every tensor the function made (except those passed to keep()); later calls do nothing. */
+  dispose(): void;
+}
+
+/**
+ * Runs `fn` and keeps every tensor created inside it — its result and everything the result was
+ * computed from, such as a gradient graph's saved activations — out of every enclosing scope,
+ * until `dispose()` frees them together. `fn` must be synchronous.
+ * @example
+ * const graph = hold(() => gradients([loss(model.forward(x))], params, { createGraph: true }));
+ * // … differentiate graph.value as often as needed …
+ * graph.dispose();
+ */
+export function hold<T extends TensorContainer>(fn: () => T): Held<T> {
+  const scope = new Set<Tensor>();
+  scopes.push(scope);
+  let value: T;
+  try {
+    value = fn();
+  } catch (e) {
+    scopes.pop();
+    for (const t of scope) if (!t.kept) t.dispose();
+    throw e;
+  }
+  scopes.pop();
+  if (value instanceof Promise) {
+    for (const t of scope) if (!t.kept) t.dispose();
+    throw new SamError("hold", "the function returned a Promise; a scope cannot span an await");
+  }
+  let held: Set<Tensor> | null = scope;
+  return {
+    value,
+    dispose: () => {
+      for (const t of held ?? []) if (!t.kept) t.dispose();
+      held = null;
+    },
+  };
 }
 
 /**
