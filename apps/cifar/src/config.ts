@@ -72,6 +72,7 @@ export const FLAGS = {
   iterations: { type: "string", default: "20", help: "hessian: Lanczos steps for the eigenvalues and for each density run" },
   probes: { type: "string", default: "10", help: "hessian: Rademacher probes for the trace" },
   "density-runs": { type: "string", default: "1", help: "hessian: stochastic Lanczos quadrature runs for the density (the first is the eigenvalues' own)" },
+  "retain-graphs": { type: "boolean", help: "hessian (also with --hessian, and sweep --resume): hold each batch's gradient graph between Hessian-vector products: the same figures, about a third faster, about 0.6 GiB more a batch of 128 for ResNet-20" },
   help: { type: "boolean", short: "h", help: "show this help" },
 } as const;
 
@@ -172,6 +173,8 @@ export interface Command {
   run?: string;
   /** What to compute for `hessian`, or after training with `--hessian` (else undefined). */
   hessian?: HessianSettings;
+  /** Hold each batch's gradient graph between a Hessian measurement's products (how, not what: a resumed sweep takes it too). */
+  retainGraphs: boolean;
   /** Flags given explicitly (a resumed run takes the rest from its config.json). */
   given: Set<string>;
   /** What `sweep` trains (its first values are also in `config`). */
@@ -271,5 +274,9 @@ export function parseCommand(argv: string[]): Command {
   if (command === "hessian" && v.hessian === true) throw new UsageError("--hessian: the hessian command computes it already");
   if (v.run !== undefined && command !== "hessian") throw new UsageError("--run: only for the hessian command (use --out or --resume to name a run folder)");
   const hessian = command === "hessian" || v.hessian === true ? settings : undefined;
-  return { command, config, out: s("out"), resume: s("resume"), optimizers, overwrite: v.overwrite === true, run: s("run"), hessian, given, grid: command === "sweep" ? grid : undefined };
+  const retainGraphs = v["retain-graphs"] === true;
+  if (retainGraphs && hessian === undefined && !(command === "sweep" && s("resume") !== undefined)) {
+    throw new UsageError("--retain-graphs: only for the hessian command, with --hessian, or to continue a sweep (sweep --resume) that measures Hessians");
+  }
+  return { command, config, out: s("out"), resume: s("resume"), optimizers, overwrite: v.overwrite === true, run: s("run"), hessian, retainGraphs, given, grid: command === "sweep" ? grid : undefined };
 }

@@ -30,6 +30,7 @@ async function plan(argv: string[]): Promise<{ cmd: Command; base: Config; out: 
   if (cmd.command === "help") return { cmd, base: cmd.config, out: "" };
   if (cmd.command === "sweep" && cmd.resume !== undefined) {
     const sweep = await resumedSweep(cmd);
+    if (cmd.retainGraphs && sweep.hessian === undefined) throw new UsageError(`--retain-graphs: the sweep in ${cmd.resume} measures no Hessians`);
     return { cmd, base: sweep.config, out: cmd.resume, sweep };
   }
   if (cmd.command === "sweep") {
@@ -85,7 +86,7 @@ async function main(argv: string[]): Promise<number> {
   const log = (line: string) => console.log(line);
   // measuring changes nothing, so Ctrl-C simply stops it
   if (cmd.command === "hessian") {
-    await measureHessian(out, base, await loadRunData(base, { onWarning }), cmd.hessian!, log);
+    await measureHessian(out, base, await loadRunData(base, { onWarning }), cmd.hessian!, { log, retainGraphs: cmd.retainGraphs });
     return EXIT.done;
   }
   // Ctrl-C, or SIGTERM from a job scheduler or a shutdown: save after this batch (a Hessian
@@ -100,7 +101,7 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on("SIGINT", interrupt);
   process.on("SIGTERM", interrupt);
-  const hooks = { shouldStop: () => stop, signal: aborts.signal };
+  const hooks = { shouldStop: () => stop, signal: aborts.signal, retainGraphs: cmd.retainGraphs, log };
 
   if (sweep) {
     const runs = sweepCells(sweep.config, sweep.grid).length;
@@ -122,7 +123,7 @@ async function main(argv: string[]): Promise<number> {
   if (cmd.resume !== undefined) {
     const data = await loadRunData(base, { onWarning });
     const r = await runTraining(base, data, cmd.resume, true, hooks);
-    const measured = cmd.hessian && !r.diverged && !r.interrupted ? await measureHessian(cmd.resume, base, data, cmd.hessian, log, aborts.signal) : undefined;
+    const measured = cmd.hessian && !r.diverged && !r.interrupted ? await measureHessian(cmd.resume, base, data, cmd.hessian, hooks) : undefined;
     return r.diverged ? EXIT.diverged : r.interrupted || measured === null ? EXIT.interrupted : EXIT.done;
   }
 
@@ -144,7 +145,7 @@ async function main(argv: string[]): Promise<number> {
     if (optimizers.length > 1) console.log(`\n== ${optimizer} ==`);
     const r = await runTraining(config, data, dir, false, hooks);
     if (r.interrupted) return EXIT.interrupted;
-    const hessian = cmd.hessian && !r.diverged ? await measureHessian(dir, config, data, cmd.hessian, log, aborts.signal) : undefined;
+    const hessian = cmd.hessian && !r.diverged ? await measureHessian(dir, config, data, cmd.hessian, hooks) : undefined;
     if (hessian === null) return EXIT.interrupted;
     runs.push({ name: optimizer, config, metrics: r.metrics, data: data.provenance, diverged: r.diverged, hessian });
     diverged ||= r.diverged !== undefined;

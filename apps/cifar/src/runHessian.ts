@@ -10,17 +10,19 @@ import { Generator, SamError } from "@sam/tensor";
 import { loadModel, readMetrics } from "./checkpoint.js";
 import type { Config, HessianSettings } from "./config.js";
 import type { RunData } from "./datasets.js";
+import type { RunHooks } from "./train.js";
 import { makeModel } from "./models.js";
 import { Progress } from "./progress.js";
 import { renderReport, type HessianSummary } from "./report.js";
 
 /**
  * Computes the Hessian figures of the run in `dir` (trained with `config` on `data`), writes
- * `dir/hessian.json` and redraws `dir/report.html` with them. Once `signal` aborts (Ctrl-C), the
- * measurement stops within a batch's product and writes nothing: null.
+ * `dir/hessian.json` and redraws `dir/report.html` with them. Once `hooks.signal` aborts (Ctrl-C),
+ * the measurement stops within a batch's product and writes nothing: null.
  */
-export async function measureHessian(dir: string, config: Config, data: RunData, s: HessianSettings, log: (line: string) => void,
-  signal?: AbortSignal): Promise<HessianSummary | null> {
+export async function measureHessian(dir: string, config: Config, data: RunData, s: HessianSettings, hooks: RunHooks = {}): Promise<HessianSummary | null> {
+  const { signal, retainGraphs } = hooks;
+  const log = hooks.log ?? ((line: string) => console.log(line));
   const available = data.train.labels.length;
   if (s.examples > available) {
     throw new SamError("hessian", `--examples ${s.examples} is more than the run's ${available} training images; give at most ${available}`);
@@ -34,8 +36,8 @@ export async function measureHessian(dir: string, config: Config, data: RunData,
   const { mean, std } = saved.normalization ?? channelStats(data.train);
   const loader = new DataLoader(subset(data.train, s.examples), { batchSize: config.batchSize, shuffle: false, transform: normalize(mean, std) });
   const batches: Batch[] = [...loader.epochBatches()].map(({ x, y }) => ({ x, y }));
+  const h = modelHessian(model, batches, (z, y) => crossEntropy(z, y), { signal, retainGraphs });
   try {
-    const h = modelHessian(model, batches, (z, y) => crossEntropy(z, y), { signal });
     log(`hessian of ${dir}${config.swaStart !== undefined && existsSync(averaged) ? "'s averaged weights" : ""} after epoch ${saved.position.epoch}: ${h.dimension} parameters, ${s.examples} examples in ${batches.length} batches`);
     const phase = (label: string) => {
       let bar: Progress | undefined;
@@ -72,6 +74,7 @@ export async function measureHessian(dir: string, config: Config, data: RunData,
     log(`\nhessian of ${dir}: stopped before it finished; nothing written (measured again on --resume)`);
     return null;
   } finally {
+    h.dispose();
     for (const b of batches) {
       b.x.dispose();
       b.y.dispose();

@@ -83,7 +83,7 @@ export async function runSweep(dir: string, plan: SweepPlan, hooks: RunHooks = {
         }
       }
       if (measure && !interrupted && !divergence) {
-        interrupted = (await measureHessian(cellDir, cell.config, data, { ...plan.hessian!, seed: cell.config.seed }, log, hooks.signal)) === null;
+        interrupted = (await measureHessian(cellDir, cell.config, data, { ...plan.hessian!, seed: cell.config.seed }, { ...hooks, log })) === null;
       }
     }
     const metrics = await readMetrics(cellDir);

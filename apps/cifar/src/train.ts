@@ -25,6 +25,8 @@ export interface RunHooks {
    * run that is the same until then (one with weight averaging from that epoch) can start.
    */
   branchAt?: number;
+  /** Hold each batch's gradient graph between a Hessian measurement's products (see modelHessian's retainGraphs). */
+  retainGraphs?: boolean;
 }
 
 /** The folder `out` keeps its state after `epoch` in (see {@link RunHooks.branchAt}). */

@@ -285,6 +285,9 @@ describe("sweep", () => {
     const refused = run(["sweep", "--resume", out, "--seeds", "0,2"]);
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain(`--seeds 0,2 contradicts the sweep in ${out}, started with --seeds 0,1`);
+    const retaining = run(["sweep", "--resume", out, "--retain-graphs"]);
+    expect(retaining.status).toBe(2);
+    expect(retaining.stderr).toContain(`--retain-graphs: the sweep in ${out} measures no Hessians`);
     const resumed = run(["sweep", "--resume", out]);
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stdout).toContain("== sam-rho0.2-seed0 (3 of 6, continued) ==");
@@ -359,7 +362,7 @@ describe("sweep with --hessian", () => {
     expect(stdout).toContain("stopped before it finished; nothing written (measured again on --resume)");
     expect(existsSync(join(out, "sgd-seed0", "hessian.json"))).toBe(false);
     expect(JSON.parse(readFileSync(join(out, "summary.json"), "utf8")).groups[0].seeds).toEqual([0]);
-    const resumed = run(["sweep", "--resume", out]);
+    const resumed = run(["sweep", "--resume", out, "--retain-graphs"]);
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(out, "sgd-seed0", "hessian.json"), "utf8")).k).toBe(2);
   }, 240_000);
@@ -390,7 +393,9 @@ describe("hessian", () => {
     const report = readFileSync(join(out, "report.html"), "utf8");
     expect(report).toContain("Hessian spectral density (log scale)");
     expect(report).toContain(`<th>λmax/λ3</th>`);
-    expect(run(args).status).toBe(0);
+    // again, with the gradient graphs held between products: the same figures
+    const retained = run([...args, "--retain-graphs"]);
+    expect(retained.status, retained.stderr).toBe(0);
     const again = JSON.parse(readFileSync(join(out, "hessian.json"), "utf8"));
     delete h.seconds;
     delete again.seconds;
@@ -409,6 +414,7 @@ describe("hessian", () => {
     refuse(["hessian", "--run", out, "--lr", "3"], 2, `--lr 3 contradicts the run in ${out}, trained with --lr 0.1`);
     refuse(["hessian", "--run", out, "--k", "5", "--iterations", "4"], 2, "--iterations: 4 is fewer than --k 5");
     refuse(["train", "--k", "3"], 2, "--k: only for the hessian command, or with --hessian");
+    refuse(["train", "--retain-graphs"], 2, "--retain-graphs: only for the hessian command, with --hessian, or to continue a sweep (sweep --resume) that measures Hessians");
     refuse(["hessian", "--run", out, "--examples", "1000"], 1, "hessian: --examples 1000 is more than the run's 100 training images; give at most 100");
   }, 120_000);
 });
