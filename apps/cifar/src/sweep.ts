@@ -89,8 +89,10 @@ export async function runSweep(dir: string, plan: SweepPlan, hooks: RunHooks = {
     const metrics = await readMetrics(cellDir);
     const hessian = existsSync(hessianPath) ? await readJson<HessianSummary>(hessianPath) : undefined;
     const pytorch = await readMetrics(join(dir, "pytorch", cell.name));
+    const pytorchHessianPath = join(dir, "pytorch", cell.name, "hessian.json");
+    const pytorchHessian = existsSync(pytorchHessianPath) ? await readJson<HessianSummary>(pytorchHessianPath) : undefined;
     diverged ||= divergence !== undefined;
-    results.push({ cell, metrics, diverged: divergence, hessian, pytorch: pytorch.length > 0 ? pytorch : undefined });
+    results.push({ cell, metrics, diverged: divergence, hessian, pytorch: pytorch.length > 0 ? pytorch : undefined, pytorchHessian });
   }
   const summary = summarizeSweep(plan, results);
   await writeFileAtomic(join(dir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");

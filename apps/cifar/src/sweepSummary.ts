@@ -14,6 +14,8 @@ export interface CellResult {
   hessian?: HessianSummary;
   /** The same run trained in PyTorch (bench/anchors/torch_sweep.py), as far as it got. */
   pytorch?: EpochMetrics[];
+  /** The Hessian of PyTorch's final model (bench/anchors/torch_hessian.py), where measured. */
+  pytorchHessian?: HessianSummary;
 }
 
 /** The figures of a finished run that a sweep compares. */
@@ -82,14 +84,14 @@ export interface SweepSummary {
   againstPytorch: AgainstPytorch[];
 }
 
-/** The figures @sam and PyTorch are compared on. */
-const COMPARED: Figure[] = ["testAcc", "testLoss", "trainAcc"];
+/** The figures @sam and PyTorch are compared on (λmax and the ratio where both sides measured them). */
+const COMPARED: Figure[] = ["testAcc", "testLoss", "trainAcc", "lambdaMax", "ratio"];
 
-function finals(r: CellResult, metrics = r.metrics): Partial<Record<Figure, number>> {
+function finals(metrics: EpochMetrics[], hessian?: HessianSummary): Partial<Record<Figure, number>> {
   const last = metrics[metrics.length - 1];
   // with weight averaging the run's model is the averaged one
   const out: Partial<Record<Figure, number>> = { testAcc: last.swaTestAcc ?? last.testAcc, testLoss: last.swaTestLoss ?? last.testLoss, trainAcc: last.trainAcc, trainLoss: last.trainLoss };
-  if (r.hessian && metrics === r.metrics) Object.assign(out, { lambdaMax: r.hessian.lambdaMax, ratio: r.hessian.ratio });
+  if (hessian) Object.assign(out, { lambdaMax: hessian.lambdaMax, ratio: hessian.ratio });
   return out;
 }
 
@@ -119,12 +121,12 @@ export function summarizeSweep(plan: SweepPlan, results: CellResult[]): SweepSum
     else if (r.metrics.length < c.epochs) g.pending.push(c.seed);
     else {
       g.seeds.push(c.seed);
-      g.perSeed[c.seed] = finals(r);
+      g.perSeed[c.seed] = finals(r.metrics, r.hessian);
     }
     if (r.pytorch && r.pytorch.length >= c.epochs) {
       g.pytorch ??= { seeds: [], perSeed: {}, estimates: {} };
       g.pytorch.seeds.push(c.seed);
-      g.pytorch.perSeed[c.seed] = finals(r, r.pytorch);
+      g.pytorch.perSeed[c.seed] = finals(r.pytorch, r.pytorchHessian);
     }
   }
   const valuesOf = (g: Seeds, f: Figure) => g.seeds.map((s) => g.perSeed[s]?.[f]).filter((v): v is number => v !== undefined);
@@ -153,6 +155,7 @@ export function summarizeSweep(plan: SweepPlan, results: CellResult[]): SweepSum
     if (!g.pytorch || g.seeds.length === 0) continue;
     for (const f of COMPARED) {
       const [ours, theirs] = [valuesOf(g, f), valuesOf(g.pytorch, f)];
+      if (ours.length === 0 || theirs.length === 0) continue;
       const sd = Math.max(sampleSd(ours), sampleSd(theirs));
       const { difference, ci95 } = welch(ours, theirs);
       againstPytorch.push({ group: g.group, figure: f, difference, sd, withinOneSd: Math.abs(difference) <= sd, ci95 });

@@ -1,7 +1,7 @@
 // A sweep's pieces: the runs a grid expands to, Student's t, and the summary's arithmetic.
 import { describe, expect, it } from "vitest";
 import type { Config } from "../src/config.js";
-import type { EpochMetrics } from "../src/report.js";
+import type { EpochMetrics, HessianSummary } from "../src/report.js";
 import { estimate, studentQuantile, studentTwoSided, welch } from "../src/stats.js";
 import { sweepCells, type SweepPlan } from "../src/sweepPlan.js";
 import { summarizeSweep, type CellResult } from "../src/sweepSummary.js";
@@ -117,5 +117,22 @@ describe("summarizeSweep", () => {
     const sam = s.againstPytorch.find((a) => a.group === "sam" && a.figure === "testAcc")!;
     expect(sam.difference).toBeCloseTo(0.62 - 0.635, 12);
     expect(sam.sd).toBeCloseTo(0.05 / Math.SQRT2, 12); // PyTorch's two seeds (0.66, 0.61) spread more than @sam's three (sd 0.02)
+    expect(s.againstPytorch.some((a) => a.figure === "lambdaMax")).toBe(false); // no Hessian on either side
+  });
+
+  it("sets PyTorch's Hessians (torch_hessian.py) beside @sam's where both sides measured them", () => {
+    const clean: SweepPlan = { ...plan, grid: { ...plan.grid, labelNoise: [0] } };
+    const hessian = (lambdaMax: number) => ({ lambdaMax, ratio: lambdaMax / 10 }) as HessianSummary;
+    const results: CellResult[] = sweepCells(base, clean.grid).map((cell, i) => ({
+      cell, metrics: metrics(0.6), hessian: hessian(100 + i), pytorch: metrics(0.6),
+      pytorchHessian: cell.name.startsWith("sgd") ? hessian(110 + i) : undefined,
+    }));
+    const s = summarizeSweep(clean, results);
+    const sgd = s.groups.find((g) => g.group === "sgd")!;
+    expect(sgd.pytorch!.seeds.map((seed) => sgd.pytorch!.perSeed[seed].lambdaMax)).toEqual(results.filter((r) => r.cell.group === "sgd").map((r) => r.pytorchHessian!.lambdaMax));
+    const against = s.againstPytorch.find((a) => a.group === "sgd" && a.figure === "lambdaMax")!;
+    expect(against.difference).toBeCloseTo(-10, 12);
+    expect(s.againstPytorch.find((a) => a.group === "sgd" && a.figure === "ratio")!.difference).toBeCloseTo(-1, 12);
+    expect(s.againstPytorch.some((a) => a.group === "sam" && a.figure === "lambdaMax")).toBe(false); // PyTorch's SAM has none
   });
 });
