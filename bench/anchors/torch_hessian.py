@@ -31,16 +31,20 @@ from torch_sweep import finished_epochs
 
 
 def hessian_operator(model, batches, examples):
-    """v ↦ H·v (float64 vectors) for the mean loss over the batches, each weighted by its size."""
+    """v ↦ H·v (float64 vectors) for the mean loss over the batches, each weighted by its size.
+
+    Each batch's gradient is made once with its graph, which every product then differentiates
+    again (as @sam's --retain-graphs does): the same products, only their second backward pass each.
+    """
     params = [p for p in model.parameters()]
+    grads = [torch.autograd.grad(F.cross_entropy(model(x), y), params, create_graph=True) for x, y in batches]
 
     def apply(v):
         out = torch.zeros_like(v)
         pieces = [piece.view_as(p).float() for piece, p in zip(torch.split(v, [p.numel() for p in params]), params)]
-        for x, y in batches:
-            grads = torch.autograd.grad(F.cross_entropy(model(x), y), params, create_graph=True)
-            dot = sum((g * u).sum() for g, u in zip(grads, pieces))
-            hv = torch.autograd.grad(dot, params)
+        for g, (_, y) in zip(grads, batches):
+            dot = sum((gi * u).sum() for gi, u in zip(g, pieces))
+            hv = torch.autograd.grad(dot, params, retain_graph=True)
             out += torch.cat([h.reshape(-1) for h in hv]).double() * (len(y) / examples)
         return out
 
