@@ -38,7 +38,12 @@ async function plan(argv: string[]): Promise<{ cmd: Command; base: Config; out: 
     return { cmd, base: cmd.config, out, folder: prepareOutFolder(out, cmd.overwrite), sweep: { config: cmd.config, grid: cmd.grid!, hessian: cmd.hessian } };
   }
   if (cmd.resume !== undefined) return { cmd, base: await resumedConfig(cmd), out: cmd.resume };
-  if (cmd.command === "hessian") return { cmd, base: await measuredConfig(cmd), out: cmd.run! };
+  if (cmd.command === "hessian") {
+    const base = await measuredConfig(cmd);
+    // the random vectors as the run's own --hessian would draw them, unless --seed says otherwise
+    const hessian = { ...cmd.hessian!, seed: cmd.given.has("seed") ? cmd.hessian!.seed : base.seed };
+    return { cmd: { ...cmd, hessian }, base, out: cmd.run! };
+  }
   const demo = Object.entries(DEMO).filter(([k]) => !cmd.given.has(k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)));
   const base = cmd.command === "demo" ? { ...cmd.config, ...Object.fromEntries(demo) } : cmd.config;
   const out = cmd.out ?? join("runs", `${cmd.command === "train" ? base.optimizer : "compare"}-${stamp()}`);

@@ -9,6 +9,8 @@ import type { SweepPlan } from "./sweepPlan.js";
 
 /** Flags that say what the Hessian computes, not how the run was trained. */
 const HESSIAN_FLAGS = new Set(["hessian", "run", "examples", "k", "iterations", "probes", "density-runs"]);
+/** Flags that say only how this process computes (any value continues any run). */
+const HOW_FLAGS = new Set(["help", "retain-graphs"]);
 
 /** A saved configuration with the settings added since it was saved, at the values it was trained with. */
 const withNewSettings = (saved: Config): Config => ({ ...saved, mixup: saved.mixup ?? 0, swaLr: saved.swaLr ?? 0.05 });
@@ -40,7 +42,7 @@ async function savedConfig(cmd: Command, dir: string, flag: string, mayChange: r
   }
   const config = withNewSettings(saved);
   for (const given of cmd.given) {
-    if (given === flag.slice(2) || given === "help" || HESSIAN_FLAGS.has(given) || (given === "seed" && flag === "--run")) continue;
+    if (given === flag.slice(2) || HOW_FLAGS.has(given) || HESSIAN_FLAGS.has(given) || (given === "seed" && flag === "--run")) continue;
     if (given === "out" || given === "optimizers" || given === "overwrite") {
       throw new UsageError(`--${given}: not for ${flag}, which uses the run in ${dir}`);
     }
@@ -95,7 +97,7 @@ export async function resumedSweep(cmd: Command): Promise<SweepPlan> {
   const asGiven = cmd.grid!;
   const now: SweepPlan = { config: cmd.config, grid: asGiven };
   for (const given of cmd.given) {
-    if (given === "resume" || given === "help" || HESSIAN_FLAGS.has(given)) continue;
+    if (given === "resume" || HOW_FLAGS.has(given) || HESSIAN_FLAGS.has(given)) continue;
     if (given === "out" || given === "overwrite") throw new UsageError(`--${given}: not for --resume, which uses the sweep in ${dir}`);
     const key = camel(given) as keyof Config;
     const [a, b] = GRID_FLAGS[given] ? [GRID_FLAGS[given](now), GRID_FLAGS[given](saved)] : [cmd.config[key], saved.config[key]];

@@ -402,6 +402,20 @@ describe("hessian", () => {
     expect(again).toEqual(h);
   }, 180_000);
 
+  it("repeats the run's own --hessian figures: its vectors are drawn from the run's seed unless --seed says otherwise", () => {
+    const data = cifarFolder(100);
+    const out = mkdtempSync(join(tmpdir(), "sam-run-"));
+    const settings = ["--examples", "40", "--k", "2", "--iterations", "8", "--probes", "3", "--density-runs", "1"];
+    const trained = run([...small(data, out, 1), "--hessian", ...settings]);
+    expect(trained.status, trained.stderr).toBe(0);
+    const figures = () => { const h = JSON.parse(readFileSync(join(out, "hessian.json"), "utf8")); delete h.seconds; return h; };
+    const own = figures();
+    expect(run(["hessian", "--run", out, ...settings]).status).toBe(0);
+    expect(figures()).toEqual(own);
+    expect(run(["hessian", "--run", out, ...settings, "--seed", "4"]).status).toBe(0);
+    expect(figures().trace).not.toBe(own.trace);
+  }, 180_000);
+
   it("refuses what it cannot measure, before any work", () => {
     const { out } = trainedRun(1);
     const refuse = (args: string[], status: number, message: string) => {
