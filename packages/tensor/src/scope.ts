@@ -68,28 +68,25 @@ export interface Held<T> {
  */
 export function hold<T extends TensorContainer>(fn: () => T): Held<T> {
   const scope = new Set<Tensor>();
+  const free = () => {
+    for (const t of scope) if (!t.kept) t.dispose();
+    scope.clear();
+  };
   scopes.push(scope);
   let value: T;
   try {
     value = fn();
   } catch (e) {
-    scopes.pop();
-    for (const t of scope) if (!t.kept) t.dispose();
+    free();
     throw e;
+  } finally {
+    scopes.pop();
   }
-  scopes.pop();
   if (value instanceof Promise) {
-    for (const t of scope) if (!t.kept) t.dispose();
+    free();
     throw new SamError("hold", "the function returned a Promise; a scope cannot span an await");
   }
-  let held: Set<Tensor> | null = scope;
-  return {
-    value,
-    dispose: () => {
-      for (const t of held ?? []) if (!t.kept) t.dispose();
-      held = null;
-    },
-  };
+  return { value, dispose: free };
 }
 
 /**
