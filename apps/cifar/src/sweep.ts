@@ -52,8 +52,8 @@ export async function runSweep(dir: string, plan: SweepPlan, hooks: RunHooks = {
   // the runs are listed so that the PyTorch side (bench/anchors/torch_sweep.py) trains the same ones
   const runs = cells.map(({ name, group, config }) => ({ name, group, config }));
   await writeFileAtomic(join(dir, "sweep.json"), JSON.stringify({ ...plan, runs }, null, 2) + "\n");
-  const results: CellResult[] = [];
-  let [interrupted, diverged] = [false, false];
+  const divergences = new Map<string, Divergence>();
+  let interrupted = false;
   for (const [i, cell] of cells.entries()) {
     const cellDir = join(dir, cell.name);
     const hessianPath = join(cellDir, "hessian.json");
@@ -86,16 +86,28 @@ export async function runSweep(dir: string, plan: SweepPlan, hooks: RunHooks = {
         interrupted = (await measureHessian(cellDir, cell.config, data, { ...plan.hessian!, seed: cell.config.seed }, { ...hooks, log })) === null;
       }
     }
-    const metrics = await readMetrics(cellDir);
-    const hessian = existsSync(hessianPath) ? await readJson<HessianSummary>(hessianPath) : undefined;
-    const pytorch = await readMetrics(join(dir, "pytorch", cell.name));
-    const pytorchHessianPath = join(dir, "pytorch", cell.name, "hessian.json");
-    const pytorchHessian = existsSync(pytorchHessianPath) ? await readJson<HessianSummary>(pytorchHessianPath) : undefined;
-    diverged ||= divergence !== undefined;
-    results.push({ cell, metrics, diverged: divergence, hessian, pytorch: pytorch.length > 0 ? pytorch : undefined, pytorchHessian });
+    if (divergence) divergences.set(cell.name, divergence);
   }
+  // read after the loop, so that PyTorch runs which finished meanwhile are in the summary too
+  const results = await Promise.all(cells.map((cell) => readCellResult(dir, cell, divergences.get(cell.name))));
   const summary = summarizeSweep(plan, results);
   await writeFileAtomic(join(dir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
   await writeFileAtomic(join(dir, "report.html"), renderSweepReport(plan, summary, results));
-  return { interrupted, diverged };
+  return { interrupted, diverged: divergences.size > 0 };
+}
+
+/** What `dir` holds of one cell: its metrics and Hessian, and those of the PyTorch run of the same cell. */
+async function readCellResult(dir: string, cell: Cell, diverged: Divergence | undefined): Promise<CellResult> {
+  const hessianPath = join(dir, cell.name, "hessian.json");
+  const pytorchDir = join(dir, "pytorch", cell.name);
+  const pytorchHessianPath = join(pytorchDir, "hessian.json");
+  const pytorch = await readMetrics(pytorchDir);
+  return {
+    cell,
+    metrics: await readMetrics(join(dir, cell.name)),
+    diverged,
+    hessian: existsSync(hessianPath) ? await readJson<HessianSummary>(hessianPath) : undefined,
+    pytorch: pytorch.length > 0 ? pytorch : undefined,
+    pytorchHessian: existsSync(pytorchHessianPath) ? await readJson<HessianSummary>(pytorchHessianPath) : undefined,
+  };
 }

@@ -309,6 +309,21 @@ describe("sweep", () => {
     expect(both.againstPytorch.find((a: { group: string; figure: string }) => a.group === "sgd" && a.figure === "testAcc")).toMatchObject({ difference: 0, withinOneSd: true });
     expect(readFileSync(join(out, "report.html"), "utf8")).toContain("@sam against PyTorch on the same configurations");
   }, 240_000);
+
+  it("summarises the PyTorch runs that finish while it trains", async () => {
+    const data = cifarFolder(100);
+    const out = mkdtempSync(join(tmpdir(), "sam-sweep-"));
+    const args = ["sweep", "--data", data, "--model", "cnn", "--epochs", "2", "--batch-size", "10", "--optimizers", "sgd", "--seeds", "0,1", "--out", out];
+    const child = spawn(process.execPath, [MAIN, ...args], { cwd: ROOT, stdio: "ignore" });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    // once the loop has passed sgd-seed0, its PyTorch run appears (@sam's metrics stand in for it)
+    while (!existsSync(join(out, "sgd-seed1", "checkpoint"))) await new Promise((res) => setTimeout(res, 20));
+    mkdirSync(join(out, "pytorch", "sgd-seed0"), { recursive: true });
+    copyFileSync(join(out, "sgd-seed0", "metrics.jsonl"), join(out, "pytorch", "sgd-seed0", "metrics.jsonl"));
+    expect(await exited).toBe(0);
+    const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
+    expect(summary.groups[0].pytorch.seeds).toEqual([0]);
+  }, 240_000);
 });
 
 describe("sweep with weight averaging", () => {
