@@ -2,10 +2,31 @@
 // (stride, padding, dilation, groups, odd sizes, batches spanning packing blocks).
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { assertCloseSync, conv2d, conv2dBackwardInput, conv2dBackwardWeight, full, Generator, randn, setBackend, tidy, windowOutSize, type Tensor } from "@sam/tensor";
-import { geometry as convGeometry } from "../src/geometry.js";
+import { assertCloseSync, conv2d, conv2dBackwardInput, conv2dBackwardWeight, full, Generator, randn, setBackend, tidy, windowOutSize, type Conv2dParams, type Tensor } from "@sam/tensor";
+import { geometry as convGeometry, type Geometry } from "../src/geometry.js";
 import { cpu } from "../src/index.js";
+import { winograd4x4Applies } from "../src/wasm/winograd4x4F32.js";
 import { winogradApplies, winogradWeightGradientApplies } from "../src/wasm/winogradF32.js";
+
+/** A 3×3 convolution's parameters that Winograd takes: stride 1, padding 1. */
+const STRIDE_1: Conv2dParams = { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 };
+
+/**
+ * A 3×3 stride-1 convolution of random values and its input gradient, which `takes` says the
+ * checked path runs, against the float64 reference within `bound`·√(9·channels)·1e-5.
+ */
+function stride1Agrees(c: { n: number; c: number; o: number; h: number; w: number; seed: number }, takes: (g: Geometry) => boolean, bound: number): void {
+  tidy(() => {
+    const g = new Generator(c.seed);
+    const x = randn([c.n, c.c, c.h, c.w], { generator: g });
+    const w = randn([c.o, c.c, 3, 3], { generator: g });
+    const dy = randn([c.n, c.o, c.h, c.w], { generator: g });
+    expect(takes(convGeometry(x.shape, w.shape, dy.shape, 1))).toBe(true);
+    close(conv2d(x, w, { padding: 1 }), conv2d(x.cast("float64"), w.cast("float64"), { padding: 1 }), Math.sqrt(c.c * 9) * bound);
+    close(conv2dBackwardInput(dy, w, x.shape, { padding: 1 }), conv2dBackwardInput(dy.cast("float64"), w.cast("float64"), x.shape, { padding: 1 }),
+      Math.sqrt(c.o * 9) * bound);
+  });
+}
 
 beforeAll(() => setBackend(cpu()));
 
@@ -150,23 +171,21 @@ describe("float32 convolutions (SIMD) against the float64 reference", () => {
     }), { numRuns: 80 });
   });
 
-  it("3×3 convolutions of stride 1 by Winograd (forward, and the input gradient as one) agree too", () => {
+  it("3×3 convolutions of stride 1 by Winograd F(2×2, 3×3) (forward, and the input gradient as one) agree too", () => {
     const inputs = fc.record({
       n: fc.integer({ min: 1, max: 3 }), c: fc.integer({ min: 8, max: 21 }), o: fc.integer({ min: 8, max: 21 }),
-      h: fc.integer({ min: 1, max: 15 }).map((t) => 2 * t), w: fc.constantFrom(8, 16, 24, 40), seed: fc.nat(),
-    }); // 40 columns and 26 or more rows: tiles in two blocks, the second not a whole number of panels
-    fc.assert(fc.property(inputs, (c) => {
-      tidy(() => {
-        const g = new Generator(c.seed);
-        const x = randn([c.n, c.c, c.h, c.w], { generator: g });
-        const w = randn([c.o, c.c, 3, 3], { generator: g });
-        const dy = randn([c.n, c.o, c.h, c.w], { generator: g });
-        expect(winogradApplies(convGeometry(x.shape, w.shape, dy.shape, 1), { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 })).toBe(true);
-        close(conv2d(x, w, { padding: 1 }), conv2d(x.cast("float64"), w.cast("float64"), { padding: 1 }), Math.sqrt(c.c * 9) * 4);
-        close(conv2dBackwardInput(dy, w, x.shape, { padding: 1 }), conv2dBackwardInput(dy.cast("float64"), w.cast("float64"), x.shape, { padding: 1 }),
-          Math.sqrt(c.o * 9) * 4);
-      });
-    }), { numRuns: 40 });
+      h: fc.integer({ min: 0, max: 7 }).map((t) => 4 * t + 2), w: fc.constantFrom(8, 16, 24, 40), seed: fc.nat(),
+    }); // rows not in fours (else F(4×4, 3×3) takes them); 40 columns and 26 or more rows: tiles in two blocks, the second not a whole number of panels
+    fc.assert(fc.property(inputs, (c) => stride1Agrees(c, (g) => winogradApplies(g, STRIDE_1) && !winograd4x4Applies(g, STRIDE_1), 4)), { numRuns: 40 });
+  });
+
+  it("3×3 convolutions of stride 1 by Winograd F(4×4, 3×3), four images at a time, agree within its rounding", () => {
+    const inputs = fc.record({
+      n: fc.integer({ min: 1, max: 9 }), c: fc.integer({ min: 8, max: 40 }), o: fc.integer({ min: 8, max: 40 }),
+      h: fc.integer({ min: 1, max: 9 }).map((t) => 4 * t), w: fc.integer({ min: 1, max: 9 }).map((t) => 4 * t), seed: fc.nat(),
+    }); // batches that leave lanes of the last four empty; 32 or more columns of 16 or more channels: tile rows in several blocks
+    // its transforms scale by up to 5 (Bᵀ) and 8 (Aᵀ) a side: some twenty times F(2×2, 3×3)'s rounding (packages/cpu/README.md)
+    fc.assert(fc.property(inputs, (c) => stride1Agrees(c, (g) => winograd4x4Applies(g, STRIDE_1), 16)), { numRuns: 40 });
   });
 
   it("the weight gradient of 3×3 stride-1 convolutions by Winograd agrees too", () => {
@@ -180,7 +199,7 @@ describe("float32 convolutions (SIMD) against the float64 reference", () => {
         const x = randn([c.n, c.c, c.h, c.w], { generator: g });
         const dy = randn([c.n, c.o, c.h, c.w], { generator: g });
         const shape = [c.o, c.c, 3, 3];
-        expect(winogradWeightGradientApplies(convGeometry(x.shape, shape, dy.shape, 1), { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 })).toBe(true);
+        expect(winogradWeightGradientApplies(convGeometry(x.shape, shape, dy.shape, 1), STRIDE_1)).toBe(true);
         close(conv2dBackwardWeight(x, dy, shape, { padding: 1 }), conv2dBackwardWeight(x.cast("float64"), dy.cast("float64"), shape, { padding: 1 }),
           Math.sqrt(c.n * c.h * c.w) * 4);
       });
@@ -205,8 +224,11 @@ describe("float32 convolutions (SIMD) against the float64 reference", () => {
         const dySingle = randn([1, 32, 12, 12], { generator: g });
         const panels = conv2d(randn([3, 16, 21, 24], { generator: g }), randn([32, 16, 3, 3], { generator: g }), { padding: 1 }); // in place
         const flipped = conv2dBackwardInput(randn([3, 32, 21, 24], { generator: g }), randn([32, 16, 3, 3], { generator: g }), [3, 16, 21, 24], { padding: 1 });
-        const tiles = conv2d(randn([3, 16, 20, 24], { generator: g }), randn([32, 16, 3, 3], { generator: g }), { padding: 1 }); // Winograd
-        const tilesBack = conv2dBackwardInput(randn([3, 32, 20, 24], { generator: g }), randn([32, 16, 3, 3], { generator: g }), [3, 16, 20, 24], { padding: 1 });
+        const tiles = conv2d(randn([3, 16, 22, 24], { generator: g }), randn([32, 16, 3, 3], { generator: g }), { padding: 1 }); // Winograd F(2×2, 3×3)
+        const tilesBack = conv2dBackwardInput(randn([3, 32, 22, 24], { generator: g }), randn([32, 16, 3, 3], { generator: g }), [3, 16, 22, 24], { padding: 1 });
+        // F(4×4, 3×3): images 0–7 on one thread, 8 on the other (its last four with three lanes empty)
+        const tiles4 = conv2d(randn([9, 16, 8, 12], { generator: g }), randn([32, 16, 3, 3], { generator: g }), { padding: 1 });
+        const tiles4Back = conv2dBackwardInput(randn([9, 32, 8, 12], { generator: g }), randn([32, 16, 3, 3], { generator: g }), [9, 16, 8, 12], { padding: 1 });
         const tilesWeight = conv2dBackwardWeight(randn([6, 16, 20, 24], { generator: g }), randn([6, 32, 20, 24], { generator: g }), [32, 16, 3, 3], { padding: 1 });
         // small batches (an m-sharpness group): dW's batch in the fewest chunks, two, by Winograd and directly
         const fewChunks = conv2dBackwardWeight(randn([16, 64, 8, 8], { generator: g }), randn([16, 64, 8, 8], { generator: g }), [64, 64, 3, 3], { padding: 1 });
@@ -214,7 +236,7 @@ describe("float32 convolutions (SIMD) against the float64 reference", () => {
         const fewStrided = conv2dBackwardWeight(randn([16, 32, 16, 16], { generator: g }), randn([16, 64, 8, 8], { generator: g }), [64, 32, 3, 3], strided);
         const phased = conv2d(randn([32, 16, 32, 32], { generator: g }), randn([32, 16, 3, 3], { generator: g }), strided); // in place, by column phases
         const byPhase = conv2dBackwardInput(randn([32, 32, 16, 16], { generator: g }), randn([32, 16, 3, 3], { generator: g }), [32, 16, 32, 32], strided);
-        return [y, panels, flipped, tiles, tilesBack, tilesWeight, fewChunks, fewStrided, phased, byPhase, conv2dBackwardInput(dy, w, x.shape, opts), conv2dBackwardWeight(x, dy, w.shape, opts),
+        return [y, panels, flipped, tiles, tilesBack, tiles4, tiles4Back, tilesWeight, fewChunks, fewStrided, phased, byPhase, conv2dBackwardInput(dy, w, x.shape, opts), conv2dBackwardWeight(x, dy, w.shape, opts),
           conv2dBackwardWeight(wide, dyy, ww.shape, { padding: 1 }), conv2dBackwardWeight(single, dySingle, ww.shape, { padding: 1 }),
         ].map((t) => Array.from(t.dataSync()));
       });

@@ -9,6 +9,7 @@ import { convColumns, weightChunkFloats } from "../wasm/convF32.js";
 import { binaryRunF32 } from "../wasm/elementwiseF32.js";
 import { BLOCK_COLUMNS_ALIGN, simdAvailable } from "../wasm/gemmF32.js";
 import { NR } from "../wasm/gemmKernel.js";
+import { IMAGES_TOGETHER, winograd4x4Applies, winograd4x4Weights, winograd4x4WeightsSize } from "../wasm/winograd4x4F32.js";
 import { winogradApplies, winogradWeightGradient, winogradWeightGradientApplies, winogradWeights, winogradWeightsSize } from "../wasm/winogradF32.js";
 import { currentPool, poolFor } from "./pool.js";
 import { runTask, share, type ConvTask, type InterleaveTask, type WeightChunksTask, type WinogradTask } from "./tasks.js";
@@ -35,16 +36,24 @@ function threaded(
   else tasks.forEach(runTask);
 }
 
+/** The output tile Winograd takes a convolution in: F(4×4, 3×3) where its tiles fit, else F(2×2, 3×3), else none. */
+function winogradTile(g: Geometry, p: Conv2dParams): WinogradTask["tile"] | null {
+  if (winograd4x4Applies(g, p)) return 4;
+  return winogradApplies(g, p) ? 2 : null;
+}
+
 /**
- * A float32 convolution by Winograd (see {@link winogradApplies}): the calling thread transforms
- * the weights once, and threads share out whole images.
+ * A float32 convolution by Winograd in tiles of `tile`² outputs: the calling thread transforms the
+ * weights once, and threads share out whole images (F(4×4, 3×3): in fours, its vectors' width).
  */
-function winograd(x: BackendTensor, w: TypedArray, out: BackendTensor, g: Geometry, flipped = false): void {
-  const u = scratch32("winograd", winogradWeightsSize(g.o, g.c));
-  winogradWeights(w, g.o, g.c, u, flipped);
+function winograd(x: BackendTensor, w: TypedArray, out: BackendTensor, g: Geometry, tile: WinogradTask["tile"], flipped = false): void {
+  const [size, transform, together] = tile === 4 ? [winograd4x4WeightsSize, winograd4x4Weights, IMAGES_TOGETHER] : [winogradWeightsSize, winogradWeights, 1];
+  const u = scratch32("winograd", size(g.o, g.c));
+  transform(w, g.o, g.c, u, flipped);
   const pool = poolFor(2 * g.n * g.ho * g.wo * g.o * g.rows);
   const [sx, su, so] = [share(dataOf(x), x.dtype), share(u, "float32"), share(dataOf(out), out.dtype)];
-  const tasks = splitEvenly(g.n, currentPool()?.threads ?? 1).map(([from, to]): WinogradTask => ({ op: "conv2dWinograd", x: sx, u: su, out: so, geometry: g, from, to }));
+  const shares = splitEvenly(Math.ceil(g.n / together), currentPool()?.threads ?? 1);
+  const tasks = shares.map(([from, to]): WinogradTask => ({ op: "conv2dWinograd", tile, x: sx, u: su, out: so, geometry: g, from: from * together, to: Math.min(g.n, to * together) }));
   if (pool && tasks.length > 1) pool.run(tasks);
   else tasks.forEach(runTask);
 }
@@ -58,7 +67,8 @@ function fast(dtype: DType): boolean {
 export const conv2d: Kernel<"conv2d"> = ([x, w], out, p) => {
   if (!fast(out.dtype)) return reference.conv2d([x, w], out, p);
   const g = geometry(x.shape, w.shape, out.shape, p.groups);
-  if (winogradApplies(g, p)) return winograd(x, dataOf(w), out, g);
+  const tile = winogradTile(g, p);
+  if (tile) return winograd(x, dataOf(w), out, g, tile);
   threaded("conv2d", x, w, out, g, p, convColumns(g));
 };
 
@@ -208,7 +218,8 @@ export const conv2dBackwardInput: Kernel<"conv2dBackwardInput"> = ([dy, w], out,
   if (forward) {
     const fg = geometry(dy.shape, forward.shape, out.shape, p.groups);
     // Winograd's weight transform reads w turned and swapped in place (groups are never Winograd's)
-    if (winogradApplies(fg, forward.p)) return winograd(dy, dataOf(w), out, fg, true);
+    const tile = winogradTile(fg, forward.p);
+    if (tile) return winograd(dy, dataOf(w), out, fg, tile, true);
     return threaded("conv2d", dy, flippedWeights(w, p), out, fg, forward.p, g.n * g.h * g.w);
   }
   if ((p.stride[0] > 1 || p.stride[1] > 1) && byPhases(dy, w, out, p)) return;

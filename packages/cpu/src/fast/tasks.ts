@@ -9,6 +9,7 @@ import { reduceRange } from "../reference/reduceLoops.js";
 import { view, type SharedArray } from "../threads/shared.js";
 import { conv2dBackwardInputF32, conv2dBackwardWeightChunksF32, conv2dBackwardWeightF32, conv2dF32, interleavePhasesF32 } from "../wasm/convF32.js";
 import { gemmF32 } from "../wasm/gemmF32.js";
+import { conv2dWinograd4x4F32 } from "../wasm/winograd4x4F32.js";
 import { conv2dWinogradF32 } from "../wasm/winogradF32.js";
 import { channelAffineRange, channelDotsRange, channelMomentsRange } from "./channelRuns.js";
 import { binaryRange, unaryRange, whereRange } from "./elementwiseRuns.js";
@@ -123,6 +124,8 @@ export interface ConvTask {
 /** Images from…to of a convolution by Winograd: x, the transformed weights u, the output. */
 export interface WinogradTask {
   op: "conv2dWinograd";
+  /** The output tile's side: F(2×2, 3×3) or F(4×4, 3×3). */
+  tile: 2 | 4;
   x: SharedArray;
   u: SharedArray;
   out: SharedArray;
@@ -223,7 +226,9 @@ export function runTask(t: Task): void {
     return;
   }
   if (t.op === "interleavePhases") return interleavePhasesF32(view(t.planes) as Float32Array, view(t.out), t.n, t.c, t.hp, t.wp, t.from, t.to);
-  if (t.op === "conv2dWinograd") return conv2dWinogradF32(view(t.x), view(t.u) as Float32Array, view(t.out), t.geometry, t.from, t.to);
+  if (t.op === "conv2dWinograd") {
+    return (t.tile === 4 ? conv2dWinograd4x4F32 : conv2dWinogradF32)(view(t.x), view(t.u) as Float32Array, view(t.out), t.geometry, t.from, t.to);
+  }
   if (t.op === "conv2d") return conv2dF32(view(t.a), view(t.b), view(t.out), t.geometry, t.params, t.from, t.to, t.placement ?? null);
   const run = { conv2dBackwardInput: conv2dBackwardInputF32, conv2dBackwardWeight: conv2dBackwardWeightF32 }[t.op];
   run(view(t.a), view(t.b), view(t.out), t.geometry, t.params, t.from, t.to);

@@ -127,6 +127,13 @@ export class Code {
   f32x4Gt(): this { return this.simd(0x44); }
   f32x4Le(): this { return this.simd(0x45); }
   f32x4Ge(): this { return this.simd(0x46); }
+  /** v128.const of `value` (rounded to float32) in all four lanes. */
+  f32x4Const(value: number): this {
+    const view = new DataView(new ArrayBuffer(4));
+    view.setFloat32(0, value, true); // WebAssembly's memory order
+    const lane = [...new Uint8Array(view.buffer)];
+    return this.bytesConst([...lane, ...lane, ...lane, ...lane]);
+  }
   /** v128.const of all zeros. */
   zero(): this { return this.simd(0x0c, ...new Array(16).fill(0)); }
   /** f32.load (alignment hint 4): one float, as a scalar. */

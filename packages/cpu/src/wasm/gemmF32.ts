@@ -79,6 +79,13 @@ export function workspace(bytes: number): { kernel: GemmKernel; at: number } {
   return { kernel: kern, at: BYTES };
 }
 
+/** {@link workspace} for regions of these byte sizes, one after another: their addresses. */
+export function workspaceRegions(sizes: number[]): { kernel: GemmKernel; at: number[] } {
+  const { kernel: kern, at } = workspace(sizes.reduce((a, b) => a + b, 0));
+  const starts = sizes.map((_, i) => at + sizes.slice(0, i).reduce((a, b) => a + b, 0));
+  return { kernel: kern, at: starts };
+}
+
 /**
  * Whether the WebAssembly SIMD GEMM can run here.
  * @example

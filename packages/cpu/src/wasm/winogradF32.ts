@@ -5,7 +5,7 @@
 // depth the input channels), and the output transform.
 import type { Conv2dParams, TypedArray } from "@sam/tensor";
 import type { Geometry } from "../geometry.js";
-import { padPhased, workspace } from "./gemmF32.js";
+import { padPhased, workspaceRegions } from "./gemmF32.js";
 import { NR, tileRows, type GemmKernel } from "./gemmKernel.js";
 import { compileWinogradKernel, type WinogradKernel } from "./winogradKernel.js";
 
@@ -18,22 +18,29 @@ const MAX_TILES = 256;
  * Bytes added between the sixteen ξ blocks of V and M: the transforms touch all sixteen at once,
  * and blocks a multiple of 4 KiB apart would all fall in one set of the L1 cache.
  */
-const SKEW = 64;
+export const SKEW = 64;
 
-const roundUp = (v: number, to: number) => Math.ceil(v / to) * to;
+export const roundUp = (v: number, to: number) => Math.ceil(v / to) * to;
 
 /**
- * Whether a convolution runs by Winograd: 3×3, stride 1, padding 1, no dilation or groups, with
- * whole 2×2 tiles, rows of tiles in fours (the transforms' vectors) and at least
- * {@link MIN_CHANNELS} input and output channels.
+ * Whether a convolution is one Winograd's minimal filtering takes: 3×3, stride 1, padding 1, no
+ * dilation or groups, and at least {@link MIN_CHANNELS} input and output channels.
+ */
+export function winogradShape(g: Geometry, p: Conv2dParams): boolean {
+  return g.kh === 3 && g.kw === 3 && p.groups === 1 && [...p.stride, ...p.dilation, ...p.padding].every((v) => v === 1) &&
+    g.ho === g.h && g.wo === g.w && g.c >= MIN_CHANNELS && g.o >= MIN_CHANNELS;
+}
+
+/**
+ * Whether a convolution runs by Winograd F(2×2, 3×3): {@link winogradShape}, with whole 2×2 tiles
+ * and rows of tiles in fours (the transforms' vectors).
  */
 export function winogradApplies(g: Geometry, p: Conv2dParams): boolean {
-  return g.kh === 3 && g.kw === 3 && p.groups === 1 && [...p.stride, ...p.dilation, ...p.padding].every((v) => v === 1) &&
-    g.ho === g.h && g.wo === g.w && g.h % 2 === 0 && g.w % 8 === 0 && g.c >= MIN_CHANNELS && g.o >= MIN_CHANNELS;
+  return winogradShape(g, p) && g.h % 2 === 0 && g.w % 8 === 0;
 }
 
 /** Rows of U (the output channels) padded to the block kernel's tile height. */
-function paddedRows(o: number): number {
+export function paddedRows(o: number): number {
   return roundUp(o, tileRows(o));
 }
 
@@ -87,10 +94,9 @@ let transforms: WinogradKernel | null | undefined;
 
 /** The kernel's workspace for regions of these byte sizes, one after another: their addresses, and the transforms compiled into its memory. */
 function laidOut(sizes: number[]): { kernel: GemmKernel; wk: WinogradKernel; at: number[] } {
-  const { kernel, at } = workspace(sizes.reduce((a, b) => a + b, 0));
+  const { kernel, at } = workspaceRegions(sizes);
   transforms ??= compileWinogradKernel(kernel.memory);
-  const starts = sizes.map((_, i) => at + sizes.slice(0, i).reduce((a, b) => a + b, 0));
-  return { kernel, wk: transforms!, at: starts };
+  return { kernel, wk: transforms!, at };
 }
 
 /**
