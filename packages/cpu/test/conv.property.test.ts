@@ -6,10 +6,27 @@ import { assertCloseSync, conv2d, conv2dBackwardInput, conv2dBackwardWeight, ful
 import { geometry as convGeometry, type Geometry } from "../src/geometry.js";
 import { cpu } from "../src/index.js";
 import { winograd4x4Applies } from "../src/wasm/winograd4x4F32.js";
-import { winogradApplies, winogradWeightGradientApplies } from "../src/wasm/winogradF32.js";
+import { weightGradientTile } from "../src/wasm/winogradGradient.js";
+import { winogradApplies } from "../src/wasm/winogradF32.js";
 
 /** A 3×3 convolution's parameters that Winograd takes: stride 1, padding 1. */
 const STRIDE_1: Conv2dParams = { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 };
+
+/**
+ * The weight gradient of a 3×3 stride-1 convolution of random values, which `takes` says the
+ * checked path runs, against the float64 reference within `bound`·√(pixels summed)·1e-5.
+ */
+function weightGradientAgrees(c: { n: number; c: number; o: number; h: number; w: number; seed: number }, takes: (g: Geometry) => boolean, bound: number): void {
+  tidy(() => {
+    const g = new Generator(c.seed);
+    const x = randn([c.n, c.c, c.h, c.w], { generator: g });
+    const dy = randn([c.n, c.o, c.h, c.w], { generator: g });
+    const shape = [c.o, c.c, 3, 3];
+    expect(takes(convGeometry(x.shape, shape, dy.shape, 1))).toBe(true);
+    close(conv2dBackwardWeight(x, dy, shape, { padding: 1 }), conv2dBackwardWeight(x.cast("float64"), dy.cast("float64"), shape, { padding: 1 }),
+      Math.sqrt(c.n * c.h * c.w) * bound);
+  });
+}
 
 /**
  * A 3×3 stride-1 convolution of random values and its input gradient, which `takes` says the
@@ -188,22 +205,20 @@ describe("float32 convolutions (SIMD) against the float64 reference", () => {
     fc.assert(fc.property(inputs, (c) => stride1Agrees(c, (g) => winograd4x4Applies(g, STRIDE_1), 16)), { numRuns: 40 });
   });
 
-  it("the weight gradient of 3×3 stride-1 convolutions by Winograd agrees too", () => {
+  it("the weight gradient of 3×3 stride-1 convolutions by Winograd F(2×2, 3×3) agrees too", () => {
     const inputs = fc.record({
       n: fc.integer({ min: 1, max: 5 }), c: fc.constantFrom(8, 16, 24), o: fc.integer({ min: 2, max: 6 }).map((k) => 4 * k),
-      h: fc.integer({ min: 1, max: 15 }).map((t) => 2 * t), w: fc.constantFrom(8, 16, 40), seed: fc.nat(),
+      h: fc.integer({ min: 0, max: 7 }).map((t) => 4 * t + 2), w: fc.constantFrom(8, 16, 40), seed: fc.nat(),
+    }); // rows not in fours (else F(4×4, 3×3) takes them); small planes: several images a block; 40 columns and many rows: an image split into runs of tile rows
+    fc.assert(fc.property(inputs, (c) => weightGradientAgrees(c, (g) => weightGradientTile(g, STRIDE_1) === 2, 4)), { numRuns: 40 });
+  });
+
+  it("the weight gradient of 3×3 stride-1 convolutions by Winograd F(4×4, 3×3) agrees within its rounding", () => {
+    const inputs = fc.record({
+      n: fc.integer({ min: 1, max: 5 }), c: fc.constantFrom(8, 16, 24), o: fc.integer({ min: 2, max: 6 }).map((k) => 4 * k),
+      h: fc.integer({ min: 1, max: 10 }).map((t) => 4 * t), w: fc.integer({ min: 1, max: 10 }).map((t) => 4 * t), seed: fc.nat(),
     }); // small planes: several images a block; 40 columns and many rows: an image split into runs of tile rows
-    fc.assert(fc.property(inputs, (c) => {
-      tidy(() => {
-        const g = new Generator(c.seed);
-        const x = randn([c.n, c.c, c.h, c.w], { generator: g });
-        const dy = randn([c.n, c.o, c.h, c.w], { generator: g });
-        const shape = [c.o, c.c, 3, 3];
-        expect(winogradWeightGradientApplies(convGeometry(x.shape, shape, dy.shape, 1), STRIDE_1)).toBe(true);
-        close(conv2dBackwardWeight(x, dy, shape, { padding: 1 }), conv2dBackwardWeight(x.cast("float64"), dy.cast("float64"), shape, { padding: 1 }),
-          Math.sqrt(c.n * c.h * c.w) * 4);
-      });
-    }), { numRuns: 40 });
+    fc.assert(fc.property(inputs, (c) => weightGradientAgrees(c, (g) => weightGradientTile(g, STRIDE_1) === 4, 16)), { numRuns: 40 });
   });
 
   it("give bit-identical results on one thread and on two", () => {
@@ -229,14 +244,15 @@ describe("float32 convolutions (SIMD) against the float64 reference", () => {
         // F(4×4, 3×3): images 0–7 on one thread, 8 on the other (its last four with three lanes empty)
         const tiles4 = conv2d(randn([9, 16, 8, 12], { generator: g }), randn([32, 16, 3, 3], { generator: g }), { padding: 1 });
         const tiles4Back = conv2dBackwardInput(randn([9, 32, 8, 12], { generator: g }), randn([32, 16, 3, 3], { generator: g }), [9, 16, 8, 12], { padding: 1 });
-        const tilesWeight = conv2dBackwardWeight(randn([6, 16, 20, 24], { generator: g }), randn([6, 32, 20, 24], { generator: g }), [32, 16, 3, 3], { padding: 1 });
+        const tilesWeight = conv2dBackwardWeight(randn([6, 16, 20, 24], { generator: g }), randn([6, 32, 20, 24], { generator: g }), [32, 16, 3, 3], { padding: 1 }); // F(4×4, 3×3)
+        const tilesWeight2 = conv2dBackwardWeight(randn([6, 16, 22, 24], { generator: g }), randn([6, 32, 22, 24], { generator: g }), [32, 16, 3, 3], { padding: 1 }); // F(2×2, 3×3)
         // small batches (an m-sharpness group): dW's batch in the fewest chunks, two, by Winograd and directly
         const fewChunks = conv2dBackwardWeight(randn([16, 64, 8, 8], { generator: g }), randn([16, 64, 8, 8], { generator: g }), [64, 64, 3, 3], { padding: 1 });
         const strided = { stride: 2, padding: 1 };
         const fewStrided = conv2dBackwardWeight(randn([16, 32, 16, 16], { generator: g }), randn([16, 64, 8, 8], { generator: g }), [64, 32, 3, 3], strided);
         const phased = conv2d(randn([32, 16, 32, 32], { generator: g }), randn([32, 16, 3, 3], { generator: g }), strided); // in place, by column phases
         const byPhase = conv2dBackwardInput(randn([32, 32, 16, 16], { generator: g }), randn([32, 16, 3, 3], { generator: g }), [32, 16, 32, 32], strided);
-        return [y, panels, flipped, tiles, tilesBack, tiles4, tiles4Back, tilesWeight, fewChunks, fewStrided, phased, byPhase, conv2dBackwardInput(dy, w, x.shape, opts), conv2dBackwardWeight(x, dy, w.shape, opts),
+        return [y, panels, flipped, tiles, tilesBack, tiles4, tiles4Back, tilesWeight, tilesWeight2, fewChunks, fewStrided, phased, byPhase, conv2dBackwardInput(dy, w, x.shape, opts), conv2dBackwardWeight(x, dy, w.shape, opts),
           conv2dBackwardWeight(wide, dyy, ww.shape, { padding: 1 }), conv2dBackwardWeight(single, dySingle, ww.shape, { padding: 1 }),
         ].map((t) => Array.from(t.dataSync()));
       });

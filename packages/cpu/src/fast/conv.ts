@@ -10,7 +10,8 @@ import { binaryRunF32 } from "../wasm/elementwiseF32.js";
 import { BLOCK_COLUMNS_ALIGN, simdAvailable } from "../wasm/gemmF32.js";
 import { NR } from "../wasm/gemmKernel.js";
 import { IMAGES_TOGETHER, winograd4x4Applies, winograd4x4Weights, winograd4x4WeightsSize } from "../wasm/winograd4x4F32.js";
-import { winogradApplies, winogradWeightGradient, winogradWeightGradientApplies, winogradWeights, winogradWeightsSize } from "../wasm/winogradF32.js";
+import { winogradApplies, winogradWeights, winogradWeightsSize, type WinogradTile } from "../wasm/winogradF32.js";
+import { weightGradientTile, winogradWeightGradient } from "../wasm/winogradGradient.js";
 import { currentPool, poolFor } from "./pool.js";
 import { runTask, share, type ConvTask, type InterleaveTask, type WeightChunksTask, type WinogradTask } from "./tasks.js";
 
@@ -37,7 +38,7 @@ function threaded(
 }
 
 /** The output tile Winograd takes a convolution in: F(4×4, 3×3) where its tiles fit, else F(2×2, 3×3), else none. */
-function winogradTile(g: Geometry, p: Conv2dParams): WinogradTask["tile"] | null {
+function winogradTile(g: Geometry, p: Conv2dParams): WinogradTile | null {
   if (winograd4x4Applies(g, p)) return 4;
   return winogradApplies(g, p) ? 2 : null;
 }
@@ -46,7 +47,7 @@ function winogradTile(g: Geometry, p: Conv2dParams): WinogradTask["tile"] | null
  * A float32 convolution by Winograd in tiles of `tile`² outputs: the calling thread transforms the
  * weights once, and threads share out whole images (F(4×4, 3×3): in fours, its vectors' width).
  */
-function winograd(x: BackendTensor, w: TypedArray, out: BackendTensor, g: Geometry, tile: WinogradTask["tile"], flipped = false): void {
+function winograd(x: BackendTensor, w: TypedArray, out: BackendTensor, g: Geometry, tile: WinogradTile, flipped = false): void {
   const [size, transform, together] = tile === 4 ? [winograd4x4WeightsSize, winograd4x4Weights, IMAGES_TOGETHER] : [winogradWeightsSize, winogradWeights, 1];
   const u = scratch32("winograd", size(g.o, g.c));
   transform(w, g.o, g.c, u, flipped);
@@ -252,9 +253,10 @@ let partials: Float32Array<ArrayBufferLike> = new Float32Array(0);
  */
 function weightGradient(x: BackendTensor, dy: BackendTensor, out: BackendTensor, g: Geometry, p: Conv2dParams): void {
   // Winograd's products run over the tiles of whole images: its batch is always cut into chunks
-  const byWinograd = winogradWeightGradientApplies(g, p);
+  const tile = weightGradientTile(g, p);
+  const byWinograd = tile !== null;
   const size = weightChunkFloats(g, p);
-  const depthPerImage = byWinograd ? (g.ho * g.wo) / 4 : g.ho * g.wo;
+  const depthPerImage = (g.ho * g.wo) / (tile ?? 1) ** 2;
   const byDepth = Math.max(Math.min(MIN_CHUNKS, g.n), Math.ceil(g.n / Math.ceil(MIN_CHUNK_DEPTH / Math.max(1, depthPerImage))));
   const chunks = Math.max(byWinograd ? 1 : 0, Math.min(WEIGHT_CHUNKS, byDepth, Math.floor(PARTIAL_FLOATS / Math.max(1, size))));
   // shares of dW's rows: an element's sum runs over the depth alone, so panel-aligned shares suffice
@@ -271,7 +273,7 @@ function weightGradient(x: BackendTensor, dy: BackendTensor, out: BackendTensor,
   else tasks.forEach(runTask);
   // the slots added into the first, in chunk order
   for (let c = 1; c < count; c++) binaryRunF32("add", partials, 0, partials, 0, 1, partials, c * size, 1, size);
-  if (byWinograd) winogradWeightGradient(partials, dataOf(out), g.o, g.c);
+  if (tile) winogradWeightGradient(partials, dataOf(out), g.o, g.c, tile);
   else dataOf(out).set(partials.subarray(0, size));
 }
 

@@ -10,7 +10,7 @@ import { view, type SharedArray } from "../threads/shared.js";
 import { conv2dBackwardInputF32, conv2dBackwardWeightChunksF32, conv2dBackwardWeightF32, conv2dF32, interleavePhasesF32 } from "../wasm/convF32.js";
 import { gemmF32 } from "../wasm/gemmF32.js";
 import { conv2dWinograd4x4F32 } from "../wasm/winograd4x4F32.js";
-import { conv2dWinogradF32 } from "../wasm/winogradF32.js";
+import { conv2dWinogradF32, type WinogradTile } from "../wasm/winogradF32.js";
 import { channelAffineRange, channelDotsRange, channelMomentsRange } from "./channelRuns.js";
 import { binaryRange, unaryRange, whereRange } from "./elementwiseRuns.js";
 
@@ -124,8 +124,7 @@ export interface ConvTask {
 /** Images from…to of a convolution by Winograd: x, the transformed weights u, the output. */
 export interface WinogradTask {
   op: "conv2dWinograd";
-  /** The output tile's side: F(2×2, 3×3) or F(4×4, 3×3). */
-  tile: 2 | 4;
+  tile: WinogradTile;
   x: SharedArray;
   u: SharedArray;
   out: SharedArray;

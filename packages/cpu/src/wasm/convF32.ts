@@ -5,7 +5,7 @@ import type { Conv2dParams, TypedArray } from "@sam/tensor";
 import { densePlacement, type Geometry as ConvGeometry, type Placement } from "../geometry.js";
 import { blockedGemm, BLOCK_COLUMNS, directGemm, gatheredGemm, padPhased, padRows, transposePanels, workspace, type InPlace, type PackA } from "./gemmF32.js";
 import { NR } from "./gemmKernel.js";
-import { winogradProductsSize, winogradWeightGradientApplies, winogradWeightGradientProducts } from "./winogradF32.js";
+import { weightGradientTile, winogradProductsSize, winogradWeightGradientProducts } from "./winogradGradient.js";
 
 /** mem[at…at+8] = src[from…from+8]: a panel row, unrolled (small enough for the engine to inline). */
 function copyEight(mem: Float32Array, at: number, src: ArrayLike<number>, from: number): void {
@@ -487,11 +487,12 @@ export function conv2dBackwardWeightF32(x: TypedArray, dy: TypedArray, dw: Typed
 }
 
 /**
- * Floats of one chunk's slot of the weight gradient's partial sums: dW, or Winograd's sixteen
- * products where it applies (transformed into dW once, after the slots are added).
+ * Floats of one chunk's slot of the weight gradient's partial sums: dW, or Winograd's products
+ * where it applies (36 or 16; transformed into dW once, after the slots are added).
  */
 export function weightChunkFloats(g: ConvGeometry, p: Conv2dParams): number {
-  return winogradWeightGradientApplies(g, p) ? winogradProductsSize(g.o, g.c) : g.o * g.rows;
+  const tile = weightGradientTile(g, p);
+  return tile ? winogradProductsSize(tile, g.o, g.c) : g.o * g.rows;
 }
 
 /**
@@ -501,12 +502,12 @@ export function weightChunkFloats(g: ConvGeometry, p: Conv2dParams): number {
  */
 export function conv2dBackwardWeightChunksF32(x: Float32Array, dy: Float32Array, partials: Float32Array, g: ConvGeometry, p: Conv2dParams, per: number, from: number, to: number): void {
   const size = weightChunkFloats(g, p);
-  const byWinograd = winogradWeightGradientApplies(g, p);
+  const tile = weightGradientTile(g, p);
   const [xImage, yImage] = [g.c * g.h * g.w, g.o * g.ho * g.wo];
   for (let c = from; c < to; c++) {
     const [i0, i1] = [c * per, Math.min(g.n, (c + 1) * per)];
     const [xs, dys, slot, gc] = [x.subarray(i0 * xImage, i1 * xImage), dy.subarray(i0 * yImage, i1 * yImage), partials.subarray(c * size, (c + 1) * size), { ...g, n: i1 - i0 }];
-    if (byWinograd) winogradWeightGradientProducts(xs, dys, slot, gc);
+    if (tile) winogradWeightGradientProducts(xs, dys, slot, gc, tile);
     else conv2dBackwardWeightF32(xs, dys, slot, gc, p);
   }
 }

@@ -8,8 +8,8 @@
 import type { Conv2dParams, TypedArray } from "@sam/tensor";
 import type { Geometry } from "../geometry.js";
 import { workspaceRegions } from "./gemmF32.js";
-import { NR, tileRows, type GemmKernel } from "./gemmKernel.js";
-import { compileWinograd4x4Kernel, type Winograd4x4Kernel } from "./winograd4x4Kernel.js";
+import { NR, tileRows } from "./gemmKernel.js";
+import { winograd4x4Kernel } from "./winograd4x4Kernel.js";
 import { paddedRows, roundUp, SKEW, winogradShape } from "./winogradF32.js";
 
 /** Floats of a block's V: 256 KiB, so V and M stay in L2 from the transforms to the products and back. */
@@ -67,15 +67,6 @@ export function winograd4x4Weights(w: TypedArray, o: number, c: number, out: Flo
   }
 }
 
-let transforms: Winograd4x4Kernel | null | undefined;
-
-/** The kernel's workspace for regions of these byte sizes, one after another: their addresses, and the transforms compiled into its memory. */
-function laidOut(sizes: number[]): { kernel: GemmKernel; wk: Winograd4x4Kernel; at: number[] } {
-  const { kernel, at } = workspaceRegions(sizes);
-  transforms ??= compileWinograd4x4Kernel(kernel.memory);
-  return { kernel, wk: transforms!, at };
-}
-
 /**
  * y[n] for images `from`…`to` of x: [n, c, h, w] convolved with the weights `u` that
  * {@link winograd4x4Weights} transformed, into y: [n, o, h, w]. Images are independent (each is a
@@ -96,7 +87,8 @@ export function conv2dWinograd4x4F32(x: TypedArray, u: Float32Array, y: TypedArr
     u: winograd4x4WeightsSize(o, c) * 4, images: IMAGES_TOGETHER * c * plane * 4, padded: c * paddedChannel,
     v: 36 * (c * blockColumns * 4 + SKEW), m: 36 * (rows * blockColumns * 4 + SKEW), out: IMAGES_TOGETHER * o * plane * 4,
   };
-  const { kernel, wk, at: [uAt, imagesAt, paddedAt, vAt, mAt, outAt] } = laidOut(Object.values(sizes));
+  const { kernel, at: [uAt, imagesAt, paddedAt, vAt, mAt, outAt] } = workspaceRegions(Object.values(sizes));
+  const wk = winograd4x4Kernel(kernel.memory);
   const mem = new Float32Array(kernel.memory.buffer);
   mem.set(u.subarray(0, sizes.u / 4), uAt / 4);
   mem.fill(0, paddedAt / 4, (paddedAt + sizes.padded) / 4); // the borders; each round rewrites the rest

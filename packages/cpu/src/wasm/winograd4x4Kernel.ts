@@ -1,15 +1,22 @@
-// Winograd F(4×4, 3×3)'s transforms in WebAssembly SIMD, over four images a vector: the input tiles
-// of planes whose pixels hold four images side by side into the GEMM's B panels, and the products
-// back into 4×4 output tiles of each image's plane. Emitted at load time by the module builder into
-// a module that shares the GEMM kernel's memory, so the block kernel multiplies what these write.
+// Winograd F(4×4, 3×3)'s transforms in WebAssembly SIMD. Forward, over four images a vector: the
+// input tiles of planes whose pixels hold four images side by side into the GEMM's B panels, and
+// the products back into 4×4 output tiles of each image's plane. For the weight gradient, over
+// four channels a vector: the input's and the output gradient's tiles into the GEMM's panels.
+// Emitted at load time by the module builder into a module that shares the GEMM kernel's memory, so
+// the block kernel multiplies what these write.
 import { buildModule, Code, I32, V128 } from "./builder.js";
 import type { GemmKernel } from "./gemmKernel.js";
+import { byChannelLoops, storeNext, type TilesByChannel } from "./winogradKernel.js";
 
 /** The transforms, on byte addresses in the shared memory: see each emitter. */
 export interface Winograd4x4Kernel {
   interleave: (src: number, dst: number, channels: number, rows: number, width: number, image: number, row: number, dstChannel: number) => void;
   inputTiles: (src: number, dst: number, channels: number, tileRows: number, tilesPerRow: number, row: number, srcChannel: number, panel: number, xi: number) => void;
   outputTiles: (src: number, dst: number, channels: number, tileRows: number, tilesPerRow: number, mRow: number, xi: number, outRow: number, outChannel: number, image: number) => void;
+  /** The weight gradient's input tiles, Bᵀ d B of 6×6 tiles four pixels apart, eight channels to a pixel. */
+  inputTilesByChannel: TilesByChannel;
+  /** The weight gradient's output-gradient tiles, A dy Aᵀ of 4×4 tiles, four channels to a pixel. */
+  gradientTilesByChannel: TilesByChannel;
 }
 
 /** Vector locals holding the constants the transforms multiply by, set at the function's start. */
@@ -58,6 +65,87 @@ function pushAt(c: Code, k: Map<number, number>, m: number[], r: number): void {
     c.get(m[1]).get(m[2]).f32x4Sub().get(m[3]).get(m[4]).f32x4Sub().get(k.get(r === 1 ? 2 : 8)!).f32x4Mul().f32x4Add();
     if (r === 3) c.get(m[5]).f32x4Add();
   }
+}
+
+/**
+ * Pushes element r of A e for the four vectors e, with A = (Aᵀ)ᵀ =
+ * [1 0 0 0; 1 1 1 1; 1 −1 1 −1; 1 2 4 8; 1 −2 4 −8; 0 0 0 1]: the output transform's adjoint.
+ */
+function pushA(c: Code, k: Map<number, number>, e: number[], r: number): void {
+  if (r === 0) c.get(e[0]);
+  else if (r === 5) c.get(e[3]);
+  else if (r === 1 || r === 2) {
+    // (e0 + e2) ± (e1 + e3)
+    c.get(e[0]).get(e[2]).f32x4Add().get(e[1]).get(e[3]).f32x4Add();
+    if (r === 1) c.f32x4Add();
+    else c.f32x4Sub();
+  } else {
+    // (e0 + 4 e2) ± 2 (e1 + 4 e3)
+    const four = k.get(4)!;
+    c.get(e[0]).get(e[2]).get(four).f32x4Mul().f32x4Add();
+    c.get(e[1]).get(e[3]).get(four).f32x4Mul().f32x4Add().get(k.get(2)!).f32x4Mul();
+    if (r === 3) c.f32x4Add();
+    else c.f32x4Sub();
+  }
+}
+
+/**
+ * `inputTilesByChannel`: V = Bᵀ d B of every 6×6 tile (tile (ty, tx) covers rows 4ty…4ty+5 and
+ * pixels 4tx…4tx+5) of zero-padded planes whose pixels hold eight channels (32 bytes), four
+ * channels a vector: the rows of B panels eight channels wide.
+ */
+function inputTilesByChannelCode(): Code {
+  const c = new Code([I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const XI = 8;
+  const k = constants(c, [2, 4, 5]);
+  const rowAt = Array.from({ length: 6 }, () => c.local(I32));
+  const d = Array.from({ length: 6 }, () => c.local(V128));
+  const a = Array.from({ length: 36 }, () => c.local(V128)); // Bᵀd: a[6i + j], row i, column j
+  byChannelLoops(c, 32, 2, (p, out, ROW) => {
+    for (let i = 0; i < 6; i++) c.get(p).get(ROW).i32(i).mul().add().set(rowAt[i]);
+    for (let j = 0; j < 6; j++) {
+      for (let i = 0; i < 6; i++) c.get(rowAt[i]).load(32 * j).set(d[i]);
+      for (let r = 0; r < 6; r++) {
+        pushBt(c, k, d, r);
+        c.set(a[6 * r + j]);
+      }
+    }
+    for (let i = 0; i < 6; i++) {
+      const row = a.slice(6 * i, 6 * i + 6);
+      for (let j = 0; j < 6; j++) storeNext(c, out, XI, () => pushBt(c, k, row, j));
+    }
+  }, 4);
+  return c;
+}
+
+/**
+ * `gradientTilesByChannel`: A dy Aᵀ (6×6) of every 4×4 tile of the output gradient (tile (ty, tx)
+ * covers rows 4ty…4ty+3 and pixels 4tx…4tx+3) of planes whose pixels hold four channels (16
+ * bytes): the rows of A panels four channels high. With V = Bᵀ d B of the input's tiles, the
+ * products' sum over tiles is the gradient of the transformed weights G g Gᵀ.
+ */
+function gradientTilesByChannelCode(): Code {
+  const c = new Code([I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const XI = 8;
+  const k = constants(c, [2, 4]);
+  const rowAt = Array.from({ length: 4 }, () => c.local(I32));
+  const e = Array.from({ length: 4 }, () => c.local(V128));
+  const a = Array.from({ length: 24 }, () => c.local(V128)); // A dy: a[4i + j], row i of 6, column j
+  byChannelLoops(c, 16, 1, (p, out, ROW) => {
+    for (let i = 0; i < 4; i++) c.get(p).get(ROW).i32(i).mul().add().set(rowAt[i]);
+    for (let j = 0; j < 4; j++) {
+      for (let i = 0; i < 4; i++) c.get(rowAt[i]).load(16 * j).set(e[i]);
+      for (let r = 0; r < 6; r++) {
+        pushA(c, k, e, r);
+        c.set(a[4 * r + j]);
+      }
+    }
+    for (let i = 0; i < 6; i++) {
+      const row = a.slice(4 * i, 4 * i + 4);
+      for (let j = 0; j < 6; j++) storeNext(c, out, XI, () => pushA(c, k, row, j));
+    }
+  }, 4);
+  return c;
 }
 
 /** Emits loops over channels, tile rows and tiles along a row: `body(ch, ty, tx)`. */
@@ -206,8 +294,17 @@ function interleaveCode(): Code {
  */
 export function compileWinograd4x4Kernel(memory: GemmKernel["memory"]): Winograd4x4Kernel | null {
   const bytes = buildModule([{ name: "interleave", code: interleaveCode() }, { name: "inputTiles", code: inputTilesCode() },
-    { name: "outputTiles", code: outputTilesCode() }]);
+    { name: "outputTiles", code: outputTilesCode() }, { name: "inputTilesByChannel", code: inputTilesByChannelCode() },
+    { name: "gradientTilesByChannel", code: gradientTilesByChannelCode() }]);
   if (typeof WebAssembly === "undefined" || !WebAssembly.validate(bytes)) return null;
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: memory as WebAssembly.Memory } });
   return instance.exports as unknown as Winograd4x4Kernel;
+}
+
+let compiled: Winograd4x4Kernel | null | undefined;
+
+/** The transforms compiled into `memory` (the GEMM kernel's, one a thread) on first use. */
+export function winograd4x4Kernel(memory: GemmKernel["memory"]): Winograd4x4Kernel {
+  compiled ??= compileWinograd4x4Kernel(memory);
+  return compiled!;
 }

@@ -2,12 +2,13 @@
 // Gray, 2016): each 2×2 output tile takes 16 multiplications per input channel where the direct
 // product takes 36. Per image: the weights' and the input tiles' transforms, sixteen GEMMs on the
 // SIMD block kernel (one per transformed element ξ: M_ξ = U_ξ · V_ξ, output channels by tiles,
-// depth the input channels), and the output transform.
+// depth the input channels), and the output transform. Also what the other Winograd files share:
+// which convolutions Winograd takes, the weights' padded rows, the skew between ξ blocks.
 import type { Conv2dParams, TypedArray } from "@sam/tensor";
 import type { Geometry } from "../geometry.js";
 import { padPhased, workspaceRegions } from "./gemmF32.js";
-import { NR, tileRows, type GemmKernel } from "./gemmKernel.js";
-import { compileWinogradKernel, type WinogradKernel } from "./winogradKernel.js";
+import { NR, tileRows } from "./gemmKernel.js";
+import { winogradKernel } from "./winogradKernel.js";
 
 /** Fewer channels than this on either side leave the GEMMs too shallow or too narrow to pay for the transforms. */
 const MIN_CHANNELS = 8;
@@ -21,6 +22,9 @@ const MAX_TILES = 256;
 export const SKEW = 64;
 
 export const roundUp = (v: number, to: number) => Math.ceil(v / to) * to;
+
+/** The side of a Winograd output tile: F(2×2, 3×3) or F(4×4, 3×3). */
+export type WinogradTile = 2 | 4;
 
 /**
  * Whether a convolution is one Winograd's minimal filtering takes: 3×3, stride 1, padding 1, no
@@ -90,15 +94,6 @@ function rowTimesGt(out: Float32Array, to: number, xi: number, a0: number, a1: n
   out[to + 3 * xi] = a2;
 }
 
-let transforms: WinogradKernel | null | undefined;
-
-/** The kernel's workspace for regions of these byte sizes, one after another: their addresses, and the transforms compiled into its memory. */
-function laidOut(sizes: number[]): { kernel: GemmKernel; wk: WinogradKernel; at: number[] } {
-  const { kernel, at } = workspaceRegions(sizes);
-  transforms ??= compileWinogradKernel(kernel.memory);
-  return { kernel, wk: transforms!, at };
-}
-
 /**
  * y[n] for images `from`…`to` of x: [n, c, h, w] convolved with the weights `u` that
  * {@link winogradWeights} transformed, into y: [n, o, h, w]. Images are independent, so any split
@@ -115,7 +110,8 @@ export function conv2dWinogradF32(x: TypedArray, u: Float32Array, y: TypedArray,
   const row = 2 * phase;
   const padChannel = (h + 2) * row;
   const sizes = { u: winogradWeightsSize(o, c) * 4, image: c * h * w * 4, padded: c * padChannel, v: 16 * (c * blockTiles * 4 + SKEW), m: 16 * (rows * blockTiles * 4 + SKEW), out: o * h * w * 4 };
-  const { kernel, wk, at: [uAt, imageAt, paddedAt, vAt, mAt, outAt] } = laidOut(Object.values(sizes));
+  const { kernel, at: [uAt, imageAt, paddedAt, vAt, mAt, outAt] } = workspaceRegions(Object.values(sizes));
+  const wk = winogradKernel(kernel.memory);
   const mem = new Float32Array(kernel.memory.buffer);
   mem.set(u.subarray(0, sizes.u / 4), uAt / 4);
   mem.fill(0, paddedAt / 4, (paddedAt + sizes.padded) / 4); // the borders; padPhased rewrites the rest per image
@@ -133,127 +129,4 @@ export function conv2dWinogradF32(x: TypedArray, u: Float32Array, y: TypedArray,
     }
     y.set(mem.subarray(outAt / 4, outAt / 4 + o * h * w), image * o * h * w);
   }
-}
-
-/**
- * Whether the weight gradient runs by Winograd: as {@link winogradApplies}, with the channels in
- * whole blocks of its transforms (eight input, four output channels to a pixel).
- */
-export function winogradWeightGradientApplies(g: Geometry, p: Conv2dParams): boolean {
-  return winogradApplies(g, p) && g.c % 8 === 0 && g.o % 4 === 0;
-}
-
-/** Floats of a weight-gradient block's V and transformed dy: about 512 KiB, so they stay in L2 from their transforms to the products. */
-const GRADIENT_BLOCK_FLOATS = 2 ** 17;
-
-/** One stretch of a block's tiles: tile rows ty0…ty0+rows of an image. */
-interface TileRun {
-  image: number;
-  ty0: number;
-  rows: number;
-}
-
-/**
- * Blocks of tiles, each the depth of one round of sixteen products: whole images while an image's
- * tiles fit in `target`, else runs of whole tile rows. Fixed by the shapes alone.
- */
-function gradientBlocks(n: number, tileRowCount: number, tilesPerRow: number, target: number): TileRun[][] {
-  const blocks: TileRun[][] = [];
-  const perImage = tileRowCount * tilesPerRow;
-  if (perImage <= target) {
-    const images = Math.floor(target / perImage);
-    for (let i = 0; i < n; i += images) {
-      blocks.push(Array.from({ length: Math.min(images, n - i) }, (_, k) => ({ image: i + k, ty0: 0, rows: tileRowCount })));
-    }
-    return blocks;
-  }
-  const rowsPerBlock = Math.max(1, Math.floor(target / tilesPerRow));
-  for (let image = 0; image < n; image++) {
-    for (let ty0 = 0; ty0 < tileRowCount; ty0 += rowsPerBlock) blocks.push([{ image, ty0, rows: Math.min(rowsPerBlock, tileRowCount - ty0) }]);
-  }
-  return blocks;
-}
-
-/** Floats of the sixteen products {@link winogradWeightGradientProducts} writes: [16, o, c]. */
-export function winogradProductsSize(o: number, c: number): number {
-  return 16 * o * c;
-}
-
-/**
- * The weight gradient's sixteen products for the g.n images of x and dy, written to `m` as
- * [ξ, o, c] (see {@link winogradWeightGradient}): M_ξ [o × c] = (S A dy Aᵀ S)_ξ [o × tiles] ·
- * (Bᵀ d B)_ξᵀ [tiles × c], whose depth is the tiles of every image. The input and dy are laid out
- * with their channels side by side (eight and four to a pixel) so that their transforms write the
- * GEMMs' panels directly.
- */
-export function winogradWeightGradientProducts(x: TypedArray, dy: TypedArray, m: TypedArray, g: Geometry): void {
-  const { n, c, h, w, o } = g;
-  if (n === 0) {
-    m.fill(0, 0, winogradProductsSize(o, c));
-    return;
-  }
-  const tilesPerRow = w / 2;
-  const target = Math.max(tilesPerRow, Math.floor(GRADIENT_BLOCK_FLOATS / (16 * (c + o))));
-  const blocks = gradientBlocks(n, h / 2, tilesPerRow, target);
-  const maxTiles = Math.max(...blocks.map((b) => b.reduce((s, r) => s + r.rows * tilesPerRow, 0)));
-  const pw = w + 2;
-  const paddedPlane = (h + 2) * pw;
-  const plane = h * w;
-  const sizes = {
-    xImage: c * plane * 4, padded: c * paddedPlane * 4, dyImage: o * plane * 4, dyPixels: o * plane * 4,
-    v: 16 * (c * maxTiles * 4 + SKEW), d: 16 * (o * maxTiles * 4 + SKEW), m: winogradProductsSize(o, c) * 4,
-  };
-  const { kernel, wk, at: [xAt, paddedAt, dyAt, dyPixelsAt, vAt, dAt, mAt] } = laidOut(Object.values(sizes));
-  const mem = new Float32Array(kernel.memory.buffer);
-  mem.fill(0, paddedAt / 4, (paddedAt + sizes.padded) / 4); // the borders; each image rewrites the rest
-  let staged = -1;
-  blocks.forEach((block, index) => {
-    const tiles = block.reduce((s, r) => s + r.rows * tilesPerRow, 0);
-    const [vXi, dXi] = [c * tiles * 4 + SKEW, o * tiles * 4 + SKEW];
-    let t0 = 0;
-    for (const { image, ty0, rows } of block) {
-      if (image !== staged) {
-        // x as blocks of eight channels a pixel, zero-padded; dy as blocks of four
-        mem.set(x.subarray(image * c * plane, (image + 1) * c * plane), xAt / 4);
-        for (let y = 0; y < h; y++) kernel.transposePanelsB(xAt + y * w * 4, paddedAt + ((y + 1) * pw + 1) * 32, c / 8, w, plane * 4, paddedPlane * 32);
-        mem.set(dy.subarray(image * o * plane, (image + 1) * o * plane), dyAt / 4);
-        kernel.transposePanelsA[4](dyAt, dyPixelsAt, o / 4, plane, plane * 4, plane * 16);
-        staged = image;
-      }
-      wk.inputTilesByChannel(paddedAt + 2 * ty0 * pw * 32, vAt + t0 * 32, c / 8, rows, tilesPerRow, pw * 32, paddedPlane * 32, tiles * 32, vXi);
-      wk.gradientTilesByChannel(dyPixelsAt + 2 * ty0 * w * 16, dAt + t0 * 16, o / 4, rows, tilesPerRow, w * 16, plane * 16, tiles * 16, dXi);
-      t0 += rows * tilesPerRow;
-    }
-    for (let xi = 0; xi < 16; xi++) kernel.block[4](dAt + xi * dXi, tiles * 4, vAt + xi * vXi, mAt + xi * o * c * 4, o, c, tiles, c * 4, index > 0 ? 1 : 0);
-  });
-  m.set(mem.subarray(mAt / 4, mAt / 4 + winogradProductsSize(o, c)));
-}
-
-/**
- * dW [o, c, 3, 3] from the sixteen products summed over the batch: the forward pass is
- * y = Aᵀ[(G w Gᵀ) ⊙ (Bᵀ d B)]A per tile, so dW = Gᵀ[Σ over tiles (A dy Aᵀ) ⊙ (Bᵀ d B)]G = Gᵀ (S M S) G
- * with G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1] and S = diag(1, 1, 1, −1) (the signs the dy transform left
- * out); in float64, rounded once.
- */
-export function winogradWeightGradient(m: TypedArray, dw: TypedArray, o: number, c: number): void {
-  const oc = o * c;
-  for (let k = 0; k < oc; k++) {
-    // column j of S M S is v[j], v[4 + j], v[8 + j], v[12 + j] (v[ξ] = m[ξ·oc + k]), the last column negated
-    const v0 = m[k], v1 = m[oc + k], v2 = m[2 * oc + k], v3 = m[3 * oc + k];
-    const v4 = m[4 * oc + k], v5 = m[5 * oc + k], v6 = m[6 * oc + k], v7 = m[7 * oc + k];
-    const v8 = m[8 * oc + k], v9 = m[9 * oc + k], v10 = m[10 * oc + k], v11 = m[11 * oc + k];
-    const v12 = m[12 * oc + k], v13 = m[13 * oc + k], v14 = m[14 * oc + k], v15 = m[15 * oc + k];
-    // T = Gᵀ S M S (3×4), row by row, then each row times G
-    const out = k * 9;
-    rowTimesG(dw, out, v0 + (v4 + v8) / 2, v1 + (v5 + v9) / 2, v2 + (v6 + v10) / 2, -(v3 + (v7 + v11) / 2));
-    rowTimesG(dw, out + 3, (v4 - v8) / 2, (v5 - v9) / 2, (v6 - v10) / 2, -(v7 - v11) / 2);
-    rowTimesG(dw, out + 6, (v4 + v8) / 2 - v12, (v5 + v9) / 2 - v13, (v6 + v10) / 2 - v14, -((v7 + v11) / 2 - v15));
-  }
-}
-
-/** One row [t0 t1 t2 t3] of Gᵀ S M S times G: [t0 + (t1 + t2)/2, (t1 − t2)/2, (t1 + t2)/2 + t3]. */
-function rowTimesG(dw: TypedArray, at: number, t0: number, t1: number, t2: number, t3: number): void {
-  dw[at] = t0 + (t1 + t2) / 2;
-  dw[at + 1] = (t1 - t2) / 2;
-  dw[at + 2] = (t1 + t2) / 2 + t3;
 }

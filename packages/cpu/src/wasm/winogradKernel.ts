@@ -120,7 +120,7 @@ function outputTilesCode(): Code {
 }
 
 /** Emits: the vector `value` pushes stored at q, then q advanced by xi bytes (the next element ξ). */
-function storeNext(c: Code, q: number, XI: number, value: () => void): void {
+export function storeNext(c: Code, q: number, XI: number, value: () => void): void {
   c.get(q);
   value();
   c.store(0).get(q).get(XI).add().set(q);
@@ -128,10 +128,11 @@ function storeNext(c: Code, q: number, XI: number, value: () => void): void {
 
 /**
  * Emits the loops of a {@link TilesByChannel} transform over pixels of `pixelBytes`, `halves`
- * vectors of four channels each: `tile(p, out, ROW)` with p the address of the tile's first pixel
- * (of this half) and out where its element 0 goes.
+ * vectors of four channels each, tiles `step` rows and pixels apart (the output tile's side):
+ * `tile(p, out, ROW)` with p the address of the tile's first pixel (of this half) and out where
+ * its element 0 goes.
  */
-function byChannelLoops(c: Code, pixelBytes: number, halves: number, tile: (p: number, out: number, ROW: number) => void): void {
+export function byChannelLoops(c: Code, pixelBytes: number, halves: number, tile: (p: number, out: number, ROW: number) => void, step = 2): void {
   const [SRC, DST, BLOCKS, TILE_ROWS, TILES_PER_ROW, ROW, SRC_BLOCK, DST_BLOCK] = [0, 1, 2, 3, 4, 5, 6, 7];
   const [b, ty, tx, p, out] = [I32, I32, I32, I32, I32].map((k) => c.local(k));
   c.i32(0).set(b);
@@ -141,8 +142,8 @@ function byChannelLoops(c: Code, pixelBytes: number, halves: number, tile: (p: n
       c.loop(ty, 1, TILE_ROWS, () => {
         c.i32(0).set(tx);
         c.loop(tx, 1, TILES_PER_ROW, () => {
-          // a tile starts 2·ty rows and 2·tx pixels in; tile t = ty·tilesPerRow + tx
-          c.get(SRC).get(b).get(SRC_BLOCK).mul().add().get(ty).get(ROW).i32(2).mul().mul().add().get(tx).i32(2 * pixelBytes).mul().add().i32(16 * half).add().set(p);
+          // a tile starts step·ty rows and step·tx pixels in; tile t = ty·tilesPerRow + tx
+          c.get(SRC).get(b).get(SRC_BLOCK).mul().add().get(ty).get(ROW).i32(step).mul().mul().add().get(tx).i32(step * pixelBytes).mul().add().i32(16 * half).add().set(p);
           c.get(DST).get(b).get(DST_BLOCK).mul().add().get(ty).get(TILES_PER_ROW).mul().get(tx).add().i32(pixelBytes).mul().add().i32(16 * half).add().set(out);
           tile(p, out, ROW);
         });
@@ -222,4 +223,12 @@ export function compileWinogradKernel(memory: GemmKernel["memory"]): WinogradKer
   if (typeof WebAssembly === "undefined" || !WebAssembly.validate(bytes)) return null;
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: memory as WebAssembly.Memory } });
   return instance.exports as unknown as WinogradKernel;
+}
+
+let compiled: WinogradKernel | null | undefined;
+
+/** The transforms compiled into `memory` (the GEMM kernel's, one a thread) on first use. */
+export function winogradKernel(memory: GemmKernel["memory"]): WinogradKernel {
+  compiled ??= compileWinogradKernel(memory);
+  return compiled!;
 }
