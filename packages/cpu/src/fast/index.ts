@@ -8,7 +8,7 @@ import { channelAffine, channelDots, channelMoments } from "./channels.js";
 import { sharedImageGroups } from "./imageGroups.js";
 import { binaryKernel, unaryKernel, where } from "./elementwise.js";
 import { matmul } from "./matmul.js";
-import { pad } from "./movement.js";
+import { pad, slice } from "./movement.js";
 import { reduceKernel } from "./reduce.js";
 
 /** The kernels the fast layer overrides. */
@@ -22,6 +22,6 @@ export const fastKernels: Partial<KernelTable> = {
   conv2d: sharedImageGroups("conv2d"),
   conv2dBackwardInput: sharedImageGroups("conv2dBackwardInput"),
   conv2dBackwardWeight: sharedImageGroups("conv2dBackwardWeight"),
-  pad,
+  pad, slice,
   channelMoments, channelDots, channelAffine,
 };
