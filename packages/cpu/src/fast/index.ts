@@ -9,6 +9,7 @@ import { sharedImageGroups } from "./imageGroups.js";
 import { binaryKernel, unaryKernel, where } from "./elementwise.js";
 import { matmul } from "./matmul.js";
 import { pad, slice } from "./movement.js";
+import { pointwise } from "./pointwise.js";
 import { reduceKernel } from "./reduce.js";
 
 /** The kernels the fast layer overrides. */
@@ -22,6 +23,6 @@ export const fastKernels: Partial<KernelTable> = {
   conv2d: sharedImageGroups("conv2d"),
   conv2dBackwardInput: sharedImageGroups("conv2dBackwardInput"),
   conv2dBackwardWeight: sharedImageGroups("conv2dBackwardWeight"),
-  pad, slice,
+  pad, slice, pointwise,
   channelMoments, channelDots, channelAffine,
 };
