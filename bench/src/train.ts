@@ -68,6 +68,6 @@ export async function trainBench({ profile, threads, webgpu, gpuOnly }: BenchOpt
     if (!gpuOnly && !why) add("pytorch", torch(optimizer, STEPS, "cpu"), false);
   }
   console.log(memory.join("\n"));
-  report(`ResNet-20 training step, batch ${BATCH}, median of ${STEPS} steps (GPU: ${GPU_STEPS}) after one warm-up`, results.filter((r) => r.unit === "img/s"));
+  report(`ResNet-20 training step, batch ${BATCH}, median of ${STEPS} steps (GPU: ${GPU_STEPS}) after two seconds of warm-up steps`, results.filter((r) => r.unit === "img/s"));
   for (const r of results.filter((r) => r.unit === "MiB")) console.log(JSON.stringify({ ...r, value: Math.round(r.value) }));
 }

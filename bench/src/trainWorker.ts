@@ -60,9 +60,13 @@ async function timedStep(): Promise<number> {
 }
 
 // warm-up: compiles the hot paths (and the GPU's shaders); on a GPU, steps until the buffers, and so
-// the cached bind groups, repeat from step to step
-const warmUps = Number(process.env.SAM_BENCH_WARMUP ?? 1);
-for (let i = 0; i < warmUps; i++) await timedStep();
+// the cached bind groups, repeat from step to step. On the CPU the first steps run WebAssembly
+// before its optimising tier has compiled it, so warming up takes steps for WARM_UP_SECONDS: the
+// timed steps are those of a long training loop (the PyTorch anchor warms up the same way).
+const WARM_UP_SECONDS = 2;
+const warmUps = process.env.SAM_BENCH_WARMUP;
+if (warmUps !== undefined) for (let i = 0; i < Number(warmUps); i++) await timedStep();
+else for (const start = performance.now(); performance.now() - start < WARM_UP_SECONDS * 1e3;) await timedStep();
 gpu?.resetPeakMemory(); // the peak of the timed steps, from what the model and optimizer hold
 profile.clear();
 recording.length = 0;
