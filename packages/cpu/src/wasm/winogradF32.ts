@@ -16,8 +16,8 @@ const MIN_CHANNELS = 8;
 const MAX_TILES = 256;
 
 /**
- * Bytes added between the sixteen ξ blocks of V and M: the transforms touch all sixteen at once,
- * and blocks a multiple of 4 KiB apart would all fall in one set of the L1 cache.
+ * Bytes added between the ξ blocks of V and M (16, or 36 for F(4×4, 3×3)): the transforms touch
+ * them all at once, and blocks a multiple of 4 KiB apart would all fall in one set of the L1 cache.
  */
 export const SKEW = 64;
 
