@@ -94,7 +94,7 @@ export function usage(): string {
     "  hessian   the loss Hessian of a saved run (--run DIR): top eigenvalues, trace and spectral density",
     "            into DIR/hessian.json and its report; --seed seeds the random vectors (by default the run's",
     "            seed, as its own --hessian draws them)",
-    "  (none)    the demonstration: SGD against SAM, ResNet-20 on 2,000 CIFAR-10 images with 40% noisy labels (about 18 minutes on 2 cores)",
+    "  (none)    the demonstration: SGD against SAM, ResNet-20 on 2,000 CIFAR-10 images with 40% noisy labels (about 12 minutes on 2 cores)",
     "",
     ...lines,
     "",
