@@ -67,6 +67,7 @@ export const FLAGS = {
   seeds: { type: "string", default: "0,1,2", help: "sweep: the seeds each configuration is trained with, comma-separated" },
   hessian: { type: "boolean", help: "train, compare, sweep: the loss Hessian of each run at the end, as the hessian command does" },
   run: { type: "string", help: "hessian: the run folder whose last checkpoint is measured" },
+  sweep: { type: "string", help: "summary: the sweep's folder" },
   examples: { type: "string", default: "1000", help: "hessian: the first N images of the run's training subset" },
   k: { type: "string", default: "5", help: "hessian: top eigenvalues to compute (λmax/λk is the sharpness ratio)" },
   iterations: { type: "string", default: "20", help: "hessian: Lanczos steps for the eigenvalues and for each density run" },
@@ -84,7 +85,7 @@ export function usage(): string {
     return `${left.padEnd(30)}${f.help}${def}`;
   });
   return [
-    "usage: pnpm cifar [train|compare|sweep|hessian] [flags]",
+    "usage: pnpm cifar [train|compare|sweep|hessian|summary] [flags]",
     "",
     "  train     train one model with one optimizer",
     "  compare   train the --optimizers on the same seed and data, and write one report",
@@ -94,6 +95,8 @@ export function usage(): string {
     "  hessian   the loss Hessian of a saved run (--run DIR): top eigenvalues, trace and spectral density",
     "            into DIR/hessian.json and its report; --seed seeds the random vectors (by default the run's",
     "            seed, as its own --hessian draws them)",
+    "  summary   the tables of a sweep (--sweep DIR) as they stand: writes its summary.json, report.html and",
+    "            summary.md (Markdown, printed too) from its finished runs and PyTorch's; trains nothing",
     "  (none)    the demonstration: SGD against SAM, ResNet-20 on 2,000 CIFAR-10 images with 40% noisy labels (about 12 minutes on 2 cores)",
     "",
     ...lines,
@@ -163,7 +166,7 @@ export interface Grid {
 
 /** The parsed command line: the command, the run's configuration and the output options. */
 export interface Command {
-  command: "train" | "compare" | "sweep" | "demo" | "hessian" | "help";
+  command: "train" | "compare" | "sweep" | "demo" | "hessian" | "summary" | "help";
   config: Config;
   out?: string;
   resume?: string;
@@ -172,6 +175,8 @@ export interface Command {
   overwrite: boolean;
   /** The run folder of `hessian`. */
   run?: string;
+  /** The sweep folder of `summary`. */
+  sweep?: string;
   /** What to compute for `hessian`, or after training with `--hessian` (else undefined). */
   hessian?: HessianSettings;
   /** Hold each batch's gradient graph between a Hessian measurement's products (how, not what: a resumed sweep takes it too). */
@@ -193,7 +198,7 @@ export function parseCommand(argv: string[]): Command {
   const v = parsed.values as Record<string, string | boolean | undefined>;
   const positional = parsed.positionals;
   if (positional.length > 1) throw new UsageError(`unexpected arguments: ${positional.slice(1).join(" ")}`);
-  const command = v.help ? "help" : positional.length === 0 ? "demo" : choice("command", positional[0], ["train", "compare", "sweep", "hessian"] as const);
+  const command = v.help ? "help" : positional.length === 0 ? "demo" : choice("command", positional[0], ["train", "compare", "sweep", "hessian", "summary"] as const);
   // parseArgs fills in defaults, so what was given is read off the arguments themselves
   const given = new Set(argv.filter((a) => a.startsWith("--")).map((a) => a.slice(2).split("=")[0]));
   const s = (k: string) => (v[k] as string | undefined) ?? ((FLAGS as Record<string, { default?: string }>)[k].default);
@@ -206,6 +211,11 @@ export function parseCommand(argv: string[]): Command {
     if (twice !== undefined) throw new UsageError(`--${flag}: ${String(twice)} is listed twice`);
     return values;
   };
+  if (command === "summary") {
+    const other = [...given].find((f) => f !== "sweep");
+    if (other) throw new UsageError(`--${other}: the summary command takes only --sweep DIR`);
+    if (s("sweep") === undefined) throw new UsageError("summary: --sweep DIR is required (the sweep's folder)");
+  } else if (given.has("sweep")) throw new UsageError("--sweep: only for the summary command (sweep --resume DIR continues a sweep)");
   if (command !== "sweep" && given.has("seeds")) throw new UsageError("--seeds: only for the sweep command (train and compare take one --seed)");
   if (command === "sweep" && given.has("seed")) throw new UsageError("--seed: a sweep takes --seeds, a comma-separated list");
   const grid: Grid = {
@@ -279,5 +289,5 @@ export function parseCommand(argv: string[]): Command {
   if (retainGraphs && hessian === undefined && !(command === "sweep" && s("resume") !== undefined)) {
     throw new UsageError("--retain-graphs: only for the hessian command, with --hessian, or to continue a sweep (sweep --resume) that measures Hessians");
   }
-  return { command, config, out: s("out"), resume: s("resume"), optimizers, overwrite: v.overwrite === true, run: s("run"), hessian, retainGraphs, given, grid: command === "sweep" ? grid : undefined };
+  return { command, config, out: s("out"), resume: s("resume"), optimizers, overwrite: v.overwrite === true, run: s("run"), sweep: s("sweep"), hessian, retainGraphs, given, grid: command === "sweep" ? grid : undefined };
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `pnpm cifar [train|compare|hessian] [flags]`: trains CIFAR models with SGD or SAM, reports the
-// difference, and measures the sharpness of what they found.
+// `pnpm cifar [train|compare|sweep|hessian|summary] [flags]`: trains CIFAR models with SGD or SAM,
+// reports the difference, and measures the sharpness of what they found.
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { cpu, fusedMultiplyAdd } from "@sam/cpu";
@@ -10,9 +10,9 @@ import { loadRunData } from "./datasets.js";
 import { DEMO, sweepSpread } from "./demo.js";
 import { prepareOutFolder, type OutFolder } from "./outFolder.js";
 import { renderReport, type RunSummary } from "./report.js";
-import { measuredConfig, resumedConfig, resumedSweep } from "./resume.js";
+import { measuredConfig, resumedConfig, resumedSweep, savedSweep } from "./resume.js";
 import { measureHessian } from "./runHessian.js";
-import { runSweep } from "./sweep.js";
+import { runSweep, writeSweepSummary } from "./sweep.js";
 import { sweepCells, type SweepPlan } from "./sweepPlan.js";
 import { runTraining } from "./train.js";
 import { writeFileAtomic } from "@sam/nn";
@@ -28,6 +28,10 @@ const EXIT = { done: 0, failed: 1, usage: 2, diverged: 3, interrupted: 130 };
 async function plan(argv: string[]): Promise<{ cmd: Command; base: Config; out: string; folder?: OutFolder; sweep?: SweepPlan }> {
   const cmd = parseCommand(argv);
   if (cmd.command === "help") return { cmd, base: cmd.config, out: "" };
+  if (cmd.command === "summary") {
+    const sweep = await savedSweep(cmd.sweep!, "--sweep");
+    return { cmd, base: sweep.config, out: cmd.sweep!, sweep };
+  }
   if (cmd.command === "sweep" && cmd.resume !== undefined) {
     const sweep = await resumedSweep(cmd);
     if (cmd.retainGraphs && sweep.hessian === undefined) throw new UsageError(`--retain-graphs: the sweep in ${cmd.resume} measures no Hessians`);
@@ -79,6 +83,10 @@ async function main(argv: string[]): Promise<number> {
   const { cmd, base, out, folder, sweep } = planned;
   if (cmd.command === "help") {
     console.log(usage());
+    return EXIT.done;
+  }
+  if (cmd.command === "summary") {
+    process.stdout.write(await writeSweepSummary(out, sweep!));
     return EXIT.done;
   }
   try {

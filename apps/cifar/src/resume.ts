@@ -89,11 +89,9 @@ const GRID_FLAGS: Record<string, (p: SweepPlan) => unknown> = {
  */
 export async function resumedSweep(cmd: Command): Promise<SweepPlan> {
   const dir = cmd.resume!;
-  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--resume ${dir}: no such folder`);
-  if (!existsSync(join(dir, "sweep.json"))) throw new UsageError(`--resume ${dir}: no sweep.json there; not a sweep's folder (a single run continues with pnpm cifar train --resume)`);
-  const saved = await readJson<SweepPlan>(join(dir, "sweep.json"));
+  const saved = await savedSweep(dir, "--resume");
   const mayChange: (keyof Config)[] = ["epochs", "threads", "device", "data"];
-  const config = withNewSettings(saved.config);
+  const config = { ...saved.config };
   const asGiven = cmd.grid!;
   const now: SweepPlan = { config: cmd.config, grid: asGiven };
   for (const given of cmd.given) {
@@ -113,7 +111,14 @@ export async function resumedSweep(cmd: Command): Promise<SweepPlan> {
     throw new UsageError(`--epochs ${config.epochs}: the sweep in ${dir} trains ${saved.config.epochs} epochs; give at least that many`);
   }
   const hessianGiven = [...cmd.given].some((g) => HESSIAN_FLAGS.has(g));
+  return { config, grid: saved.grid, hessian: hessianGiven ? cmd.hessian : saved.hessian };
+}
+
+/** The plan saved in the sweep folder `dir` (named by `flag` in a UsageError when it is not one). */
+export async function savedSweep(dir: string, flag: string): Promise<SweepPlan> {
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${flag} ${dir}: no such folder`);
+  if (!existsSync(join(dir, "sweep.json"))) throw new UsageError(`${flag} ${dir}: no sweep.json there; not a sweep's folder (a single run continues with pnpm cifar train --resume)`);
+  const saved = await readJson<SweepPlan>(join(dir, "sweep.json"));
   // JSON keeps "the whole batch" as null
-  const grid = { ...saved.grid, m: saved.grid.m.map((m) => m ?? undefined) };
-  return { config, grid, hessian: hessianGiven ? cmd.hessian : saved.hessian };
+  return { ...saved, config: withNewSettings(saved.config), grid: { ...saved.grid, m: saved.grid.m.map((m) => m ?? undefined) } };
 }

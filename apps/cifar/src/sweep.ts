@@ -11,6 +11,7 @@ import { measureHessian } from "./runHessian.js";
 import { sweepCells, type Cell, type SweepPlan } from "./sweepPlan.js";
 import { summarizeSweep, type CellResult } from "./sweepSummary.js";
 import { renderSweepReport } from "./sweepReport.js";
+import { renderSweepMarkdown } from "./sweepMarkdown.js";
 import { branchFolder, runTraining, type RunHooks } from "./train.js";
 
 /** How a sweep ended. */
@@ -43,8 +44,7 @@ function baseOf(cell: Cell, cells: Cell[]): Cell | undefined {
 
 /**
  * Trains the cells of `plan` that are not done into `dir`, measures their Hessians when asked,
- * and writes `summary.json` and `report.html` from every finished cell (also when interrupted),
- * with the PyTorch runs of the same cells where `dir/pytorch/` holds them.
+ * and writes the summary ({@link writeSweepSummary}) from every finished cell (also when interrupted).
  */
 export async function runSweep(dir: string, plan: SweepPlan, hooks: RunHooks = {}): Promise<SweepResult> {
   const log = hooks.log ?? ((line: string) => console.log(line));
@@ -52,8 +52,8 @@ export async function runSweep(dir: string, plan: SweepPlan, hooks: RunHooks = {
   // the runs are listed so that the PyTorch side (bench/anchors/torch_sweep.py) trains the same ones
   const runs = cells.map(({ name, group, config }) => ({ name, group, config }));
   await writeFileAtomic(join(dir, "sweep.json"), JSON.stringify({ ...plan, runs }, null, 2) + "\n");
-  const divergences = new Map<string, Divergence>();
   let interrupted = false;
+  let diverged = false;
   for (const [i, cell] of cells.entries()) {
     const cellDir = join(dir, cell.name);
     const hessianPath = join(cellDir, "hessian.json");
@@ -69,7 +69,7 @@ export async function runSweep(dir: string, plan: SweepPlan, hooks: RunHooks = {
     }
     // a cell that a weight-averaging cell starts from keeps its state at --swa-start
     const branchAt = cells.find((c) => baseOf(c, cells) === cell)?.config.swaStart;
-    let divergence = state === "diverged" ? await readJson<Divergence>(join(cellDir, "diverged.json")) : undefined;
+    let divergence = state === "diverged";
     const measure = plan.hessian !== undefined && !existsSync(hessianPath);
     if (!interrupted && state !== "diverged" && (state !== "done" || measure)) {
       log(`\n== ${cell.name} (${i + 1} of ${cells.length}${state === "partial" ? ", continued" : ""}) ==`);
@@ -78,7 +78,7 @@ export async function runSweep(dir: string, plan: SweepPlan, hooks: RunHooks = {
         const r = await runTraining(cell.config, data, cellDir, state === "partial", { ...hooks, branchAt });
         interrupted = r.interrupted;
         if (r.diverged) {
-          divergence = r.diverged;
+          divergence = true;
           await writeFileAtomic(join(cellDir, "diverged.json"), JSON.stringify(r.diverged) + "\n");
         }
       }
@@ -86,26 +86,39 @@ export async function runSweep(dir: string, plan: SweepPlan, hooks: RunHooks = {
         interrupted = (await measureHessian(cellDir, cell.config, data, { ...plan.hessian!, seed: cell.config.seed }, { ...hooks, log })) === null;
       }
     }
-    if (divergence) divergences.set(cell.name, divergence);
+    diverged ||= divergence;
   }
   // read after the loop, so that PyTorch runs which finished meanwhile are in the summary too
-  const results = await Promise.all(cells.map((cell) => readCellResult(dir, cell, divergences.get(cell.name))));
-  const summary = summarizeSweep(plan, results);
-  await writeFileAtomic(join(dir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
-  await writeFileAtomic(join(dir, "report.html"), renderSweepReport(plan, summary, results));
-  return { interrupted, diverged: divergences.size > 0 };
+  await writeSweepSummary(dir, plan);
+  return { interrupted, diverged };
 }
 
-/** What `dir` holds of one cell: its metrics and Hessian, and those of the PyTorch run of the same cell. */
-async function readCellResult(dir: string, cell: Cell, diverged: Divergence | undefined): Promise<CellResult> {
+/**
+ * Writes `summary.json`, `report.html` and `summary.md` of the sweep in `dir` from what its folders
+ * hold now (every finished cell, and the PyTorch runs of the same cells in `dir/pytorch/`); trains
+ * nothing. Returns the Markdown.
+ */
+export async function writeSweepSummary(dir: string, plan: SweepPlan): Promise<string> {
+  const results = await Promise.all(sweepCells(plan.config, plan.grid).map((cell) => readCellResult(dir, cell)));
+  const summary = summarizeSweep(plan, results);
+  const markdown = renderSweepMarkdown(plan, summary, results);
+  await writeFileAtomic(join(dir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
+  await writeFileAtomic(join(dir, "report.html"), renderSweepReport(plan, summary, results));
+  await writeFileAtomic(join(dir, "summary.md"), markdown);
+  return markdown;
+}
+
+/** What `dir` holds of one cell: its metrics, Hessian or divergence, and those of the PyTorch run of the same cell. */
+async function readCellResult(dir: string, cell: Cell): Promise<CellResult> {
   const hessianPath = join(dir, cell.name, "hessian.json");
+  const divergedPath = join(dir, cell.name, "diverged.json");
   const pytorchDir = join(dir, "pytorch", cell.name);
   const pytorchHessianPath = join(pytorchDir, "hessian.json");
   const pytorch = await readMetrics(pytorchDir);
   return {
     cell,
     metrics: await readMetrics(join(dir, cell.name)),
-    diverged,
+    diverged: existsSync(divergedPath) ? await readJson<Divergence>(divergedPath) : undefined,
     hessian: existsSync(hessianPath) ? await readJson<HessianSummary>(hessianPath) : undefined,
     pytorch: pytorch.length > 0 ? pytorch : undefined,
     pytorchHessian: existsSync(pytorchHessianPath) ? await readJson<HessianSummary>(pytorchHessianPath) : undefined,

@@ -6,13 +6,13 @@ import { studentQuantile, type Estimate } from "./stats.js";
 import type { SweepPlan } from "./sweepPlan.js";
 import type { CellResult, Figure, SweepSummary } from "./sweepSummary.js";
 
-const LABELS: Record<Figure, string> = {
-  testAcc: "final test acc", testLoss: "final test loss", trainAcc: "final train acc", trainLoss: "final train loss", lambdaMax: "λmax", ratio: "λmax/λk",
+export const LABELS: Record<Figure, string> = {
+  testAcc: "final test acc", testLoss: "final test loss", trainAcc: "final train acc", trainLoss: "final train loss", lambdaMax: "λmax", ratio: "λmax/λk", trace: "trace",
 };
 const PERCENT = new Set<Figure>(["testAcc", "trainAcc"]);
 
-/** A figure as the page prints it: accuracies in percent, the rest with four significant digits. */
-function show(f: Figure, v: number): string {
+/** A figure as the pages print it: accuracies in percent, the rest with four significant digits. */
+export function show(f: Figure, v: number): string {
   return PERCENT.has(f) ? `${(v * 100).toFixed(2)}` : v.toPrecision(4);
 }
 

@@ -19,14 +19,14 @@ export interface CellResult {
 }
 
 /** The figures of a finished run that a sweep compares. */
-export const FIGURES = ["testAcc", "testLoss", "trainAcc", "trainLoss", "lambdaMax", "ratio"] as const;
+export const FIGURES = ["testAcc", "testLoss", "trainAcc", "trainLoss", "lambdaMax", "ratio", "trace"] as const;
 export type Figure = (typeof FIGURES)[number];
 
 /** One configuration's finished seeds on one system. */
 export interface Seeds {
   /** Seeds whose runs finished every epoch. */
   seeds: number[];
-  /** The final figures of each finished seed (λmax and the ratio where measured). */
+  /** The final figures of each finished seed (λmax, the ratio and the trace where measured). */
   perSeed: Record<number, Partial<Record<Figure, number>>>;
   /** Mean, sd and 95% interval of each figure over the finished seeds. */
   estimates: Partial<Record<Figure, Estimate>>;
@@ -84,14 +84,14 @@ export interface SweepSummary {
   againstPytorch: AgainstPytorch[];
 }
 
-/** The figures @sam and PyTorch are compared on (λmax and the ratio where both sides measured them). */
-const COMPARED: Figure[] = ["testAcc", "testLoss", "trainAcc", "lambdaMax", "ratio"];
+/** The figures @sam and PyTorch are compared on (the Hessian's where both sides measured them). */
+const COMPARED: Figure[] = ["testAcc", "testLoss", "trainAcc", "lambdaMax", "ratio", "trace"];
 
 function finals(metrics: EpochMetrics[], hessian?: HessianSummary): Partial<Record<Figure, number>> {
   const last = metrics[metrics.length - 1];
   // with weight averaging the run's model is the averaged one
   const out: Partial<Record<Figure, number>> = { testAcc: last.swaTestAcc ?? last.testAcc, testLoss: last.swaTestLoss ?? last.testLoss, trainAcc: last.trainAcc, trainLoss: last.trainLoss };
-  if (hessian) Object.assign(out, { lambdaMax: hessian.lambdaMax, ratio: hessian.ratio });
+  if (hessian) Object.assign(out, { lambdaMax: hessian.lambdaMax, ratio: hessian.ratio, trace: hessian.trace });
   return out;
 }
 

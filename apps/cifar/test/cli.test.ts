@@ -1,7 +1,7 @@
 // The trainer end to end: bad flags, a run on a small data set the test writes, exact resumption
 // after an interruption (Ctrl-C and SIGKILL), and a few steps on the real CIFAR-10 archive.
 import { spawn, spawnSync } from "node:child_process";
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -84,6 +84,11 @@ describe("bad flags fail before any work, with a clear message", () => {
     [["sweep", "--optimizers", "sgd+cutmix"], '--optimizers: unknown addition "+cutmix" in sgd+cutmix; expected +swa or +mixup'],
     [["compare", "--optimizers", "sgd,sgd+swa", "--swa-start", "5"], "--optimizers: sgd+swa: +swa and +mixup are for the sweep command"],
     [["train", "--mixup=-1"], '--mixup: expected a number ≥ 0, got "-1"'],
+    [["summary"], "summary: --sweep DIR is required (the sweep's folder)"],
+    [["summary", "--sweep", "/nonexistent/sweep"], "--sweep /nonexistent/sweep: no such folder"],
+    [["summary", "--sweep", tmpdir()], `--sweep ${tmpdir()}: no sweep.json there; not a sweep's folder`],
+    [["summary", "--sweep", tmpdir(), "--epochs", "3"], "--epochs: the summary command takes only --sweep DIR"],
+    [["train", "--sweep", tmpdir()], "--sweep: only for the summary command (sweep --resume DIR continues a sweep)"],
   ])("%j", (args, message) => {
     const r = run(args);
     expect(r.status).toBe(2);
@@ -308,6 +313,22 @@ describe("sweep", () => {
     expect(both.groups[1].pytorch).toBeUndefined();
     expect(both.againstPytorch.find((a: { group: string; figure: string }) => a.group === "sgd" && a.figure === "testAcc")).toMatchObject({ difference: 0, withinOneSd: true });
     expect(readFileSync(join(out, "report.html"), "utf8")).toContain("@sam against PyTorch on the same configurations");
+    // summary.md holds the same figures as tables; the summary command rewrites the three files from the folder, training nothing
+    const md = readFileSync(join(out, "summary.md"), "utf8");
+    const pct = (cell: string) => (acc(cell) * 100).toFixed(2);
+    expect(md).toContain(`| sgd | @sam | ${pct("sgd-seed0")} | ${pct("sgd-seed1")} | `);
+    expect(md).toContain(`| sgd | PyTorch | ${pct("sgd-seed0")} | ${pct("sgd-seed1")} | `);
+    expect(md).toContain("## @sam against PyTorch");
+    for (const f of ["summary.json", "report.html", "summary.md"]) rmSync(join(out, f));
+    const before = snapshot(out);
+    const summarised = run(["summary", "--sweep", out]);
+    expect(summarised.status, summarised.stderr).toBe(0);
+    expect(summarised.stdout).toBe(md);
+    expect(readFileSync(join(out, "summary.md"), "utf8")).toBe(md);
+    expect(JSON.parse(readFileSync(join(out, "summary.json"), "utf8"))).toEqual(both);
+    const after = snapshot(out);
+    for (const f of ["summary.json", "report.html", "summary.md"]) delete after[join(out, f)];
+    expect(after).toEqual(before);
   }, 240_000);
 
   it("summarises the PyTorch runs that finish while it trains", async () => {

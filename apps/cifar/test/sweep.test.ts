@@ -5,6 +5,7 @@ import type { EpochMetrics, HessianSummary } from "../src/report.js";
 import { estimate, studentQuantile, studentTwoSided, welch } from "../src/stats.js";
 import { sweepCells, type SweepPlan } from "../src/sweepPlan.js";
 import { summarizeSweep, type CellResult } from "../src/sweepSummary.js";
+import { renderSweepMarkdown } from "../src/sweepMarkdown.js";
 
 const base: Config = {
   dataset: "cifar10", model: "cnn", optimizer: "sgd", rho: 0.05, lr: 0.1, momentum: 0.9, weightDecay: 5e-4, schedule: "cosine",
@@ -134,5 +135,44 @@ describe("summarizeSweep", () => {
     expect(against.difference).toBeCloseTo(-10, 12);
     expect(s.againstPytorch.find((a) => a.group === "sgd" && a.figure === "ratio")!.difference).toBeCloseTo(-1, 12);
     expect(s.againstPytorch.some((a) => a.group === "sam" && a.figure === "lambdaMax")).toBe(false); // PyTorch's SAM has none
+  });
+});
+
+describe("renderSweepMarkdown", () => {
+  const metrics = (acc: number): EpochMetrics[] => [1, 2].map((epoch) => ({
+    epoch, trainLoss: 1, trainAcc: 0.9, testLoss: 1 - acc, testAcc: epoch === 2 ? acc : 0, lr: 0.1, seconds: 1, imagesPerSec: 1,
+  }));
+  const hessian = (eigenvalues: number[]) => ({ examples: 100, k: 3, iterations: 10, lambdaMax: eigenvalues[0], eigenvalues, ratio: eigenvalues[0] / eigenvalues[2], trace: 50, traceStdErr: 4.25, traceProbes: 5 }) as HessianSummary;
+  const plan: SweepPlan = { config: base, grid: { optimizers: ["sgd", "sam"], seeds: [0, 1], rho: [0.05], m: [undefined], labelNoise: [0] } };
+
+  it("tabulates every seed (unfinished ones as —), the paired differences, the spectra and @sam against PyTorch", () => {
+    const ours: Record<string, number> = { "sgd-seed0": 0.6, "sam-seed0": 0.62, "sgd-seed1": 0.61 };
+    const results: CellResult[] = sweepCells(base, plan.grid).map((cell) => cell.name === "sam-seed1"
+      ? { cell, metrics: metrics(0.5).slice(0, 1) } // one epoch of two: not finished
+      : { cell, metrics: metrics(ours[cell.name]), pytorch: metrics(ours[cell.name] + 0.01), hessian: cell.name === "sgd-seed0" ? hessian([9, 6, 3]) : undefined });
+    const md = renderSweepMarkdown(plan, summarizeSweep(plan, results), results);
+    expect(md).toContain("2 epochs a run; 3 of 4 runs finished on @sam, 3 on PyTorch.");
+    const lines = md.split("\n");
+    const section = (heading: string) => lines.slice(lines.indexOf(heading) + 2, lines.indexOf(heading) + 2 + lines.slice(lines.indexOf(heading) + 2).findIndex((l) => l === ""));
+    expect(section("## Final test accuracy (%)")).toEqual([
+      "| configuration | system | seed 0 | seed 1 | mean ± sd |", "| --- | --- | --- | --- | --- |",
+      "| sgd | @sam | 60.00 | 61.00 | 60.50 ± 0.71 |", "| sgd | PyTorch | 61.00 | 62.00 | 61.50 ± 0.71 |",
+      "| sam | @sam | 62.00 | — | 62.00 (one seed) |", "| sam | PyTorch | 63.00 | — | 63.00 (one seed) |",
+    ]);
+    // only @sam's SGD seed 0 has a Hessian: one λmax row, no PyTorch row
+    expect(section("## λmax")).toEqual(["| configuration | system | seed 0 | seed 1 | mean ± sd |", "| --- | --- | --- | --- | --- |", "| sgd | @sam | 9.000 | — | 9.000 (one seed) |"]);
+    expect(md).toContain("## λmax/λ3");
+    expect(md).toContain("| sgd | @sam | 0 | 9.000, 6.000, 3.000 | 3.00 | 50.00 ± 4.3 |");
+    expect(md).toContain("The loss over the first 100 training images (as trained, without augmentation), 10 Lanczos steps; the trace by Hutchinson's estimator with 5 probes.");
+    expect(md).toContain("| sam − sgd | @sam | final test acc | +2.00 | — | +2.00 | needs two seeds |");
+    expect(md).toContain("| sgd | final test acc | 60.50 ± 0.71 | 61.50 ± 0.71 | -1.00 | no | ");
+  });
+
+  it("leaves out what no run measured", () => {
+    const results: CellResult[] = sweepCells(base, plan.grid).map((cell) => ({ cell, metrics: [] }));
+    const md = renderSweepMarkdown(plan, summarizeSweep(plan, results), results);
+    expect(md).toContain("0 of 4 runs finished on @sam, 0 on PyTorch");
+    expect(md).toContain("| sam | @sam | — | — | — |");
+    for (const absent of ["## λmax", "## Hessian spectra", "## Differences", "## @sam against PyTorch", "PyTorch |"]) expect(md).not.toContain(absent);
   });
 });
