@@ -89,10 +89,18 @@ export function renderSweepMarkdown(plan: SweepPlan, summary: SweepSummary, resu
   ].map(([system, h]) => [r.cell.group, system, String(r.cell.config.seed), h.eigenvalues.map((v) => v.toPrecision(4)).join(", "),
     h.ratio.toPrecision(3), `${h.trace.toPrecision(4)} ± ${Number(h.traceStdErr.toPrecision(2))}`]));
   if (spectra.length > 0) {
-    const h = results.find((r) => r.hessian ?? r.pytorchHessian)!;
-    const settings = (h.hessian ?? h.pytorchHessian)!;
+    /** A setting of the measurements: one value, or each system's where they differ. */
+    const setting = (key: "examples" | "iterations" | "traceProbes"): string => {
+      const bySystem = (["@sam", "PyTorch"] as const).map((system) => {
+        const values = new Set(results.map((r) => (system === "@sam" ? r.hessian : r.pytorchHessian)?.[key]).filter((v) => v !== undefined));
+        return values.size > 0 ? `${[...values].join(" or ")} (${system})` : "";
+      }).filter(Boolean);
+      const all = new Set(results.flatMap((r) => [r.hessian?.[key], r.pytorchHessian?.[key]]).filter((v) => v !== undefined));
+      return all.size === 1 ? String([...all][0]) : bySystem.join(" and ");
+    };
     out.push(`## Hessian spectra\n\n${table(["configuration", "system", "seed", `λ1 … λ${k}`, `λmax/λ${k}`, "trace ± its standard error"], spectra)}\n\n`
-      + `The loss over the first ${settings.examples} training images (as trained, without augmentation), ${settings.iterations} Lanczos steps; the trace by Hutchinson's estimator with ${settings.traceProbes} probes.`);
+      + `The loss over the first ${setting("examples")} training images (as trained, without augmentation), ${setting("iterations")} Lanczos steps; `
+      + `the trace by Hutchinson's estimator with ${setting("traceProbes")} probes.`);
   }
 
   if (summary.againstPytorch.length > 0) {

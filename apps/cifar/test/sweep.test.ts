@@ -149,7 +149,8 @@ describe("renderSweepMarkdown", () => {
     const ours: Record<string, number> = { "sgd-seed0": 0.6, "sam-seed0": 0.62, "sgd-seed1": 0.61 };
     const results: CellResult[] = sweepCells(base, plan.grid).map((cell) => cell.name === "sam-seed1"
       ? { cell, metrics: metrics(0.5).slice(0, 1) } // one epoch of two: not finished
-      : { cell, metrics: metrics(ours[cell.name]), pytorch: metrics(ours[cell.name] + 0.01), hessian: cell.name === "sgd-seed0" ? hessian([9, 6, 3]) : undefined });
+      : { cell, metrics: metrics(ours[cell.name]), pytorch: metrics(ours[cell.name] + 0.01), hessian: cell.name === "sgd-seed0" ? hessian([9, 6, 3]) : undefined,
+        pytorchHessian: cell.name === "sgd-seed1" ? { ...hessian([8, 4, 2]), traceProbes: 10 } : undefined });
     const md = renderSweepMarkdown(plan, summarizeSweep(plan, results), results);
     expect(md).toContain("2 epochs a run; 3 of 4 runs finished on @sam, 3 on PyTorch.");
     const lines = md.split("\n");
@@ -159,11 +160,14 @@ describe("renderSweepMarkdown", () => {
       "| sgd | @sam | 60.00 | 61.00 | 60.50 ± 0.71 |", "| sgd | PyTorch | 61.00 | 62.00 | 61.50 ± 0.71 |",
       "| sam | @sam | 62.00 | — | 62.00 (one seed) |", "| sam | PyTorch | 63.00 | — | 63.00 (one seed) |",
     ]);
-    // only @sam's SGD seed 0 has a Hessian: one λmax row, no PyTorch row
-    expect(section("## λmax")).toEqual(["| configuration | system | seed 0 | seed 1 | mean ± sd |", "| --- | --- | --- | --- | --- |", "| sgd | @sam | 9.000 | — | 9.000 (one seed) |"]);
+    // only SGD has Hessians (@sam's seed 0, PyTorch's seed 1): no SAM rows
+    expect(section("## λmax")).toEqual(["| configuration | system | seed 0 | seed 1 | mean ± sd |", "| --- | --- | --- | --- | --- |",
+      "| sgd | @sam | 9.000 | — | 9.000 (one seed) |", "| sgd | PyTorch | — | 8.000 | 8.000 (one seed) |"]);
     expect(md).toContain("## λmax/λ3");
     expect(md).toContain("| sgd | @sam | 0 | 9.000, 6.000, 3.000 | 3.00 | 50.00 ± 4.3 |");
-    expect(md).toContain("The loss over the first 100 training images (as trained, without augmentation), 10 Lanczos steps; the trace by Hutchinson's estimator with 5 probes.");
+    // settings the two systems share are said once, the others system by system
+    expect(md).toContain("The loss over the first 100 training images (as trained, without augmentation), 10 Lanczos steps; the trace by Hutchinson's estimator with 5 (@sam) and 10 (PyTorch) probes.");
+    expect(md).toContain("| sgd | PyTorch | 1 | 8.000, 4.000, 2.000 | 4.00 | 50.00 ± 4.3 |");
     expect(md).toContain("| sam − sgd | @sam | final test acc | +2.00 | — | +2.00 | needs two seeds |");
     expect(md).toContain("| sgd | final test acc | 60.50 ± 0.71 | 61.50 ± 0.71 | -1.00 | no | ");
   });
