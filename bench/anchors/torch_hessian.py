@@ -11,8 +11,8 @@ evaluation mode, plain mean cross-entropy over all N in batches of the run's siz
 products by double backward (float32, summed in float64); the top K eigenvalues by M Lanczos steps
 with full reorthogonalisation (twice a step), the trace by P Rademacher probes; the random vectors
 from PyTorch's generator seeded with the run's seed (the same method as @sam/hessian, not the same
-draws). Writes pytorch/<run>/hessian.json with the fields of @sam's; `pnpm cifar sweep --resume
-SWEEP_DIR` then sets λmax and λmax/λK beside @sam's.
+draws). Writes pytorch/<run>/hessian.json with the fields of @sam's; `pnpm cifar summary --sweep
+SWEEP_DIR` then sets its figures beside @sam's.
 """
 import argparse
 import json

@@ -7,8 +7,8 @@ each in PyTorch with the same settings into SWEEP_DIR/pytorch/<run>/ (metrics.js
 Runs already finished are skipped and an interrupted one continues from its checkpoint, so this can
 be started again at any time, also beside the sweep itself. Runs with what torch_cifar.py does not
 have (Adam, Cutout, label smoothing, other data sets or models, other momentum, weight decay or
-schedule) are listed as skipped with the reason. `pnpm cifar sweep --resume
-SWEEP_DIR` then puts both sides in one summary.
+schedule) are listed as skipped with the reason. `pnpm cifar summary --sweep
+SWEEP_DIR` then puts both sides in one summary (a sweep also does when it ends).
 """
 import argparse
 import json
