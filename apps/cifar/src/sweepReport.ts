@@ -30,7 +30,7 @@ function tNote(summary: SweepSummary): string {
 
 /** The sweep's page. */
 export function renderSweepReport(plan: SweepPlan, summary: SweepSummary, results: CellResult[]): string {
-  const figures = (["testAcc", "testLoss", "trainAcc", "lambdaMax", "ratio"] as Figure[]).filter((f) => summary.groups.some((g) => g.estimates[f]));
+  const figures = (["testAcc", "testLoss", "trainAcc", "lambdaMax", "ratio", "trace"] as Figure[]).filter((f) => summary.groups.some((g) => g.estimates[f]));
   const title = `Sweep: ${plan.grid.optimizers.join(", ").toUpperCase()} · ${plan.config.model} · ${plan.config.dataset} · seeds ${plan.grid.seeds.join(", ")}`;
   const withPytorch = summary.groups.some((g) => g.pytorch);
   const groupRows = summary.groups.map((g) => {
@@ -65,6 +65,10 @@ export function renderSweepReport(plan: SweepPlan, summary: SweepSummary, result
   };
   const k = results.find((r) => r.hessian)?.hessian?.k ?? plan.hessian?.k ?? 5;
   const measured = results.filter((r) => r.hessian).map((r) => ({ name: r.cell.name, config: r.cell.config, metrics: r.metrics, hessian: r.hessian }));
+  const spectra = results.flatMap((r) => [
+    ...(r.hessian ? [["@sam", r.hessian] as const] : []), ...(r.pytorchHessian ? [["PyTorch", r.pytorchHessian] as const] : []),
+  ].map(([system, h]) => `<tr><td>${escape(r.cell.name)}</td>${withPytorch ? `<td>${system}</td>` : ""}<td>${h.eigenvalues.map((v) => v.toPrecision(4)).join(", ")}</td>`
+    + `<td>${h.ratio.toPrecision(3)}</td><td>${h.trace.toPrecision(4)} ± ${Number(h.traceStdErr.toPrecision(2))}</td></tr>`)).join("");
   const pending = summary.groups.some((g) => g.pending.length > 0);
   return `${pageHead(title)}
 <h1>${escape(title)}</h1>
@@ -80,6 +84,8 @@ ${againstRows ? `<h2>@sam against PyTorch on the same configurations</h2>
 ${plot("Test accuracy (%): every run thin, each configuration's mean marked", curves("testAcc", 100), "%")}
 ${plot("Training accuracy (%)", curves("trainAcc", 100), "%")}
 ${plot("Test loss", curves("testLoss", 1), "loss")}
+${spectra ? `<h2>Hessian spectra of the final models</h2>
+<table><tr><th>run</th>${withPytorch ? "<th>system</th>" : ""}<th>λ1 … λ${k}</th><th>λmax/λ${k}</th><th>trace ± its standard error</th></tr>${spectra}</table>` : ""}
 ${measured.length > 0 ? densityPlot(measured) : ""}
 <h2>Configuration</h2>${configTable([{ name: "every run", config: plan.config, metrics: [] }])}
 <p class="note">Varied by the sweep: optimizers ${plan.grid.optimizers.join(", ")}; seeds ${plan.grid.seeds.join(", ")}; ρ ${plan.grid.rho.join(", ")}; m ${plan.grid.m.map((m) => m ?? "the batch").join(", ")}; label noise ${plan.grid.labelNoise.join(", ")}. The table above shows the first of each.</p>

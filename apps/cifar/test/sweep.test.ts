@@ -6,6 +6,7 @@ import { estimate, studentQuantile, studentTwoSided, welch } from "../src/stats.
 import { sweepCells, type SweepPlan } from "../src/sweepPlan.js";
 import { summarizeSweep, type CellResult } from "../src/sweepSummary.js";
 import { renderSweepMarkdown } from "../src/sweepMarkdown.js";
+import { renderSweepReport } from "../src/sweepReport.js";
 
 const base: Config = {
   dataset: "cifar10", model: "cnn", optimizer: "sgd", rho: 0.05, lr: 0.1, momentum: 0.9, weightDecay: 5e-4, schedule: "cosine",
@@ -142,7 +143,8 @@ describe("renderSweepMarkdown", () => {
   const metrics = (acc: number): EpochMetrics[] => [1, 2].map((epoch) => ({
     epoch, trainLoss: 1, trainAcc: 0.9, testLoss: 1 - acc, testAcc: epoch === 2 ? acc : 0, lr: 0.1, seconds: 1, imagesPerSec: 1,
   }));
-  const hessian = (eigenvalues: number[]) => ({ examples: 100, k: 3, iterations: 10, lambdaMax: eigenvalues[0], eigenvalues, ratio: eigenvalues[0] / eigenvalues[2], trace: 50, traceStdErr: 4.25, traceProbes: 5 }) as HessianSummary;
+  const hessian = (eigenvalues: number[]) => ({ examples: 100, k: 3, iterations: 10, lambdaMax: eigenvalues[0], eigenvalues, ratio: eigenvalues[0] / eigenvalues[2], trace: 50, traceStdErr: 4.25, traceProbes: 5,
+    density: { grid: [0, 10], values: [0.5, 0.5] } }) as HessianSummary;
   const plan: SweepPlan = { config: base, grid: { optimizers: ["sgd", "sam"], seeds: [0, 1], rho: [0.05], m: [undefined], labelNoise: [0] } };
 
   it("tabulates every seed (unfinished ones as —), the paired differences, the spectra and @sam against PyTorch", () => {
@@ -170,6 +172,10 @@ describe("renderSweepMarkdown", () => {
     expect(md).toContain("| sgd | PyTorch | 1 | 8.000, 4.000, 2.000 | 4.00 | 50.00 ± 4.3 |");
     expect(md).toContain("| sam − sgd | @sam | final test acc | +2.00 | — | +2.00 | needs two seeds |");
     expect(md).toContain("| sgd | final test acc | 60.50 ± 0.71 | 61.50 ± 0.71 | -1.00 | no | ");
+    // the HTML report lists the same spectra
+    const html = renderSweepReport(plan, summarizeSweep(plan, results), results);
+    expect(html).toContain("<tr><td>sgd-seed0</td><td>@sam</td><td>9.000, 6.000, 3.000</td><td>3.00</td><td>50.00 ± 4.3</td></tr>");
+    expect(html).toContain("<tr><td>sgd-seed1</td><td>PyTorch</td><td>8.000, 4.000, 2.000</td><td>4.00</td><td>50.00 ± 4.3</td></tr>");
   });
 
   it("leaves out what no run measured", () => {
