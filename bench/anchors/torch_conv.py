@@ -1,5 +1,6 @@
-"""Times 3x3 convolutions (padding 1) in PyTorch, forward and forward+backward (input and
-weight gradients); prints one JSON object per case, then one describing the setup.
+"""Times 3x3 convolutions (padding 1) in PyTorch: forward, forward+backward (input and weight
+gradients, by autograd), and each gradient alone (the kernels autograd calls, one output each);
+prints one JSON object per case, then one describing the setup.
 
 Usage: /usr/bin/python3 torch_conv.py cpu|cuda THREADS RUNS REPEATS BATCH CIN:COUT:SIZE:STRIDE:NAME [...]
 Each timed run is REPEATS calls, finished (on CUDA, synchronized); the median run is printed.
@@ -52,7 +53,16 @@ for spec in sys.argv[6:]:
         x.grad = w.grad = None
         F.conv2d(x, w, stride=stride, padding=1).backward(dy)
 
+    def gradient(which):
+        mask = [which == "input", which == "weight", False]
+        def run():
+            with torch.no_grad():
+                torch.ops.aten.convolution_backward(dy, x, w, None, [stride] * 2, [1, 1], [1, 1], False, [0, 0], 1, mask)
+        return run
+
     print(json.dumps({"case": f"{name} fwd", "seconds": median_seconds(forward)}))
     print(json.dumps({"case": f"{name} fwd+bwd", "seconds": median_seconds(forward_backward)}))
+    print(json.dumps({"case": f"{name} dx", "seconds": median_seconds(gradient("input"))}))
+    print(json.dumps({"case": f"{name} dw", "seconds": median_seconds(gradient("weight"))}))
 conv = "cuDNN" if dev.type == "cuda" else "oneDNN" if torch.backends.mkldnn.is_available() else "im2col + BLAS"
 print(json.dumps({"device": described, "torch": torch.__version__, "conv": conv}))

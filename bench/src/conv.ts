@@ -1,9 +1,9 @@
 // 3×3 convolutions (padding 1) at batch 128 in every shape a CIFAR network has — ResNet-20's six
 // (stride 2 where it downsamples), WideResNet's 16→128 and 128→128, and the 3→64 and 64→64 of
-// earlier rounds — forward and forward+backward (input and weight gradients): milliseconds per call
-// of @sam/cpu beside PyTorch on the CPU, whose time is the ratio's base (and TensorFlow.js, in its
-// NHWC layout, on the two 32×32 stride-1 cases it has always run), and of @sam/webgpu beside
-// PyTorch on CUDA.
+// earlier rounds — forward, forward+backward (input and weight gradients), and each gradient alone
+// (dx, dw): milliseconds per call of @sam/cpu beside PyTorch on the CPU, whose time is the ratio's
+// base (and TensorFlow.js, in its NHWC layout, on the two 32×32 stride-1 cases it has always run),
+// and of @sam/webgpu beside PyTorch on CUDA.
 import { cpu, multiplyAddPeak } from "@sam/cpu";
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, Generator, randn, setBackend, tidy, type Tensor } from "@sam/tensor";
 import { addAnchor, runAnchor, TORCH_CUDA, torchMissing } from "./anchor.js";
@@ -65,8 +65,8 @@ function printRates(results: Result[], threads: number): void {
   console.log();
 }
 
-/** The two timed calls of one case: forward, and forward with both gradients. */
-function calls({ cin, cout, size, stride }: Shape): { forward: () => Tensor[]; forwardBackward: () => Tensor[]; free: () => void } {
+/** The timed calls of one case: forward, forward with both gradients, and each gradient alone. */
+function calls({ cin, cout, size, stride }: Shape): Record<"forward" | "forwardBackward" | "inputGradient" | "weightGradient", () => Tensor[]> & { free: () => void } {
   const g = new Generator(0);
   const x = randn([BATCH, cin, size, size], { generator: g });
   const w = randn([cout, cin, 3, 3], { generator: g });
@@ -75,6 +75,8 @@ function calls({ cin, cout, size, stride }: Shape): { forward: () => Tensor[]; f
   return {
     forward: () => [conv2d(x, w, p)],
     forwardBackward: () => [conv2d(x, w, p), conv2dBackwardInput(dy, w, x.shape, p), conv2dBackwardWeight(x, dy, w.shape, p)],
+    inputGradient: () => [conv2dBackwardInput(dy, w, x.shape, p)],
+    weightGradient: () => [conv2dBackwardWeight(x, dy, w.shape, p)],
     free: () => [x, w, dy].forEach((t) => t.dispose()),
   };
 }
@@ -95,7 +97,8 @@ function torchResults(device: "cpu" | "cuda", threads: number, timing: GpuTiming
 /** Runs the convolution benchmark and prints its table and JSON lines. */
 export async function convBench({ threads, webgpu, gpuOnly }: BenchOptions): Promise<void> {
   const results: Result[] = [];
-  const cases = (s: Shape) => [[`${caseName(s)} fwd`, "forward"], [`${caseName(s)} fwd+bwd`, "forwardBackward"]] as const;
+  const cases = (s: Shape) => [[`${caseName(s)} fwd`, "forward"], [`${caseName(s)} fwd+bwd`, "forwardBackward"],
+    [`${caseName(s)} dx`, "inputGradient"], [`${caseName(s)} dw`, "weightGradient"]] as const;
   if (!gpuOnly) {
     setBackend(cpu({ threads }));
     console.log(cpuKernel());
@@ -125,7 +128,7 @@ export async function convBench({ threads, webgpu, gpuOnly }: BenchOptions): Pro
     results.push(...tfjsResults("conv", RUNS, [String(BATCH), "32", ...TFJS.map(([a, b]) => `${a}:${b}`)], (_c, seconds) => seconds * 1e3, "ms"));
     addAnchor(results, torchResults("cpu", threads, { runs: RUNS, repeats: 1 }));
   }
-  report(`conv2d 3×3, padding 1, batch ${BATCH}, float32 (@N: an N×N input, 32×32 otherwise; s2: stride 2), median of ${RUNS} runs (tfjs-cpu: one) in ms; ratio is time over PyTorch's` +
+  report(`conv2d 3×3, padding 1, batch ${BATCH}, float32 (@N: an N×N input, 32×32 otherwise; s2: stride 2; dx, dw: one gradient alone), median of ${RUNS} runs (tfjs-cpu: one) in ms; ratio is time over PyTorch's` +
     (gpu && !gpu.software ? ` (GPU rows: runs of ${gpu.timing.repeats} calls, each run finished on the device)` : ""), results);
   if (!gpuOnly) printRates(results, threads);
 }
