@@ -1,8 +1,7 @@
 // summary.md of a sweep: its tables in Markdown, to quote in a paper or a guide as they stand —
 // each configuration's final figures seed by seed with mean ± sd on @sam and on PyTorch, the
 // differences from the baseline paired by seed, the Hessians' spectra, and @sam against PyTorch.
-import { studentQuantile } from "./stats.js";
-import { LABELS, show } from "./sweepReport.js";
+import { intervalNote, LABELS, meanSd, show, spectrumRows } from "./sweepReport.js";
 import type { SweepPlan } from "./sweepPlan.js";
 import type { CellResult, Figure, GroupSummary, Seeds, SweepSummary } from "./sweepSummary.js";
 
@@ -16,13 +15,6 @@ const HESSIAN = new Set<Figure>(["lambdaMax", "ratio", "trace"]);
 /** A Markdown table: a header row, then the rows. */
 function table(header: string[], rows: string[][]): string {
   return [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
-}
-
-/** mean ± sd, or the one seed's value, or a dash. */
-function meanSd(f: Figure, side: Seeds): string {
-  const e = side.estimates[f];
-  if (!e) return "—";
-  return e.n < 2 ? `${show(f, e.mean)} (one seed)` : `${show(f, e.mean)} ± ${show(f, e.sd)}`;
 }
 
 /** A difference, signed. */
@@ -45,7 +37,7 @@ function figureTable(f: Figure, summary: SweepSummary, seeds: number[], k: numbe
     for (const [system, side, own] of sides) {
       // @sam's rows of the training figures stay, to show what is not finished
       if (!side.estimates[f] && (system === "PyTorch" || HESSIAN.has(f))) continue;
-      rows.push([g.group, system, ...seeds.map((s) => seedCell(f, side, s, own)), meanSd(f, side)]);
+      rows.push([g.group, system, ...seeds.map((s) => seedCell(f, side, s, own)), meanSd(f, side.estimates[f])]);
     }
   }
   const heading = f === "ratio" ? `λmax/λ${k}` : HEADINGS[f];
@@ -79,15 +71,10 @@ export function renderSweepMarkdown(plan: SweepPlan, summary: SweepSummary, resu
     });
     out.push(`## Differences from the baseline, paired by seed\n\n${table(["difference", "system", "figure", ...seeds.map((s) => `seed ${s}`), "mean ± sd", "95% interval"], rows)}\n\n`
       + "A pair shares its seed within a system: the same initialisation, data order, augmentation and label noise."
-      + (n >= 2 ? ` With ${n} seeds the interval is the mean ± ${studentQuantile(0.95, n - 1).toFixed(2)} standard errors (Student's t, ${n - 1} degree${n === 2 ? "" : "s"} of freedom).` : ""));
+      + (n >= 2 ? ` ${intervalNote(n)}` : ""));
   }
 
-  const order = (r: CellResult) => summary.groups.findIndex((g) => g.group === r.cell.group);
-  const byGroup = [...results].sort((a, b) => order(a) - order(b) || a.cell.config.seed - b.cell.config.seed);
-  const spectra = byGroup.flatMap((r) => [
-    ...(r.hessian ? [["@sam", r.hessian] as const] : []), ...(r.pytorchHessian ? [["PyTorch", r.pytorchHessian] as const] : []),
-  ].map(([system, h]) => [r.cell.group, system, String(r.cell.config.seed), h.eigenvalues.map((v) => v.toPrecision(4)).join(", "),
-    h.ratio.toPrecision(3), `${h.trace.toPrecision(4)} ± ${Number(h.traceStdErr.toPrecision(2))}`]));
+  const spectra = spectrumRows(summary, results).map((s) => [s.result.cell.group, s.system, String(s.result.cell.config.seed), s.eigenvalues, s.ratio, s.trace]);
   if (spectra.length > 0) {
     /** A setting of the measurements: one value, or each system's where they differ. */
     const setting = (key: "examples" | "iterations" | "traceProbes"): string => {
@@ -106,7 +93,7 @@ export function renderSweepMarkdown(plan: SweepPlan, summary: SweepSummary, resu
   if (summary.againstPytorch.length > 0) {
     const rows = summary.againstPytorch.map((a) => {
       const g = summary.groups.find((o) => o.group === a.group)!;
-      return [a.group, a.figure === "ratio" ? `λmax/λ${k}` : LABELS[a.figure], meanSd(a.figure, g), meanSd(a.figure, g.pytorch!), signed(a.figure, a.difference),
+      return [a.group, a.figure === "ratio" ? `λmax/λ${k}` : LABELS[a.figure], meanSd(a.figure, g.estimates[a.figure]), meanSd(a.figure, g.pytorch!.estimates[a.figure]), signed(a.figure, a.difference),
         Number.isFinite(a.sd) ? (a.withinOneSd ? "yes" : "no") : "—", a.ci95 ? `${signed(a.figure, a.ci95[0])} to ${signed(a.figure, a.ci95[1])}` : "needs two seeds each"];
     });
     out.push(`## @sam against PyTorch\n\n${table(["configuration", "figure", "@sam", "PyTorch", "@sam − PyTorch", "within one sd", "95% interval (Welch)"], rows)}\n\n`

@@ -16,16 +16,36 @@ export function show(f: Figure, v: number): string {
   return PERCENT.has(f) ? `${(v * 100).toFixed(2)}` : v.toPrecision(4);
 }
 
-function meanSd(f: Figure, e: Estimate | undefined): string {
+/** mean ± sd, or the one seed's value, or a dash. */
+export function meanSd(f: Figure, e: Estimate | undefined): string {
   if (!e) return "—";
   return e.n < 2 ? `${show(f, e.mean)} (one seed)` : `${show(f, e.mean)} ± ${show(f, e.sd)}`;
 }
 
-/** How wide Student's interval is for the number of seeds paired. */
-function tNote(summary: SweepSummary): string {
-  const n = Math.max(0, ...summary.differences.map((d) => d.seeds.length));
+/** How wide Student's interval is for `n` seeds paired. */
+export function intervalNote(n: number): string {
   if (n < 2) return "An interval needs two seeds or more.";
   return `With ${n} seeds the interval is the mean ± ${studentQuantile(0.95, n - 1).toFixed(2)} standard errors (Student's t, ${n - 1} degree${n === 2 ? "" : "s"} of freedom).`;
+}
+
+/** One measured Hessian as the tables print it. */
+export interface SpectrumRow {
+  result: CellResult;
+  system: "@sam" | "PyTorch";
+  eigenvalues: string;
+  ratio: string;
+  trace: string;
+}
+
+/** Every measured Hessian of the sweep, @sam's and PyTorch's, configuration by configuration, then by seed. */
+export function spectrumRows(summary: SweepSummary, results: CellResult[]): SpectrumRow[] {
+  const order = (r: CellResult) => summary.groups.findIndex((g) => g.group === r.cell.group);
+  return [...results].sort((a, b) => order(a) - order(b) || a.cell.config.seed - b.cell.config.seed).flatMap((result) => [
+    ...(result.hessian ? [["@sam", result.hessian] as const] : []), ...(result.pytorchHessian ? [["PyTorch", result.pytorchHessian] as const] : []),
+  ].map(([system, h]) => ({
+    result, system, eigenvalues: h.eigenvalues.map((v) => v.toPrecision(4)).join(", "), ratio: h.ratio.toPrecision(3),
+    trace: `${h.trace.toPrecision(4)} ± ${Number(h.traceStdErr.toPrecision(2))}`,
+  })));
 }
 
 /** The sweep's page. */
@@ -65,10 +85,8 @@ export function renderSweepReport(plan: SweepPlan, summary: SweepSummary, result
   };
   const k = results.find((r) => r.hessian)?.hessian?.k ?? plan.hessian?.k ?? 5;
   const measured = results.filter((r) => r.hessian).map((r) => ({ name: r.cell.name, config: r.cell.config, metrics: r.metrics, hessian: r.hessian }));
-  const spectra = results.flatMap((r) => [
-    ...(r.hessian ? [["@sam", r.hessian] as const] : []), ...(r.pytorchHessian ? [["PyTorch", r.pytorchHessian] as const] : []),
-  ].map(([system, h]) => `<tr><td>${escape(r.cell.name)}</td>${withPytorch ? `<td>${system}</td>` : ""}<td>${h.eigenvalues.map((v) => v.toPrecision(4)).join(", ")}</td>`
-    + `<td>${h.ratio.toPrecision(3)}</td><td>${h.trace.toPrecision(4)} ± ${Number(h.traceStdErr.toPrecision(2))}</td></tr>`)).join("");
+  const spectra = spectrumRows(summary, results).map((s) => `<tr><td>${escape(s.result.cell.name)}</td>${withPytorch ? `<td>${s.system}</td>` : ""}`
+    + `<td>${s.eigenvalues}</td><td>${s.ratio}</td><td>${s.trace}</td></tr>`).join("");
   const pending = summary.groups.some((g) => g.pending.length > 0);
   return `${pageHead(title)}
 <h1>${escape(title)}</h1>
@@ -77,7 +95,7 @@ ${pending ? `<div class="caveats">The sweep is not finished: the figures are of 
 <table><tr><th>configuration</th><th>runs</th>${figures.map((f) => `<th>${f === "ratio" ? `λmax/λ${k}` : LABELS[f]}</th>`).join("")}<th>test acc by seed</th>${withPytorch ? "<th>PyTorch: final test acc</th>" : ""}</tr>${groupRows}</table>
 ${diffRows ? `<h2>Differences from the baseline, paired by seed</h2>
 <table><tr><th>difference</th>${withPytorch ? "<th>system</th>" : ""}<th>figure</th><th>mean</th><th>sd</th><th>95% interval (Student's t)</th><th>by seed</th></tr>${diffRows}</table>
-<p class="note">A pair shares its seed: the same initialisation, data order, augmentation and label noise. Highlighted: an interval that excludes zero. ${tNote(summary)} A difference smaller than the seeds' spread is not evidence either way.</p>` : ""}
+<p class="note">A pair shares its seed: the same initialisation, data order, augmentation and label noise. Highlighted: an interval that excludes zero. ${intervalNote(Math.max(0, ...summary.differences.map((d) => d.seeds.length)))} A difference smaller than the seeds' spread is not evidence either way.</p>` : ""}
 ${againstRows ? `<h2>@sam against PyTorch on the same configurations</h2>
 <table><tr><th>configuration</th><th>figure</th><th>@sam − PyTorch (means)</th><th>larger sd of the two</th><th>within one sd</th><th>95% interval (Welch)</th></tr>${againstRows}</table>
 <p class="note">PyTorch's runs (<code>bench/anchors/torch_sweep.py</code>) have the same data, label noise and hyperparameters, but PyTorch's own initialisation, data order and augmentation draws, so the two systems are compared as independent samples, not paired by seed.</p>` : ""}
