@@ -1,7 +1,8 @@
 // A sweep: every combination of optimizers, seeds, ρ, m and label noise trained one after another,
 // each in its own run folder, so an interrupted sweep continues where it stopped; then one summary.
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { cp, mkdir } from "node:fs/promises";
+import { cp, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "@sam/nn";
 import { readJson, readMetrics, readRunPosition } from "./checkpoint.js";
@@ -9,7 +10,7 @@ import { loadRunData } from "./datasets.js";
 import type { Divergence, HessianSummary } from "./report.js";
 import { measureHessian } from "./runHessian.js";
 import { sweepCells, type Cell, type SweepPlan } from "./sweepPlan.js";
-import { summarizeSweep, type CellResult } from "./sweepSummary.js";
+import { summarizeSweep, type CellResult, type SamModelEvaluation } from "./sweepSummary.js";
 import { renderSweepReport } from "./sweepReport.js";
 import { renderSweepMarkdown } from "./sweepMarkdown.js";
 import { branchFolder, runTraining, type RunHooks } from "./train.js";
@@ -108,13 +109,23 @@ export async function writeSweepSummary(dir: string, plan: SweepPlan): Promise<s
   return markdown;
 }
 
-/** What `dir` holds of one cell: its metrics, Hessian or divergence, and those of the PyTorch run of the same cell. */
+/**
+ * What `dir` holds of one cell: its metrics, Hessian or divergence, those of the PyTorch run of the
+ * same cell, and PyTorch's evaluation of the cell's final model.
+ */
 async function readCellResult(dir: string, cell: Cell): Promise<CellResult> {
   const hessianPath = join(dir, cell.name, "hessian.json");
   const divergedPath = join(dir, cell.name, "diverged.json");
   const pytorchDir = join(dir, "pytorch", cell.name);
   const pytorchHessianPath = join(pytorchDir, "hessian.json");
   const pytorch = await readMetrics(pytorchDir);
+  const evaluationPath = join(pytorchDir, "sam-model-evaluation.json");
+  let pytorchEvaluation = existsSync(evaluationPath) ? await readJson<SamModelEvaluation>(evaluationPath) : undefined;
+  // an evaluation of a model file that has changed since (a run continued or trained again) no longer holds
+  if (pytorchEvaluation) {
+    const model = await readFile(join(dir, cell.name, pytorchEvaluation.model)).catch(() => undefined);
+    if (!model || createHash("sha256").update(model).digest("hex") !== pytorchEvaluation.sha256) pytorchEvaluation = undefined;
+  }
   return {
     cell,
     metrics: await readMetrics(join(dir, cell.name)),
@@ -122,5 +133,6 @@ async function readCellResult(dir: string, cell: Cell): Promise<CellResult> {
     hessian: existsSync(hessianPath) ? await readJson<HessianSummary>(hessianPath) : undefined,
     pytorch: pytorch.length > 0 ? pytorch : undefined,
     pytorchHessian: existsSync(pytorchHessianPath) ? await readJson<HessianSummary>(pytorchHessianPath) : undefined,
+    pytorchEvaluation,
   };
 }

@@ -90,6 +90,28 @@ export function renderSweepMarkdown(plan: SweepPlan, summary: SweepSummary, resu
       + `the trace by Hutchinson's estimator with ${setting("traceProbes")} probes.`);
   }
 
+  const groupIndex = (r: CellResult) => summary.groups.findIndex((g) => g.group === r.cell.group);
+  const evaluated = results.filter((r) => r.pytorchEvaluation && summary.groups[groupIndex(r)]?.perSeed[r.cell.config.seed])
+    .sort((a, b) => groupIndex(a) - groupIndex(b) || a.cell.config.seed - b.cell.config.seed);
+  if (evaluated.length > 0) {
+    const averaged = evaluated.some((r) => r.pytorchEvaluation!.batchNorm);
+    const rows = evaluated.map((r) => {
+      const e = r.pytorchEvaluation!;
+      const own = summary.groups.find((g) => g.group === r.cell.group)!.perSeed[r.cell.config.seed];
+      const bn = e.batchNorm ? [`${show("testAcc", e.batchNorm.testAcc)} (${e.batchNorm.maxDifference.toExponential(1)})`] : averaged ? ["—"] : [];
+      return [r.cell.group, String(r.cell.config.seed), show("testAcc", own.testAcc!), show("testAcc", e.testAcc), show("testLoss", own.testLoss!), show("testLoss", e.testLoss), ...bn];
+    });
+    const bnHeader = averaged ? ["PyTorch, batch norm recomputed (largest statistic's difference)"] : [];
+    out.push(`## @sam's final models evaluated by PyTorch
+
+${table(["configuration", "seed", "test acc, @sam", "the same weights in PyTorch", "test loss, @sam", "in PyTorch", ...bnHeader], rows)}
+
+`
+      + "Each final model's weights and batch-norm statistics loaded into PyTorch's model of the same architecture and tested on the same images"
+      + (averaged ? "; for an averaged model, batch norm's statistics also recomputed by `torch.optim.swa_utils.update_bn` over the same training images" : "")
+      + " (`bench/anchors/torch_evaluate.py`). Where these agree, a difference between the two systems' runs lies in how they trained, not in what a model computes.");
+  }
+
   if (summary.againstPytorch.length > 0) {
     const rows = summary.againstPytorch.map((a) => {
       const g = summary.groups.find((o) => o.group === a.group)!;

@@ -16,6 +16,20 @@ export interface CellResult {
   pytorch?: EpochMetrics[];
   /** The Hessian of PyTorch's final model (bench/anchors/torch_hessian.py), where measured. */
   pytorchHessian?: HessianSummary;
+  /** @sam's final model evaluated by PyTorch (bench/anchors/torch_evaluate.py), while the model file is the one evaluated. */
+  pytorchEvaluation?: SamModelEvaluation;
+}
+
+/** sam-model-evaluation.json: @sam's final model, its weights loaded into PyTorch and tested there. */
+export interface SamModelEvaluation {
+  /** The model file, relative to the run's folder, and its SHA-256 when evaluated. */
+  model: string;
+  sha256: string;
+  /** PyTorch's test loss and accuracy of the model. */
+  testLoss: number;
+  testAcc: number;
+  /** For an averaged model: batch norm's statistics recomputed by PyTorch, how far from @sam's, and the model tested again. */
+  batchNorm?: { maxDifference: number; testLoss: number; testAcc: number };
 }
 
 /** The figures of a finished run that a sweep compares. */

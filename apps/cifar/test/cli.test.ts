@@ -1,6 +1,7 @@
 // The trainer end to end: bad flags, a run on a small data set the test writes, exact resumption
 // after an interruption (Ctrl-C and SIGKILL), and a few steps on the real CIFAR-10 archive.
 import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -329,6 +330,15 @@ describe("sweep", () => {
     const after = snapshot(out);
     for (const f of ["summary.json", "report.html", "summary.md"]) delete after[join(out, f)];
     expect(after).toEqual(before);
+    // PyTorch's evaluation of a final model (bench/anchors/torch_evaluate.py) is shown only while the model file is the one it evaluated
+    const evaluation = (cell: string, sha256: string) => writeFileSync(join(out, "pytorch", cell, "sam-model-evaluation.json"),
+      JSON.stringify({ model: "checkpoint/model.safetensors", sha256, testLoss: 1.5, testAcc: 0.25 }));
+    evaluation("sgd-seed0", createHash("sha256").update(readFileSync(join(out, "sgd-seed0", "checkpoint", "model.safetensors"))).digest("hex"));
+    evaluation("sgd-seed1", "0".repeat(64)); // the model of another run, or of this one before it changed
+    const evaluated = run(["summary", "--sweep", out]).stdout;
+    expect(evaluated).toContain("## @sam's final models evaluated by PyTorch");
+    expect(evaluated).toContain(`| sgd | 0 | ${pct("sgd-seed0")} | 25.00 | `);
+    expect(evaluated).not.toMatch(/\| sgd \| 1 \| [0-9.]+ \| 25\.00 \|/);
   }, 240_000);
 
   it("summarises the PyTorch runs that finish while it trains", async () => {
