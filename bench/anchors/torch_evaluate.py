@@ -25,7 +25,7 @@ from torch.optim.swa_utils import update_bn
 from cifar_data import channel_stats, prepared, test_split, train_split
 from resnet import ResNet20
 from torch_cifar import SmallCNN, evaluate, save_atomic
-from torch_sweep import finished_epochs
+from torch_sweep import finished_epochs, sweep_runs
 
 DTYPES = {"F32": torch.float32, "F64": torch.float64, "I32": torch.int32, "I64": torch.int64}
 
@@ -107,7 +107,7 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     splits = train_split(a.archive), test_split(a.archive)
-    runs = json.load(open(os.path.join(a.sweep, "sweep.json")))["runs"]
+    runs = sweep_runs(a.sweep, "torch_evaluate")
     for run in runs:
         name, config = run["name"], run["config"]
         run_dir = os.path.join(a.sweep, name)

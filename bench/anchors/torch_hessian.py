@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from cifar_data import channel_stats, prepared, train_split
 from resnet import ResNet20
 from torch_cifar import SmallCNN, save_atomic, with_label_noise
-from torch_sweep import finished_epochs
+from torch_sweep import finished_epochs, sweep_runs
 
 
 def hessian_operator(model, batches, examples):
@@ -135,10 +135,7 @@ def main():
     if a.k < 1 or a.iterations < a.k or a.probes < 2 or a.examples < 1:
         sys.exit("torch_hessian: needs --k ≥ 1, --iterations ≥ --k, --probes ≥ 2 and --examples ≥ 1")
     torch.set_num_threads(a.threads)
-    plan_path = os.path.join(a.sweep, "sweep.json")
-    if not os.path.exists(plan_path):
-        sys.exit(f"torch_hessian: no sweep.json in {a.sweep}")
-    for cell in json.load(open(plan_path)).get("runs", []):
+    for cell in sweep_runs(a.sweep, "torch_hessian"):
         config, name = cell["config"], cell["name"]
         run_dir = os.path.join(a.sweep, "pytorch", name)
         out = os.path.join(run_dir, "hessian.json")

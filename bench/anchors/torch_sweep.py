@@ -52,18 +52,24 @@ def finished_epochs(out):
     return sum(1 for line in open(path) if line.strip()) if os.path.exists(path) else 0
 
 
+def sweep_runs(sweep, script):
+    """The runs SWEEP/sweep.json lists, or an exit that names `script` and what is missing."""
+    plan_path = os.path.join(sweep, "sweep.json")
+    if not os.path.exists(plan_path):
+        sys.exit(f"{script}: no sweep.json in {sweep}; start the sweep with pnpm cifar sweep first")
+    runs = json.load(open(plan_path)).get("runs")
+    if not runs:
+        sys.exit(f"{script}: {plan_path} lists no runs; continue the sweep once with pnpm cifar sweep --resume {sweep}")
+    return runs
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("sweep")
     p.add_argument("archive")
     p.add_argument("--threads", type=int, default=1)
     a = p.parse_args()
-    plan_path = os.path.join(a.sweep, "sweep.json")
-    if not os.path.exists(plan_path):
-        sys.exit(f"torch_sweep: no sweep.json in {a.sweep}; start the sweep with pnpm cifar sweep first")
-    cells = json.load(open(plan_path)).get("runs")
-    if not cells:
-        sys.exit(f"torch_sweep: {plan_path} lists no runs; continue the sweep once with pnpm cifar sweep --resume {a.sweep}")
+    cells = sweep_runs(a.sweep, "torch_sweep")
     for i, cell in enumerate(cells):
         config, name = cell["config"], cell["name"]
         reason = why_not(config)
