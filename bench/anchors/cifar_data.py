@@ -33,14 +33,19 @@ def channel_stats(images):
 
 
 def prepared(images, mean, std, augment):
-    """Normalised float32 images; with `augment`, each randomly cropped (padding 4) and flipped."""
-    x = (images.float() / 255 - mean) / std
-    if not augment:
-        return x
-    padded = F.pad(x, (4, 4, 4, 4))
-    out = torch.empty_like(x)
-    for i in range(x.shape[0]):
-        dy, dx = torch.randint(0, 9, (2,)).tolist()
-        crop = padded[i, :, dy:dy + 32, dx:dx + 32]
-        out[i] = crop.flip(2) if torch.rand(()) < 0.5 else crop
-    return out
+    """Normalised float32 images; with `augment`, each randomly cropped and flipped first.
+
+    The crop pads the image in [0, 1] by 4 black pixels a side, before normalisation, as @sam/data's
+    randomCrop does (and torchvision's RandomCrop(32, padding=4) ahead of Normalize): padding the
+    normalised image with zeros would fill the border with the mean colour instead.
+    """
+    x = images.float() / 255
+    if augment:
+        padded = F.pad(x, (4, 4, 4, 4))
+        out = torch.empty_like(x)
+        for i in range(x.shape[0]):
+            dy, dx = torch.randint(0, 9, (2,)).tolist()
+            crop = padded[i, :, dy:dy + 32, dx:dx + 32]
+            out[i] = crop.flip(2) if torch.rand(()) < 0.5 else crop
+        x = out
+    return (x - mean) / std
