@@ -3,7 +3,7 @@
 Usage: /usr/bin/python3 torch_cifar.py ARCHIVE [--model cnn|resnet20] [--optimizer sgd|sam|asam] [--rho R]
        [--m M] [--epochs E] [--train-subset N] [--test-subset N] [--augment none|basic]
        [--label-noise F] [--swa-start N] [--swa-lr LR] [--mixup ALPHA]
-       [--seed S] [--lr LR] [--batch-size B] [--threads T] [--out DIR]
+       [--seed S] [--lr LR] [--batch-size B] [--threads T] [--out DIR] [--branch-at N]
 
 Same as the trainer: the CIFAR-10 binary archive; label noise drawn with @sam's own generator
 (xoshiro128**, seeded as @sam/tensor's Generator), so exactly the same labels are corrupted the same
@@ -23,11 +23,15 @@ The initialisation and the shuffles use PyTorch's generator seeded with S: the s
 not the same draws. Prints one JSON line per epoch, as metrics.jsonl has them; with --out, also
 appends it to DIR/metrics.jsonl and saves DIR/checkpoint.pt after every epoch, and a run started
 again with the same --out continues from its checkpoint (the same draws as an uninterrupted run).
+--branch-at N also keeps the run's state after epoch N in DIR/branch-N/: a weight-averaging run of
+the same settings with --swa-start N trains the same epochs until then, so torch_sweep.py starts
+it from there (its checkpoint accepted as this run's own, the schedule continued from epoch N).
 """
 import argparse
 import json
 import math
 import os
+import shutil
 import time
 
 import torch
@@ -121,6 +125,7 @@ def parser():
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", help="folder for metrics.jsonl and checkpoint.pt; continues the run saved there")
+    p.add_argument("--branch-at", type=int, help="with --out, also keep the state after epoch N in DIR/branch-N/")
     return p
 
 
@@ -169,13 +174,20 @@ def train(a):
         os.makedirs(a.out, exist_ok=True)
         if os.path.exists(checkpoint_path):
             saved = torch.load(checkpoint_path)
-            if saved["settings"] != settings_of(a):
+            branch = is_branch(saved, a)
+            if saved["settings"] != settings_of(a) and not branch:
                 raise SystemExit(f"torch_cifar: {a.out} holds a run with other settings: {saved['settings']}")
             model.load_state_dict(saved["model"])
             opt.load_state_dict(saved["optimizer"])
-            schedule.load_state_dict(saved["schedule"])
-            if average is not None:
-                average.load_state_dict(saved["average"])
+            if branch:
+                # the run it branched from followed the cosine until here; the averaging schedule takes over
+                schedule.last_epoch = saved["epoch"]
+                for group in opt.param_groups:
+                    group["lr"] = swa_schedule(saved["epoch"], a)
+            else:
+                schedule.load_state_dict(saved["schedule"])
+                if average is not None:
+                    average.load_state_dict(saved["average"])
             torch.set_rng_state(saved["rng"])
             first = saved["epoch"] + 1
         # lines written after the checkpoint (an epoch interrupted between the two saves) are dropped
@@ -280,6 +292,8 @@ def train(a):
             save_atomic(lambda p: torch.save(state, p), checkpoint_path)
             with open(metrics_path, "a") as f:
                 f.write(line + "\n")
+            if epoch == a.branch_at:
+                keep_branch(a.out, epoch)
 
 
 ETA = 0.01  # ASAM's η, @sam/optim's default
@@ -300,6 +314,25 @@ def rows(t, start, end):
 
 
 SWA_ANNEAL_EPOCHS = 5  # epochs over which weight averaging anneals the rate, as the trainer's
+
+
+def is_branch(saved, a):
+    """Whether a checkpoint is of the run without averaging that this weight-averaging run follows until --swa-start."""
+    averaging = ("swa_start", "swa_lr")
+    same = saved["settings"] == {k: v for k, v in settings_of(a).items() if k not in averaging}
+    return a.swa_start is not None and "average" not in saved and same and saved["epoch"] <= a.swa_start
+
+
+def keep_branch(out, epoch):
+    """Copies the run's checkpoint and metrics into out/branch-EPOCH/, whole or not at all."""
+    final = os.path.join(out, f"branch-{epoch}")
+    partial = final + ".partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    os.makedirs(partial)
+    for name in ("checkpoint.pt", "metrics.jsonl"):
+        shutil.copy(os.path.join(out, name), partial)
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(partial, final)
 
 
 def swa_schedule(epoch, a):
@@ -331,7 +364,7 @@ LATER_DEFAULTS = {"swa_start": None, "swa_lr": 0.05, "mixup": 0.0}
 def settings_of(a):
     """What a run depends on: a checkpoint continues only a run with the same settings."""
     return {k: v for k, v in vars(a).items()
-            if k not in ("threads", "out", "archive") and not (k in LATER_DEFAULTS and v == LATER_DEFAULTS[k])}
+            if k not in ("threads", "out", "archive", "branch_at") and not (k in LATER_DEFAULTS and v == LATER_DEFAULTS[k])}
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ Usage: /usr/bin/python3 torch_sweep.py SWEEP_DIR ARCHIVE [--threads T]
 Reads the runs the sweep lists (SWEEP_DIR/sweep.json, written when the sweep starts) and trains
 each in PyTorch with the same settings into SWEEP_DIR/pytorch/<run>/ (metrics.jsonl, checkpoint.pt).
 Runs already finished are skipped and an interrupted one continues from its checkpoint, so this can
-be started again at any time, also beside the sweep itself. Runs with what torch_cifar.py does not
+be started again at any time, also beside the sweep itself. A weight-averaging run starts from its
+run without averaging's state at --swa-start where that run kept it (as the sweep's own runs do). Runs with what torch_cifar.py does not
 have (Adam, Cutout, label smoothing, other data sets or models, other momentum, weight decay or
 schedule) are listed as skipped with the reason. `pnpm cifar summary --sweep
 SWEEP_DIR` then puts both sides in one summary (a sweep also does when it ends).
@@ -13,6 +14,7 @@ SWEEP_DIR` then puts both sides in one summary (a sweep also does when it ends).
 import argparse
 import json
 import os
+import shutil
 import sys
 
 from torch_cifar import parser as run_parser, train
@@ -35,7 +37,7 @@ def why_not(config):
     return None
 
 
-def arguments(config, archive, out, threads):
+def arguments(config, archive, out, threads, branch_at=None):
     """torch_cifar.py's command line for one run of the sweep."""
     args = [archive, "--model", config["model"], "--optimizer", config["optimizer"], "--rho", str(config["rho"]),
             "--epochs", str(config["epochs"]), "--augment", config["augment"], "--label-noise", str(config["labelNoise"]),
@@ -44,7 +46,21 @@ def arguments(config, archive, out, threads):
     for key, flag in (("m", "--m"), ("trainSubset", "--train-subset"), ("testSubset", "--test-subset"), ("swaStart", "--swa-start"), ("swaLr", "--swa-lr")):
         if config.get(key) is not None:
             args += [flag, str(config[key])]
+    if branch_at is not None:
+        args += ["--branch-at", str(branch_at)]
     return run_parser().parse_args(args)
+
+
+def without_averaging(config):
+    return {k: v for k, v in config.items() if k not in ("swaStart", "swaLr")}
+
+
+def base_of(cell, cells):
+    """The run without averaging that a weight-averaging run trains the same as until --swa-start, or None."""
+    if cell["config"].get("swaStart") is None:
+        return None
+    return next((b for b in cells if b["config"].get("swaStart") is None
+                 and without_averaging(b["config"]) == without_averaging(cell["config"])), None)
 
 
 def finished_epochs(out):
@@ -80,7 +96,16 @@ def main():
         if finished_epochs(out) >= config["epochs"]:
             continue
         print(f"== {name} ({i + 1} of {len(cells)}) ==", flush=True)
-        train(arguments(config, a.archive, out, a.threads))
+        base = base_of(cell, cells)
+        branch = base and os.path.join(a.sweep, "pytorch", base["name"], f"branch-{config['swaStart']}")
+        if branch and os.path.exists(branch) and not os.path.exists(os.path.join(out, "checkpoint.pt")):
+            os.makedirs(out, exist_ok=True)
+            for file in ("metrics.jsonl", "checkpoint.pt"):  # the checkpoint last: it marks the copy complete
+                shutil.copy(os.path.join(branch, file), out)
+            print(f"{name}: epochs 1–{config['swaStart']} are {base['name']}'s (the same run until averaging starts)", flush=True)
+        # a run that a weight-averaging run starts from keeps its state at --swa-start
+        branch_at = next((c["config"]["swaStart"] for c in cells if base_of(c, cells) is cell), None)
+        train(arguments(config, a.archive, out, a.threads, branch_at))
 
 
 if __name__ == "__main__":
