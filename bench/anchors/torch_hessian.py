@@ -1,7 +1,7 @@
 """The loss Hessian of a sweep's PyTorch runs, as `pnpm cifar hessian` measures @sam's.
 
 Usage: /usr/bin/python3 torch_hessian.py SWEEP_DIR ARCHIVE [--examples N] [--k K] [--iterations M]
-       [--probes P] [--threads T]
+       [--probes P] [--threads T] [--only CONFIGURATIONS]
 
 For each run of SWEEP_DIR/sweep.json whose PyTorch side (SWEEP_DIR/pytorch/<run>/, written by
 torch_sweep.py) finished every epoch and has no hessian.json yet: its final model (the averaged one
@@ -12,7 +12,8 @@ products by double backward (float32, summed in float64); the top K eigenvalues 
 with full reorthogonalisation (twice a step), the trace by P Rademacher probes; the random vectors
 from PyTorch's generator seeded with the run's seed (the same method as @sam/hessian, not the same
 draws). Writes pytorch/<run>/hessian.json with the fields of @sam's; `pnpm cifar summary --sweep
-SWEEP_DIR` then sets its figures beside @sam's.
+SWEEP_DIR` then sets its figures beside @sam's. --only sgd,sam measures only the runs of those
+configurations (the sweep's group names, as its summary lists them), the others left for later.
 """
 import argparse
 import json
@@ -131,12 +132,21 @@ def main():
     p.add_argument("--iterations", type=int, default=20)
     p.add_argument("--probes", type=int, default=10)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--only", help="comma-separated configurations (the sweep's group names) to measure; default all")
     a = p.parse_args()
     if a.k < 1 or a.iterations < a.k or a.probes < 2 or a.examples < 1:
         sys.exit("torch_hessian: needs --k ≥ 1, --iterations ≥ --k, --probes ≥ 2 and --examples ≥ 1")
     torch.set_num_threads(a.threads)
-    for cell in sweep_runs(a.sweep, "torch_hessian"):
+    cells = sweep_runs(a.sweep, "torch_hessian")
+    only = a.only and a.only.split(",")
+    unknown = only and sorted(set(only) - {c["group"] for c in cells})
+    if unknown:
+        sys.exit(f"torch_hessian: --only {a.only}: no configuration {', '.join(unknown)} in the sweep "
+                 f"(it has {', '.join(dict.fromkeys(c['group'] for c in cells))})")
+    for cell in cells:
         config, name = cell["config"], cell["name"]
+        if only and cell["group"] not in only:
+            continue
         run_dir = os.path.join(a.sweep, "pytorch", name)
         out = os.path.join(run_dir, "hessian.json")
         if os.path.exists(out) or finished_epochs(run_dir) < config["epochs"]:
