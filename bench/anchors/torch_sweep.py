@@ -1,15 +1,17 @@
 """The PyTorch side of a `pnpm cifar sweep`: each of its runs that torch_cifar.py can train, in PyTorch.
 
-Usage: /usr/bin/python3 torch_sweep.py SWEEP_DIR ARCHIVE [--threads T]
+Usage: /usr/bin/python3 torch_sweep.py SWEEP_DIR ARCHIVE [--threads T] [--seeds S,S…]
 
 Reads the runs the sweep lists (SWEEP_DIR/sweep.json, written when the sweep starts) and trains
 each in PyTorch with the same settings into SWEEP_DIR/pytorch/<run>/ (metrics.jsonl, checkpoint.pt).
 Runs already finished are skipped and an interrupted one continues from its checkpoint, so this can
 be started again at any time, also beside the sweep itself. A weight-averaging run starts from its
-run without averaging's state at --swa-start where that run kept it (as the sweep's own runs do). Runs with what torch_cifar.py does not
-have (Adam, Cutout, label smoothing, other data sets or models, other momentum, weight decay or
-schedule) are listed as skipped with the reason. `pnpm cifar summary --sweep
-SWEEP_DIR` then puts both sides in one summary (a sweep also does when it ends).
+run without averaging's state at --swa-start where that run kept it (as the sweep's own runs do).
+--seeds trains only those seeds' runs, so that two processes can share a sweep, one seed each.
+Runs with what torch_cifar.py does not have (Adam, Cutout, label smoothing, other data sets or
+models, other momentum, weight decay or schedule) are listed as skipped with the reason. `pnpm
+cifar summary --sweep SWEEP_DIR` then puts both sides in one summary (a sweep also does when it
+ends).
 """
 import argparse
 import json
@@ -84,10 +86,19 @@ def main():
     p.add_argument("sweep")
     p.add_argument("archive")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--seeds", help="comma-separated seeds whose runs to train; default all")
     a = p.parse_args()
     cells = sweep_runs(a.sweep, "torch_sweep")
+    try:
+        seeds = a.seeds and {int(s) for s in a.seeds.split(",")}
+    except ValueError:
+        sys.exit(f"torch_sweep: --seeds expects integers separated by commas, got {a.seeds}")
+    if seeds and not seeds & {c["config"]["seed"] for c in cells}:
+        sys.exit(f"torch_sweep: --seeds {a.seeds}: the sweep has no run of those seeds")
     for i, cell in enumerate(cells):
         config, name = cell["config"], cell["name"]
+        if seeds and config["seed"] not in seeds:
+            continue
         reason = why_not(config)
         if reason:
             print(f"skipped {name}: {reason}", flush=True)
