@@ -147,7 +147,8 @@ async function evaluateAverage(model: Module, average: WeightAverage, data: RunD
   }
 }
 
-function augmentation(config: Config, train: ImageDataset): { train: Transform; test: Transform; normalization: Normalization } {
+/** The run's transforms: the training batches' (crop and flip as configured, then normalisation by the training set's statistics) and the test batches'. */
+export function augmentation(config: Config, train: ImageDataset): { train: Transform; test: Transform; normalization: Normalization } {
   const { mean, std } = channelStats(train);
   const norm = normalize(mean, std);
   const spatial = config.augment === "none" ? [] : [randomCrop(train.shape[1] >= 32 ? 4 : 2), horizontalFlip()];
