@@ -8,9 +8,6 @@ import type { Result } from "./report.js";
 
 export const PYTHON = process.env.SAM_BENCH_PYTHON ?? "/usr/bin/python3";
 
-/** Row label of PyTorch on CUDA; the WebGPU rows' ratios are taken against it. */
-export const TORCH_CUDA = "pytorch-cuda";
-
 /** The path of an anchor script. */
 export function anchorScript(name: string): string {
   return fileURLToPath(new URL(`../anchors/${name}`, import.meta.url));

@@ -6,10 +6,10 @@
 // and of @sam/webgpu beside PyTorch on CUDA.
 import { cpu, multiplyAddPeak } from "@sam/cpu";
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, Generator, randn, setBackend, tidy, type Tensor } from "@sam/tensor";
-import { addAnchor, runAnchor, TORCH_CUDA, torchMissing } from "./anchor.js";
+import { addAnchor, runAnchor, torchMissing } from "./anchor.js";
 import { benchGpu, gpuSeconds, type GpuTiming } from "./gpu.js";
 import type { BenchOptions } from "./options.js";
-import { cpuKernel, medianSeconds, report, type Result } from "./report.js";
+import { cpuKernel, medianSeconds, report, TORCH_CUDA, type Result } from "./report.js";
 import { tfjsResults } from "./tfjs.js";
 
 const BATCH = 128;

@@ -3,10 +3,10 @@
 // beside PyTorch on CUDA.
 import { cpu } from "@sam/cpu";
 import { Generator, rand, setBackend } from "@sam/tensor";
-import { addAnchor, runAnchor, TORCH_CUDA, torchMissing } from "./anchor.js";
+import { addAnchor, runAnchor, torchMissing } from "./anchor.js";
 import { benchGpu, gpuSeconds, type GpuTiming } from "./gpu.js";
 import type { BenchOptions } from "./options.js";
-import { cpuKernel, medianSeconds, report, type Result } from "./report.js";
+import { cpuKernel, medianSeconds, report, TORCH_CUDA, type Result } from "./report.js";
 import { tfjsResults } from "./tfjs.js";
 
 const SIZES = [256, 512, 1024];

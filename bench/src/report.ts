@@ -1,6 +1,8 @@
 // Benchmark results: timing by median, a printed table, and one JSON line per result.
 import { fusedMultiplyAdd } from "@sam/cpu";
-import { TORCH_CUDA } from "./anchor.js";
+
+/** Row label of PyTorch on CUDA; the WebGPU rows' ratios are taken against it. */
+export const TORCH_CUDA = "pytorch-cuda";
 
 /** One measured figure. */
 export interface Result {

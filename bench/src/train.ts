@@ -4,10 +4,10 @@
 // own process.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { anchorScript, PYTHON, TORCH_CUDA, torchMissing } from "./anchor.js";
+import { anchorScript, PYTHON, torchMissing } from "./anchor.js";
 import { gpuRows } from "./gpu.js";
 import type { BenchOptions } from "./options.js";
-import { report, type Result } from "./report.js";
+import { report, TORCH_CUDA, type Result } from "./report.js";
 
 const BATCH = 128;
 const STEPS = 7;
