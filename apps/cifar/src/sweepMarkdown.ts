@@ -1,7 +1,7 @@
 // summary.md of a sweep: its tables in Markdown, to quote in a paper or a guide as they stand —
 // each configuration's final figures seed by seed with mean ± sd on @sam and on PyTorch, the
 // differences from the baseline paired by seed, the Hessians' spectra, and @sam against PyTorch.
-import { intervalNote, LABELS, meanSd, show, spectrumRows } from "./sweepReport.js";
+import { evaluationRows, intervalNote, LABELS, meanSd, recomputedNote, show, spectrumRows } from "./sweepReport.js";
 import type { SweepPlan } from "./sweepPlan.js";
 import type { CellResult, Figure, GroupSummary, Seeds, SweepSummary } from "./sweepSummary.js";
 
@@ -90,17 +90,11 @@ export function renderSweepMarkdown(plan: SweepPlan, summary: SweepSummary, resu
       + `the trace by Hutchinson's estimator with ${setting("traceProbes")} probes.`);
   }
 
-  const groupIndex = (r: CellResult) => summary.groups.findIndex((g) => g.group === r.cell.group);
-  const evaluated = results.filter((r) => r.pytorchEvaluation && summary.groups[groupIndex(r)]?.perSeed[r.cell.config.seed])
-    .sort((a, b) => groupIndex(a) - groupIndex(b) || a.cell.config.seed - b.cell.config.seed);
+  const evaluated = evaluationRows(summary, results);
   if (evaluated.length > 0) {
-    const averaged = evaluated.some((r) => r.pytorchEvaluation!.batchNorm);
-    const rows = evaluated.map((r) => {
-      const e = r.pytorchEvaluation!;
-      const own = summary.groups.find((g) => g.group === r.cell.group)!.perSeed[r.cell.config.seed];
-      const bn = e.batchNorm ? [`${show("testAcc", e.batchNorm.testAcc)} (${e.batchNorm.maxDifference.toExponential(1)})`] : averaged ? ["—"] : [];
-      return [r.cell.group, String(r.cell.config.seed), show("testAcc", own.testAcc!), show("testAcc", e.testAcc), show("testLoss", own.testLoss!), show("testLoss", e.testLoss), ...bn];
-    });
+    const averaged = evaluated.some((r) => r.evaluation.batchNorm);
+    const rows = evaluated.map(({ result: r, own, evaluation: e }) => [r.cell.group, String(r.cell.config.seed), show("testAcc", own.testAcc), show("testAcc", e.testAcc),
+      show("testLoss", own.testLoss), show("testLoss", e.testLoss), ...(averaged ? [recomputedNote(e)] : [])]);
     const bnHeader = averaged ? ["PyTorch, batch norm recomputed (largest statistic's difference)"] : [];
     out.push(`## @sam's final models evaluated by PyTorch
 

@@ -4,7 +4,7 @@
 import { configTable, densityPlot, escape, pageHead, plot, type Series } from "./report.js";
 import { studentQuantile, type Estimate } from "./stats.js";
 import type { SweepPlan } from "./sweepPlan.js";
-import type { CellResult, Figure, SweepSummary } from "./sweepSummary.js";
+import type { CellResult, Figure, SamModelEvaluation, SweepSummary } from "./sweepSummary.js";
 
 export const LABELS: Record<Figure, string> = {
   testAcc: "final test acc", testLoss: "final test loss", trainAcc: "final train acc", trainLoss: "final train loss", lambdaMax: "λmax", ratio: "λmax/λk", trace: "trace",
@@ -48,6 +48,27 @@ export function spectrumRows(summary: SweepSummary, results: CellResult[]): Spec
   })));
 }
 
+/** One of @sam's final models as PyTorch tested it, beside @sam's own final figures. */
+export interface EvaluationRow {
+  result: CellResult;
+  own: { testAcc: number; testLoss: number };
+  evaluation: SamModelEvaluation;
+}
+
+/** @sam's finished models that PyTorch evaluated (bench/anchors/torch_evaluate.py), configuration by configuration, then by seed. */
+export function evaluationRows(summary: SweepSummary, results: CellResult[]): EvaluationRow[] {
+  const order = (r: CellResult) => summary.groups.findIndex((g) => g.group === r.cell.group);
+  return results.flatMap((result) => {
+    const own = summary.groups[order(result)]?.perSeed[result.cell.config.seed];
+    return result.pytorchEvaluation && own ? [{ result, own: { testAcc: own.testAcc!, testLoss: own.testLoss! }, evaluation: result.pytorchEvaluation }] : [];
+  }).sort((a, b) => order(a.result) - order(b.result) || a.result.cell.config.seed - b.result.cell.config.seed);
+}
+
+/** What an averaged model's row says of batch norm recomputed by PyTorch: the accuracy, and the largest statistic's difference. */
+export function recomputedNote(e: SamModelEvaluation): string {
+  return e.batchNorm ? `${show("testAcc", e.batchNorm.testAcc)} (${e.batchNorm.maxDifference.toExponential(1)})` : "—";
+}
+
 /** The sweep's page. */
 export function renderSweepReport(plan: SweepPlan, summary: SweepSummary, results: CellResult[]): string {
   const figures = (["testAcc", "testLoss", "trainAcc", "lambdaMax", "ratio", "trace"] as Figure[]).filter((f) => summary.groups.some((g) => g.estimates[f]));
@@ -87,6 +108,10 @@ export function renderSweepReport(plan: SweepPlan, summary: SweepSummary, result
   const measured = results.filter((r) => r.hessian).map((r) => ({ name: r.cell.name, config: r.cell.config, metrics: r.metrics, hessian: r.hessian }));
   const spectra = spectrumRows(summary, results).map((s) => `<tr><td>${escape(s.result.cell.name)}</td>${withPytorch ? `<td>${s.system}</td>` : ""}`
     + `<td>${s.eigenvalues}</td><td>${s.ratio}</td><td>${s.trace}</td></tr>`).join("");
+  const evaluated = evaluationRows(summary, results);
+  const averaged = evaluated.some((r) => r.evaluation.batchNorm);
+  const evaluationTable = evaluated.map(({ result, own, evaluation: e }) => `<tr><td>${escape(result.cell.name)}</td><td>${show("testAcc", own.testAcc)}</td><td>${show("testAcc", e.testAcc)}</td>`
+    + `<td>${show("testLoss", own.testLoss)}</td><td>${show("testLoss", e.testLoss)}</td>${averaged ? `<td>${recomputedNote(e)}</td>` : ""}</tr>`).join("");
   const pending = summary.groups.some((g) => g.pending.length > 0);
   return `${pageHead(title)}
 <h1>${escape(title)}</h1>
@@ -99,6 +124,9 @@ ${diffRows ? `<h2>Differences from the baseline, paired by seed</h2>
 ${againstRows ? `<h2>@sam against PyTorch on the same configurations</h2>
 <table><tr><th>configuration</th><th>figure</th><th>@sam − PyTorch (means)</th><th>larger sd of the two</th><th>within one sd</th><th>95% interval (Welch)</th></tr>${againstRows}</table>
 <p class="note">PyTorch's runs (<code>bench/anchors/torch_sweep.py</code>) have the same data, label noise and hyperparameters, but PyTorch's own initialisation, data order and augmentation draws, so the two systems are compared as independent samples, not paired by seed.</p>` : ""}
+${evaluationTable ? `<h2>@sam's final models evaluated by PyTorch</h2>
+<table><tr><th>run</th><th>test acc, @sam</th><th>the same weights in PyTorch</th><th>test loss, @sam</th><th>in PyTorch</th>${averaged ? "<th>PyTorch, batch norm recomputed (largest statistic's difference)</th>" : ""}</tr>${evaluationTable}</table>
+<p class="note">Each final model loaded into PyTorch's model of the same architecture and tested on the same images (<code>bench/anchors/torch_evaluate.py</code>). Where these agree, a difference between the two systems' runs lies in how they trained.</p>` : ""}
 ${plot("Test accuracy (%): every run thin, each configuration's mean marked", curves("testAcc", 100), "%")}
 ${plot("Training accuracy (%)", curves("trainAcc", 100), "%")}
 ${plot("Test loss", curves("testLoss", 1), "loss")}

@@ -339,6 +339,9 @@ describe("sweep", () => {
     expect(evaluated).toContain("## @sam's final models evaluated by PyTorch");
     expect(evaluated).toContain(`| sgd | 0 | ${pct("sgd-seed0")} | 25.00 | `);
     expect(evaluated).not.toMatch(/\| sgd \| 1 \| [0-9.]+ \| 25\.00 \|/);
+    const page = readFileSync(join(out, "report.html"), "utf8");
+    expect(page).toContain(`<tr><td>sgd-seed0</td><td>${pct("sgd-seed0")}</td><td>25.00</td>`);
+    expect(page).not.toContain("<tr><td>sgd-seed1</td>");
   }, 240_000);
 
   it("summarises the PyTorch runs that finish while it trains", async () => {
