@@ -70,9 +70,15 @@ def sam_final(run_dir):
     return last["testLoss"], last["testAcc"]
 
 
+def sam_model_file(config, run_dir):
+    """@sam's final model of a run: the averaged one where it averaged."""
+    averaged = config.get("swaStart") is not None
+    return os.path.join(run_dir, "swa-model.safetensors" if averaged else os.path.join("checkpoint", "model.safetensors"))
+
+
 def measure(config, run_dir, splits):
     averaged = config.get("swaStart") is not None
-    path = os.path.join(run_dir, "swa-model.safetensors" if averaged else os.path.join("checkpoint", "model.safetensors"))
+    path = sam_model_file(config, run_dir)
     digest = hashlib.sha256(open(path, "rb").read()).hexdigest()
     model = pytorch_model(config, read_safetensors(path))
     (train_labels, train_images), (test_labels, test_images) = splits

@@ -1,7 +1,7 @@
 """The loss Hessian of a sweep's PyTorch runs, as `pnpm cifar hessian` measures @sam's.
 
 Usage: /usr/bin/python3 torch_hessian.py SWEEP_DIR ARCHIVE [--examples N] [--k K] [--iterations M]
-       [--probes P] [--threads T] [--only CONFIGURATIONS]
+       [--probes P] [--threads T] [--only CONFIGURATIONS] [--of-sam]
 
 For each run of SWEEP_DIR/sweep.json whose PyTorch side (SWEEP_DIR/pytorch/<run>/, written by
 torch_sweep.py) finished every epoch and has no hessian.json yet: its final model (the averaged one
@@ -14,8 +14,13 @@ from PyTorch's generator seeded with the run's seed (the same method as @sam/hes
 draws). Writes pytorch/<run>/hessian.json with the fields of @sam's; `pnpm cifar summary --sweep
 SWEEP_DIR` then sets its figures beside @sam's. --only sgd,sam measures only the runs of those
 configurations (the sweep's group names, as its summary lists them), the others left for later.
+--of-sam measures @sam's final models instead (each finished run's, loaded as torch_evaluate.py
+loads them), into pytorch/<run>/sam-model-hessian.json with the model file's SHA-256: PyTorch's
+measurement of the very model whose Hessian @sam measured, a check of @sam/hessian on a trained
+network.
 """
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -28,6 +33,7 @@ import torch.nn.functional as F
 from cifar_data import channel_stats, prepared, train_split
 from resnet import ResNet20
 from torch_cifar import SmallCNN, save_atomic, with_label_noise
+from torch_evaluate import pytorch_model, read_safetensors, sam_model_file
 from torch_sweep import finished_epochs, sweep_runs
 
 
@@ -101,7 +107,7 @@ def final_model(config, saved):
     return model.eval()
 
 
-def measure(config, run_dir, archive, a):
+def measure(config, model, archive, a):
     labels, images = train_split(archive)
     if config["labelNoise"] > 0:
         labels = with_label_noise(labels, config["labelNoise"], config["seed"])
@@ -112,7 +118,6 @@ def measure(config, run_dir, archive, a):
     size = config["batchSize"]
     batches = [(prepared(images[at:min(at + size, a.examples)], mean, std, False), labels[at:min(at + size, a.examples)])
                for at in range(0, a.examples, size)]
-    model = final_model(config, torch.load(os.path.join(run_dir, "checkpoint.pt")))
     apply, dimension = hessian_operator(model, batches, a.examples)
     generator = torch.Generator().manual_seed(config["seed"])
     started = time.perf_counter()
@@ -133,6 +138,7 @@ def main():
     p.add_argument("--probes", type=int, default=10)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--only", help="comma-separated configurations (the sweep's group names) to measure; default all")
+    p.add_argument("--of-sam", action="store_true", help="measure @sam's final models instead of PyTorch's")
     a = p.parse_args()
     if a.k < 1 or a.iterations < a.k or a.probes < 2 or a.examples < 1:
         sys.exit("torch_hessian: needs --k ≥ 1, --iterations ≥ --k, --probes ≥ 2 and --examples ≥ 1")
@@ -147,12 +153,18 @@ def main():
         config, name = cell["config"], cell["name"]
         if only and cell["group"] not in only:
             continue
-        run_dir = os.path.join(a.sweep, "pytorch", name)
-        out = os.path.join(run_dir, "hessian.json")
+        run_dir = os.path.join(a.sweep, name) if a.of_sam else os.path.join(a.sweep, "pytorch", name)
+        out = os.path.join(a.sweep, "pytorch", name, "sam-model-hessian.json" if a.of_sam else "hessian.json")
         if os.path.exists(out) or finished_epochs(run_dir) < config["epochs"]:
             continue
-        print(f"== {name} ==", flush=True)
-        summary = measure(config, run_dir, a.archive, a)
+        print(f"== {name}{' (@sam’s model)' if a.of_sam else ''} ==", flush=True)
+        if a.of_sam:
+            path = sam_model_file(config, run_dir)
+            model, extra = pytorch_model(config, read_safetensors(path)), {"model": os.path.relpath(path, run_dir), "sha256": hashlib.sha256(open(path, "rb").read()).hexdigest()}
+        else:
+            model, extra = final_model(config, torch.load(os.path.join(run_dir, "checkpoint.pt"))), {}
+        summary = {**measure(config, model, a.archive, a), **extra}
+        os.makedirs(os.path.dirname(out), exist_ok=True)
         save_atomic(lambda path: open(path, "w").write(json.dumps(summary) + "\n"), out)
         print(f"λ1…λ{a.k} {', '.join(f'{v:.4g}' for v in summary['eigenvalues'])}  λmax/λ{a.k} {summary['ratio']:.4g}  "
               f"trace {summary['trace']:.4g} ± {summary['traceStdErr']:.2g}  in {summary['seconds']:.0f} s → {out}", flush=True)

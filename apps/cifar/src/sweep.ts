@@ -10,7 +10,7 @@ import { loadRunData } from "./datasets.js";
 import type { Divergence, HessianSummary } from "./report.js";
 import { measureHessian } from "./runHessian.js";
 import { sweepCells, type Cell, type SweepPlan } from "./sweepPlan.js";
-import { summarizeSweep, type CellResult, type SamModelEvaluation } from "./sweepSummary.js";
+import { summarizeSweep, type CellResult, type ModelFile, type SamModelEvaluation } from "./sweepSummary.js";
 import { renderSweepReport } from "./sweepReport.js";
 import { renderSweepMarkdown } from "./sweepMarkdown.js";
 import { branchFolder, runTraining, type RunHooks } from "./train.js";
@@ -119,13 +119,14 @@ async function readCellResult(dir: string, cell: Cell): Promise<CellResult> {
   const pytorchDir = join(dir, "pytorch", cell.name);
   const pytorchHessianPath = join(pytorchDir, "hessian.json");
   const pytorch = await readMetrics(pytorchDir);
-  const evaluationPath = join(pytorchDir, "sam-model-evaluation.json");
-  let pytorchEvaluation = existsSync(evaluationPath) ? await readJson<SamModelEvaluation>(evaluationPath) : undefined;
-  // an evaluation of a model file that has changed since (a run continued or trained again) no longer holds
-  if (pytorchEvaluation) {
-    const model = await readFile(join(dir, cell.name, pytorchEvaluation.model)).catch(() => undefined);
-    if (!model || createHash("sha256").update(model).digest("hex") !== pytorchEvaluation.sha256) pytorchEvaluation = undefined;
-  }
+  /** A PyTorch measurement of @sam's model, while the model file is the one measured (not since continued or trained again). */
+  const ofCurrentModel = async <T extends ModelFile>(file: string): Promise<T | undefined> => {
+    const path = join(pytorchDir, file);
+    if (!existsSync(path)) return undefined;
+    const measured = await readJson<T>(path);
+    const model = await readFile(join(dir, cell.name, measured.model)).catch(() => undefined);
+    return model && createHash("sha256").update(model).digest("hex") === measured.sha256 ? measured : undefined;
+  };
   return {
     cell,
     metrics: await readMetrics(join(dir, cell.name)),
@@ -133,6 +134,7 @@ async function readCellResult(dir: string, cell: Cell): Promise<CellResult> {
     hessian: existsSync(hessianPath) ? await readJson<HessianSummary>(hessianPath) : undefined,
     pytorch: pytorch.length > 0 ? pytorch : undefined,
     pytorchHessian: existsSync(pytorchHessianPath) ? await readJson<HessianSummary>(pytorchHessianPath) : undefined,
-    pytorchEvaluation,
+    pytorchEvaluation: await ofCurrentModel<SamModelEvaluation>("sam-model-evaluation.json"),
+    samModelHessian: await ofCurrentModel<HessianSummary & ModelFile>("sam-model-hessian.json"),
   };
 }

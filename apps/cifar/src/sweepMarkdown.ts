@@ -79,15 +79,17 @@ export function renderSweepMarkdown(plan: SweepPlan, summary: SweepSummary, resu
     /** A setting of the measurements: one value, or each system's where they differ. */
     const setting = (key: "examples" | "iterations" | "traceProbes"): string => {
       const bySystem = (["@sam", "PyTorch"] as const).map((system) => {
-        const values = new Set(results.map((r) => (system === "@sam" ? r.hessian : r.pytorchHessian)?.[key]).filter((v) => v !== undefined));
+        const values = new Set(results.flatMap((r) => (system === "@sam" ? [r.hessian] : [r.pytorchHessian, r.samModelHessian]).map((h) => h?.[key])).filter((v) => v !== undefined));
         return values.size > 0 ? `${[...values].join(" or ")} (${system})` : "";
       }).filter(Boolean);
-      const all = new Set(results.flatMap((r) => [r.hessian?.[key], r.pytorchHessian?.[key]]).filter((v) => v !== undefined));
+      const all = new Set(results.flatMap((r) => [r.hessian, r.pytorchHessian, r.samModelHessian].map((h) => h?.[key])).filter((v) => v !== undefined));
       return all.size === 1 ? String([...all][0]) : bySystem.join(" and ");
     };
     out.push(`## Hessian spectra\n\n${table(["configuration", "system", "seed", `λ1 … λ${k}`, `λmax/λ${k}`, "trace ± its standard error"], spectra)}\n\n`
       + `The loss over the first ${setting("examples")} training images (as trained, without augmentation), ${setting("iterations")} Lanczos steps; `
-      + `the trace by Hutchinson's estimator with ${setting("traceProbes")} probes.`);
+      + `the trace by Hutchinson's estimator with ${setting("traceProbes")} probes.`
+      + (results.some((r) => r.samModelHessian) ? " A row \"PyTorch, of @sam's model\" is PyTorch's measurement of the same final model as the @sam row above it "
+        + "(`bench/anchors/torch_hessian.py --of-sam`, its own random vectors): where their λmax agree, so do the two systems' Hessian-vector products and Lanczos on a trained network." : ""));
   }
 
   const evaluated = evaluationRows(summary, results);

@@ -31,7 +31,8 @@ export function intervalNote(n: number): string {
 /** One measured Hessian as the tables print it. */
 export interface SpectrumRow {
   result: CellResult;
-  system: "@sam" | "PyTorch";
+  /** Whose measurement of whose model: @sam's of its own, PyTorch's of its own, or PyTorch's of @sam's. */
+  system: "@sam" | "PyTorch" | "PyTorch, of @sam's model";
   eigenvalues: string;
   ratio: string;
   trace: string;
@@ -41,7 +42,8 @@ export interface SpectrumRow {
 export function spectrumRows(summary: SweepSummary, results: CellResult[]): SpectrumRow[] {
   const order = (r: CellResult) => summary.groups.findIndex((g) => g.group === r.cell.group);
   return [...results].sort((a, b) => order(a) - order(b) || a.cell.config.seed - b.cell.config.seed).flatMap((result) => [
-    ...(result.hessian ? [["@sam", result.hessian] as const] : []), ...(result.pytorchHessian ? [["PyTorch", result.pytorchHessian] as const] : []),
+    ...(result.hessian ? [["@sam", result.hessian] as const] : []), ...(result.samModelHessian ? [["PyTorch, of @sam's model", result.samModelHessian] as const] : []),
+    ...(result.pytorchHessian ? [["PyTorch", result.pytorchHessian] as const] : []),
   ].map(([system, h]) => ({
     result, system, eigenvalues: h.eigenvalues.map((v) => v.toPrecision(4)).join(", "), ratio: h.ratio.toPrecision(3),
     trace: `${h.trace.toPrecision(4)} ± ${Number(h.traceStdErr.toPrecision(2))}`,
@@ -106,7 +108,8 @@ export function renderSweepReport(plan: SweepPlan, summary: SweepSummary, result
   };
   const k = results.find((r) => r.hessian)?.hessian?.k ?? plan.hessian?.k ?? 5;
   const measured = results.filter((r) => r.hessian).map((r) => ({ name: r.cell.name, config: r.cell.config, metrics: r.metrics, hessian: r.hessian }));
-  const spectra = spectrumRows(summary, results).map((s) => `<tr><td>${escape(s.result.cell.name)}</td>${withPytorch ? `<td>${s.system}</td>` : ""}`
+  const spectrumSystems = withPytorch || results.some((r) => r.samModelHessian);
+  const spectra = spectrumRows(summary, results).map((s) => `<tr><td>${escape(s.result.cell.name)}</td>${spectrumSystems ? `<td>${escape(s.system)}</td>` : ""}`
     + `<td>${s.eigenvalues}</td><td>${s.ratio}</td><td>${s.trace}</td></tr>`).join("");
   const evaluated = evaluationRows(summary, results);
   const averaged = evaluated.some((r) => r.evaluation.batchNorm);
@@ -131,7 +134,7 @@ ${plot("Test accuracy (%): every run thin, each configuration's mean marked", cu
 ${plot("Training accuracy (%)", curves("trainAcc", 100), "%")}
 ${plot("Test loss", curves("testLoss", 1), "loss")}
 ${spectra ? `<h2>Hessian spectra of the final models</h2>
-<table><tr><th>run</th>${withPytorch ? "<th>system</th>" : ""}<th>λ1 … λ${k}</th><th>λmax/λ${k}</th><th>trace ± its standard error</th></tr>${spectra}</table>` : ""}
+<table><tr><th>run</th>${spectrumSystems ? "<th>system</th>" : ""}<th>λ1 … λ${k}</th><th>λmax/λ${k}</th><th>trace ± its standard error</th></tr>${spectra}</table>` : ""}
 ${measured.length > 0 ? densityPlot(measured) : ""}
 <h2>Configuration</h2>${configTable([{ name: "every run", config: plan.config, metrics: [] }])}
 <p class="note">Varied by the sweep: optimizers ${plan.grid.optimizers.join(", ")}; seeds ${plan.grid.seeds.join(", ")}; ρ ${plan.grid.rho.join(", ")}; m ${plan.grid.m.map((m) => m ?? "the batch").join(", ")}; label noise ${plan.grid.labelNoise.join(", ")}. The table above shows the first of each.</p>

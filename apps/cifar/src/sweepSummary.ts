@@ -18,13 +18,19 @@ export interface CellResult {
   pytorchHessian?: HessianSummary;
   /** @sam's final model evaluated by PyTorch (bench/anchors/torch_evaluate.py), while the model file is the one evaluated. */
   pytorchEvaluation?: SamModelEvaluation;
+  /** The Hessian of @sam's final model measured by PyTorch (torch_hessian.py --of-sam), while the model file is the one measured. */
+  samModelHessian?: HessianSummary;
+}
+
+/** Which of @sam's model files a PyTorch measurement is of. */
+export interface ModelFile {
+  /** The model file, relative to the run's folder, and its SHA-256 when measured. */
+  model: string;
+  sha256: string;
 }
 
 /** sam-model-evaluation.json: @sam's final model, its weights loaded into PyTorch and tested there. */
-export interface SamModelEvaluation {
-  /** The model file, relative to the run's folder, and its SHA-256 when evaluated. */
-  model: string;
-  sha256: string;
+export interface SamModelEvaluation extends ModelFile {
   /** PyTorch's test loss and accuracy of the model. */
   testLoss: number;
   testAcc: number;

@@ -335,9 +335,15 @@ describe("sweep", () => {
       JSON.stringify({ model: "checkpoint/model.safetensors", sha256, testLoss: 1.5, testAcc: 0.25 }));
     evaluation("sgd-seed0", createHash("sha256").update(readFileSync(join(out, "sgd-seed0", "checkpoint", "model.safetensors"))).digest("hex"));
     evaluation("sgd-seed1", "0".repeat(64)); // the model of another run, or of this one before it changed
+    const sha256 = createHash("sha256").update(readFileSync(join(out, "sgd-seed0", "checkpoint", "model.safetensors"))).digest("hex");
+    const spectrum = { examples: 20, k: 2, iterations: 4, lambdaMax: 3, eigenvalues: [3, 1.5], residuals: [0, 0], ratio: 2, trace: 9, traceStdErr: 1, traceProbes: 2 };
+    writeFileSync(join(out, "pytorch", "sgd-seed0", "sam-model-hessian.json"), JSON.stringify({ ...spectrum, model: "checkpoint/model.safetensors", sha256 }));
+    writeFileSync(join(out, "pytorch", "sgd-seed1", "sam-model-hessian.json"), JSON.stringify({ ...spectrum, model: "checkpoint/model.safetensors", sha256: "0".repeat(64) }));
     const evaluated = run(["summary", "--sweep", out]).stdout;
     expect(evaluated).toContain("## @sam's final models evaluated by PyTorch");
     expect(evaluated).toContain(`| sgd | 0 | ${pct("sgd-seed0")} | 25.00 | `);
+    expect(evaluated).toContain("| sgd | PyTorch, of @sam's model | 0 | 3.000, 1.500 | 2.00 | 9.000 ± 1 |");
+    expect(evaluated).not.toContain("| sgd | PyTorch, of @sam's model | 1 |");
     expect(evaluated).not.toMatch(/\| sgd \| 1 \| [0-9.]+ \| 25\.00 \|/);
     const page = readFileSync(join(out, "report.html"), "utf8");
     expect(page).toContain(`<tr><td>sgd-seed0</td><td>${pct("sgd-seed0")}</td><td>25.00</td>`);
