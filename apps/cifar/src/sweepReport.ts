@@ -38,10 +38,15 @@ export interface SpectrumRow {
   trace: string;
 }
 
+/** The results in the summary's order: configuration by configuration, then by seed. */
+function inSummaryOrder(summary: SweepSummary, results: CellResult[]): CellResult[] {
+  const order = (r: CellResult) => summary.groups.findIndex((g) => g.group === r.cell.group);
+  return [...results].sort((a, b) => order(a) - order(b) || a.cell.config.seed - b.cell.config.seed);
+}
+
 /** Every measured Hessian of the sweep, @sam's and PyTorch's, configuration by configuration, then by seed. */
 export function spectrumRows(summary: SweepSummary, results: CellResult[]): SpectrumRow[] {
-  const order = (r: CellResult) => summary.groups.findIndex((g) => g.group === r.cell.group);
-  return [...results].sort((a, b) => order(a) - order(b) || a.cell.config.seed - b.cell.config.seed).flatMap((result) => [
+  return inSummaryOrder(summary, results).flatMap((result) => [
     ...(result.hessian ? [["@sam", result.hessian] as const] : []), ...(result.samModelHessian ? [["PyTorch, of @sam's model", result.samModelHessian] as const] : []),
     ...(result.pytorchHessian ? [["PyTorch", result.pytorchHessian] as const] : []),
   ].map(([system, h]) => ({
@@ -59,11 +64,10 @@ export interface EvaluationRow {
 
 /** @sam's finished models that PyTorch evaluated (bench/anchors/torch_evaluate.py), configuration by configuration, then by seed. */
 export function evaluationRows(summary: SweepSummary, results: CellResult[]): EvaluationRow[] {
-  const order = (r: CellResult) => summary.groups.findIndex((g) => g.group === r.cell.group);
-  return results.flatMap((result) => {
-    const own = summary.groups[order(result)]?.perSeed[result.cell.config.seed];
+  return inSummaryOrder(summary, results).flatMap((result) => {
+    const own = summary.groups.find((g) => g.group === result.cell.group)?.perSeed[result.cell.config.seed];
     return result.pytorchEvaluation && own ? [{ result, own: { testAcc: own.testAcc!, testLoss: own.testLoss! }, evaluation: result.pytorchEvaluation }] : [];
-  }).sort((a, b) => order(a.result) - order(b.result) || a.result.cell.config.seed - b.result.cell.config.seed);
+  });
 }
 
 /** What an averaged model's row says of batch norm recomputed by PyTorch: the accuracy, and the largest statistic's difference. */
