@@ -1,0 +1,110 @@
+// The result tables of a guide are copies of the sweeps' own summaries (experiments/*/summary.md,
+// which `pnpm cifar summary --sweep DIR` writes), so the guide cannot quote a figure the runs do not
+// hold. A table to copy is marked by the comment line just above it:
+//
+//   <!-- table {"sweeps": ["r20-2k-clean", "r20-2k-clean-asam"], "section": "Final test accuracy (%)"} -->
+//
+// "section" names the summary's heading; the rows of each sweep's table under it are set one after
+// another. A sweep may be {"dir", "only", "label"} (only the rows of configuration `only`, renamed
+// `label`) or {"dir", "prefix"} (each configuration prefixed); "figures" keeps only the rows whose
+// figure column is one of those listed.
+//
+//   node docs/sweepTables.mjs [--check] [GUIDE…]   (default docs/guides/reproducing-sam.md)
+//
+// rewrites each guide's marked tables from the summaries, or with --check says which differ.
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const MARK = /^<!-- table (\{.*\}) -->$/;
+
+const cells = (line) => line.replace(/^\|\s?/, "").replace(/\s?\|$/, "").split(" | ");
+const row = (values) => `| ${values.join(" | ")} |`;
+
+/** The table under `## section` of a sweep's summary.md: its header and its rows as cells. */
+function summaryTable(dir, section, where) {
+  const path = join(ROOT, "experiments", dir, "summary.md");
+  let lines;
+  try {
+    lines = readFileSync(path, "utf8").split("\n");
+  } catch {
+    throw new Error(`sweepTables: ${where}: no summary at ${path}; write it with pnpm cifar summary --sweep experiments/${dir}`);
+  }
+  const at = lines.indexOf(`## ${section}`);
+  if (at < 0) throw new Error(`sweepTables: ${where}: experiments/${dir}/summary.md has no section "${section}"`);
+  const start = lines.findIndex((l, i) => i > at && l.startsWith("|"));
+  const table = [];
+  for (let i = start; start >= 0 && lines[i]?.startsWith("|"); i++) table.push(cells(lines[i]));
+  if (table.length < 2) throw new Error(`sweepTables: ${where}: experiments/${dir}/summary.md has no table under "${section}"`);
+  return { header: table[0], rows: table.slice(2) };
+}
+
+/** The markdown table a marker's spec asks for. */
+function tableOf(spec, where) {
+  if (!Array.isArray(spec.sweeps) || spec.sweeps.length === 0 || typeof spec.section !== "string") {
+    throw new Error(`sweepTables: ${where}: a table needs "sweeps" (a list) and "section"`);
+  }
+  let header;
+  const rows = [];
+  for (const entry of spec.sweeps) {
+    const sweep = typeof entry === "string" ? { dir: entry } : entry;
+    const table = summaryTable(sweep.dir, spec.section, where);
+    if (header && row(header) !== row(table.header)) {
+      throw new Error(`sweepTables: ${where}: "${spec.section}" has other columns in ${sweep.dir} than in the sweep before it`);
+    }
+    header = table.header;
+    const figure = header.indexOf("figure");
+    if (spec.figures && figure < 0) throw new Error(`sweepTables: ${where}: "${spec.section}" has no figure column to select from`);
+    for (const r of table.rows) {
+      if (sweep.only !== undefined && r[0] !== sweep.only) continue;
+      if (spec.figures && !spec.figures.includes(r[figure])) continue;
+      rows.push([sweep.label ?? `${sweep.prefix ?? ""}${r[0]}`, ...r.slice(1)]);
+    }
+  }
+  return [row(header), row(header.map(() => "---")), ...rows.map(row)];
+}
+
+/** `markdown` with every marked table rewritten from the summaries. */
+export function refreshTables(markdown, file = "the guide") {
+  const lines = markdown.split("\n");
+  const out = [];
+  for (let i = 0; i < lines.length; i++) {
+    out.push(lines[i]);
+    const mark = MARK.exec(lines[i]);
+    if (!mark) continue;
+    const where = `${file}:${i + 1}`;
+    let spec;
+    try {
+      spec = JSON.parse(mark[1]);
+    } catch (e) {
+      throw new Error(`sweepTables: ${where}: the marker's spec is not JSON (${e.message})`);
+    }
+    if (!lines[i + 1]?.startsWith("|")) throw new Error(`sweepTables: ${where}: no table right below the marker`);
+    out.push(...tableOf(spec, where));
+    while (lines[i + 1]?.startsWith("|")) i++;
+  }
+  return out.join("\n");
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const check = args.includes("--check");
+  const guides = args.filter((a) => a !== "--check");
+  let stale = 0;
+  for (const guide of guides.length ? guides : ["docs/guides/reproducing-sam.md"]) {
+    const path = join(ROOT, guide);
+    const text = readFileSync(path, "utf8");
+    const fresh = refreshTables(text, guide);
+    if (fresh === text) continue;
+    if (check) {
+      console.error(`${guide}: its tables differ from the sweeps' summaries; run node docs/sweepTables.mjs ${guide}`);
+      stale++;
+    } else {
+      writeFileSync(`${path}.tmp`, fresh);
+      renameSync(`${path}.tmp`, path);
+      console.log(`${guide}: tables rewritten from the summaries`);
+    }
+  }
+  process.exitCode = stale ? 1 : 0;
+}
