@@ -160,13 +160,9 @@ def train(a):
     prepared = lambda images, augment: prepare(images, mean, std, augment).contiguous(memory_format=torch.channels_last)
 
     model = (SmallCNN() if a.model == "cnn" else ResNet20()).to(memory_format=torch.channels_last)
-    opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=0.9, weight_decay=5e-4)
-    if a.swa_start is None:
-        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, a.epochs)
-    else:
-        schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: swa_schedule(e, a) / a.lr)
+    opt = make_optimizer(a, model)
+    schedule = make_schedule(a, opt)
     average = AveragedModel(model) if a.swa_start is not None else None
-    norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
 
     metrics_path = a.out and os.path.join(a.out, "metrics.jsonl")
     checkpoint_path = a.out and os.path.join(a.out, "checkpoint.pt")
@@ -194,6 +190,64 @@ def train(a):
         # lines written after the checkpoint (an epoch interrupted between the two saves) are dropped
         lines = open(metrics_path).read().splitlines()[:first - 1] if os.path.exists(metrics_path) else []
         save_atomic(lambda p: open(p, "w").write("".join(l + "\n" for l in lines)), metrics_path)
+
+    step = make_step(a, model, opt)
+    drop_last = n >= a.batch_size
+    for epoch in range(first, a.epochs + 1):
+        start = time.perf_counter()
+        lr = opt.param_groups[0]["lr"]
+        model.train()
+        order = torch.randperm(n)
+        batches = n // a.batch_size if drop_last else (n + a.batch_size - 1) // a.batch_size
+        loss_sum, correct, seen = 0.0, 0, 0
+        for b in range(batches):
+            idx = order[b * a.batch_size:(b + 1) * a.batch_size]
+            x, y = prepared(train_bytes[idx], a.augment == "basic"), train_labels[idx]
+            t = (y, None, 1.0)
+            if a.mixup > 0:
+                lam = torch.distributions.Beta(a.mixup, a.mixup).sample().item()
+                partner = torch.randperm(len(y))
+                x, t = mix(x, y, lam, partner)
+            loss, z = step(x, t)
+            loss_sum += loss.item() * len(idx)
+            counted = t[1] if t[1] is not None and t[2] < 0.5 else y
+            correct += (z.argmax(1) == counted).sum().item()  # the first pass's logits, as the trainer counts
+            seen += len(idx)
+        if average is not None and epoch > a.swa_start:
+            average.update_parameters(model)
+        schedule.step()
+        test_loss, test_acc = evaluate(model, test_bytes, test_labels, prepared)
+        metrics = {
+            "epoch": epoch, "trainLoss": loss_sum / seen, "trainAcc": correct / seen, "testLoss": test_loss,
+            "testAcc": test_acc, "lr": lr, "seconds": time.perf_counter() - start,
+        }
+        if average is not None and epoch == a.epochs:
+            # batch norm's statistics recomputed for the averaged weights over the training images in order
+            update_bn([prepared(train_bytes[at:at + a.batch_size], False) for at in range(0, n, a.batch_size)], average)
+            swa_loss, swa_acc = evaluate(average, test_bytes, test_labels, prepared)
+            metrics.update({"swaTestLoss": swa_loss, "swaTestAcc": swa_acc, "swaEpochs": int(average.n_averaged.item())})
+        line = json.dumps(metrics)
+        print(line, flush=True)
+        if a.out:
+            state = {"settings": settings_of(a), "epoch": epoch, "model": model.state_dict(), "optimizer": opt.state_dict(),
+                     "schedule": schedule.state_dict(), "rng": torch.get_rng_state()}
+            if average is not None:
+                state["average"] = average.state_dict()
+            save_atomic(lambda p: torch.save(state, p), checkpoint_path)
+            with open(metrics_path, "a") as f:
+                f.write(line + "\n")
+            if epoch == a.branch_at:
+                keep_branch(a.out, epoch)
+
+
+def make_optimizer(a, model):
+    """SGD with momentum 0.9 and weight decay 5e-4 at `a`'s learning rate, the base of every optimizer here."""
+    return torch.optim.SGD(model.parameters(), lr=a.lr, momentum=0.9, weight_decay=5e-4)
+
+
+def make_step(a, model, opt):
+    """The training step `a` asks for: step(x, targets) → (the first pass's loss, its logits), having stepped `opt`."""
+    norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
 
     def perturbed_gradient(x, t):
         """∇L(w + ε) with ε = ρ·T²g/‖Tg‖ (T = 1 for SAM) from g = ∇L(w) on these rows; returns the first pass's loss and logits."""
@@ -248,53 +302,19 @@ def train(a):
         opt.step()
         return loss, z
 
-    step = sgd_step if a.optimizer == "sgd" else sam_step
-    drop_last = n >= a.batch_size
-    for epoch in range(first, a.epochs + 1):
-        start = time.perf_counter()
-        lr = opt.param_groups[0]["lr"]
-        model.train()
-        order = torch.randperm(n)
-        batches = n // a.batch_size if drop_last else (n + a.batch_size - 1) // a.batch_size
-        loss_sum, correct, seen = 0.0, 0, 0
-        for b in range(batches):
-            idx = order[b * a.batch_size:(b + 1) * a.batch_size]
-            x, y = prepared(train_bytes[idx], a.augment == "basic"), train_labels[idx]
-            t = (y, None, 1.0)
-            if a.mixup > 0:
-                lam = torch.distributions.Beta(a.mixup, a.mixup).sample().item()
-                partner = torch.randperm(len(y))
-                x, t = lam * x + (1 - lam) * x[partner], (y, y[partner], lam)
-            loss, z = step(x, t)
-            loss_sum += loss.item() * len(idx)
-            counted = t[1] if t[1] is not None and t[2] < 0.5 else y
-            correct += (z.argmax(1) == counted).sum().item()  # the first pass's logits, as the trainer counts
-            seen += len(idx)
-        if average is not None and epoch > a.swa_start:
-            average.update_parameters(model)
-        schedule.step()
-        test_loss, test_acc = evaluate(model, test_bytes, test_labels, prepared)
-        metrics = {
-            "epoch": epoch, "trainLoss": loss_sum / seen, "trainAcc": correct / seen, "testLoss": test_loss,
-            "testAcc": test_acc, "lr": lr, "seconds": time.perf_counter() - start,
-        }
-        if average is not None and epoch == a.epochs:
-            # batch norm's statistics recomputed for the averaged weights over the training images in order
-            update_bn([prepared(train_bytes[at:at + a.batch_size], False) for at in range(0, n, a.batch_size)], average)
-            swa_loss, swa_acc = evaluate(average, test_bytes, test_labels, prepared)
-            metrics.update({"swaTestLoss": swa_loss, "swaTestAcc": swa_acc, "swaEpochs": int(average.n_averaged.item())})
-        line = json.dumps(metrics)
-        print(line, flush=True)
-        if a.out:
-            state = {"settings": settings_of(a), "epoch": epoch, "model": model.state_dict(), "optimizer": opt.state_dict(),
-                     "schedule": schedule.state_dict(), "rng": torch.get_rng_state()}
-            if average is not None:
-                state["average"] = average.state_dict()
-            save_atomic(lambda p: torch.save(state, p), checkpoint_path)
-            with open(metrics_path, "a") as f:
-                f.write(line + "\n")
-            if epoch == a.branch_at:
-                keep_branch(a.out, epoch)
+    return sgd_step if a.optimizer == "sgd" else sam_step
+
+
+def make_schedule(a, opt):
+    """The learning rate's schedule: a per-epoch cosine, or with weight averaging swa_schedule."""
+    if a.swa_start is None:
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, a.epochs)
+    return torch.optim.lr_scheduler.LambdaLR(opt, lambda e: swa_schedule(e, a) / a.lr)
+
+
+def mix(x, y, lam, partner):
+    """Mixup's batch and targets: each image mixed with its partner's by λ, the targets (y, y[partner], λ)."""
+    return lam * x + (1 - lam) * x[partner], (y, y[partner], lam)
 
 
 ETA = 0.01  # ASAM's η, @sam/optim's default

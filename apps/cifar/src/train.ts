@@ -52,10 +52,10 @@ export interface RunResult {
 }
 
 /** Sees the logits of each first forward pass with their labels (for the training accuracy). */
-type OnLogits = (logits: Tensor, labels: Tensor) => void;
+export type OnLogits = (logits: Tensor, labels: Tensor) => void;
 
 /** What a batch is trained towards: its labels, or with Mixup, two labels weighted λ and 1 − λ. */
-interface Targets {
+export interface Targets {
   y: Tensor;
   yB?: Tensor;
   lambda: number;
@@ -68,7 +68,8 @@ function mixedLoss(z: Tensor, t: Targets, smoothing: { labelSmoothing: number; r
 }
 const counted = (t: Targets): Tensor => (t.yB && t.lambda < 0.5 ? t.yB : t.y);
 
-function makeOptimizer(config: Config, model: Module): { optimizer: Optimizer; step: (x: Tensor, t: Targets, onLogits: OnLogits) => Tensor } {
+/** The run's optimizer and its training step on a batch (the targets, with Mixup's partner and λ; the first pass's logits handed to `onLogits`). */
+export function makeOptimizer(config: Config, model: Module): { optimizer: Optimizer; step: (x: Tensor, t: Targets, onLogits: OnLogits) => Tensor } {
   const params = model.parameters();
   const smoothing = { labelSmoothing: config.labelSmoothing };
   if (config.optimizer === "sam" || config.optimizer === "asam") {
@@ -111,7 +112,8 @@ function makeOptimizer(config: Config, model: Module): { optimizer: Optimizer; s
 /** Epochs over which weight averaging anneals the learning rate to --swa-lr. */
 const SWA_ANNEAL_EPOCHS = 5;
 
-function makeSchedule(config: Config, optimizer: Optimizer): LRScheduler {
+/** The learning rate's schedule, stepped once an epoch: the configured one, and with weight averaging SWALR over it. */
+export function makeSchedule(config: Config, optimizer: Optimizer): LRScheduler {
   const at = [0.3, 0.6, 0.8].map((f) => Math.max(1, Math.round(f * config.epochs)));
   const base = config.schedule === "cosine" ? new CosineAnnealingLR(optimizer, config.epochs)
     : new MultiStepLR(optimizer, at.filter((m, i) => i === 0 || m > at[i - 1]), 0.2);

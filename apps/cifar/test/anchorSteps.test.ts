@@ -1,0 +1,142 @@
+// The trainer's training steps against the PyTorch anchor's (fixtures/anchor-steps.json, written by
+// fixtures/make_anchor_steps.py): for each configuration the sweeps train, the trainer's own
+// optimizer, step and schedule (makeOptimizer, makeSchedule) train @sam's ResNet-20 in float64 from
+// the anchor's weights on the anchor's batches, in the epoch loop's order (the steps, the weight
+// average's update, the schedule's step), with batch norm recomputed for the averaged weights at the
+// end. Where the two sides agree, the sweeps' two systems differ only in their random draws.
+import { readFileSync } from "node:fs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { cpu } from "@sam/cpu";
+import { ResNet, updateBatchNorm } from "@sam/nn";
+import { WeightAverage } from "@sam/optim";
+import { setBackend, tensor, tidy, type Tensor } from "@sam/tensor";
+import { parseCommand } from "../src/config.js";
+import { makeOptimizer, makeSchedule } from "../src/train.js";
+
+interface Digest {
+  sum: number;
+  sumSquares: number;
+  head: number[];
+}
+interface Case {
+  flags: string[];
+  lrs: number[];
+  losses: number[];
+  final: Record<string, Digest>;
+  averaged?: Record<string, Digest>;
+  /** The anchor's names of the tensors set by the formula, in the order that numbers them. */
+  initialised: string[];
+}
+interface Fixture {
+  common: string[];
+  n: number;
+  size: number;
+  lambdas: number[];
+  partner: number[];
+  cases: Record<string, Case>;
+}
+
+const fixture = JSON.parse(readFileSync(new URL("fixtures/anchor-steps.json", import.meta.url), "utf8")) as Fixture;
+const { n, size } = fixture;
+const BATCH = 8;
+
+beforeAll(() => setBackend(cpu({ threads: 2 })));
+
+/** The anchor's stages are layers.0…layers.2, @sam's layer1…layer3. */
+const ours = (name: string) => name.replace(/^layers\.(\d)\./, (_, i: string) => `layer${Number(i) + 1}.`);
+
+/** @sam's ResNet-20 in float64 with the fixture's weights (the same integer formula as make_anchor_steps.py). */
+function model(initialised: string[]): ResNet {
+  const net = new ResNet(20, { numClasses: 10, inChannels: 3, dtype: "float64" });
+  const state = net.stateDict();
+  const set: Record<string, Tensor> = {};
+  initialised.forEach((name, t) => {
+    const p = state[ours(name)];
+    expect(p, `@sam's ResNet-20 has ${ours(name)}`).toBeDefined();
+    const scale = Math.sqrt(6 / (p.size / p.shape[0]));
+    const values = Array.from({ length: p.size }, (_, j) => (p.rank > 1 ? (((j * 7919 + t * 104729) % 2001) - 1000) / 1000 * scale : (((j * 31 + 7) % 21) - 10) / 1000));
+    set[ours(name)] = tensor(values, { shape: [...p.shape], dtype: "float64" });
+  });
+  net.loadStateDict(set, { strict: false });
+  return net;
+}
+
+const images = Array.from({ length: n * 3 * size * size }, (_, i) => (((i * 613 + 5) % 1001) - 500) / 250);
+const labels = Array.from({ length: n }, (_, i) => (i * 7 + 3) % 10);
+const order = (epoch: number) => Array.from({ length: n }, (_, i) => (i * 5 + epoch * 3) % n);
+const per = 3 * size * size;
+const rowsOf = (idx: number[]) => ({
+  x: tensor(idx.flatMap((i) => images.slice(i * per, (i + 1) * per)), { shape: [idx.length, 3, size, size], dtype: "float64" }),
+  y: tensor(idx.map((i) => labels[i]), { dtype: "int32" }),
+});
+
+async function digest(state: Record<string, Tensor>): Promise<Record<string, Digest>> {
+  const out: Record<string, Digest> = {};
+  for (const [k, t] of Object.entries(state)) {
+    if (k.endsWith("num_batches_tracked")) continue;
+    const v = Array.from(await t.data());
+    out[k] = { sum: v.reduce((a, b) => a + b, 0), sumSquares: v.reduce((a, b) => a + b * b, 0), head: v.slice(0, 4) };
+  }
+  return out;
+}
+
+/** Each tensor's digest against the anchor's, relative to the tensor's scale. */
+function expectSameState(got: Record<string, Digest>, want: Record<string, Digest>, what: string) {
+  expect(Object.keys(got).sort()).toEqual(Object.keys(want).map(ours).sort());
+  for (const [name, w] of Object.entries(want)) {
+    const g = got[ours(name)];
+    const scale = Math.sqrt(w.sumSquares) + 1e-12;
+    const worst = Math.max(Math.abs(g.sum - w.sum) / (scale * Math.sqrt(g.head.length + 1)), Math.abs(Math.sqrt(g.sumSquares) - scale) / scale,
+      ...g.head.map((v, i) => Math.abs(v - w.head[i]) / scale));
+    if (!(worst < 1e-9)) expect.fail(`${what} ${name}: @sam's differs from the anchor's by ${worst.toExponential(2)} of its scale`);
+  }
+}
+
+describe("the trainer's training steps against the PyTorch anchor's", () => {
+  it.each(Object.keys(fixture.cases))("%s", async (name) => {
+    const want = fixture.cases[name];
+    const config = parseCommand(["train", ...fixture.common, ...want.flags]).config;
+    const net = model(want.initialised);
+    const { optimizer, step } = makeOptimizer(config, net);
+    const schedule = makeSchedule(config, optimizer);
+    const average = config.swaStart === undefined ? undefined : new WeightAverage(net.parameters());
+    const lrs: number[] = [];
+    const losses: number[] = [];
+    for (let epoch = 1; epoch <= config.epochs; epoch++) {
+      lrs.push(optimizer.paramGroups[0].lr as number);
+      for (let b = 0; b < n / BATCH; b++) {
+        const { x, y } = rowsOf(order(epoch).slice(b * BATCH, (b + 1) * BATCH));
+        let input = x;
+        let targets: { y: Tensor; yB?: Tensor; lambda: number } = { y, lambda: 1 };
+        if (config.mixup > 0) {
+          const lambda = fixture.lambdas[losses.length];
+          const partner = tensor(fixture.partner, { dtype: "int32" });
+          input = tidy(() => x.mul(lambda).add(x.indexSelect(0, partner).mul(1 - lambda)));
+          targets = { y, yB: y.indexSelect(0, partner), lambda };
+        }
+        const loss = step(input, targets, () => {});
+        losses.push(await loss.item());
+      }
+      if (average && epoch > config.swaStart!) average.update();
+      schedule.step();
+    }
+    lrs.forEach((lr, i) => expect(lr).toBeCloseTo(want.lrs[i], 14));
+    losses.forEach((l, i) => {
+      if (!(Math.abs(l - want.losses[i]) <= 1e-10 * Math.abs(want.losses[i]))) expect.fail(`step ${i + 1}'s loss: @sam ${l}, the anchor ${want.losses[i]}`);
+    });
+    expectSameState(await digest(net.stateDict()), want.final, "final");
+    if (want.averaged) {
+      expect(average).toBeDefined();
+      average!.copyTo();
+      updateBatchNorm(net, Array.from({ length: n / BATCH }, (_, b) => rowsOf(Array.from({ length: BATCH }, (_, i) => b * BATCH + i)).x));
+      expectSameState(await digest(net.stateDict()), want.averaged, "averaged");
+    } else {
+      expect(average).toBeUndefined();
+    }
+  });
+
+  it("cover each kind of run the sweeps train", () => {
+    const flags = Object.values(fixture.cases).map((c) => c.flags.join(" "));
+    for (const kind of ["--optimizer sam", "--optimizer asam", "--m 4", "--swa-start 1", "--mixup 1"]) expect(flags.some((f) => f.includes(kind))).toBe(true);
+  });
+});
