@@ -92,19 +92,29 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const check = args.includes("--check");
   const guides = args.filter((a) => a !== "--check");
   let stale = 0;
-  for (const guide of guides.length ? guides : ["docs/guides/reproducing-sam.md"]) {
-    const path = join(ROOT, guide);
-    const text = readFileSync(path, "utf8");
-    const fresh = refreshTables(text, guide);
-    if (fresh === text) continue;
-    if (check) {
-      console.error(`${guide}: its tables differ from the sweeps' summaries; run node docs/sweepTables.mjs ${guide}`);
-      stale++;
-    } else {
-      writeFileSync(`${path}.tmp`, fresh);
-      renameSync(`${path}.tmp`, path);
-      console.log(`${guide}: tables rewritten from the summaries`);
+  try {
+    for (const guide of guides.length ? guides : ["docs/guides/reproducing-sam.md"]) {
+      const path = join(ROOT, guide);
+      let text;
+      try {
+        text = readFileSync(path, "utf8");
+      } catch {
+        throw new Error(`sweepTables: no guide at ${path} (guides are named from the repository's root)`);
+      }
+      const fresh = refreshTables(text, guide);
+      if (fresh === text) continue;
+      if (check) {
+        console.error(`${guide}: its tables differ from the sweeps' summaries; run node docs/sweepTables.mjs ${guide}`);
+        stale++;
+      } else {
+        writeFileSync(`${path}.tmp`, fresh);
+        renameSync(`${path}.tmp`, path);
+        console.log(`${guide}: tables rewritten from the summaries`);
+      }
     }
+  } catch (e) {
+    console.error(e.message);
+    stale++;
   }
   process.exitCode = stale ? 1 : 0;
 }
