@@ -85,7 +85,8 @@ const GRID_FLAGS: Record<string, (p: SweepPlan) => unknown> = {
 /**
  * The plan to continue the sweep in `cmd.resume` with: as `--resume` of a run, `--epochs`,
  * `--threads`, `--device` and `--data` may change (and the Hessian settings, or `--hessian`
- * added); any other flag that contradicts the saved sweep is a UsageError naming both values.
+ * added), and `--seeds` may list more seeds than the sweep has (every one it has among them); any
+ * other flag that contradicts the saved sweep is a UsageError naming both values.
  */
 export async function resumedSweep(cmd: Command): Promise<SweepPlan> {
   const dir = cmd.resume!;
@@ -94,24 +95,28 @@ export async function resumedSweep(cmd: Command): Promise<SweepPlan> {
   const config = { ...saved.config };
   const asGiven = cmd.grid!;
   const now: SweepPlan = { config: cmd.config, grid: asGiven };
+  let seeds = saved.grid.seeds;
   for (const given of cmd.given) {
     if (given === "resume" || HOW_FLAGS.has(given) || HESSIAN_FLAGS.has(given)) continue;
     if (given === "out" || given === "overwrite") throw new UsageError(`--${given}: not for --resume, which uses the sweep in ${dir}`);
     const key = camel(given) as keyof Config;
     const [a, b] = GRID_FLAGS[given] ? [GRID_FLAGS[given](now), GRID_FLAGS[given](saved)] : [cmd.config[key], saved.config[key]];
-    if (mayChange.includes(key)) {
+    if (given === "seeds" && saved.grid.seeds.every((s) => asGiven.seeds.includes(s))) {
+      // more seeds of the same grid: the runs done keep their names, the new seeds train after them
+      seeds = [...saved.grid.seeds, ...asGiven.seeds.filter((s) => !saved.grid.seeds.includes(s))];
+    } else if (mayChange.includes(key)) {
       (config as unknown as Record<string, unknown>)[key] = a;
     } else if (JSON.stringify(a) !== JSON.stringify(b)) {
       const list = (v: unknown) => (Array.isArray(v) ? v.map((x) => x ?? "the batch").join(",") : String(v));
       throw new UsageError(`--${given} ${list(a)} contradicts the sweep in ${dir}, started with --${given} ${list(b)}; `
-        + `with --resume only ${mayChange.map((k) => `--${k}`).join(", ")} may change (start a new sweep for the rest)`);
+        + `with --resume only ${mayChange.map((k) => `--${k}`).join(", ")} may change, and --seeds may add seeds (start a new sweep for the rest)`);
     }
   }
   if (config.epochs < saved.config.epochs) {
     throw new UsageError(`--epochs ${config.epochs}: the sweep in ${dir} trains ${saved.config.epochs} epochs; give at least that many`);
   }
   const hessianGiven = [...cmd.given].some((g) => HESSIAN_FLAGS.has(g));
-  return { config, grid: saved.grid, hessian: hessianGiven ? cmd.hessian : saved.hessian };
+  return { config, grid: { ...saved.grid, seeds }, hessian: hessianGiven ? cmd.hessian : saved.hessian };
 }
 
 /** The plan saved in the sweep folder `dir` (named by `flag` in a UsageError when it is not one). */

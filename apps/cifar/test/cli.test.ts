@@ -350,6 +350,25 @@ describe("sweep", () => {
     expect(page).not.toContain("<tr><td>sgd-seed1</td>");
   }, 240_000);
 
+  it("adds seeds to a sweep with --resume --seeds, training only the new seeds' runs", () => {
+    const data = cifarFolder(100);
+    const args = (seeds: string) => ["--data", data, "--model", "cnn", "--epochs", "2", "--batch-size", "10", "--optimizers", "sgd,sam", "--seeds", seeds];
+    const straight = mkdtempSync(join(tmpdir(), "sam-sweep-"));
+    expect(run(["sweep", ...args("0,1"), "--out", straight]).status).toBe(0);
+    const grown = mkdtempSync(join(tmpdir(), "sam-sweep-"));
+    expect(run(["sweep", ...args("0"), "--out", grown]).status).toBe(0);
+    const added = run(["sweep", "--resume", grown, "--seeds", "1,0"]);
+    expect(added.status, added.stderr).toBe(0);
+    expect(added.stdout.match(/^== .* ==$/gm)).toEqual(["== sgd-seed1 (3 of 4) ==", "== sam-seed1 (4 of 4) =="]);
+    expect(JSON.parse(readFileSync(join(grown, "sweep.json"), "utf8")).grid.seeds).toEqual([0, 1]);
+    for (const c of ["sgd-seed0", "sam-seed0", "sgd-seed1", "sam-seed1"]) expect(strip(join(grown, c, "metrics.jsonl"))).toEqual(strip(join(straight, c, "metrics.jsonl")));
+    expect(JSON.parse(readFileSync(join(grown, "summary.json"), "utf8"))).toEqual(JSON.parse(readFileSync(join(straight, "summary.json"), "utf8")));
+    // seeds can be added, not taken away
+    const fewer = run(["sweep", "--resume", grown, "--seeds", "1,2"]);
+    expect(fewer.status).toBe(2);
+    expect(fewer.stderr).toContain(`--seeds 1,2 contradicts the sweep in ${grown}, started with --seeds 0,1`);
+  }, 240_000);
+
   it("summarises the PyTorch runs that finish while it trains", async () => {
     const data = cifarFolder(100);
     const out = mkdtempSync(join(tmpdir(), "sam-sweep-"));
