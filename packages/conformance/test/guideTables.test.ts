@@ -1,13 +1,14 @@
 // The guide's result tables are the sweeps' summaries: docs/sweepTables.mjs copies each marked
 // table from experiments/*/summary.md, and this holds the committed guide to them, so a figure the
 // guide quotes in a table is one the runs in the repository hold.
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "./userProject.js";
 
-type Refresh = (markdown: string, file?: string) => string;
+type Refresh = (markdown: string, file?: string, experiments?: string) => string;
 const { refreshTables } = (await import(pathToFileURL(join(ROOT, "docs", "sweepTables.mjs")).href)) as { refreshTables: Refresh };
 
 const GUIDE = "docs/guides/reproducing-sam.md";
@@ -41,6 +42,25 @@ describe("the guide's result tables", () => {
     })}\n${stale}`);
     const firstCells = out.split("\n").slice(3).map((l) => l.split(" | ").slice(0, 2).join(" | "));
     expect(firstCells).toEqual(["| sam (m = 128) | final test acc", "| 60%: sgd | final test acc", "| 60%: sam | final test acc"]);
+  });
+
+  it("set sweeps of different seeds under the seed columns of them all", () => {
+    const experiments = mkdtempSync(join(tmpdir(), "sam-tables-"));
+    const summary = (dir: string, table: string) => {
+      mkdirSync(join(experiments, dir));
+      writeFileSync(join(experiments, dir, "summary.md"), `# Sweep\n\n## Final test accuracy (%)\n\n${table}\n\nmore\n`);
+    };
+    summary("a", "| configuration | system | seed 0 | seed 1 | mean ± sd |\n| --- | --- | --- | --- | --- |\n| sgd | @sam | 50.00 | 52.00 | 51.00 ± 1.41 |");
+    summary("b", "| configuration | system | seed 1 | seed 2 | mean ± sd |\n| --- | --- | --- | --- | --- |\n| asam | @sam | 53.00 | 55.00 | 54.00 ± 1.41 |");
+    summary("c", "| configuration | seed 0 | mean ± sd |\n| --- | --- | --- |\n| asam | 53.00 | 53.00 (one seed) |");
+    const marked = (...sweeps: string[]) => `${mark({ sweeps, section: "Final test accuracy (%)" })}\n${stale}`;
+    expect(refreshTables(marked("a", "b"), "g.md", experiments).split("\n").slice(1)).toEqual([
+      "| configuration | system | seed 0 | seed 1 | seed 2 | mean ± sd |",
+      "| --- | --- | --- | --- | --- | --- |",
+      "| sgd | @sam | 50.00 | 52.00 | — | 51.00 ± 1.41 |",
+      "| asam | @sam | — | 53.00 | 55.00 | 54.00 ± 1.41 |",
+    ]);
+    expect(() => refreshTables(marked("a", "c"), "g.md", experiments)).toThrow(/sweepTables: g\.md:1: "Final test accuracy \(%\)" has other columns in c than in a/);
   });
 
   it("refuse a marker they cannot fill, naming it", () => {
