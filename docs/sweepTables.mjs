@@ -5,9 +5,10 @@
 //   <!-- table {"sweeps": ["r20-2k-clean", "r20-2k-clean-asam"], "section": "Final test accuracy (%)"} -->
 //
 // "section" names the summary's heading; the rows of each sweep's table under it are set one after
-// another (under the seed columns of them all: a seed a sweep did not run is a dash). A sweep may be {"dir", "only", "label"} (only the rows of configuration `only`, renamed
-// `label`) or {"dir", "prefix"} (each configuration prefixed); "figures" keeps only the rows whose
-// figure column is one of those listed.
+// another, under the seed columns of them all (a seed a sweep did not run is a dash). A sweep may
+// be {"dir", "only", "label"} (only the rows of configuration `only`, renamed `label`) or
+// {"dir", "prefix"} (each configuration prefixed); "figures" keeps only the rows whose figure
+// column is one of those listed.
 //
 //   node docs/sweepTables.mjs [--check] [GUIDE…]   (default docs/guides/reproducing-sam.md)
 //
