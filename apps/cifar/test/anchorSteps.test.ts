@@ -1,15 +1,18 @@
 // The trainer's training steps against the PyTorch anchor's (fixtures/anchor-steps.json, written by
 // fixtures/make_anchor_steps.py): for each configuration the sweeps train, the trainer's own
-// optimizer, step and schedule (makeOptimizer, makeSchedule) train @sam's ResNet-20 in float64 from
-// the anchor's weights on the anchor's batches, in the epoch loop's order (the steps, the weight
-// average's update, the schedule's step), with batch norm recomputed for the averaged weights at the
-// end. Where the two sides agree, the sweeps' two systems differ only in their random draws.
+// optimizer, step and schedule (makeOptimizer, makeSchedule) train @sam's ResNet-20 from the anchor's
+// weights on the anchor's batches, in the epoch loop's order (the steps, the weight average's update,
+// the schedule's step), with batch norm recomputed for the averaged weights at the end: in float64,
+// the losses and final state to rounding; in float32 on 32×32 images (the runs' precision and size,
+// where the CPU backend's float32 kernels take their fast paths), each optimizer's losses before
+// and after a whole step, to float32's rounding (make_anchor_steps.py says why no further). Where
+// the two sides agree, the sweeps' two systems differ only in their random draws and rounding.
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cpu } from "@sam/cpu";
 import { ResNet, updateBatchNorm } from "@sam/nn";
 import { WeightAverage } from "@sam/optim";
-import { setBackend, tensor, tidy, type Tensor } from "@sam/tensor";
+import { setBackend, tensor, tidy, type DType, type Tensor } from "@sam/tensor";
 import { parseCommand } from "../src/config.js";
 import { makeOptimizer, makeSchedule } from "../src/train.js";
 
@@ -22,32 +25,37 @@ interface Case {
   flags: string[];
   lrs: number[];
   losses: number[];
-  final: Record<string, Digest>;
+  /** The final state, in the float64 problem. */
+  final?: Record<string, Digest>;
   averaged?: Record<string, Digest>;
   /** The anchor's names of the tensors set by the formula, in the order that numbers them. */
   initialised: string[];
 }
-interface Fixture {
+interface Problem {
   common: string[];
   n: number;
   size: number;
-  lambdas: number[];
+  batch: number;
   partner: number[];
   cases: Record<string, Case>;
 }
+interface Fixture {
+  lambdas: number[];
+  problems: Record<"float64" | "float32", Problem>;
+}
 
 const fixture = JSON.parse(readFileSync(new URL("fixtures/anchor-steps.json", import.meta.url), "utf8")) as Fixture;
-const { n, size } = fixture;
-const BATCH = 8;
+/** How far @sam's losses may be from the anchor's, relatively (float32's differ by about 1e-7), and its states in float64. */
+const TOLERANCE = { float64: { loss: 1e-10, state: 1e-9 }, float32: { loss: 1e-5 } };
 
 beforeAll(() => setBackend(cpu({ threads: 2 })));
 
 /** The anchor's stages are layers.0…layers.2, @sam's layer1…layer3. */
 const ours = (name: string) => name.replace(/^layers\.(\d)\./, (_, i: string) => `layer${Number(i) + 1}.`);
 
-/** @sam's ResNet-20 in float64 with the fixture's weights (the same integer formula as make_anchor_steps.py). */
-function model(initialised: string[]): ResNet {
-  const net = new ResNet(20, { numClasses: 10, inChannels: 3, dtype: "float64" });
+/** @sam's ResNet-20 with the fixture's weights (the same integer formula as make_anchor_steps.py). */
+function model(initialised: string[], dtype: DType): ResNet {
+  const net = new ResNet(20, { numClasses: 10, inChannels: 3, dtype });
   const state = net.stateDict();
   const set: Record<string, Tensor> = {};
   initialised.forEach((name, t) => {
@@ -55,20 +63,25 @@ function model(initialised: string[]): ResNet {
     expect(p, `@sam's ResNet-20 has ${ours(name)}`).toBeDefined();
     const scale = Math.sqrt(6 / (p.size / p.shape[0]));
     const values = Array.from({ length: p.size }, (_, j) => (p.rank > 1 ? (((j * 7919 + t * 104729) % 2001) - 1000) / 1000 * scale : (((j * 31 + 7) % 21) - 10) / 1000));
-    set[ours(name)] = tensor(values, { shape: [...p.shape], dtype: "float64" });
+    set[ours(name)] = tensor(values, { shape: [...p.shape], dtype });
   });
   net.loadStateDict(set, { strict: false });
   return net;
 }
 
-const images = Array.from({ length: n * 3 * size * size }, (_, i) => (((i * 613 + 5) % 1001) - 500) / 250);
-const labels = Array.from({ length: n }, (_, i) => (i * 7 + 3) % 10);
-const order = (epoch: number) => Array.from({ length: n }, (_, i) => (i * 5 + epoch * 3) % n);
-const per = 3 * size * size;
-const rowsOf = (idx: number[]) => ({
-  x: tensor(idx.flatMap((i) => images.slice(i * per, (i + 1) * per)), { shape: [idx.length, 3, size, size], dtype: "float64" }),
-  y: tensor(idx.map((i) => labels[i]), { dtype: "int32" }),
-});
+/** A problem's images, labels and batch order, from the integer formulas make_anchor_steps.py uses. */
+function problemData({ n, size }: Problem, dtype: DType) {
+  const images = Array.from({ length: n * 3 * size * size }, (_, i) => (((i * 613 + 5) % 1001) - 500) / 250);
+  const labels = Array.from({ length: n }, (_, i) => (i * 7 + 3) % 10);
+  const per = 3 * size * size;
+  return {
+    order: (epoch: number) => Array.from({ length: n }, (_, i) => (i * 5 + epoch * 3) % n),
+    rowsOf: (idx: number[]) => ({
+      x: tensor(idx.flatMap((i) => images.slice(i * per, (i + 1) * per)), { shape: [idx.length, 3, size, size], dtype }),
+      y: tensor(idx.map((i) => labels[i]), { dtype: "int32" }),
+    }),
+  };
+}
 
 async function digest(state: Record<string, Tensor>): Promise<Record<string, Digest>> {
   const out: Record<string, Digest> = {};
@@ -81,22 +94,27 @@ async function digest(state: Record<string, Tensor>): Promise<Record<string, Dig
 }
 
 /** Each tensor's digest against the anchor's, relative to the tensor's scale. */
-function expectSameState(got: Record<string, Digest>, want: Record<string, Digest>, what: string) {
+function expectSameState(got: Record<string, Digest>, want: Record<string, Digest>, what: string, tolerance: number) {
   expect(Object.keys(got).sort()).toEqual(Object.keys(want).map(ours).sort());
   for (const [name, w] of Object.entries(want)) {
     const g = got[ours(name)];
     const scale = Math.sqrt(w.sumSquares) + 1e-12;
     const worst = Math.max(Math.abs(g.sum - w.sum) / scale, Math.abs(Math.sqrt(g.sumSquares) - scale) / scale,
       ...g.head.map((v, i) => Math.abs(v - w.head[i]) / scale));
-    if (!(worst < 1e-9)) expect.fail(`${what} ${name}: @sam's differs from the anchor's by ${worst.toExponential(2)} of its scale`);
+    if (!(worst < tolerance)) expect.fail(`${what} ${name}: @sam's differs from the anchor's by ${worst.toExponential(2)} of its scale`);
   }
 }
 
-describe("the trainer's training steps against the PyTorch anchor's", () => {
-  it.each(Object.keys(fixture.cases))("%s", async (name) => {
-    const want = fixture.cases[name];
-    const config = parseCommand(["train", ...fixture.common, ...want.flags]).config;
-    const net = model(want.initialised);
+describe.each(["float64", "float32"] as const)("the trainer's training steps against the PyTorch anchor's, in %s", (dtype) => {
+  const problem = fixture.problems[dtype];
+  const { n, batch } = problem;
+  const tolerance = TOLERANCE[dtype];
+  const { order, rowsOf } = problemData(problem, dtype);
+
+  it.each(Object.keys(problem.cases))("%s", async (name) => {
+    const want = problem.cases[name];
+    const config = parseCommand(["train", ...problem.common, ...want.flags]).config;
+    const net = model(want.initialised, dtype);
     const { optimizer, step } = makeOptimizer(config, net);
     const schedule = makeSchedule(config, optimizer);
     const average = config.swaStart === undefined ? undefined : new WeightAverage(net.parameters());
@@ -104,13 +122,13 @@ describe("the trainer's training steps against the PyTorch anchor's", () => {
     const losses: number[] = [];
     for (let epoch = 1; epoch <= config.epochs; epoch++) {
       lrs.push(optimizer.paramGroups[0].lr as number);
-      for (let b = 0; b < n / BATCH; b++) {
-        const { x, y } = rowsOf(order(epoch).slice(b * BATCH, (b + 1) * BATCH));
+      for (let b = 0; b < n / batch; b++) {
+        const { x, y } = rowsOf(order(epoch).slice(b * batch, (b + 1) * batch));
         let input = x;
         let targets: { y: Tensor; yB?: Tensor; lambda: number } = { y, lambda: 1 };
         if (config.mixup > 0) {
           const lambda = fixture.lambdas[losses.length];
-          const partner = tensor(fixture.partner, { dtype: "int32" });
+          const partner = tensor(problem.partner, { dtype: "int32" });
           input = tidy(() => x.mul(lambda).add(x.indexSelect(0, partner).mul(1 - lambda)));
           targets = { y, yB: y.indexSelect(0, partner), lambda };
         }
@@ -122,21 +140,30 @@ describe("the trainer's training steps against the PyTorch anchor's", () => {
     }
     lrs.forEach((lr, i) => expect(lr).toBeCloseTo(want.lrs[i], 14));
     losses.forEach((l, i) => {
-      if (!(Math.abs(l - want.losses[i]) <= 1e-10 * Math.abs(want.losses[i]))) expect.fail(`step ${i + 1}'s loss: @sam ${l}, the anchor ${want.losses[i]}`);
+      if (!(Math.abs(l - want.losses[i]) <= tolerance.loss * Math.abs(want.losses[i]))) expect.fail(`step ${i + 1}'s loss: @sam ${l}, the anchor ${want.losses[i]}`);
     });
-    expectSameState(await digest(net.stateDict()), want.final, "final");
+    expect(want.final === undefined, "the anchor's final state is given in float64 only").toBe(dtype === "float32");
+    if (want.final) expectSameState(await digest(net.stateDict()), want.final, "final", TOLERANCE.float64.state);
     if (want.averaged) {
       expect(average).toBeDefined();
       average!.copyTo();
-      updateBatchNorm(net, Array.from({ length: n / BATCH }, (_, b) => rowsOf(Array.from({ length: BATCH }, (_, i) => b * BATCH + i)).x));
-      expectSameState(await digest(net.stateDict()), want.averaged, "averaged");
+      updateBatchNorm(net, Array.from({ length: n / batch }, (_, b) => rowsOf(Array.from({ length: batch }, (_, i) => b * batch + i)).x));
+      expectSameState(await digest(net.stateDict()), want.averaged, "averaged", TOLERANCE.float64.state);
     } else {
       expect(average).toBeUndefined();
     }
   });
+});
 
+describe("the anchor's training steps", () => {
   it("cover each kind of run the sweeps train", () => {
-    const flags = Object.values(fixture.cases).map((c) => c.flags.join(" "));
+    const flags = Object.values(fixture.problems.float64.cases).map((c) => c.flags.join(" "));
     for (const kind of ["--optimizer sam", "--optimizer asam", "--m 4", "--swa-start 1", "--mixup 1"]) expect(flags.some((f) => f.includes(kind))).toBe(true);
+  });
+
+  it("run SGD, SAM and ASAM in float32 too", () => {
+    const flags = Object.values(fixture.problems.float32.cases).map((c) => c.flags.join(" "));
+    expect(flags).toContain("");
+    for (const kind of ["--optimizer sam", "--optimizer asam"]) expect(flags.some((f) => f.includes(kind))).toBe(true);
   });
 });

@@ -188,7 +188,7 @@ describe("float32 convolutions (SIMD) against the float64 reference", () => {
     }), { numRuns: 80 });
   });
 
-  it("3×3 convolutions of stride 1 by Winograd F(2×2, 3×3) (forward, and the input gradient as one) agree too", () => {
+  it("3×3 convolutions of stride 1 by Winograd F(2×2, 3×3) (forward, and the input gradient as one where F(4×4, 3×3) does not apply) agree too", () => {
     const inputs = fc.record({
       n: fc.integer({ min: 1, max: 3 }), c: fc.integer({ min: 8, max: 21 }), o: fc.integer({ min: 8, max: 21 }),
       h: fc.integer({ min: 0, max: 7 }).map((t) => 4 * t + 2), w: fc.constantFrom(8, 16, 24, 40), seed: fc.nat(),
@@ -196,7 +196,7 @@ describe("float32 convolutions (SIMD) against the float64 reference", () => {
     fc.assert(fc.property(inputs, (c) => stride1Agrees(c, (g) => winogradApplies(g, STRIDE_1) && !winograd4x4Applies(g, STRIDE_1), 4)), { numRuns: 40 });
   });
 
-  it("3×3 convolutions of stride 1 by Winograd F(4×4, 3×3), four images at a time, agree within its rounding", () => {
+  it("3×3 convolutions of stride 1 where F(4×4, 3×3) applies (its input gradient, four images at a time; the forward pass by F(2×2, 3×3)) agree within its rounding", () => {
     const inputs = fc.record({
       n: fc.integer({ min: 1, max: 9 }), c: fc.integer({ min: 8, max: 40 }), o: fc.integer({ min: 8, max: 40 }),
       h: fc.integer({ min: 1, max: 9 }).map((t) => 4 * t), w: fc.integer({ min: 1, max: 9 }).map((t) => 4 * t), seed: fc.nat(),
