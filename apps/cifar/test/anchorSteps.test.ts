@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { cpu } from "@sam/cpu";
 import { ResNet, updateBatchNorm } from "@sam/nn";
 import { WeightAverage } from "@sam/optim";
-import { setBackend, tensor, tidy, type DType, type Tensor } from "@sam/tensor";
+import { setBackend, tensor, tidy, type Tensor } from "@sam/tensor";
 import { parseCommand } from "../src/config.js";
 import { makeOptimizer, makeSchedule } from "../src/train.js";
 
@@ -39,9 +39,11 @@ interface Problem {
   partner: number[];
   cases: Record<string, Case>;
 }
+/** The two problems' precisions. */
+type Precision = "float64" | "float32";
 interface Fixture {
   lambdas: number[];
-  problems: Record<"float64" | "float32", Problem>;
+  problems: Record<Precision, Problem>;
 }
 
 const fixture = JSON.parse(readFileSync(new URL("fixtures/anchor-steps.json", import.meta.url), "utf8")) as Fixture;
@@ -54,7 +56,7 @@ beforeAll(() => setBackend(cpu({ threads: 2 })));
 const ours = (name: string) => name.replace(/^layers\.(\d)\./, (_, i: string) => `layer${Number(i) + 1}.`);
 
 /** @sam's ResNet-20 with the fixture's weights (the same integer formula as make_anchor_steps.py). */
-function model(initialised: string[], dtype: DType): ResNet {
+function model(initialised: string[], dtype: Precision): ResNet {
   const net = new ResNet(20, { numClasses: 10, inChannels: 3, dtype });
   const state = net.stateDict();
   const set: Record<string, Tensor> = {};
@@ -70,7 +72,7 @@ function model(initialised: string[], dtype: DType): ResNet {
 }
 
 /** A problem's images, labels and batch order, from the integer formulas make_anchor_steps.py uses. */
-function problemData({ n, size }: Problem, dtype: DType) {
+function problemData({ n, size }: Problem, dtype: Precision) {
   const images = Array.from({ length: n * 3 * size * size }, (_, i) => (((i * 613 + 5) % 1001) - 500) / 250);
   const labels = Array.from({ length: n }, (_, i) => (i * 7 + 3) % 10);
   const per = 3 * size * size;
@@ -105,7 +107,7 @@ function expectSameState(got: Record<string, Digest>, want: Record<string, Diges
   }
 }
 
-describe.each(["float64", "float32"] as const)("the trainer's training steps against the PyTorch anchor's, in %s", (dtype) => {
+describe.each<Precision>(["float64", "float32"])("the trainer's training steps against the PyTorch anchor's, in %s", (dtype) => {
   const problem = fixture.problems[dtype];
   const { n, batch } = problem;
   const tolerance = TOLERANCE[dtype];
