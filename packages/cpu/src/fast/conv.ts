@@ -37,7 +37,7 @@ function threaded(
   else tasks.forEach(runTask);
 }
 
-/** The output tile Winograd takes a convolution in: F(4×4, 3×3) where its tiles fit, else F(2×2, 3×3), else none. */
+/** The output tile Winograd takes the input gradient in (the forward pass keeps to F(2×2, 3×3)): F(4×4, 3×3) where its tiles fit, else F(2×2, 3×3), else none. */
 function winogradTile(g: Geometry, p: Conv2dParams): WinogradTile | null {
   if (winograd4x4Applies(g, p)) return 4;
   return winogradApplies(g, p) ? 2 : null;
