@@ -5,8 +5,9 @@
 // the schedule's step), with batch norm recomputed for the averaged weights at the end: in float64,
 // the losses and final state to rounding; in float32 on 32×32 images (the runs' precision and size,
 // where the CPU backend's float32 kernels take their fast paths), each optimizer's losses before
-// and after a whole step, to float32's rounding (make_anchor_steps.py says why no further). Where
-// the two sides agree, the sweeps' two systems differ only in their random draws and rounding.
+// and after a whole step, m-sharpness's included, to float32's rounding (make_anchor_steps.py says
+// why no further, and why m = 8 there). Where the two sides agree, the sweeps' two systems differ
+// only in their random draws and rounding.
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cpu } from "@sam/cpu";
@@ -163,9 +164,9 @@ describe("the anchor's training steps", () => {
     for (const kind of ["--optimizer sam", "--optimizer asam", "--m 4", "--swa-start 1", "--mixup 1"]) expect(flags.some((f) => f.includes(kind))).toBe(true);
   });
 
-  it("run SGD, SAM and ASAM in float32 too", () => {
+  it("run SGD, SAM, ASAM and m-sharpness in float32 too", () => {
     const flags = Object.values(fixture.problems.float32.cases).map((c) => c.flags.join(" "));
     expect(flags).toContain("");
-    for (const kind of ["--optimizer sam", "--optimizer asam"]) expect(flags.some((f) => f.includes(kind))).toBe(true);
+    for (const kind of ["--optimizer sam", "--optimizer asam", "--m 8"]) expect(flags.some((f) => f.includes(kind))).toBe(true);
   });
 });

@@ -65,9 +65,9 @@ function fast(dtype: DType): boolean {
 }
 
 /**
- * y[n, o] = Σ w[o] ⋆ x[n]. The forward pass keeps to F(2×2, 3×3): F(4×4, 3×3)'s rounding (about 1e-6
- * of the outputs' scale) is amplified by batch norm's batch statistics into gradients off by about
- * 1e-3 in training, where F(2×2, 3×3)'s stay within 1e-5 (the float32 steps of anchorSteps.test.ts).
+ * y[n, o] = Σ w[o] ⋆ x[n]. The forward pass keeps to F(2×2, 3×3), whose rounding of the ReLU inputs
+ * is PyTorch's: F(4×4, 3×3)'s, 4.6 times larger, puts more of them on the wrong side of zero, where
+ * the gradient jumps (packages/cpu/README.md; the float32 steps of anchorSteps.test.ts).
  */
 export const conv2d: Kernel<"conv2d"> = ([x, w], out, p) => {
   if (!fast(out.dtype)) return reference.conv2d([x, w], out, p);
