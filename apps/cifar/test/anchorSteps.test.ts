@@ -6,8 +6,9 @@
 // the losses and final state to rounding; in float32 on 32×32 images (the runs' precision and size,
 // where the CPU backend's float32 kernels take their fast paths), each optimizer's losses before
 // and after a whole step, m-sharpness's included, to float32's rounding (make_anchor_steps.py says
-// why no further, and why m = 8 there). Where the two sides agree, the sweeps' two systems differ
-// only in their random draws and rounding.
+// why no further, and why m = 8 there), and the first batch's logits to within twice PyTorch's own
+// float32 rounding of them. Where the two sides agree, the sweeps' two systems differ only in their
+// random draws and rounding.
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cpu } from "@sam/cpu";
@@ -39,6 +40,8 @@ interface Problem {
   batch: number;
   partner: number[];
   cases: Record<string, Case>;
+  /** The float32 problem's: its first batch's float64 logits, and how far PyTorch's float32 ones lie from them (relatively). */
+  forward?: { logits: number[]; rounding: number };
 }
 /** The two problems' precisions. */
 type Precision = "float64" | "float32";
@@ -155,6 +158,23 @@ describe.each<Precision>(["float64", "float32"])("the trainer's training steps a
     } else {
       expect(average).toBeUndefined();
     }
+  });
+});
+
+describe("the float32 forward pass against the anchor's", () => {
+  // Continuous in its rounding (no ReLU kink can flip a result), so held to PyTorch's own accuracy:
+  // Winograd F(4×4, 3×3) in the forward pass rounds 4.4 times as much as PyTorch, F(2×2, 3×3) about as much.
+  it("rounds the logits no more than twice as much as PyTorch does", async () => {
+    const problem = fixture.problems.float32;
+    const want = problem.forward!;
+    const net = model(problem.cases.sgd.initialised, "float32");
+    const { order, rowsOf } = problemData(problem, "float32");
+    const { x } = rowsOf(order(1).slice(0, problem.batch));
+    const z = Array.from(await net.forward(x).data());
+    expect(z.length).toBe(want.logits.length);
+    const norm = (v: number[]) => Math.sqrt(v.reduce((a, b) => a + b * b, 0));
+    const rounding = norm(z.map((v, i) => v - want.logits[i])) / norm(want.logits);
+    if (!(rounding <= 2 * want.rounding)) expect.fail(`@sam's float32 logits lie ${rounding.toExponential(2)} from float64's, PyTorch's ${want.rounding.toExponential(2)}`);
   });
 });
 
